@@ -1,0 +1,145 @@
+"""colorize_image: the engine API for one picture (DESIGN.md, a contract).
+
+It validates its inputs, takes the picture's lightness, paints the frame-0 hints at the picture's
+size, asks the chosen colorizer for a*b*, and converts back to sRGB with the chroma (not the
+lightness) lowered where a color falls outside the sRGB gamut, so the output's L is the input's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+
+from .color import fit_chroma, gray_to_l, lab_to_srgb, srgb_to_lab
+from .errors import DeviceError, HintError, ImageError, ModelUnavailableError
+from .hints import Hints, HintsLike, rasterize, resolve_hints
+from .optimization import levin_colorize
+
+__all__ = ["METHODS", "Method", "colorize_image", "image_lightness", "resolve_device"]
+
+log = logging.getLogger(__name__)
+
+Method = Literal["model", "optimization"]
+METHODS: tuple[str, ...] = ("model", "optimization")
+DEFAULT_METHOD: Method = "optimization"
+
+
+def resolve_device(device: str | None, *, name: str = "device") -> str:
+    """Turn ``None``/``"auto"``/``"cpu"``/``"cuda"``/``"cuda:N"`` into a usable torch device name.
+
+    Raises:
+        DeviceError: the name is unknown, or CUDA was asked for and is not available.
+    """
+    import torch  # imported here: the classical engine and hints never need it
+
+    if device is None or device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not isinstance(device, str):
+        raise DeviceError(f"{name}: expected 'auto', 'cpu' or 'cuda', not {device!r}")
+    if device == "cpu":
+        return device
+    if device == "cuda" or (device.startswith("cuda:") and device[5:].isdigit()):
+        if not torch.cuda.is_available():
+            raise DeviceError(f"{name}: {device!r} was asked for but CUDA is not available here")
+        if device != "cuda" and int(device[5:]) >= torch.cuda.device_count():
+            raise DeviceError(
+                f"{name}: {device!r} does not exist ({torch.cuda.device_count()} CUDA devices)"
+            )
+        return device
+    raise DeviceError(f"{name}: expected 'auto', 'cpu', 'cuda' or 'cuda:N', not {device!r}")
+
+
+def image_lightness(image: np.ndarray, *, name: str = "image") -> np.ndarray:
+    """Validate a picture and return its CIE L*.
+
+    Args:
+        image: (H, W) gray or (H, W, 3) sRGB, float in [0, 1] (uint8 and uint16 are scaled).
+        name: what to call the picture in error messages.
+
+    Returns:
+        (H, W) float32 L in [0, 100].
+
+    Raises:
+        ImageError: wrong type, shape, range, or non-finite values.
+    """
+    if not isinstance(image, np.ndarray):
+        raise ImageError(f"{name}: expected a numpy array, not {type(image).__name__}")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+        raise ImageError(f"{name}: expected shape (H, W) or (H, W, 3), not {image.shape}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ImageError(f"{name}: the picture is empty ({image.shape})")
+    if image.dtype in (np.uint8, np.uint16):
+        image = image.astype(np.float32) / np.iinfo(image.dtype).max
+    elif not np.issubdtype(image.dtype, np.floating):
+        raise ImageError(f"{name}: expected float in [0, 1], uint8 or uint16, not {image.dtype}")
+    image = image.astype(np.float32, copy=False)
+    if not np.isfinite(image).all():
+        raise ImageError(f"{name}: holds NaN or infinite values")
+    low, high = float(image.min()), float(image.max())
+    if low < 0 or high > 1:
+        raise ImageError(f"{name}: values must lie in [0, 1], found [{low:g}, {high:g}]")
+    if image.ndim == 2:
+        return gray_to_l(image)
+    return np.ascontiguousarray(srgb_to_lab(image)[..., 0])
+
+
+def _frame_zero(hints: Hints | None) -> Hints | None:
+    if hints is not None and hints.keyframes and hints.keyframe(0) is None:
+        frames = ", ".join(map(str, hints.frames[:5]))
+        raise HintError(f"colorize_image: hints have no keyframe for frame 0 (they have {frames})")
+    return hints
+
+
+def colorize_image(
+    image: np.ndarray,
+    hints: HintsLike | None = None,
+    *,
+    method: Method = DEFAULT_METHOD,
+    device: str | None = None,
+    postprocess: Sequence[str] = (),
+    ensemble: int = 1,
+) -> np.ndarray:
+    """Colorize one picture.
+
+    Args:
+        image: (H, W) gray or (H, W, 3) sRGB, float in [0, 1]; a color picture is reduced to its
+            L* first. A gray picture is read as sRGB gray, so ``ab = 0`` gives it back.
+        hints: a path, a dict in the hints format, a :class:`Hints`, or None; the keyframe at
+            frame 0 applies.
+        method: ``"optimization"`` (Levin et al. 2004, CPU, needs hints) or ``"model"`` (the
+            learned colorizer, once its weights are installed).
+        device: ``None``/``"auto"``, ``"cpu"`` or ``"cuda[:N]"``; the optimization runs on CPU.
+        postprocess: post-processing steps; none exist yet.
+        ensemble: number of model variants to average; only 1 exists yet.
+
+    Returns:
+        (H, W, 3) float32 sRGB in [0, 1] whose L* is the input's, up to rounding.
+
+    Raises:
+        ImageError, HintError, DeviceError, ModelUnavailableError, ValueError: bad input, each
+            with a one-line message naming the parameter.
+    """
+    if method not in METHODS:
+        raise ValueError(f"colorize_image: method must be one of {METHODS}, not {method!r}")
+    if postprocess:
+        raise ValueError(f"colorize_image: postprocess: no post-processing exists yet: {postprocess!r}")
+    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble != 1:
+        raise ValueError(f"colorize_image: ensemble must be 1 (one model exists), not {ensemble!r}")
+    lightness = image_lightness(image)
+    resolved = _frame_zero(resolve_hints(hints))
+    resolve_device(device)
+    if method == "model":
+        raise ModelUnavailableError(
+            "colorize_image: method 'model': no trained model is installed yet; "
+            "use method='optimization' (with hints)"
+        )
+    height, width = lightness.shape
+    ab_hint, mask = rasterize(resolved.keyframe(0) if resolved else None, height, width)
+    if not mask.any():
+        log.warning("colorize_image: no hints on frame 0: the optimization leaves the picture gray")
+    ab = levin_colorize(lightness / 100, ab_hint, mask)
+    lab = np.concatenate([lightness[..., None], ab], axis=-1)
+    return lab_to_srgb(fit_chroma(lab), gamut="clip")

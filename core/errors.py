@@ -1,0 +1,30 @@
+"""Exceptions of vscolorize: one class per kind of failure.
+
+Each also inherits the matching built-in, so ``except ValueError`` keeps working for callers that do
+not know vscolorize. Messages are one line and name what is wrong (a function, a parameter, a file
+and JSON path); the command line prints them as they are.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DeviceError", "HintError", "ImageError", "ModelUnavailableError", "VscolorizeError"]
+
+
+class VscolorizeError(Exception):
+    """Base class of every error vscolorize raises on purpose (a user's mistake, not a bug)."""
+
+
+class HintError(VscolorizeError, ValueError):
+    """A hints file or hints object is malformed; the message names the file and JSON path."""
+
+
+class ImageError(VscolorizeError, ValueError):
+    """A picture cannot be read, written or used (wrong shape, range, dtype or file)."""
+
+
+class DeviceError(VscolorizeError, RuntimeError):
+    """A requested compute device is unknown or not available on this machine."""
+
+
+class ModelUnavailableError(VscolorizeError, RuntimeError):
+    """The learned model was asked for but no weights for it are installed."""

@@ -1,0 +1,145 @@
+"""The ``vscolorize`` command line.
+
+User errors (a missing file, bad hints, a bad option) exit with code 2 and one line on stderr that
+starts ``vscolorize: error:``; internal failures exit 1 (set VSCOLORIZE_DEBUG=1 for a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from typing import NoReturn
+
+from vscolorize.core.engine import METHODS
+from vscolorize.core.errors import VscolorizeError
+
+__all__ = ["main"]
+
+log = logging.getLogger("vscolorize")
+
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(VscolorizeError):
+    """A bad command line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports mistakes as one ``vscolorize: error:`` line (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _add_device(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="where the model runs: auto (CUDA when present), cpu, cuda or cuda:N",
+    )
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(
+        prog="vscolorize",
+        description="Artist-guided colorization of black-and-white pictures and video.",
+    )
+    from vscolorize import __version__
+
+    parser.add_argument("--version", action="version", version=f"vscolorize {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    image = commands.add_parser(
+        "image",
+        help="colorize one picture",
+        description="Colorize one picture (a color picture is reduced to its lightness first) "
+        "and write an 8-bit sRGB picture of the same size.",
+    )
+    image.add_argument("input", metavar="INPUT", help="the picture to colorize")
+    image.add_argument("-o", "--output", required=True, help="where to write the result")
+    image.add_argument("--hints", metavar="FILE", help="a *.hints.json file (its frame 0 applies)")
+    image.add_argument(
+        "--method",
+        choices=METHODS,
+        default="optimization",
+        help="optimization: Levin et al. 2004, needs hints (default); model: the learned colorizer",
+    )
+    _add_device(image)
+
+    demo = commands.add_parser(
+        "demo",
+        help="colorize a bundled sample with bundled hints",
+        description="Colorize a sample picture from scikit-image with bundled hints and write "
+        "the result and a side-by-side strip.",
+    )
+    demo.add_argument(
+        "-o", "--output", default="vscolorize-demo", help="folder for the results (created)"
+    )
+    _add_device(demo)
+    return parser
+
+
+def _run_image(args: argparse.Namespace) -> int:
+    from vscolorize.core.engine import colorize_image
+    from vscolorize.core.hints import load_hints
+    from vscolorize.core.images import read_image, write_image
+
+    hints = load_hints(args.hints) if args.hints else None
+    picture = read_image(args.input)
+    if hints is None and args.method == "optimization":
+        log.warning("no --hints given: the optimization method leaves the picture gray")
+    start = time.perf_counter()
+    rgb = colorize_image(picture, hints, method=args.method, device=args.device)
+    log.info("colorized %s in %.2f s", args.input, time.perf_counter() - start)
+    write_image(args.output, rgb)
+    return 0
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from vscolorize.demo import run_demo
+
+    run_demo(args.output, device=args.device)
+    return 0
+
+
+_COMMANDS = {"image": _run_image, "demo": _run_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    logging.basicConfig(format="vscolorize: %(levelname)s: %(message)s", stream=sys.stderr)
+    try:
+        args = _build_parser().parse_args(argv)
+        log.setLevel(logging.INFO if args.verbose else logging.WARNING)
+        return _COMMANDS[args.command](args)
+    except VscolorizeError as e:
+        print(f"vscolorize: error: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as e:  # a file the user named cannot be written or read
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"vscolorize: error: {where}{e.strerror or e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("vscolorize: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:
+        if os.environ.get("VSCOLORIZE_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"vscolorize: internal error: {type(e).__name__}: {e} "
+            "(please report it; VSCOLORIZE_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from skimage import color as skcolor
+
+from vscolorize.core.color import (
+    AB_SCALE,
+    denormalize_ab,
+    fit_chroma,
+    gray_to_l,
+    lab_to_srgb,
+    normalize_ab,
+    normalize_l,
+    srgb_to_lab,
+)
+
+
+@pytest.fixture
+def rgb() -> np.ndarray:
+    rng = np.random.default_rng(1)
+    values = rng.random((16, 24, 3))
+    values[0, :8] = [[0, 0, 0], [1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1], [0.5, 0.5, 0.5],
+                     [0.01, 0.02, 0.03], [0.04, 0.04, 0.04]]  # fmt: skip
+    return values
+
+
+def test_srgb_to_lab_matches_skimage(rgb: np.ndarray) -> None:
+    np.testing.assert_allclose(srgb_to_lab(rgb), skcolor.rgb2lab(rgb), atol=2e-3)
+
+
+def test_lab_to_srgb_matches_skimage(rgb: np.ndarray) -> None:
+    lab = skcolor.rgb2lab(rgb)
+    np.testing.assert_allclose(lab_to_srgb(lab), skcolor.lab2rgb(lab), atol=1e-4)
+
+
+def test_known_values() -> None:
+    white = srgb_to_lab(np.array([1.0, 1.0, 1.0]))
+    np.testing.assert_allclose(white, [100, 0, 0], atol=0.01)  # as in skimage
+    red = srgb_to_lab(np.array([1.0, 0.0, 0.0]))
+    np.testing.assert_allclose(red, [53.24, 80.09, 67.20], atol=0.02)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_round_trip_numpy(rgb: np.ndarray, dtype: type) -> None:
+    x = rgb.astype(dtype)
+    back = lab_to_srgb(srgb_to_lab(x), gamut="none")
+    np.testing.assert_allclose(back, x, atol=1e-9 if dtype == np.float64 else 2e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_numpy_dtype_and_shape_kept(dtype: type) -> None:
+    x = np.full((2, 5, 7, 3), 0.3, dtype)
+    lab = srgb_to_lab(x)
+    assert lab.dtype == dtype and lab.shape == x.shape
+    assert lab_to_srgb(lab).dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_torch_dtype_shape_and_values(rgb: np.ndarray, dtype: torch.dtype) -> None:
+    t = torch.from_numpy(rgb).permute(2, 0, 1)[None].repeat(2, 1, 1, 1).to(dtype)
+    lab = srgb_to_lab(t)
+    assert lab.dtype == dtype and lab.shape == t.shape
+    expected = skcolor.rgb2lab(t[0].double().permute(1, 2, 0).numpy())
+    tolerance = {torch.float16: 0.2, torch.bfloat16: 1.0}.get(dtype, 2e-3)
+    np.testing.assert_allclose(lab[1].double().permute(1, 2, 0).numpy(), expected, atol=tolerance)
+    assert lab_to_srgb(lab).dtype == dtype
+
+
+def test_torch_channel_axis_is_minus_three() -> None:
+    t = torch.rand(3, 4, 5, dtype=torch.float64)
+    lab = srgb_to_lab(t)
+    np.testing.assert_allclose(
+        lab.permute(1, 2, 0).numpy(), srgb_to_lab(t.permute(1, 2, 0).numpy()), atol=1e-12
+    )
+
+
+def test_gradcheck() -> None:
+    rgb = (torch.rand(1, 3, 3, 4, dtype=torch.float64) * 0.9 + 0.05).requires_grad_()
+    assert torch.autograd.gradcheck(srgb_to_lab, (rgb,))
+    lab = srgb_to_lab(rgb.detach()).requires_grad_()
+    assert torch.autograd.gradcheck(lambda x: lab_to_srgb(x, gamut="none"), (lab,))
+
+
+def test_bad_inputs() -> None:
+    with pytest.raises(ValueError, match=r"srgb_to_lab: expected an array of shape \(\.\.\., 3\)"):
+        srgb_to_lab(np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="expected a tensor of shape"):
+        srgb_to_lab(torch.zeros(4, 4, 3))
+    with pytest.raises(TypeError, match="floating-point"):
+        srgb_to_lab(np.zeros((4, 3), np.uint8))
+    with pytest.raises(ValueError, match="gamut must be"):
+        lab_to_srgb(np.zeros((1, 3)), gamut="wrap")  # type: ignore[arg-type]
+
+
+def test_fit_chroma_keeps_lightness_and_hue() -> None:
+    lab = np.array([[50.0, 120.0, -90.0], [90.0, -100.0, 100.0], [60.0, 5.0, 5.0]])
+    fitted = fit_chroma(lab)
+    rgb = lab_to_srgb(fitted, gamut="none")
+    assert rgb.min() >= -1e-5 and rgb.max() <= 1 + 1e-5
+    np.testing.assert_allclose(fitted[:, 0], lab[:, 0])
+    np.testing.assert_allclose(fitted[:, 1] * lab[:, 2], fitted[:, 2] * lab[:, 1], atol=1e-9)
+    assert (np.abs(fitted[:2, 1:]) < np.abs(lab[:2, 1:])).all()  # out of gamut: reduced
+    np.testing.assert_array_equal(fitted[2], lab[2])  # in gamut: untouched
+    # it reduces only as much as needed: 1 % more chroma leaves the gamut
+    more = fitted[:2].copy()
+    more[:, 1:] *= 1.01
+    outside = lab_to_srgb(more, gamut="none")
+    assert ((outside < -1e-5) | (outside > 1 + 1e-5)).any(axis=1).all()
+
+
+def test_chroma_gamut_keeps_lightness_where_clip_does_not() -> None:
+    lab = np.array([[[70.0, 90.0, 80.0]]])
+    l_chroma = srgb_to_lab(lab_to_srgb(lab, gamut="chroma"))[..., 0]
+    l_clip = srgb_to_lab(lab_to_srgb(lab, gamut="clip"))[..., 0]
+    assert abs(l_chroma.item() - 70) < 0.05 < abs(l_clip.item() - 70)
+
+
+def test_gray_to_l_agrees_with_srgb_to_lab() -> None:
+    g = np.linspace(0, 1, 101, dtype=np.float32)
+    np.testing.assert_allclose(gray_to_l(g), srgb_to_lab(np.stack([g] * 3, -1))[:, 0], atol=1e-4)
+
+
+def test_model_normalization() -> None:
+    lum = torch.tensor([0.0, 50.0, 100.0])
+    assert normalize_l(lum).tolist() == [-0.5, 0.0, 0.5]
+    ab = torch.tensor([-110.0, 55.0])
+    assert normalize_ab(ab).tolist() == [-1.0, 0.5]
+    assert torch.equal(denormalize_ab(normalize_ab(ab)), ab)
+    assert AB_SCALE == 110
+
+
+@pytest.mark.cuda
+def test_cuda_matches_cpu(rgb: np.ndarray) -> None:
+    t = torch.from_numpy(rgb).permute(2, 0, 1)[None].float()
+    torch.testing.assert_close(srgb_to_lab(t.cuda()).cpu(), srgb_to_lab(t), atol=1e-3, rtol=0)

@@ -1,0 +1,1 @@
+"""The vscolorize paint window (PySide6 + pyqtgraph); the only part of vscolorize that imports Qt."""
