@@ -91,14 +91,14 @@ def _srgb_to_linear(c: torch.Tensor) -> torch.Tensor:
 
 
 def _linear_to_srgb(c: torch.Tensor) -> torch.Tensor:
-    curve = (1 + _SRGB_OFFSET) * c.clamp(min=_SRGB_ENCODED_LIMIT) ** (1 / _SRGB_GAMMA) - _SRGB_OFFSET
+    curve = (1 + _SRGB_OFFSET) * c.clamp(min=_SRGB_ENCODED_LIMIT) ** (
+        1 / _SRGB_GAMMA
+    ) - _SRGB_OFFSET
     return torch.where(c > _SRGB_ENCODED_LIMIT, curve, c * _SRGB_SLOPE)
 
 
 def _lab_f(t: torch.Tensor) -> torch.Tensor:
-    return torch.where(
-        t > _EPSILON, t.clamp(min=_EPSILON) ** (1 / 3), (_KAPPA * t + 16) / 116
-    )
+    return torch.where(t > _EPSILON, t.clamp(min=_EPSILON) ** (1 / 3), (_KAPPA * t + 16) / 116)
 
 
 def _lab_f_inverse(f: torch.Tensor) -> torch.Tensor:

@@ -125,7 +125,9 @@ def colorize_image(
     if method not in METHODS:
         raise ValueError(f"colorize_image: method must be one of {METHODS}, not {method!r}")
     if postprocess:
-        raise ValueError(f"colorize_image: postprocess: no post-processing exists yet: {postprocess!r}")
+        raise ValueError(
+            f"colorize_image: postprocess: no post-processing exists yet: {postprocess!r}"
+        )
     if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble != 1:
         raise ValueError(f"colorize_image: ensemble must be 1 (one model exists), not {ensemble!r}")
     lightness = image_lightness(image)

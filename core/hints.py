@@ -35,10 +35,10 @@ __all__ = [
     "VERSION",
     "Color",
     "Hints",
+    "HintsLike",
     "Keyframe",
     "Point",
     "Stroke",
-    "HintsLike",
     "load_hints",
     "parse_hints",
     "rasterize",
@@ -93,7 +93,13 @@ class Point:
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.extra, "x": self.x, "y": self.y, **self.color.to_json(), "radius": self.radius}
+        return {
+            **self.extra,
+            "x": self.x,
+            "y": self.y,
+            **self.color.to_json(),
+            "radius": self.radius,
+        }
 
 
 @dataclass(frozen=True)
@@ -370,7 +376,9 @@ def load_hints(path: str | os.PathLike[str]) -> Hints:
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
-        raise HintError(f"{name}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+        raise HintError(
+            f"{name}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}"
+        ) from None
     except (ValueError, RecursionError) as e:
         # NaN/Infinity literals, integers too long to convert, absurd nesting
         problem = "nested too deeply" if isinstance(e, RecursionError) else str(e).split("\n")[0]
@@ -437,10 +445,10 @@ def _paint_segment(
     """Paint every pixel whose center is within ``radius`` of the segment (pixel units)."""
     height, width = mask.shape
     (x0, y0), (x1, y1) = start, end
-    left = max(int(math.floor(min(x0, x1) - radius - 0.5)), 0)
-    right = min(int(math.ceil(max(x0, x1) + radius + 0.5)), width)
-    top = max(int(math.floor(min(y0, y1) - radius - 0.5)), 0)
-    bottom = min(int(math.ceil(max(y0, y1) + radius + 0.5)), height)
+    left = max(math.floor(min(x0, x1) - radius - 0.5), 0)
+    right = min(math.ceil(max(x0, x1) + radius + 0.5), width)
+    top = max(math.floor(min(y0, y1) - radius - 0.5), 0)
+    bottom = min(math.ceil(max(y0, y1) + radius + 0.5), height)
     if left >= right or top >= bottom:
         return
     px = np.arange(left, right, dtype=np.float64)[None, :] + 0.5

@@ -36,8 +36,9 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     if image is None:
         raise ImageError(f"{name}: cannot be read as a picture (unknown or damaged format)")
     rgb = image[..., ::-1]
-    if rgb.dtype == np.uint8 or rgb.dtype == np.uint16:
-        return (rgb.astype(np.float32) / np.iinfo(rgb.dtype).max).clip(0, 1)
+    if rgb.dtype in (np.uint8, np.uint16):
+        full_scale = 255 if rgb.dtype == np.uint8 else 65535
+        return rgb.astype(np.float32) / full_scale
     return np.nan_to_num(rgb.astype(np.float32), nan=0.0).clip(0, 1)
 
 
@@ -51,7 +52,9 @@ def write_image(path: str | os.PathLike[str], rgb: np.ndarray) -> None:
     target = Path(path)
     suffix = target.suffix.lower()
     if not suffix or not cv2.haveImageWriter(f"x{suffix}"):
-        raise ImageError(f"{name}: cannot write {suffix or 'files without an extension'}: use .png or .jpg")
+        raise ImageError(
+            f"{name}: cannot write {suffix or 'files without an extension'}: use .png or .jpg"
+        )
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise ImageError(f"{name}: folder {os.fspath(directory)} does not exist")

@@ -51,7 +51,9 @@ def _hints_view(gray: np.ndarray, hints: Hints) -> np.ndarray:
     keyframe = hints.keyframe(0)
     if keyframe is not None:
         short = min(gray.shape[:2])
-        bigger = tuple(replace(p, radius=max(p.radius, _SHOWN_RADIUS / short)) for p in keyframe.points)
+        bigger = tuple(
+            replace(p, radius=max(p.radius, _SHOWN_RADIUS / short)) for p in keyframe.points
+        )
         keyframe = replace(keyframe, points=bigger)
     ab, mask = rasterize(keyframe, *gray.shape[:2])
     lab[..., 1:] = np.where(mask[..., None], ab, 0)
@@ -82,8 +84,9 @@ def run_demo(output: str | os.PathLike[str], *, device: str | None = None) -> di
     write_image(files["strip"], strip)
     points = len(hints.keyframes[0].points) if hints.keyframes else 0
     height, width = gray.shape[:2]
-    print(f"vscolorize demo: colorized a {width}x{height} picture from {points} hints in {seconds:.2f} s")
-    print(f"  PSNR against the original: {_psnr(result, original):.2f} dB (gray: {_psnr(gray, original):.2f} dB)")
+    print(f"vscolorize demo: colorized {width}x{height} from {points} hints in {seconds:.2f} s")
+    psnr, gray_psnr = _psnr(result, original), _psnr(gray, original)
+    print(f"  PSNR against the original: {psnr:.2f} dB (gray: {gray_psnr:.2f} dB)")
     for role, path in files.items():
         print(f"  {role:6s} {path}")
     return files

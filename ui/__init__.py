@@ -1,1 +1,1 @@
-"""The vscolorize paint window (PySide6 + pyqtgraph); the only part of vscolorize that imports Qt."""
+"""The vscolorize paint window (PySide6 + pyqtgraph): the only part that imports Qt."""

@@ -127,21 +127,33 @@ KF = "keyframes/0"
 BAD = [
     (_with("format", "other"), "hints.json: format: \"other\" is not 'vscolorize.hints'"),
     (_with("version", 2), "hints.json: version: version 2 is not supported"),
-    (_with("version", "1"), "hints.json: version: must be an integer, not \"1\""),
+    (_with("version", "1"), 'hints.json: version: must be an integer, not "1"'),
     (_with("keyframes", None, delete=True), "hints.json: is missing 'keyframes'"),
     (_with("keyframes", {}), "hints.json: keyframes: must be an array, not an object"),
     (_with(f"{KF}/points/0/x", 1.7), "hints.json: keyframes[0].points[0].x: 1.7 is outside [0, 1]"),
     (_with(f"{KF}/points/0/y", -0.1), "keyframes[0].points[0].y: -0.1 is outside [0, 1]"),
-    (_with(f"{KF}/points/0/x", "0.5"), "keyframes[0].points[0].x: must be a number, not \"0.5\""),
+    (_with(f"{KF}/points/0/x", "0.5"), 'keyframes[0].points[0].x: must be a number, not "0.5"'),
     (_with(f"{KF}/points/0/x", True), "keyframes[0].points[0].x: must be a number, not true"),
-    (_with(f"{KF}/points/0/radius", -0.01), "keyframes[0].points[0].radius: -0.01 is outside (0, 1]"),
+    (
+        _with(f"{KF}/points/0/radius", -0.01),
+        "keyframes[0].points[0].radius: -0.01 is outside (0, 1]",
+    ),
     (_with(f"{KF}/points/0/radius", 0), "keyframes[0].points[0].radius: 0 is outside (0, 1]"),
     (_with(f"{KF}/points/0/ab", None, delete=True), "keyframes[0].points[0]: has no color"),
     (_with(f"{KF}/points/0/rgb", "#fff"), "keyframes[0].points[0]: has both 'ab' and 'rgb'"),
     (_with(f"{KF}/points/0/ab", [1]), "keyframes[0].points[0].ab: must hold 2 numbers"),
-    (_with(f"{KF}/points/0/ab", [1, 200]), "keyframes[0].points[0].ab[1]: 200 is outside [-128, 127]"),
-    (_with(f"{KF}/strokes/0/rgb", "#c83c2"), "keyframes[0].strokes[0].rgb: \"#c83c2\" is not a '#rrggbb' color"),
-    (_with(f"{KF}/strokes/0/rgb", "red"), "keyframes[0].strokes[0].rgb: \"red\" is not a '#rrggbb' color"),
+    (
+        _with(f"{KF}/points/0/ab", [1, 200]),
+        "keyframes[0].points[0].ab[1]: 200 is outside [-128, 127]",
+    ),
+    (
+        _with(f"{KF}/strokes/0/rgb", "#c83c2"),
+        "keyframes[0].strokes[0].rgb: \"#c83c2\" is not a '#rrggbb' color",
+    ),
+    (
+        _with(f"{KF}/strokes/0/rgb", "red"),
+        "keyframes[0].strokes[0].rgb: \"red\" is not a '#rrggbb' color",
+    ),
     (_with(f"{KF}/strokes/0/path", []), "keyframes[0].strokes[0].path: must hold at least one"),
     (_with(f"{KF}/strokes/0/path/1", [0.1]), "keyframes[0].strokes[0].path[1]: must be [x, y]"),
     (_with(f"{KF}/strokes/0/width", -1), "keyframes[0].strokes[0].width: -1 is outside (0, 1]"),
@@ -180,7 +192,7 @@ def test_bad_files(tmp_path: Path, text: str, message: str) -> None:
 
 
 def test_unreadable_files(tmp_path: Path) -> None:
-    with pytest.raises(HintError, match="nope.json: no such file"):
+    with pytest.raises(HintError, match=r"nope\.json: no such file"):
         load_hints(tmp_path / "nope.json")
     with pytest.raises(HintError, match="is a directory"):
         load_hints(tmp_path)

@@ -37,7 +37,9 @@ def _color(obj: dict[str, Any]) -> bool:
     if ("ab" in obj) == ("rgb" in obj):
         return False
     if "rgb" in obj:
-        return isinstance(obj["rgb"], str) and re.fullmatch(r"#[0-9a-fA-F]{6}", obj["rgb"]) is not None
+        return (
+            isinstance(obj["rgb"], str) and re.fullmatch(r"#[0-9a-fA-F]{6}", obj["rgb"]) is not None
+        )
     ab = obj["ab"]
     return type(ab) is list and len(ab) == 2 and all(_number(c, -128, 127) for c in ab)
 
@@ -93,7 +95,9 @@ json_leaf = (
 )
 json_any = st.recursive(
     json_leaf,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 color = st.fixed_dictionaries({"ab": st.lists(st.floats(-128, 127), min_size=2, max_size=2)}) | (
@@ -149,7 +153,9 @@ def mutated(draw: st.DrawFn) -> Any:
         if action == "delete" and isinstance(parent, dict):
             del parent[path[-1]]
         elif action == "add" and isinstance(parent, dict):
-            parent[draw(st.sampled_from(["x", "ab", "rgb", "radius", "frame", "extra"]))] = draw(json_any)
+            parent[draw(st.sampled_from(["x", "ab", "rgb", "radius", "frame", "extra"]))] = draw(
+                json_any
+            )
         else:
             parent[path[-1]] = draw(json_any)
     return doc

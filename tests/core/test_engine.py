@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vscolorize.core import colorize_image
+from vscolorize.core.color import srgb_to_lab
+from vscolorize.core.errors import DeviceError, HintError, ImageError, ModelUnavailableError
+
+HINTS = {
+    "format": "vscolorize.hints",
+    "version": 1,
+    "keyframes": [
+        {
+            "frame": 0,
+            "points": [
+                {"x": 0.2, "y": 0.5, "rgb": "#d02020", "radius": 0.05},
+                {"x": 0.8, "y": 0.5, "ab": [-20, -40], "radius": 0.05},
+            ],
+        }
+    ],
+}
+
+
+def picture(height: int = 32, width: int = 48) -> np.ndarray:
+    """Gray, dark on the left, light on the right."""
+    return np.where(np.arange(width)[None, :] < width // 2, 0.3, 0.75) * np.ones((height, width))
+
+
+def test_colorizes_each_region_with_its_hint() -> None:
+    gray = picture()
+    rgb = colorize_image(gray, HINTS, method="optimization")
+    assert rgb.shape == (32, 48, 3) and rgb.dtype == np.float32
+    left, right = rgb[:, :20].reshape(-1, 3).mean(0), rgb[:, 28:].reshape(-1, 3).mean(0)
+    assert left[0] > left[2] + 0.1  # reddish
+    assert right[2] > right[0] + 0.1  # bluish
+
+
+def test_lightness_is_the_inputs() -> None:
+    color = np.random.default_rng(0).random((32, 48, 3)).astype(np.float32)
+    rgb = colorize_image(color, HINTS, method="optimization")
+    np.testing.assert_allclose(srgb_to_lab(rgb)[..., 0], srgb_to_lab(color)[..., 0], atol=0.5)
+
+
+def test_gray_input_without_hints_comes_back() -> None:
+    gray = picture()
+    rgb = colorize_image(gray, None, method="optimization")
+    np.testing.assert_allclose(rgb, np.repeat(gray[..., None], 3, -1), atol=2e-3)
+
+
+def test_uint8_is_accepted() -> None:
+    rgb = colorize_image((picture() * 255).astype(np.uint8), HINTS, method="optimization")
+    assert rgb.shape == (32, 48, 3)
+
+
+@pytest.mark.parametrize(
+    ("image", "error", "match"),
+    [
+        ([[0.5]], ImageError, "image: expected a numpy array"),
+        (np.zeros((4, 4, 4)), ImageError, r"expected shape \(H, W\) or \(H, W, 3\)"),
+        (np.full((4, 4), 1.5), ImageError, r"values must lie in \[0, 1\]"),
+        (np.full((4, 4), np.nan), ImageError, "NaN"),
+        (np.zeros((4, 4), np.int64), ImageError, "expected float"),
+        (np.zeros((0, 4)), ImageError, "empty"),
+    ],
+)
+def test_bad_images(image: object, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        colorize_image(image, method="optimization")  # type: ignore[arg-type]
+
+
+def test_bad_options() -> None:
+    gray = picture()
+    with pytest.raises(ValueError, match="method must be one of"):
+        colorize_image(gray, method="magic")  # type: ignore[arg-type]
+    with pytest.raises(DeviceError, match="device: expected"):
+        colorize_image(gray, method="optimization", device="tpu")
+    with pytest.raises(HintError, match="no keyframe for frame 0"):
+        colorize_image(gray, {**HINTS, "keyframes": [{"frame": 4}]}, method="optimization")
+    with pytest.raises(ModelUnavailableError, match="no trained model is installed yet"):
+        colorize_image(gray, method="model")
+    with pytest.raises(ValueError, match="ensemble must be 1"):
+        colorize_image(gray, method="optimization", ensemble=3)

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vscolorize.core.optimization import levin_colorize, levin_matrix, levin_weights
+
+
+def two_regions(height: int = 40, width: int = 60) -> np.ndarray:
+    """A dark left half and a bright right half, with mild texture."""
+    rng = np.random.default_rng(0)
+    y = np.where(np.arange(width)[None, :] < width // 2, 0.2, 0.8) + 0.01 * rng.random(
+        (height, width)
+    )
+    return y.astype(np.float64)
+
+
+def hints_each_side(height: int = 40, width: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    ab = np.zeros((height, width, 2), np.float32)
+    mask = np.zeros((height, width), bool)
+    mask[height // 2, 5], ab[height // 2, 5] = True, (40, 20)
+    mask[height // 2, width - 6], ab[height // 2, width - 6] = True, (-30, -10)
+    return ab, mask
+
+
+def test_weights_are_normalized_and_follow_intensity() -> None:
+    y = two_regions()
+    w = levin_weights(y)
+    assert w.shape == (8, *y.shape)
+    np.testing.assert_allclose(w.sum(0), 1)
+    assert (w[:, :, 0][[0, 3, 5]] == 0).all()  # left neighbors of the left column do not exist
+    # across the edge (column 29 -> 30, neighbor offset (0, +1) is index 4) the weight is tiny
+    assert w[4, 20, 29] < 1e-3 < w[4, 20, 10]
+
+
+def test_matrix_is_levins_system() -> None:
+    y = two_regions(6, 7)
+    mask = np.zeros(y.shape, bool)
+    mask[2, 3] = True
+    a = levin_matrix(y, mask.astype(float)).toarray()
+    hinted = 2 * 7 + 3
+    np.testing.assert_array_equal(a[hinted], np.eye(42)[hinted])
+    np.testing.assert_allclose(a.sum(1), np.where(np.arange(42) == hinted, 1, 0), atol=1e-12)
+    assert (np.diag(a) == 1).all()
+
+
+@pytest.mark.parametrize("method", ["direct", "cascade"])
+def test_colors_stay_in_their_region(method: str) -> None:
+    y = two_regions()
+    ab_hint, mask = hints_each_side()
+    ab = levin_colorize(y, ab_hint, mask, method=method)  # type: ignore[arg-type]
+    assert ab.shape == (40, 60, 2) and ab.dtype == np.float32
+    np.testing.assert_allclose(ab[:, :25].reshape(-1, 2).mean(0), (40, 20), atol=2)
+    np.testing.assert_allclose(ab[:, 35:].reshape(-1, 2).mean(0), (-30, -10), atol=2)
+    np.testing.assert_array_equal(ab[mask], ab_hint[mask])
+
+
+def test_cascade_approximates_direct_on_a_large_picture() -> None:
+    # 240x336 (> 40k pixels, so the cascade uses two levels): 6x7 regions of random gray, each
+    # with one hint disc of radius 2 px at its center
+    rng = np.random.default_rng(3)
+    y = np.kron(rng.uniform(0.1, 0.9, (6, 7)), np.ones((40, 48)))
+    y = np.clip(y + 0.01 * rng.standard_normal(y.shape), 0, 1)
+    rows, cols = np.mgrid[0:240, 0:336]
+    ab_hint = np.zeros((240, 336, 2), np.float32)
+    mask = np.zeros((240, 336), bool)
+    hinted = np.zeros((6, 7, 2))
+    for i, r in enumerate(range(20, 240, 40)):
+        for j, c in enumerate(range(24, 336, 48)):
+            disc = (rows - r) ** 2 + (cols - c) ** 2 <= 4
+            mask |= disc
+            ab_hint[disc] = hinted[i, j] = rng.uniform(-60, 60, 2)
+    direct = levin_colorize(y, ab_hint, mask, method="direct")
+    cascade = levin_colorize(y, ab_hint, mask, method="cascade")
+
+    # an approximation of Levin's solution (which depends on resolution), not the same solution:
+    # region colors agree within a few a*b* units, and they are as close to the hinted colors
+    def region_means(ab: np.ndarray) -> np.ndarray:
+        return ab.reshape(6, 40, 7, 48, 2).mean(axis=(1, 3))
+
+    assert np.abs(region_means(cascade) - region_means(direct)).mean() < 3
+    error_direct = np.abs(region_means(direct) - hinted).mean()
+    assert np.abs(region_means(cascade) - hinted).mean() < error_direct + 0.5
+
+
+def test_no_hints_gives_gray_and_bad_arguments_are_refused() -> None:
+    y = two_regions()
+    ab = levin_colorize(y, np.zeros((40, 60, 2), np.float32), np.zeros((40, 60), bool))
+    assert not ab.any()
+    with pytest.raises(ValueError, match="shapes differ"):
+        levin_colorize(y, np.zeros((40, 61, 2), np.float32), np.zeros((40, 60), bool))
+    with pytest.raises(ValueError, match="method must be"):
+        levin_colorize(y, *hints_each_side(), method="fast")  # type: ignore[arg-type]

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from vscolorize.cli import main
+from vscolorize.core.color import srgb_to_lab
+
+GOOD_HINTS = {
+    "format": "vscolorize.hints",
+    "version": 1,
+    "keyframes": [{"frame": 0, "points": [{"x": 0.25, "y": 0.5, "rgb": "#2050d0", "radius": 0.1}]}],
+}
+
+
+def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "vscolorize.cli", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    gray = np.where(np.arange(64)[None, :] < 32, 80, 200).astype(np.uint8) * np.ones(
+        (48, 1), np.uint8
+    )
+    path = tmp_path / "photo.png"
+    cv2.imwrite(str(path), gray)
+    return path
+
+
+def hints_file(tmp_path: Path, doc: object) -> Path:
+    path = tmp_path / "h.hints.json"
+    path.write_text(doc if isinstance(doc, str) else json.dumps(doc))
+    return path
+
+
+def test_image_command(tmp_path: Path, photo: Path) -> None:
+    out = tmp_path / "out.png"
+    result = run("image", photo, "-o", out, "--hints", hints_file(tmp_path, GOOD_HINTS))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    rgb = cv2.imread(str(out))[..., ::-1]
+    assert rgb.shape == (48, 64, 3)
+    left = rgb[:, :28].reshape(-1, 3).mean(0)
+    assert left[2] > left[0] + 20  # the blue hint filled the left region
+    lightness = srgb_to_lab(rgb.astype(np.float32) / 255)[..., 0]
+    expected = srgb_to_lab(np.repeat(cv2.imread(str(photo), 0)[..., None], 3, -1) / 255.0)[..., 0]
+    assert np.abs(lightness - expected).max() < 1.0
+
+
+def _with_point(**changes: object) -> dict[str, object]:
+    doc = json.loads(json.dumps(GOOD_HINTS))
+    doc["keyframes"][0]["points"][0].update(changes)
+    return doc
+
+
+BAD = {
+    "missing input": (None, None, "nope.png: no such file"),
+    "invalid json": ('{"format": ', None, "h.hints.json: invalid JSON at line 1"),
+    "wrong format tag": ({**GOOD_HINTS, "format": "other"}, None, "format: \"other\" is not"),
+    "coordinate outside": (_with_point(x=1.7), None, "keyframes[0].points[0].x: 1.7 is outside [0, 1]"),
+    "bad rgb": (_with_point(rgb="#12345g"), None, "points[0].rgb: \"#12345g\" is not a '#rrggbb'"),
+    "negative radius": (_with_point(radius=-0.1), None, "points[0].radius: -0.1 is outside (0, 1]"),
+    "non-integer frame": ({**GOOD_HINTS, "keyframes": [{"frame": 0.5}]}, None, "frame: must be an integer"),
+    "point without color": ({**GOOD_HINTS, "keyframes": [{"frame": 0, "points": [{"x": 0, "y": 0}]}]},
+                            None, "points[0]: has no color"),
+    "missing hints file": ("MISSING", None, "missing.hints.json: no such file"),
+    "bad method": (GOOD_HINTS, ["--method", "magic"], "argument --method: invalid choice"),
+    "bad device": (GOOD_HINTS, ["--device", "tpu"], "device: expected 'auto', 'cpu'"),
+    "no model yet": (GOOD_HINTS, ["--method", "model"], "no trained model is installed yet"),
+    "bad output format": (GOOD_HINTS, ["-o", "out.xyz"], "out.xyz: cannot write .xyz"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, photo: Path, case: str) -> None:
+    doc, extra, message = BAD[case]
+    args: list[str | Path] = ["image", tmp_path / "nope.png" if case == "missing input" else photo]
+    if doc == "MISSING":
+        args += ["--hints", tmp_path / "missing.hints.json"]
+    elif doc is not None:
+        args += ["--hints", hints_file(tmp_path, doc)]
+    extra = extra or []
+    if "-o" not in extra:
+        args += ["-o", tmp_path / "out.png"]
+    result = run(*args, *extra, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("vscolorize: error: ")
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert capsys.readouterr().err.startswith("vscolorize: error: the following arguments")
+
+
+def test_internal_errors_exit_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                photo: Path, tmp_path: Path) -> None:  # fmt: skip
+    import vscolorize.core.engine as engine
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(engine, "colorize_image", broken)
+    assert main(["image", str(photo), "-o", str(tmp_path / "o.png")]) == 1
+    assert "vscolorize: internal error: ZeroDivisionError: boom" in capsys.readouterr().err
+
+
+def test_demo(tmp_path: Path) -> None:
+    result = run("demo", "-o", tmp_path / "demo")
+    assert result.returncode == 0, result.stderr
+    for name in ("astronaut-gray.png", "astronaut-colorized.png", "astronaut-strip.png"):
+        assert str(tmp_path / "demo" / name) in result.stdout
+    strip = cv2.imread(str(tmp_path / "demo" / "astronaut-strip.png"))
+    assert strip.shape == (512, 4 * 512, 3)
+    psnr, gray_psnr = map(float, __import__("re").findall(r"([\d.]+) dB", result.stdout))
+    assert psnr > gray_psnr + 3  # the hints bring the colors much closer to the original
