@@ -22,14 +22,14 @@ install: $(VENV)/.installed
 # Dependencies (torch, VapourSynth, OpenCV, ...) only when pyproject.toml changes.
 $(VENV)/.deps: pyproject.toml
 	@test -x $(BIN)/python || { py=$$(sh tools/find_python.sh) && "$$py" -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install --quiet ".[dev]"
+	$(BIN)/python -m pip install -qq --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install -qq ".[dev]"
 	$(BIN)/python -m vapoursynth config
 	touch $@
 
 # The package itself (not editable: the package-dir mapping needs a real install for mypy).
 $(VENV)/.installed: $(VENV)/.deps $(SOURCES)
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --force-reinstall .
+	$(BIN)/python -m pip install -qq --no-deps --no-build-isolation --force-reinstall .
 	touch $@
 
 clean:

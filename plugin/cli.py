@@ -106,8 +106,13 @@ def _run_image(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace) -> int:
     from vscolorize.demo import run_demo
 
-    run_demo(args.output, device=args.device)
+    sys.stdout.write(run_demo(args.output, device=args.device).summary() + "\n")
     return 0
+
+
+def _error(message: str) -> None:
+    """The one line a user error gets (stdout stays clean: vspipe may own it)."""
+    sys.stderr.write(f"vscolorize: error: {message}\n")
 
 
 _COMMANDS = {"image": _run_image, "demo": _run_demo}
@@ -121,22 +126,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.setLevel(logging.INFO if args.verbose else logging.WARNING)
         return _COMMANDS[args.command](args)
     except VscolorizeError as e:
-        print(f"vscolorize: error: {e}", file=sys.stderr)
+        _error(str(e))
         return EXIT_USER_ERROR
     except OSError as e:  # a file the user named cannot be written or read
         where = f"{e.filename}: " if e.filename else ""
-        print(f"vscolorize: error: {where}{e.strerror or e}", file=sys.stderr)
+        _error(f"{where}{e.strerror or e}")
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print("vscolorize: interrupted", file=sys.stderr)
+        sys.stderr.write("vscolorize: interrupted\n")
         return EXIT_INTERRUPTED
     except Exception as e:
         if os.environ.get("VSCOLORIZE_DEBUG"):
             traceback.print_exc()
-        print(
+        sys.stderr.write(
             f"vscolorize: internal error: {type(e).__name__}: {e} "
-            "(please report it; VSCOLORIZE_DEBUG=1 shows the traceback)",
-            file=sys.stderr,
+            "(please report it; VSCOLORIZE_DEBUG=1 shows the traceback)\n"
         )
         return EXIT_INTERNAL_ERROR
 

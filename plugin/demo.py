@@ -6,10 +6,9 @@ writes the gray input, the result and a side-by-side strip (gray | hints | resul
 
 from __future__ import annotations
 
-import logging
 import os
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -20,9 +19,7 @@ from vscolorize.core.engine import colorize_image
 from vscolorize.core.hints import Hints, load_hints, rasterize
 from vscolorize.core.images import write_image
 
-__all__ = ["SAMPLE_HINTS", "run_demo", "sample_picture"]
-
-log = logging.getLogger(__name__)
+__all__ = ["SAMPLE_HINTS", "DemoResult", "run_demo", "sample_hints", "sample_picture"]
 
 SAMPLE_HINTS = "astronaut.hints.json"
 _SHOWN_RADIUS = 6  # pixels: hints are drawn at least this big in the strip
@@ -60,8 +57,30 @@ def _hints_view(gray: np.ndarray, hints: Hints) -> np.ndarray:
     return lab_to_srgb(lab)
 
 
-def run_demo(output: str | os.PathLike[str], *, device: str | None = None) -> dict[str, Path]:
-    """Run the demo and print where its files are. Returns them by role."""
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo made and measured."""
+
+    files: dict[str, Path]
+    width: int
+    height: int
+    hints: int
+    seconds: float
+    psnr: float
+    gray_psnr: float
+
+    def summary(self) -> str:
+        lines = [
+            f"vscolorize demo: colorized {self.width}x{self.height} from {self.hints} hints "
+            f"in {self.seconds:.2f} s",
+            f"  PSNR against the original: {self.psnr:.2f} dB (gray: {self.gray_psnr:.2f} dB)",
+        ]
+        lines += [f"  {role:6s} {path}" for role, path in self.files.items()]
+        return "\n".join(lines)
+
+
+def run_demo(output: str | os.PathLike[str], *, device: str | None = None) -> DemoResult:
+    """Run the demo, writing its pictures into the folder ``output`` (created)."""
     folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
     original = sample_picture()
@@ -82,11 +101,13 @@ def run_demo(output: str | os.PathLike[str], *, device: str | None = None) -> di
     write_image(files["gray"], gray)
     write_image(files["result"], result)
     write_image(files["strip"], strip)
-    points = len(hints.keyframes[0].points) if hints.keyframes else 0
-    height, width = gray.shape[:2]
-    print(f"vscolorize demo: colorized {width}x{height} from {points} hints in {seconds:.2f} s")
-    psnr, gray_psnr = _psnr(result, original), _psnr(gray, original)
-    print(f"  PSNR against the original: {psnr:.2f} dB (gray: {gray_psnr:.2f} dB)")
-    for role, path in files.items():
-        print(f"  {role:6s} {path}")
-    return files
+    keyframe = hints.keyframe(0)
+    return DemoResult(
+        files=files,
+        width=gray.shape[1],
+        height=gray.shape[0],
+        hints=len(keyframe.points) + len(keyframe.strokes) if keyframe else 0,
+        seconds=seconds,
+        psnr=_psnr(result, original),
+        gray_psnr=_psnr(gray, original),
+    )
