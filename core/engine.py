@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+import torch
 
 from .color import fit_chroma, gray_to_l, lab_to_srgb, srgb_to_lab
 from .errors import DeviceError, HintError, ImageError, ModelUnavailableError
@@ -33,8 +34,6 @@ def resolve_device(device: str | None, *, name: str = "device") -> str:
     Raises:
         DeviceError: the name is unknown, or CUDA was asked for and is not available.
     """
-    import torch  # imported here: the classical engine and hints never need it
-
     if device is None or device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if not isinstance(device, str):
