@@ -17,9 +17,17 @@ import torch
 from .color import fit_chroma, gray_to_l, lab_to_srgb, srgb_to_lab
 from .errors import DeviceError, HintError, ImageError, ModelUnavailableError
 from .hints import Hints, HintsLike, rasterize, resolve_hints
+from .inference import MODEL_NAMES, get_colorizer, pick_model
 from .optimization import levin_colorize
 
-__all__ = ["METHODS", "Method", "colorize_image", "image_lightness", "resolve_device"]
+__all__ = [
+    "METHODS",
+    "Method",
+    "colorize_image",
+    "image_lightness",
+    "lightness_ab_to_srgb",
+    "resolve_device",
+]
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +106,7 @@ def colorize_image(
     *,
     method: Method = DEFAULT_METHOD,
     device: str | None = None,
+    model: str = "auto",
     postprocess: Sequence[str] = (),
     ensemble: int = 1,
 ) -> np.ndarray:
@@ -111,6 +120,8 @@ def colorize_image(
         method: ``"optimization"`` (Levin et al. 2004, CPU, needs hints) or ``"model"`` (the
             learned colorizer, once its weights are installed).
         device: ``None``/``"auto"``, ``"cpu"`` or ``"cuda[:N]"``; the optimization runs on CPU.
+        model: ``"auto"`` (the large model on CUDA when installed, else the fast one), ``"fast"``
+            or ``"large"``; only used by ``method="model"``.
         postprocess: post-processing steps; none exist yet.
         ensemble: number of model variants to average; only 1 exists yet.
 
@@ -131,16 +142,27 @@ def colorize_image(
         raise ValueError(f"colorize_image: ensemble must be 1 (one model exists), not {ensemble!r}")
     lightness = image_lightness(image)
     resolved = _frame_zero(resolve_hints(hints))
-    resolve_device(device)
+    torch_device = resolve_device(device)
+    keyframe = resolved.keyframe(0) if resolved else None
     if method == "model":
-        raise ModelUnavailableError(
-            "colorize_image: method 'model': no trained model is installed yet; "
-            "use method='optimization' (with hints)"
-        )
+        if model not in ("auto", *MODEL_NAMES):
+            raise ValueError(
+                f"colorize_image: model must be 'auto', 'fast' or 'large', not {model!r}"
+            )
+        try:
+            colorizer = get_colorizer(pick_model(model, torch_device), torch_device)
+        except ModelUnavailableError as e:
+            raise ModelUnavailableError(f"colorize_image: {e}") from None
+        (ab,) = colorizer.predict([lightness], [keyframe])
+        return lightness_ab_to_srgb(lightness, ab)
     height, width = lightness.shape
-    ab_hint, mask = rasterize(resolved.keyframe(0) if resolved else None, height, width)
+    ab_hint, mask = rasterize(keyframe, height, width)
     if not mask.any():
         log.warning("colorize_image: no hints on frame 0: the optimization leaves the picture gray")
-    ab = levin_colorize(lightness / 100, ab_hint, mask)
+    return lightness_ab_to_srgb(lightness, levin_colorize(lightness / 100, ab_hint, mask))
+
+
+def lightness_ab_to_srgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """(H, W) L and (H, W, 2) a*b* -> (H, W, 3) sRGB, chroma lowered (not L) where out of gamut."""
     lab = np.concatenate([lightness[..., None], ab], axis=-1)
     return lab_to_srgb(fit_chroma(lab), gamut="clip")

@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import safe_open
@@ -59,7 +60,9 @@ class ModelConfig:
     def from_json(cls, text: str) -> ModelConfig:
         raw = json.loads(text)
         known = {f.name for f in fields(cls)}
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in known}
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in known
+        }
         return cls(**values)
 
 
@@ -93,7 +96,9 @@ class ColorUNet(nn.Module):
                           _convs(w[i + 1], w[i + 1], config.depth - 1 or 1))
             for i in range(len(w) - 1)
         )  # fmt: skip
-        self.up = nn.ModuleList(_convs(w[i + 1] + w[i], w[i], config.depth) for i in range(len(w) - 1))
+        self.up = nn.ModuleList(
+            _convs(w[i + 1] + w[i], w[i], config.depth) for i in range(len(w) - 1)
+        )
         self.head = nn.Conv2d(w[0], 2, 1)
 
     def forward(
@@ -124,7 +129,9 @@ def _checksum(tensors: dict[str, torch.Tensor]) -> str:
 
 def save_model(model: ColorUNet, path: str | os.PathLike[str], **info: str) -> None:
     """Write weights as safetensors (float16) with the config, a checksum and ``info`` (strings)."""
-    tensors = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()}
+    tensors = {
+        k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()
+    }
     metadata = {
         **info,
         "format": _FORMAT,

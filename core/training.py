@@ -56,7 +56,7 @@ class TrainOptions:
 
 
 def load_pictures(images: Path | None, videos: Path | None = None) -> list[np.ndarray]:
-    """All color pictures under ``images`` and frames sampled from videos under ``videos``, RGB uint8.
+    """Color pictures under ``images`` and frames sampled from videos under ``videos``, RGB uint8.
 
     Raises:
         ImageError: a folder is missing or holds nothing usable.
@@ -96,11 +96,13 @@ def _video_frames(path: Path) -> list[np.ndarray]:
 
 
 def _crop(picture: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """A random square crop covering 35-100 % of the short side, resized to ``size``, maybe flipped."""
+    """A random square crop of 35-100 % of the short side, resized to ``size``, maybe flipped."""
     h, w = picture.shape[:2]
     side = max(int(min(h, w) * rng.uniform(0.35, 1.0)), 8)
     y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
-    crop = cv2.resize(picture[y : y + side, x : x + side], (size, size), interpolation=cv2.INTER_AREA)
+    crop = cv2.resize(
+        picture[y : y + side, x : x + side], (size, size), interpolation=cv2.INTER_AREA
+    )
     return crop[:, ::-1] if rng.random() < 0.5 else crop
 
 
@@ -128,7 +130,12 @@ def simulate_hints(
         if rng.random() < _STROKE_SHARE:
             _stroke(ab, hint, mask, cy, cx, half, rng)
             continue
-        y0, y1, x0, x1 = max(cy - half, 0), min(cy + half + 1, h), max(cx - half, 0), min(cx + half + 1, w)
+        y0, y1, x0, x1 = (
+            max(cy - half, 0),
+            min(cy + half + 1, h),
+            max(cx - half, 0),
+            min(cx + half + 1, w),
+        )
         hint[:, y0:y1, x0:x1] = ab[:, y0:y1, x0:x1].mean(axis=(1, 2))[:, None, None]
         mask[:, y0:y1, x0:x1] = 1
     return hint, mask
@@ -151,7 +158,12 @@ def _stroke(ab: np.ndarray, hint: np.ndarray, mask: np.ndarray, cy: int, cx: int
 
 def _batch(pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Generator,
            device: str) -> tuple[torch.Tensor, ...]:  # fmt: skip
-    crops = np.stack([_crop(pictures[rng.integers(len(pictures))], options.crop, rng) for _ in range(options.batch)])
+    crops = np.stack(
+        [
+            _crop(pictures[rng.integers(len(pictures))], options.crop, rng)
+            for _ in range(options.batch)
+        ]
+    )
     rgb = torch.from_numpy(crops).to(device).permute(0, 3, 1, 2).float() / 255
     lab = srgb_to_lab(rgb)
     ab = lab[:, 1:].cpu().numpy()
@@ -188,8 +200,14 @@ def validate(model: ColorUNet, pictures: list[np.ndarray], device: str,
         for i, picture in enumerate(pictures):
             rgb = torch.from_numpy(picture).to(device).permute(2, 0, 1)[None].float() / 255
             lab = srgb_to_lab(rgb)
-            hint, mask = _validation_hints(lab[0, 1:].cpu().numpy(), count, np.random.default_rng(i))
-            pred = model(lab[:, :1], torch.from_numpy(hint)[None].to(device), torch.from_numpy(mask)[None].to(device))
+            hint, mask = _validation_hints(
+                lab[0, 1:].cpu().numpy(), count, np.random.default_rng(i)
+            )
+            pred = model(
+                lab[:, :1],
+                torch.from_numpy(hint)[None].to(device),
+                torch.from_numpy(mask)[None].to(device),
+            )
             out = lab_to_srgb(torch.cat([lab[:, :1], pred], 1))
             scores.append(_psnr(out, rgb))
         result[count] = float(np.mean(scores))
@@ -197,7 +215,9 @@ def validate(model: ColorUNet, pictures: list[np.ndarray], device: str,
     return result
 
 
-def _validation_hints(ab: np.ndarray, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _validation_hints(
+    ab: np.ndarray, count: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """``count`` uniformly placed points, each the 5x5 patch mean painted as a radius-2 disc."""
     _, h, w = ab.shape
     hint = np.zeros_like(ab, dtype=np.float32)
@@ -215,7 +235,9 @@ def _checkpoint_path(out: Path) -> Path:
     return out.with_name(out.name + ".checkpoint")
 
 
-def _save_checkpoint(path: Path, model: ColorUNet, optimizer: torch.optim.Optimizer, step: int) -> None:
+def _save_checkpoint(
+    path: Path, model: ColorUNet, optimizer: torch.optim.Optimizer, step: int
+) -> None:
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     for index, state in optimizer.state_dict()["state"].items():
         for key, value in state.items():
@@ -262,14 +284,14 @@ def train(
     out: Path,
     *,
     config: ModelConfig,
-    options: TrainOptions = TrainOptions(),  # noqa: B008 (frozen dataclass)
+    options: TrainOptions = TrainOptions(),
     device: str = "cpu",
     resume: bool = False,
     init: Path | None = None,
     validation: list[np.ndarray] | None = None,
     progress: bool = True,
 ) -> dict[int, float]:
-    """Train (or fine-tune from ``init``) and write the weights to ``out``; returns validation PSNR."""
+    """Train (or fine-tune from ``init``), write the weights to ``out``; return validation PSNR."""
     from tqdm import tqdm
 
     torch.manual_seed(options.seed)
@@ -286,24 +308,32 @@ def train(
     else:
         model = ColorUNet(config).to(device)
     model.train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=options.lr, weight_decay=options.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=options.lr, weight_decay=options.weight_decay
+    )
     if tensors:
         _restore_optimizer(optimizer, tensors)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _schedule(s, options), last_epoch=start - 1)
     val = validation_set(validation or pictures[:8])
-    bar = tqdm(range(start, options.steps), initial=start, total=options.steps, disable=not progress,
-               desc=f"training {model.config.name}", unit="step")  # fmt: skip
+    bar = tqdm(
+        range(start, options.steps),
+        initial=start,
+        total=options.steps,
+        disable=not progress,
+        desc=f"training {model.config.name}",
+        unit="step",
+    )
     began = time.perf_counter()
     scores: dict[int, float] = {}
     batches = _batches(pictures, options, rng, device)
     for step in bar:
+        for group in optimizer.param_groups:
+            group["lr"] = options.lr * _schedule(step, options)
         l, ab_hint, mask, ab = next(batches)
         pred = model(l, ab_hint, mask)
         loss = F.smooth_l1_loss(pred / AB_SCALE, ab / AB_SCALE, beta=0.05)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        scheduler.step()
         bar.set_postfix(loss=f"{loss.item():.4f}")
         done = step + 1
         if done % options.checkpoint_every == 0 or done == options.steps:
@@ -311,5 +341,9 @@ def train(
             save_model(model, out, steps=str(done), seconds=f"{time.perf_counter() - began:.0f}")
         if done % options.validate_every == 0 or done == options.steps:
             scores = validate(model, val, device)
-            log.info("step %d validation PSNR %s", done, json.dumps({k: round(v, 2) for k, v in scores.items()}))
+            log.info(
+                "step %d validation PSNR %s",
+                done,
+                json.dumps({k: round(v, 2) for k, v in scores.items()}),
+            )
     return scores

@@ -72,18 +72,32 @@ def _build_parser() -> _Parser:
         default="optimization",
         help="optimization: Levin et al. 2004, needs hints (default); model: the learned colorizer",
     )
+    image.add_argument(
+        "--model",
+        choices=("auto", "fast", "large"),
+        default="auto",
+        help="which learned model (auto: large on CUDA when installed, else fast)",
+    )
     _add_device(image)
 
     train = commands.add_parser(
         "train",
         help="train or fine-tune the colorizer on your own pictures or videos",
         description="Train (or, with --init, fine-tune) the guided colorizer on a folder of color "
-        "pictures and/or videos; writes safetensors weights and a resumable checkpoint beside them.",
+        "pictures and/or videos; writes safetensors weights and a resumable checkpoint beside.",
     )
-    train.add_argument("--images", metavar="DIR", help="folder of color pictures (searched recursively)")
-    train.add_argument("--videos", metavar="DIR", help="folder of color videos (frames are sampled)")
-    train.add_argument("--val", metavar="DIR", help="folder of validation pictures (default: 8 training ones)")
-    train.add_argument("--out", required=True, metavar="FILE", help="weights to write (.safetensors)")
+    train.add_argument(
+        "--images", metavar="DIR", help="folder of color pictures (searched recursively)"
+    )
+    train.add_argument(
+        "--videos", metavar="DIR", help="folder of color videos (frames are sampled)"
+    )
+    train.add_argument(
+        "--val", metavar="DIR", help="folder of validation pictures (default: 8 training ones)"
+    )
+    train.add_argument(
+        "--out", required=True, metavar="FILE", help="weights to write (.safetensors)"
+    )
     train.add_argument("--resume", action="store_true", help="continue from FILE.checkpoint")
     train.add_argument("--init", metavar="FILE", help="start from these weights (fine-tuning)")
     train.add_argument("--size", choices=("fast", "large"), default="fast", help="network size")
@@ -116,7 +130,7 @@ def _run_image(args: argparse.Namespace) -> int:
     if hints is None and args.method == "optimization":
         log.warning("no --hints given: the optimization method leaves the picture gray")
     start = time.perf_counter()
-    rgb = colorize_image(picture, hints, method=args.method, device=args.device)
+    rgb = colorize_image(picture, hints, method=args.method, device=args.device, model=args.model)
     log.info("colorized %s in %.2f s", args.input, time.perf_counter() - start)
     write_image(args.output, rgb)
     return 0
@@ -150,7 +164,9 @@ def _run_train(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise UsageError(f"train: --out: folder {out.parent} does not exist")
     device = resolve_device(args.device)
-    pictures = load_pictures(Path(args.images) if args.images else None, Path(args.videos) if args.videos else None)
+    pictures = load_pictures(
+        Path(args.images) if args.images else None, Path(args.videos) if args.videos else None
+    )
     validation = load_pictures(Path(args.val)) if args.val else None
     options = TrainOptions(steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr)
     config = LARGE if args.size == "large" else FAST

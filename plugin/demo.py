@@ -1,7 +1,8 @@
 """``vscolorize demo``: the main job on the embedded default.
 
-It colorizes scikit-image's astronaut picture, turned gray, with the bundled sample hints, and
-writes the gray input, the result and a side-by-side strip (gray | hints | result | original).
+It colorizes scikit-image's astronaut picture, turned gray, with the bundled sample hints (with the
+learned model when installed, and with the classical engine), and writes the gray input, each
+result and a side-by-side strip (gray | hints | results | original).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from vscolorize.core.color import lab_to_srgb, srgb_to_lab
-from vscolorize.core.engine import colorize_image
+from vscolorize.core.engine import Method, colorize_image
 from vscolorize.core.hints import Hints, load_hints, rasterize
 from vscolorize.core.images import write_image
+from vscolorize.core.inference import installed_models
 
 __all__ = ["SAMPLE_HINTS", "DemoResult", "run_demo", "sample_hints", "sample_picture"]
 
@@ -59,55 +61,62 @@ def _hints_view(gray: np.ndarray, hints: Hints) -> np.ndarray:
 
 @dataclass(frozen=True)
 class DemoResult:
-    """What the demo made and measured."""
+    """What the demo made and measured: per method, (seconds, PSNR against the original)."""
 
     files: dict[str, Path]
     width: int
     height: int
     hints: int
-    seconds: float
-    psnr: float
+    scores: dict[str, tuple[float, float]]
     gray_psnr: float
 
     def summary(self) -> str:
-        lines = [
-            f"vscolorize demo: colorized {self.width}x{self.height} from {self.hints} hints "
-            f"in {self.seconds:.2f} s",
-            f"  PSNR against the original: {self.psnr:.2f} dB (gray: {self.gray_psnr:.2f} dB)",
+        lines = [f"vscolorize demo: {self.width}x{self.height} picture, {self.hints} hints"]
+        lines += [
+            f"  {method:12s} {seconds:6.2f} s   PSNR {psnr:5.2f} dB"
+            for method, (seconds, psnr) in self.scores.items()
         ]
-        lines += [f"  {role:6s} {path}" for role, path in self.files.items()]
+        lines.append(f"  {'gray':12s} {'':8s}   PSNR {self.gray_psnr:5.2f} dB")
+        lines += [f"  {role:12s} {path}" for role, path in self.files.items()]
         return "\n".join(lines)
 
 
 def run_demo(output: str | os.PathLike[str], *, device: str | None = None) -> DemoResult:
-    """Run the demo, writing its pictures into the folder ``output`` (created)."""
+    """Run the demo, writing its pictures into the folder ``output`` (created).
+
+    It colorizes with the learned model when one is installed and with the classical engine.
+    """
     folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
     original = sample_picture()
     hints = sample_hints()
     lightness = srgb_to_lab(original)[..., :1]
     gray = lab_to_srgb(np.concatenate([lightness, np.zeros_like(lightness).repeat(2, -1)], -1))
-
-    start = time.perf_counter()
-    result = colorize_image(gray, hints, method="optimization", device=device)
-    seconds = time.perf_counter() - start
-
-    strip = np.concatenate([gray, _hints_view(gray, hints), result, original], axis=1)
-    files = {
-        "gray": folder / "astronaut-gray.png",
-        "result": folder / "astronaut-colorized.png",
-        "strip": folder / "astronaut-strip.png",
-    }
+    methods: tuple[Method, ...] = (
+        ("model", "optimization") if installed_models() else ("optimization",)
+    )
+    files = {"gray": folder / "astronaut-gray.png"}
     write_image(files["gray"], gray)
-    write_image(files["result"], result)
-    write_image(files["strip"], strip)
+    results: list[np.ndarray] = []
+    scores: dict[str, tuple[float, float]] = {}
+    for method in methods:
+        colorize_image(gray[:64, :64], hints, method=method, device=device)  # warm-up
+        start = time.perf_counter()
+        result = colorize_image(gray, hints, method=method, device=device)
+        scores[method] = (time.perf_counter() - start, _psnr(result, original))
+        files[method] = folder / f"astronaut-{method}.png"
+        write_image(files[method], result)
+        results.append(result)
+    files["strip"] = folder / "astronaut-strip.png"
+    write_image(
+        files["strip"], np.concatenate([gray, _hints_view(gray, hints), *results, original], 1)
+    )
     keyframe = hints.keyframe(0)
     return DemoResult(
         files=files,
         width=gray.shape[1],
         height=gray.shape[0],
         hints=len(keyframe.points) + len(keyframe.strokes) if keyframe else 0,
-        seconds=seconds,
-        psnr=_psnr(result, original),
+        scores=scores,
         gray_psnr=_psnr(gray, original),
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from vscolorize.cli import main
 from vscolorize.core.color import srgb_to_lab
+from vscolorize.core.inference import installed_models
 
 GOOD_HINTS = {
     "format": "vscolorize.hints",
@@ -73,7 +75,7 @@ BAD = {
     "missing hints file": ("MISSING", None, "missing.hints.json: no such file"),
     "bad method": (GOOD_HINTS, ["--method", "magic"], "argument --method: invalid choice"),
     "bad device": (GOOD_HINTS, ["--device", "tpu"], "device: expected 'auto', 'cpu'"),
-    "no model yet": (GOOD_HINTS, ["--method", "model"], "no trained model is installed yet"),
+    "bad model": (GOOD_HINTS, ["--method", "model", "--model", "huge"], "argument --model: invalid choice"),
     "bad output format": (GOOD_HINTS, ["-o", "out.xyz"], "out.xyz: cannot write .xyz"),
 }  # fmt: skip
 
@@ -118,9 +120,13 @@ def test_internal_errors_exit_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
 def test_demo(tmp_path: Path) -> None:
     result = run("demo", "-o", tmp_path / "demo")
     assert result.returncode == 0, result.stderr
-    for name in ("astronaut-gray.png", "astronaut-colorized.png", "astronaut-strip.png"):
-        assert str(tmp_path / "demo" / name) in result.stdout
+    methods = ["model", "optimization"] if installed_models() else ["optimization"]
+    for name in ["gray", *methods, "strip"]:
+        assert str(tmp_path / "demo" / f"astronaut-{name}.png") in result.stdout
     strip = cv2.imread(str(tmp_path / "demo" / "astronaut-strip.png"))
-    assert strip.shape == (512, 4 * 512, 3)
-    psnr, gray_psnr = map(float, __import__("re").findall(r"([\d.]+) dB", result.stdout))
-    assert psnr > gray_psnr + 3  # the hints bring the colors much closer to the original
+    assert strip.shape == (512, (3 + len(methods)) * 512, 3)
+    psnr = {
+        m: float(v) for m, v in re.findall(r"^  (\w+) .*PSNR +([\d.]+) dB$", result.stdout, re.M)
+    }
+    for method in methods:
+        assert psnr[method] > psnr["gray"] + 3  # the hints bring the colors much closer

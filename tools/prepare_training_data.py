@@ -81,7 +81,9 @@ def main() -> None:
                 bgr = cv2.imread(str(picture), cv2.IMREAD_COLOR)
                 if bgr is None:
                     continue
-                stem = picture.parent.parent.name if picture.parent.name == "images" else picture.stem
+                stem = (
+                    picture.parent.parent.name if picture.parent.name == "images" else picture.stem
+                )
                 name = f"{package}-{kept:04d}-{stem}.jpg"
                 folder = val if kept % 10 == 9 else train
                 kept += _save(bgr, folder / name, args.short_side)
@@ -90,7 +92,9 @@ def main() -> None:
     for sample in SKIMAGE_SAMPLES:
         rgb = getattr(skimage.data, sample)()
         folder = val if kept % 10 == 9 else train
-        kept += _save(np.ascontiguousarray(rgb[..., ::-1]), folder / f"skimage-{sample}.jpg", args.short_side)
+        kept += _save(
+            np.ascontiguousarray(rgb[..., ::-1]), folder / f"skimage-{sample}.jpg", args.short_side
+        )
     size = sum(p.stat().st_size for p in args.out.rglob("*.jpg")) / 1e6
     print(f"{kept} pictures, {size:.1f} MB: {train} and {val}")
 

@@ -6,6 +6,7 @@ import pytest
 from vscolorize.core import colorize_image
 from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.errors import DeviceError, HintError, ImageError, ModelUnavailableError
+from vscolorize.core.inference import installed_models
 
 HINTS = {
     "format": "vscolorize.hints",
@@ -77,7 +78,29 @@ def test_bad_options() -> None:
         colorize_image(gray, method="optimization", device="tpu")
     with pytest.raises(HintError, match="no keyframe for frame 0"):
         colorize_image(gray, {**HINTS, "keyframes": [{"frame": 4}]}, method="optimization")
-    with pytest.raises(ModelUnavailableError, match="no trained model is installed yet"):
-        colorize_image(gray, method="model")
+    with pytest.raises(ValueError, match="model must be 'auto', 'fast' or 'large'"):
+        colorize_image(gray, method="model", model="huge")
     with pytest.raises(ValueError, match="ensemble must be 1"):
         colorize_image(gray, method="optimization", ensemble=3)
+
+
+@pytest.mark.skipif(bool(installed_models()), reason="a model is installed")
+def test_model_method_without_weights_says_so() -> None:
+    with pytest.raises(ModelUnavailableError, match="no trained model is installed yet"):
+        colorize_image(picture(), method="model")
+
+
+@pytest.mark.skipif(not installed_models(), reason="no model weights are installed")
+def test_model_method_colorizes_with_hints() -> None:
+    gray = picture(64, 96)
+    rgb = colorize_image(gray, HINTS, method="model", device="cpu")
+    assert rgb.shape == (64, 96, 3) and rgb.dtype == np.float32
+    lab = srgb_to_lab(rgb)
+    expected_l = srgb_to_lab(np.repeat(gray[..., None], 3, -1).astype(np.float32))[..., 0]
+    np.testing.assert_allclose(lab[..., 0], expected_l, atol=0.5)
+    # the hinted pixels carry their hint: the right one is (-20, -40)
+    np.testing.assert_allclose(lab[32, 77, 1:], (-20, -40), atol=1.5)
+    left = rgb[:, :40].reshape(-1, 3).mean(0)
+    assert left[0] > left[2]  # the red hint spreads over the dark left region
+    auto = colorize_image(gray, None, method="model", device="cpu")
+    assert auto.shape == (64, 96, 3)

@@ -1,0 +1,120 @@
+"""Benchmark of the learned colorizer against the classical engine (run by hand, not a test).
+
+On held-out color photos: mean RGB PSNR at 0/1/5/10/20/50/100 random point hints (each revealing
+the 5x5 ground-truth patch mean, radius 2 px) for each model and for the classical engine on the
+same hints; then milliseconds per 854x480 picture through colorize_image on CPU (and CUDA).
+
+    python benchmarks/models.py [FOLDER] [--weights FILE ...] [--limit N] [--skip-levin]
+
+Without --weights it measures the installed models; FOLDER defaults to data/heldout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vscolorize.core import colorize_image
+from vscolorize.core.color import srgb_to_lab
+from vscolorize.core.engine import image_lightness, lightness_ab_to_srgb
+from vscolorize.core.hints import Color, Hints, Keyframe, Point
+from vscolorize.core.images import read_image
+from vscolorize.core.inference import Colorizer, get_colorizer, installed_models
+from vscolorize.core.model import load_model
+
+COUNTS = (0, 1, 5, 10, 20, 50, 100)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1 / np.mean((a.astype(np.float64) - b) ** 2)))
+
+
+def random_hints(rgb: np.ndarray, count: int, seed: int) -> Hints:
+    rng = np.random.default_rng(seed)
+    lab = srgb_to_lab(rgb)
+    h, w = rgb.shape[:2]
+    points = []
+    for _ in range(count):
+        r, c = int(rng.integers(2, h - 2)), int(rng.integers(2, w - 2))
+        a, b = lab[r - 2 : r + 3, c - 2 : c + 3, 1:].reshape(-1, 2).mean(0).tolist()
+        points.append(
+            Point(x=(c + 0.5) / w, y=(r + 0.5) / h, color=Color(ab=(a, b)), radius=2 / min(h, w))
+        )
+    return Hints(keyframes=(Keyframe(frame=0, points=tuple(points)),))
+
+
+def model_rgb(colorizer: Colorizer, rgb: np.ndarray, hints: Hints) -> np.ndarray:
+    lightness = image_lightness(rgb)
+    (ab,) = colorizer.predict([lightness], [hints.keyframes[0]])
+    return lightness_ab_to_srgb(lightness, ab)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", nargs="?", default="data/heldout", type=Path)
+    parser.add_argument("--weights", nargs="*", type=Path, default=[])
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--skip-levin", action="store_true")
+    args = parser.parse_args()
+
+    colorizers = {p.stem: Colorizer(load_model(p), "cpu") for p in args.weights}
+    colorizers |= {
+        f"installed {n}": get_colorizer(n, "cpu") for n in installed_models() if not args.weights
+    }
+    files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".png", ".jpg"})[
+        : args.limit
+    ]
+    photos = [read_image(p) for p in files]
+    names = [*colorizers, *([] if args.skip_levin else ["levin"]), "gray"]
+    table = {name: {} for name in names}
+    for count in COUNTS:
+        scores: dict[str, list[float]] = {name: [] for name in names}
+        for i, rgb in enumerate(photos):
+            hints = random_hints(rgb, count, seed=1000 * count + i)
+            for name, colorizer in colorizers.items():
+                scores[name].append(psnr(model_rgb(colorizer, rgb, hints), rgb))
+            if not args.skip_levin:
+                scores["levin"].append(psnr(colorize_image(rgb, hints, method="optimization"), rgb))
+            scores["gray"].append(psnr(colorize_image(rgb, None, method="optimization"), rgb))
+        for name in names:
+            table[name][count] = float(np.mean(scores[name]))
+        print(
+            f"{count:3d} hints: " + "  ".join(f"{n} {table[n][count]:.2f}" for n in names),
+            flush=True,
+        )
+
+    print(f"\nmean RGB PSNR (dB) on {len(photos)} photos from {args.folder}")
+    print(f"{'':24s}" + "".join(f"{c:>8d}" for c in COUNTS))
+    for name in names:
+        print(f"{name:24s}" + "".join(f"{table[name][c]:8.2f}" for c in COUNTS))
+    if "levin" in table:
+        for name in colorizers:
+            print(
+                f"{name} - levin:"
+                + "".join(f"{table[name][c] - table['levin'][c]:+8.2f}" for c in COUNTS)
+            )
+
+    picture = np.random.default_rng(0).random((480, 854, 3)).astype(np.float32)
+    hints = random_hints(picture, 20, 0)
+    for name, colorizer in colorizers.items():
+        for _ in range(3):
+            model_rgb(colorizer, picture, hints)
+        times = []
+        for _ in range(10):
+            start = time.perf_counter()
+            model_rgb(colorizer, picture, hints)
+            times.append(time.perf_counter() - start)
+        print(
+            f"{name}: {1000 * np.median(times):.0f} ms per 854x480 picture on CPU ({torch.get_num_threads()} threads), 20 hints"
+        )
+    start = time.perf_counter()
+    colorize_image(picture, hints, method="optimization")
+    print(f"levin: {1000 * (time.perf_counter() - start):.0f} ms per 854x480 picture on CPU")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from vscolorize.core.errors import ModelUnavailableError
+from vscolorize.core.hints import Color, Keyframe, Point
+from vscolorize.core.inference import Colorizer, working_size
+from vscolorize.core.model import FAST, ColorUNet, ModelConfig, load_model, save_model
+
+TINY = ModelConfig(name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32)
+
+
+def test_forward_shapes_and_range() -> None:
+    model = ColorUNet(TINY)
+    l = torch.rand(2, 1, 24, 40) * 100
+    out = model(l, torch.zeros(2, 2, 24, 40), torch.zeros(2, 1, 24, 40))
+    assert out.shape == (2, 2, 24, 40)
+    assert out.abs().max() <= 110
+    torch.testing.assert_close(model(l), out)  # no hints == empty hints
+
+
+def test_hints_change_the_prediction() -> None:
+    torch.manual_seed(0)
+    model = ColorUNet(TINY)
+    l = torch.full((1, 1, 16, 16), 50.0)
+    mask = torch.zeros(1, 1, 16, 16)
+    mask[..., 8, 8] = 1
+    hinted = model(l, torch.full((1, 2, 16, 16), 60.0), mask)
+    assert not torch.allclose(hinted, model(l))
+
+
+def test_weights_round_trip_with_config(tmp_path: Path) -> None:
+    model = ColorUNet(TINY)
+    save_model(model, tmp_path / "m.safetensors", steps="3")
+    loaded = load_model(tmp_path / "m.safetensors")
+    assert loaded.config == TINY
+    l = torch.rand(1, 1, 16, 16) * 100
+    torch.testing.assert_close(loaded(l), model(l), atol=0.5, rtol=0)  # stored as float16
+
+
+def test_damaged_or_foreign_files_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.safetensors"
+    save_model(ColorUNet(TINY), path)
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF  # flip bits in the last tensor
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelUnavailableError, match="checksum mismatch"):
+        load_model(path)
+    (tmp_path / "junk.safetensors").write_bytes(b"\x00" * 20)
+    with pytest.raises(ModelUnavailableError, match="not a readable safetensors file"):
+        load_model(tmp_path / "junk.safetensors")
+    with pytest.raises(ModelUnavailableError, match="no such model file"):
+        load_model(tmp_path / "none.safetensors")
+
+
+def test_config_json_round_trip() -> None:
+    assert ModelConfig.from_json(FAST.to_json()) == FAST
+
+
+def test_working_size() -> None:
+    assert working_size(480, 854, 256) == (256, 448)
+    assert working_size(100, 60, 256) == (96, 64)  # small pictures are not enlarged
+    assert all(v % 16 == 0 for v in working_size(1080, 1920, 384))
+
+
+def test_colorizer_keeps_size_and_hints() -> None:
+    colorizer = Colorizer(ColorUNet(TINY), "cpu")
+    lightness = np.tile(np.linspace(10, 90, 70, dtype=np.float32), (50, 1))
+    keyframe = Keyframe(
+        frame=0, points=(Point(x=0.5, y=0.5, color=Color(ab=(30.0, -20.0)), radius=0.05),)
+    )
+    (ab,) = colorizer.predict([lightness], [keyframe])
+    assert ab.shape == (50, 70, 2) and ab.dtype == np.float32
+    np.testing.assert_array_equal(ab[25, 35], [30.0, -20.0])
+    two = colorizer.predict([lightness, lightness], [None, keyframe])
+    np.testing.assert_allclose(two[1], ab, atol=1e-4)  # batching does not change results
