@@ -141,11 +141,20 @@ def _in_gamut(rgb: Any) -> Any:
     return ((rgb >= -tol) & (rgb <= 1 + tol)).all(-1)
 
 
-def _fit_chroma(lab: Any, dim: int, xp: Any) -> Any:
-    """Scale a*b* of out-of-gamut pixels toward 0 (keeping L and hue) until they fit sRGB."""
+def _fit_chroma(lab: Any, dim: int, xp: Any, rgb: Any = None) -> Any:
+    """Scale a*b* of out-of-gamut pixels toward 0 (keeping L and hue) until they fit sRGB.
+
+    ``rgb``, when given, is ``lab`` already converted (unclipped), which saves converting twice.
+    Returns ``lab`` itself when every color fits.
+    """
     channel_last = xp.moveaxis(lab, dim, -1)
     flat = channel_last.reshape(-1, 3)
-    outside = ~_in_gamut(_to_srgb_unclipped(flat, -1, xp))
+    rgb_flat = (
+        _to_srgb_unclipped(flat, -1, xp)
+        if rgb is None
+        else xp.moveaxis(rgb, dim, -1).reshape(-1, 3)
+    )
+    outside = ~_in_gamut(rgb_flat)
     if not bool(outside.any()):
         return lab
     pixels = flat[outside]
@@ -163,9 +172,11 @@ def _fit_chroma(lab: Any, dim: int, xp: Any) -> Any:
 
 
 def _to_srgb(lab: Any, dim: int, xp: Any, gamut: Gamut) -> Any:
-    if gamut == "chroma":
-        lab = _fit_chroma(lab, dim, xp)
     rgb = _to_srgb_unclipped(lab, dim, xp)
+    if gamut == "chroma":
+        fitted = _fit_chroma(lab, dim, xp, rgb)
+        if fitted is not lab:  # only then did a color move: convert again
+            rgb = _to_srgb_unclipped(fitted, dim, xp)
     return rgb if gamut == "none" else rgb.clip(0, 1)
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from .color import fit_chroma, gray_to_l, lab_to_srgb, srgb_to_lab
+from .color import gray_to_l, lab_to_srgb, srgb_to_lab
 from .errors import DeviceError, HintError, ImageError, ModelUnavailableError
 from .hints import Hints, HintsLike, rasterize, resolve_hints
 from .inference import MODEL_NAMES, get_colorizer, pick_model
@@ -165,4 +165,4 @@ def colorize_image(
 def lightness_ab_to_srgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """(H, W) L and (H, W, 2) a*b* -> (H, W, 3) sRGB, chroma lowered (not L) where out of gamut."""
     lab = np.concatenate([lightness[..., None], ab], axis=-1)
-    return lab_to_srgb(fit_chroma(lab), gamut="clip")
+    return lab_to_srgb(lab, gamut="chroma")
