@@ -19,12 +19,20 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from .errors import ModelUnavailableError
 from .hints import Keyframe, rasterize
 from .model import ColorUNet, load_model
 
-__all__ = ["MODEL_NAMES", "Colorizer", "get_colorizer", "installed_models", "working_size"]
+__all__ = [
+    "MODEL_NAMES",
+    "Colorizer",
+    "get_colorizer",
+    "guided_filter",
+    "installed_models",
+    "working_size",
+]
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +98,53 @@ class Colorizer:
         use_amp = self.device.startswith("cuda")
         with self._lock, torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
             out = self.model(l_t, ab_t, mask_t)
+        if self.device.startswith("cuda") and (h, w) != (height, width):
+            # on the GPU the upsampling stays there: the same guided filter in torch
+            full = torch.from_numpy(np.stack(lightness)[:, None]).to(self.device) / 100
+            up = F.interpolate(
+                out.float(), size=(height, width), mode="bilinear", align_corners=False
+            )
+            radius = _guide_radius((h, w), (height, width))
+            ab_full = guided_filter(full, up, radius, _GUIDE_EPS).permute(0, 2, 3, 1).cpu().numpy()
+            return [_put_hints(ab_full[i], keyframes[i]) for i in range(len(lightness))]
         ab_small = out.float().permute(0, 2, 3, 1).cpu().numpy()
         return [_upsample(ab_small[i], lightness[i], keyframes[i]) for i in range(len(lightness))]
+
+
+def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """Mean over (2r+1)^2 windows, mirrored at the border with the edge pixel repeated, as
+    opencv-contrib's guidedFilter does (OpenCV's BORDER_REFLECT)."""
+    r = radius
+    x = torch.cat([x[..., :r, :].flip(-2), x, x[..., x.shape[-2] - r :, :].flip(-2)], -2)
+    x = torch.cat([x[..., :r].flip(-1), x, x[..., x.shape[-1] - r :].flip(-1)], -1)
+    return F.avg_pool2d(x, 2 * r + 1, stride=1)
+
+
+def guided_filter(guide: torch.Tensor, src: torch.Tensor, radius: int, eps: float) -> torch.Tensor:
+    """He et al.'s guided filter in torch, the math of opencv-contrib's ``guidedFilter``.
+
+    Args:
+        guide: (B, 1, H, W) guide, e.g. L / 100.
+        src: (B, C, H, W) what to filter, e.g. a*b*.
+
+    Returns:
+        (B, C, H, W): ``src`` smoothed except across the guide's edges.
+    """
+    radius = min(
+        radius, min(guide.shape[-2:]) - 1
+    )  # a window larger than the picture mirrors nothing
+    mean_i = _box(guide, radius)
+    mean_p = _box(src, radius)
+    var_i = _box(guide * guide, radius) - mean_i * mean_i
+    cov_ip = _box(guide * src, radius) - mean_i * mean_p
+    a = cov_ip / (var_i + eps)
+    b = mean_p - a * mean_i
+    return _box(a, radius) * guide + _box(b, radius)
+
+
+def _guide_radius(small: tuple[int, int], full: tuple[int, int]) -> int:
+    """About two working-resolution pixels, at full resolution."""
+    return max(2, round(2 * max(full[0] / small[0], full[1] / small[1])))
 
 
 def _upsample(ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
@@ -99,13 +152,18 @@ def _upsample(ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None) 
     h, w = ab.shape[:2]
     if (h, w) != (height, width):
         ab = cv2.resize(ab, (width, height), interpolation=cv2.INTER_LINEAR)
-        radius = max(2, round(2 * max(height / h, width / w)))
         guide = (lightness / 100).astype(np.float32)
+        radius = _guide_radius((h, w), (height, width))
         ab = cv2.ximgproc.guidedFilter(guide, ab.astype(np.float32), radius, _GUIDE_EPS)
+    return _put_hints(ab.astype(np.float32), keyframe)
+
+
+def _put_hints(ab: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+    """Hinted pixels get exactly their hint: an artist's color is not up for interpretation."""
     if keyframe is not None:
-        hint, mask = rasterize(keyframe, height, width)
+        hint, mask = rasterize(keyframe, *ab.shape[:2])
         ab[mask] = hint[mask]
-    return ab.astype(np.float32)
+    return ab
 
 
 @cache

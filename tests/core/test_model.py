@@ -78,3 +78,28 @@ def test_colorizer_keeps_size_and_hints() -> None:
     np.testing.assert_array_equal(ab[25, 35], [30.0, -20.0])
     two = colorizer.predict([lightness, lightness], [None, keyframe])
     np.testing.assert_allclose(two[1], ab, atol=1e-4)  # batching does not change results
+
+
+def test_torch_guided_filter_matches_opencv() -> None:
+    import cv2
+
+    from vscolorize.core.inference import guided_filter
+
+    rng = np.random.default_rng(0)
+    guide = np.kron(rng.random((6, 8)), np.ones((10, 10))).astype(np.float32)  # blocks: edges
+    src = (rng.random((60, 80, 2)).astype(np.float32) - 0.5) * 100
+    expected = cv2.ximgproc.guidedFilter(guide, src, 4, 1e-4)
+    got = guided_filter(
+        torch.from_numpy(guide)[None, None], torch.from_numpy(src).permute(2, 0, 1)[None], 4, 1e-4
+    )
+    np.testing.assert_allclose(got[0].permute(1, 2, 0).numpy(), expected, atol=0.01)
+
+
+@pytest.mark.cuda
+def test_colorizer_on_cuda_matches_cpu() -> None:
+    torch.manual_seed(0)
+    model = ColorUNet(TINY)
+    lightness = np.tile(np.linspace(10, 90, 70, dtype=np.float32), (50, 1))
+    (cpu,) = Colorizer(model, "cpu").predict([lightness], [None])
+    (gpu,) = Colorizer(model, "cuda").predict([lightness], [None])
+    np.testing.assert_allclose(gpu, cpu, atol=1.0)  # fp16 autocast on the GPU
