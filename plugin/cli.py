@@ -13,6 +13,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from vscolorize.core.engine import METHODS
@@ -125,6 +126,8 @@ def _run_image(args: argparse.Namespace) -> int:
     from vscolorize.core.hints import load_hints
     from vscolorize.core.images import read_image, write_image
 
+    if Path(args.output).resolve() == Path(args.input).resolve():
+        raise UsageError(f"{args.output}: the output would overwrite the input picture")
     hints = load_hints(args.hints) if args.hints else None
     picture = read_image(args.input)
     if hints is None and args.method == "optimization":
@@ -149,8 +152,6 @@ def _error(message: str) -> None:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from vscolorize.core.engine import resolve_device
     from vscolorize.core.model import FAST, LARGE
     from vscolorize.core.training import TrainOptions, load_pictures, train

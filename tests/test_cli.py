@@ -100,6 +100,13 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, photo: Path, case: str)
     assert "Traceback" not in result.stderr and result.stdout == ""
 
 
+def test_output_never_overwrites_the_input(photo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = photo.read_bytes()
+    assert main(["image", str(photo), "-o", str(photo.parent / "." / photo.name)]) == 2
+    assert "would overwrite the input picture" in capsys.readouterr().err
+    assert photo.read_bytes() == before
+
+
 def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert capsys.readouterr().err.startswith("vscolorize: error: the following arguments")
