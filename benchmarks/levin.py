@@ -35,14 +35,11 @@ from vscolorize.core import colorize_image
 from vscolorize.core.color import lab_to_srgb, srgb_to_lab
 from vscolorize.core.hints import Color, Hints, Keyframe, Point, rasterize
 from vscolorize.core.images import read_image
+from vscolorize.core.metrics import psnr
 from vscolorize.core.optimization import levin_colorize
 
 PATCH = 2  # 5x5 patches
 RADIUS_PX = 2
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1 / np.mean((a.astype(np.float64) - b) ** 2)))
 
 
 def hint_locations(rng: np.random.Generator, height: int, width: int, count: int) -> np.ndarray:

@@ -24,13 +24,10 @@ from vscolorize.core.engine import image_lightness, lightness_ab_to_srgb
 from vscolorize.core.hints import Color, Hints, Keyframe, Point
 from vscolorize.core.images import read_image
 from vscolorize.core.inference import Colorizer, get_colorizer, installed_models
+from vscolorize.core.metrics import psnr
 from vscolorize.core.model import load_model
 
 COUNTS = (0, 1, 5, 10, 20, 50, 100)
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1 / np.mean((a.astype(np.float64) - b) ** 2)))
 
 
 def random_hints(rgb: np.ndarray, count: int, seed: int) -> Hints:

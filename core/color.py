@@ -32,6 +32,7 @@ __all__ = [
     "lab_to_srgb",
     "normalize_ab",
     "normalize_l",
+    "srgb_to_l",
     "srgb_to_lab",
 ]
 
@@ -248,6 +249,19 @@ def fit_chroma(lab: Array | torch.Tensor) -> Array | torch.Tensor:
     if isinstance(lab, torch.Tensor):
         return _apply_torch(_fit_chroma, lab, "fit_chroma", -3)
     return _apply_numpy(_fit_chroma, np.asarray(lab), "fit_chroma")
+
+
+def srgb_to_l(rgb: Array) -> Array:
+    """L* alone of sRGB ``(..., 3)`` in [0, 1] -> ``(...)``, cheaper than :func:`srgb_to_lab`."""
+    rgb = np.asarray(rgb)
+    if rgb.ndim < 1 or rgb.shape[-1] != 3:
+        raise ValueError(f"srgb_to_l: expected an array of shape (..., 3), got {rgb.shape}")
+    if not np.issubdtype(rgb.dtype, np.floating):
+        raise TypeError(f"srgb_to_l: expected a floating-point array, got {rgb.dtype}")
+    work = rgb.astype(np.float64 if rgb.dtype == np.float64 else np.float32, copy=False)
+    linear = [_srgb_to_linear(c, np) for c in _split(work, -1)]
+    lum: Array = 116 * _lab_f(_dot(_XYZ_FROM_RGB[1], linear), np) - 16  # Y's white is 1
+    return lum.astype(rgb.dtype, copy=False)
 
 
 def gray_to_l(gray: Array) -> Array:

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from .color import gray_to_l, lab_to_srgb, srgb_to_lab
+from .color import gray_to_l, lab_to_srgb, srgb_to_l
 from .errors import DeviceError, HintError, ImageError, ModelUnavailableError
 from .hints import Hints, HintsLike, rasterize, resolve_hints
 from .inference import MODEL_NAMES, get_colorizer, pick_model
@@ -90,7 +90,7 @@ def image_lightness(image: np.ndarray, *, name: str = "image") -> np.ndarray:
         raise ImageError(f"{name}: values must lie in [0, 1], found [{low:g}, {high:g}]")
     if image.ndim == 2:
         return gray_to_l(image)
-    return np.ascontiguousarray(srgb_to_lab(image)[..., 0])
+    return srgb_to_l(image)
 
 
 def _frame_zero(hints: Hints | None) -> Hints | None:

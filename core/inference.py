@@ -130,9 +130,8 @@ def guided_filter(guide: torch.Tensor, src: torch.Tensor, radius: int, eps: floa
     Returns:
         (B, C, H, W): ``src`` smoothed except across the guide's edges.
     """
-    radius = min(
-        radius, min(guide.shape[-2:]) - 1
-    )  # a window larger than the picture mirrors nothing
+    # a window wider than the picture has nothing left to mirror
+    radius = min(radius, min(guide.shape[-2:]) - 1)
     mean_i = _box(guide, radius)
     mean_p = _box(src, radius)
     var_i = _box(guide * guide, radius) - mean_i * mean_i

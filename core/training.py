@@ -27,6 +27,7 @@ from torch.nn import functional as F
 
 from .color import AB_SCALE, lab_to_srgb, srgb_to_lab
 from .errors import ImageError
+from .metrics import psnr
 from .model import ColorUNet, ModelConfig, load_model, save_model
 
 __all__ = ["TrainOptions", "load_pictures", "simulate_hints", "train", "validate"]
@@ -173,11 +174,6 @@ def _batch(pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Gen
     return lab[:, :1], ab_hint, mask, lab[:, 1:]
 
 
-def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    mse = float(F.mse_loss(a.float(), b.float()))
-    return 10 * math.log10(1 / max(mse, 1e-12))
-
-
 def validation_set(pictures: list[np.ndarray], size: int = 256) -> list[np.ndarray]:
     """Center crops of the short side, resized to ``size``: a fixed set to compare runs on."""
     out = []
@@ -209,7 +205,7 @@ def validate(model: ColorUNet, pictures: list[np.ndarray], device: str,
                 torch.from_numpy(mask)[None].to(device),
             )
             out = lab_to_srgb(torch.cat([lab[:, :1], pred], 1))
-            scores.append(_psnr(out, rgb))
+            scores.append(psnr(out, rgb))
         result[count] = float(np.mean(scores))
     model.train()
     return result

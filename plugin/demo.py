@@ -20,6 +20,7 @@ from vscolorize.core.engine import Method, colorize_image
 from vscolorize.core.hints import Hints, load_hints, rasterize
 from vscolorize.core.images import write_image
 from vscolorize.core.inference import installed_models
+from vscolorize.core.metrics import psnr
 
 __all__ = ["SAMPLE_HINTS", "DemoResult", "run_demo", "sample_hints", "sample_picture"]
 
@@ -38,10 +39,6 @@ def sample_hints() -> Hints:
     """The bundled hints for :func:`sample_picture`."""
     with resources.as_file(resources.files("vscolorize") / "data" / SAMPLE_HINTS) as path:
         return load_hints(path)
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1 / max(np.mean((a - b) ** 2), 1e-12)))
 
 
 def _hints_view(gray: np.ndarray, hints: Hints) -> np.ndarray:
@@ -103,7 +100,7 @@ def run_demo(output: str | os.PathLike[str], *, device: str | None = None) -> De
         colorize_image(gray[:64, :64], hints, method=method, device=device)  # warm-up
         start = time.perf_counter()
         result = colorize_image(gray, hints, method=method, device=device)
-        scores[method] = (time.perf_counter() - start, _psnr(result, original))
+        scores[method] = (time.perf_counter() - start, psnr(result, original))
         files[method] = folder / f"astronaut-{method}.png"
         write_image(files[method], result)
         results.append(result)
@@ -118,5 +115,5 @@ def run_demo(output: str | os.PathLike[str], *, device: str | None = None) -> De
         height=gray.shape[0],
         hints=len(keyframe.points) + len(keyframe.strokes) if keyframe else 0,
         scores=scores,
-        gray_psnr=_psnr(gray, original),
+        gray_psnr=psnr(gray, original),
     )

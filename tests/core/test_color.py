@@ -13,6 +13,7 @@ from vscolorize.core.color import (
     lab_to_srgb,
     normalize_ab,
     normalize_l,
+    srgb_to_l,
     srgb_to_lab,
 )
 
@@ -115,6 +116,13 @@ def test_chroma_gamut_keeps_lightness_where_clip_does_not() -> None:
     l_chroma = srgb_to_lab(lab_to_srgb(lab, gamut="chroma"))[..., 0]
     l_clip = srgb_to_lab(lab_to_srgb(lab, gamut="clip"))[..., 0]
     assert abs(l_chroma.item() - 70) < 0.05 < abs(l_clip.item() - 70)
+
+
+def test_srgb_to_l_agrees_with_srgb_to_lab(rgb: np.ndarray) -> None:
+    np.testing.assert_allclose(srgb_to_l(rgb), srgb_to_lab(rgb)[..., 0], atol=1e-9)
+    assert srgb_to_l(rgb.astype(np.float32)).dtype == np.float32
+    with pytest.raises(ValueError, match="srgb_to_l: expected an array of shape"):
+        srgb_to_l(np.zeros((4, 4)))
 
 
 def test_gray_to_l_agrees_with_srgb_to_lab() -> None:
