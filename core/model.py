@@ -25,10 +25,12 @@ from torch.nn import functional as F
 from .color import AB_SCALE, normalize_ab, normalize_l
 from .errors import ModelUnavailableError
 
-__all__ = ["FAST", "LARGE", "ColorUNet", "ModelConfig", "load_model", "save_model"]
+__all__ = ["FAST", "LARGE", "ColorUNet", "ModelConfig", "load_model", "save_model", "spread_hints"]
 
 _FORMAT = "vscolorize.model"
 _FORMAT_VERSION = 1
+# network input channels: L, hint a*b*, mask, pull-push spread of the hints (a*b*) and its reach
+_INPUTS = 7
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,43 @@ FAST = ModelConfig(name="fast", widths=(16, 32, 64, 128), depth=2, working_short
 LARGE = ModelConfig(name="large", widths=(48, 96, 192, 384), depth=3, working_short_side=384)
 
 
+def spread_hints(ab: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fill the whole picture from sparse hints by pull-push (Gortler et al. 1996).
+
+    Pull: a pyramid of hint sums and hint coverage, halving down to one pixel. Push: from the
+    coarsest level up, a cell covered by hints keeps their mean; a cell without hints takes the
+    coarser level's value. The result is a smooth, dense first guess that costs a few
+    milliseconds; the network sees it beside the raw hints and decides where it holds (edges in L
+    stop it, the raw mask says where it is exact).
+
+    Args:
+        ab: (B, C, H, W) hint values, anything where ``mask`` is 0.
+        mask: (B, 1, H, W) in [0, 1].
+
+    Returns:
+        ``(dense, reach)``: (B, C, H, W) values and (B, 1, H, W) in [0, 1], the pyramid level the
+        value came from divided by the number of levels (0 on a hint, 1 with no hint at all).
+    """
+    sums, weights = [ab * mask], [mask]
+    while max(sums[-1].shape[2:]) > 1:
+        sums.append(F.avg_pool2d(sums[-1], 2, ceil_mode=True))
+        weights.append(F.avg_pool2d(weights[-1], 2, ceil_mode=True))
+    levels = len(sums)
+    covered = (weights[-1] > 0).to(ab.dtype)
+    dense = sums[-1] / weights[-1].clamp_min(1e-8) * covered
+    reach = (levels - 1) * covered + levels * (1 - covered)
+    for level in range(levels - 2, -1, -1):
+        size = sums[level].shape[2:]
+        # a cell holding at least one hinted pixel's worth of coverage keeps its own mean
+        alpha = (weights[level] * 4**level).clamp(max=1)
+        own = sums[level] / weights[level].clamp_min(1e-8)
+        coarse = F.interpolate(dense, size=size, mode="bilinear", align_corners=False)
+        coarse_reach = F.interpolate(reach, size=size, mode="bilinear", align_corners=False)
+        dense = alpha * own + (1 - alpha) * coarse
+        reach = alpha * level + (1 - alpha) * coarse_reach
+    return dense, reach / levels
+
+
 def _convs(in_channels: int, out_channels: int, depth: int) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i in range(depth):
@@ -90,7 +129,7 @@ class ColorUNet(nn.Module):
         super().__init__()
         self.config = config
         w = config.widths
-        self.stem = _convs(4, w[0], config.depth)
+        self.stem = _convs(_INPUTS, w[0], config.depth)
         self.down = nn.ModuleList(
             nn.Sequential(nn.Conv2d(w[i], w[i + 1], 3, stride=2, padding=1), nn.ReLU(inplace=True),
                           _convs(w[i + 1], w[i + 1], config.depth - 1 or 1))
@@ -107,7 +146,9 @@ class ColorUNet(nn.Module):
         if ab_hint is None or mask is None:
             ab_hint = l.new_zeros(l.shape[0], 2, *l.shape[2:])
             mask = l.new_zeros(l.shape[0], 1, *l.shape[2:])
-        x = torch.cat([normalize_l(l), normalize_ab(ab_hint) * mask, mask], 1)
+        hint = normalize_ab(ab_hint) * mask
+        dense, reach = spread_hints(hint, mask)
+        x = torch.cat([normalize_l(l), hint, mask, dense, reach], 1)
         skips = [self.stem(x)]
         for down in self.down:
             skips.append(down(skips[-1]))
@@ -165,5 +206,10 @@ def load_model(path: str | os.PathLike[str], *, device: str = "cpu") -> ColorUNe
     if metadata.get("sha256") != _checksum(tensors):
         raise ModelUnavailableError(f"{name}: checksum mismatch: the file is damaged")
     model = ColorUNet(ModelConfig.from_json(metadata["config"]))
-    model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    try:
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    except RuntimeError:
+        raise ModelUnavailableError(
+            f"{name}: made for another version of the network; retrain or reinstall it"
+        ) from None
     return model.to(device).eval()

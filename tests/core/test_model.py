@@ -9,7 +9,14 @@ import torch
 from vscolorize.core.errors import ModelUnavailableError
 from vscolorize.core.hints import Color, Keyframe, Point
 from vscolorize.core.inference import Colorizer, working_size
-from vscolorize.core.model import FAST, ColorUNet, ModelConfig, load_model, save_model
+from vscolorize.core.model import (
+    FAST,
+    ColorUNet,
+    ModelConfig,
+    load_model,
+    save_model,
+    spread_hints,
+)
 
 TINY = ModelConfig(name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32)
 
@@ -31,6 +38,30 @@ def test_hints_change_the_prediction() -> None:
     mask[..., 8, 8] = 1
     hinted = model(l, torch.full((1, 2, 16, 16), 60.0), mask)
     assert not torch.allclose(hinted, model(l))
+
+
+def test_spread_hints_fills_from_the_hints() -> None:
+    ab, mask = torch.zeros(1, 2, 40, 72), torch.zeros(1, 1, 40, 72)
+    ab[0, :, 3, 5], mask[0, 0, 3, 5] = torch.tensor([0.5, -0.4]), 1
+    ab[0, :, 30, 60], mask[0, 0, 30, 60] = torch.tensor([-0.2, 0.3]), 1
+    dense, reach = spread_hints(ab, mask)
+    # hinted pixels keep their value exactly, every other value lies between the hints' values
+    torch.testing.assert_close(dense[0, :, 3, 5], torch.tensor([0.5, -0.4]))
+    torch.testing.assert_close(dense[0, :, 30, 60], torch.tensor([-0.2, 0.3]))
+    assert (dense[0, 0] >= -0.2 - 1e-6).all() and (dense[0, 0] <= 0.5 + 1e-6).all()
+    # nearer a hint, nearer its color; reach is 0 on the hints and grows away from them
+    assert dense[0, 0, 5, 8] > dense[0, 0, 20, 36] > dense[0, 0, 28, 56]
+    assert reach[0, 0, 3, 5] == 0 and reach[0, 0, 3, 6] < reach[0, 0, 20, 36] <= 1
+
+
+def test_spread_hints_without_hints_is_empty() -> None:
+    dense, reach = spread_hints(torch.full((2, 2, 17, 33), 0.7), torch.zeros(2, 1, 17, 33))
+    assert dense.abs().max() == 0
+    torch.testing.assert_close(reach, torch.ones_like(reach))
+    one = torch.zeros(1, 1, 17, 33)
+    one[..., 8, 8] = 1
+    dense, _ = spread_hints(torch.full((1, 2, 17, 33), 0.7), one)
+    torch.testing.assert_close(dense, torch.full_like(dense, 0.7))  # one hint colors everything
 
 
 def test_weights_round_trip_with_config(tmp_path: Path) -> None:
