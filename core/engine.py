@@ -8,6 +8,7 @@ lightness) lowered where a color falls outside the sRGB gamut, so the output's L
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from typing import Literal
 
@@ -16,12 +17,14 @@ import torch
 
 from .color import gray_to_l, lab_to_srgb, srgb_to_l
 from .errors import DeviceError, HintError, ImageError, ModelUnavailableError
-from .hints import Hints, HintsLike, rasterize, resolve_hints
-from .inference import MODEL_NAMES, get_colorizer, pick_model
+from .hints import Hints, HintsLike, Keyframe, rasterize, resolve_hints
+from .inference import Colorizer, load_colorizer
 from .optimization import levin_colorize
 
 __all__ = [
+    "DEFAULT_METHOD",
     "METHODS",
+    "FrameColorizer",
     "Method",
     "colorize_image",
     "image_lightness",
@@ -100,13 +103,84 @@ def _frame_zero(hints: Hints | None) -> Hints | None:
     return hints
 
 
+class FrameColorizer:
+    """Settings checked once, then any number of frames colorized with them.
+
+    ``colorize_image`` and the VapourSynth node both use it, so a picture and a video frame go
+    through exactly the same steps. It holds no per-frame state: :meth:`ab` is a pure function of
+    its arguments and safe to call from several threads at once.
+
+    Args:
+        caller: the public function's name, put in front of every error message.
+        method, device, model, postprocess, ensemble: as in :func:`colorize_image`.
+
+    Raises:
+        DeviceError, ModelUnavailableError, ValueError: a bad setting, named in one line.
+    """
+
+    def __init__(
+        self,
+        *,
+        caller: str,
+        method: str = DEFAULT_METHOD,
+        device: str | None = None,
+        model: str | os.PathLike[str] = "auto",
+        postprocess: Sequence[str] = (),
+        ensemble: int = 1,
+    ) -> None:
+        self.caller = caller
+        if method not in METHODS:
+            raise ValueError(f"{caller}: method must be one of {METHODS}, not {method!r}")
+        if isinstance(postprocess, str) or not isinstance(postprocess, Sequence):
+            raise ValueError(
+                f"{caller}: postprocess must be a sequence of names, not {postprocess!r}"
+            )
+        if postprocess:
+            raise ValueError(
+                f"{caller}: postprocess: no post-processing exists yet: {postprocess!r}"
+            )
+        if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble != 1:
+            raise ValueError(f"{caller}: ensemble must be 1 (one model exists), not {ensemble!r}")
+        if not isinstance(model, str | os.PathLike):
+            raise ValueError(
+                f"{caller}: model must be 'auto', 'fast', 'large' or a path, not {model!r}"
+            )
+        try:
+            self.device = resolve_device(device)
+        except DeviceError as e:
+            raise DeviceError(f"{caller}: {e}") from None
+        self.method = method
+        self.colorizer: Colorizer | None = None
+        if method == "model":
+            try:
+                self.colorizer = load_colorizer(model, self.device)
+            except ModelUnavailableError as e:
+                raise ModelUnavailableError(f"{caller}: {e}") from None
+
+    def ab(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+        """(H, W) L in [0, 100] and the frame's hints (or None) -> (H, W, 2) float32 a*b*."""
+        if self.colorizer is not None:
+            (ab,) = self.colorizer.predict([lightness], [keyframe])
+            return ab
+        height, width = lightness.shape
+        ab_hint, mask = rasterize(keyframe, height, width)
+        if not mask.any():
+            # Levin's optimization spreads hints; with none there is nothing to spread
+            return np.zeros((height, width, 2), np.float32)
+        return levin_colorize(lightness / 100, ab_hint, mask)
+
+    def rgb(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+        """(H, W) L in [0, 100] and hints -> (H, W, 3) float32 sRGB whose L* is ``lightness``."""
+        return lightness_ab_to_srgb(lightness, self.ab(lightness, keyframe))
+
+
 def colorize_image(
     image: np.ndarray,
     hints: HintsLike | None = None,
     *,
     method: Method = DEFAULT_METHOD,
     device: str | None = None,
-    model: str = "auto",
+    model: str | os.PathLike[str] = "auto",
     postprocess: Sequence[str] = (),
     ensemble: int = 1,
 ) -> np.ndarray:
@@ -120,8 +194,9 @@ def colorize_image(
         method: ``"optimization"`` (Levin et al. 2004, CPU, needs hints) or ``"model"`` (the
             learned colorizer, once its weights are installed).
         device: ``None``/``"auto"``, ``"cpu"`` or ``"cuda[:N]"``; the optimization runs on CPU.
-        model: ``"auto"`` (the large model on CUDA when installed, else the fast one), ``"fast"``
-            or ``"large"``; only used by ``method="model"``.
+        model: ``"auto"`` (the large model on CUDA when installed, else the fast one), ``"fast"``,
+            ``"large"``, or the path of a weights file ``vscolorize train`` wrote; only used by
+            ``method="model"``.
         postprocess: post-processing steps; none exist yet.
         ensemble: number of model variants to average; only 1 exists yet.
 
@@ -132,34 +207,20 @@ def colorize_image(
         ImageError, HintError, DeviceError, ModelUnavailableError, ValueError: bad input, each
             with a one-line message naming the parameter.
     """
-    if method not in METHODS:
-        raise ValueError(f"colorize_image: method must be one of {METHODS}, not {method!r}")
-    if postprocess:
-        raise ValueError(
-            f"colorize_image: postprocess: no post-processing exists yet: {postprocess!r}"
-        )
-    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble != 1:
-        raise ValueError(f"colorize_image: ensemble must be 1 (one model exists), not {ensemble!r}")
+    colorizer = FrameColorizer(
+        caller="colorize_image",
+        method=method,
+        device=device,
+        model=model,
+        postprocess=postprocess,
+        ensemble=ensemble,
+    )
     lightness = image_lightness(image)
     resolved = _frame_zero(resolve_hints(hints))
-    torch_device = resolve_device(device)
     keyframe = resolved.keyframe(0) if resolved else None
-    if method == "model":
-        if model not in ("auto", *MODEL_NAMES):
-            raise ValueError(
-                f"colorize_image: model must be 'auto', 'fast' or 'large', not {model!r}"
-            )
-        try:
-            colorizer = get_colorizer(pick_model(model, torch_device), torch_device)
-        except ModelUnavailableError as e:
-            raise ModelUnavailableError(f"colorize_image: {e}") from None
-        (ab,) = colorizer.predict([lightness], [keyframe])
-        return lightness_ab_to_srgb(lightness, ab)
-    height, width = lightness.shape
-    ab_hint, mask = rasterize(keyframe, height, width)
-    if not mask.any():
+    if method == "optimization" and keyframe is None:
         log.warning("colorize_image: no hints on frame 0: the optimization leaves the picture gray")
-    return lightness_ab_to_srgb(lightness, levin_colorize(lightness / 100, ab_hint, mask))
+    return colorizer.rgb(lightness, keyframe)
 
 
 def lightness_ab_to_srgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:

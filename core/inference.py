@@ -10,6 +10,7 @@ and hinted pixels get exactly their hint back.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from functools import cache
@@ -31,6 +32,7 @@ __all__ = [
     "get_colorizer",
     "guided_filter",
     "installed_models",
+    "load_colorizer",
     "working_size",
 ]
 
@@ -180,6 +182,30 @@ def get_colorizer(name: str, device: str) -> Colorizer:
         raise ModelUnavailableError(f"model {name!r} is not installed (installed: {have})")
     log.info("loading %s on %s", path, device)
     return Colorizer(load_model(path, device=device), device)
+
+
+@cache
+def _colorizer_from_file(path: Path, mtime_ns: int, device: str) -> Colorizer:
+    log.info("loading %s on %s", path, device)
+    return Colorizer(load_model(path, device=device), device)
+
+
+def load_colorizer(model: str | os.PathLike[str], device: str) -> Colorizer:
+    """The colorizer ``model`` names on ``device``: ``"auto"``, a shipped model's name, or the path
+    of a weights file (say one ``vscolorize train`` wrote). Each is loaded once per process (a
+    weights file again when it changes).
+
+    Raises:
+        ModelUnavailableError: not installed, no such file, or not a usable weights file.
+    """
+    if isinstance(model, str) and (model == "auto" or model in MODEL_NAMES):
+        return get_colorizer(pick_model(model, device), device)
+    path = Path(model).resolve()
+    if not path.is_file():
+        raise ModelUnavailableError(
+            f"model: {os.fspath(model)!r} is neither 'auto', 'fast', 'large' nor a weights file"
+        )
+    return _colorizer_from_file(path, path.stat().st_mtime_ns, device)
 
 
 def pick_model(model: str, device: str) -> str:

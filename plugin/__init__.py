@@ -1,16 +1,29 @@
 """vscolorize: artist-guided colorization of black-and-white video, as a VapourSynth plugin.
 
-The VapourSynth-facing API lives here; the engine (color science, hints, models) is
-``vscolorize.core`` and imports neither VapourSynth nor Qt.
+``vscolorize.colorize(clip, hints=...)`` is the VapourSynth node. The engine (color science, hints,
+models) is ``vscolorize.core`` and imports neither VapourSynth nor Qt; so that it stays that way,
+this package loads VapourSynth only when ``colorize`` is first used.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("vscolorize")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:
+    from .node import colorize
+
+__all__ = ["__version__", "colorize"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "colorize":
+        from .node import colorize
+
+        return colorize
+    raise AttributeError(f"module 'vscolorize' has no attribute {name!r}")

@@ -12,11 +12,11 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from vscolorize.core.engine import METHODS
+from vscolorize.core.engine import DEFAULT_METHOD, METHODS
 from vscolorize.core.errors import VscolorizeError
 
 __all__ = ["main"]
@@ -47,6 +47,23 @@ def _add_device(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--method",
+        choices=METHODS,
+        default=DEFAULT_METHOD,
+        help=f"model: the learned colorizer; optimization: Levin et al. 2004, needs hints "
+        f"(default: {DEFAULT_METHOD})",
+    )
+    parser.add_argument(
+        "--model",
+        default="auto",
+        help="auto (large on CUDA when installed, else fast), fast, large, or a weights file "
+        "that 'vscolorize train' wrote",
+    )
+    _add_device(parser)
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(
         prog="vscolorize",
@@ -67,19 +84,7 @@ def _build_parser() -> _Parser:
     image.add_argument("input", metavar="INPUT", help="the picture to colorize")
     image.add_argument("-o", "--output", required=True, help="where to write the result")
     image.add_argument("--hints", metavar="FILE", help="a *.hints.json file (its frame 0 applies)")
-    image.add_argument(
-        "--method",
-        choices=METHODS,
-        default="optimization",
-        help="optimization: Levin et al. 2004, needs hints (default); model: the learned colorizer",
-    )
-    image.add_argument(
-        "--model",
-        choices=("auto", "fast", "large"),
-        default="auto",
-        help="which learned model (auto: large on CUDA when installed, else fast)",
-    )
-    _add_device(image)
+    _add_engine_options(image)
 
     train = commands.add_parser(
         "train",
@@ -107,6 +112,24 @@ def _build_parser() -> _Parser:
     train.add_argument("--crop", type=int, default=128, help="training crop size in pixels")
     train.add_argument("--lr", type=float, default=1e-3)
     _add_device(train)
+
+    render = commands.add_parser(
+        "render",
+        help="colorize a video file",
+        description="Colorize a video (any format FFmpeg reads) and encode it with H.264 or "
+        "FFV1, keeping its audio. The output appears only once the render has finished.",
+    )
+    render.add_argument("input", metavar="INPUT", help="the video to colorize")
+    render.add_argument("-o", "--output", required=True, help="where to write the result")
+    render.add_argument("--hints", metavar="FILE", help="a *.hints.json file")
+    _add_engine_options(render)
+    render.add_argument(
+        "--codec",
+        choices=("h264", "ffv1"),
+        default="h264",
+        help="h264: x264 CRF 16, 4:2:0, plays everywhere (default); ffv1: lossless 16-bit RGB",
+    )
+    render.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
 
     demo = commands.add_parser(
         "demo",
@@ -136,6 +159,24 @@ def _run_image(args: argparse.Namespace) -> int:
     rgb = colorize_image(picture, hints, method=args.method, device=args.device, model=args.model)
     log.info("colorized %s in %.2f s", args.input, time.perf_counter() - start)
     write_image(args.output, rgb)
+    return 0
+
+
+def _run_render(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from vscolorize.render import render
+
+    def bar(frames: Iterator[Any], total: int) -> Iterator[Any]:
+        return iter(tqdm(frames, total=total, unit="frame", desc="colorizing", file=sys.stderr))
+
+    result = render(args.input, args.output, hints=args.hints, method=args.method,
+                    model=args.model, device=args.device, codec=args.codec, force=args.force,
+                    progress=bar)  # fmt: skip
+    sys.stdout.write(
+        f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "
+        f"({result.fps:.1f} fps)\n"
+    )
     return 0
 
 
@@ -179,7 +220,7 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"image": _run_image, "demo": _run_demo, "train": _run_train}
+_COMMANDS = {"image": _run_image, "render": _run_render, "demo": _run_demo, "train": _run_train}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
