@@ -12,7 +12,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -162,17 +162,23 @@ def _run_image(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_render(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from vscolorize.render import render
+def _progress_bar(label: str) -> Callable[[Iterator[Any], int], Iterator[Any]]:
+    """A progress bar on stderr (frames, fps, time left) around a frame iterator."""
 
     def bar(frames: Iterator[Any], total: int) -> Iterator[Any]:
-        return iter(tqdm(frames, total=total, unit="frame", desc="colorizing", file=sys.stderr))
+        from tqdm import tqdm
+
+        return iter(tqdm(frames, total=total, unit="frame", desc=label, file=sys.stderr))
+
+    return bar
+
+
+def _run_render(args: argparse.Namespace) -> int:
+    from vscolorize.render import render
 
     result = render(args.input, args.output, hints=args.hints, method=args.method,
                     model=args.model, device=args.device, codec=args.codec, force=args.force,
-                    progress=bar)  # fmt: skip
+                    progress=_progress_bar("colorizing"))  # fmt: skip
     sys.stdout.write(
         f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "
         f"({result.fps:.1f} fps)\n"
@@ -183,7 +189,8 @@ def _run_render(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace) -> int:
     from vscolorize.demo import run_demo
 
-    sys.stdout.write(run_demo(args.output, device=args.device).summary() + "\n")
+    result = run_demo(args.output, device=args.device, progress=_progress_bar("demo clip"))
+    sys.stdout.write(result.summary() + "\n")
     return 0
 
 

@@ -27,7 +27,7 @@ from vscolorize.core.hints import HintsLike
 
 from .node import colorize
 
-__all__ = ["CODECS", "RenderResult", "open_video", "render"]
+__all__ = ["CODECS", "RenderError", "RenderResult", "encode", "open_video", "render"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ _ENCODER_ARGS = {
     "ffv1": ["-c:v", "ffv1", "-level", "3", "-g", "1", "-slicecrc", "1"],
 }  # fmt: skip
 _AUDIO_ARGS = {".mp4": ["-c:a", "aac", "-b:a", "192k"], ".mov": ["-c:a", "aac", "-b:a", "192k"]}
+Progress = Callable[[Iterator[vs.VideoFrame], int], Iterator[vs.VideoFrame]]
 _PLANE_ORDER = {vs.YUV: (0, 1, 2), vs.RGB: (1, 2, 0)}  # ffmpeg's gbrp is G, B, R
 
 
@@ -108,20 +109,30 @@ def render(
     device: str | None = None,
     codec: str = "h264",
     force: bool = False,
-    progress: Callable[[Iterator[vs.VideoFrame], int], Iterator[vs.VideoFrame]] | None = None,
+    progress: Progress | None = None,
 ) -> RenderResult:
-    """Colorize ``source`` into ``output``.
+    """Colorize the video file ``source`` into ``output``, keeping its audio.
 
     Args:
         hints, method, model, device: as :func:`vscolorize.colorize` takes them.
-        codec: ``"h264"`` or ``"ffv1"``; the output's suffix must suit it.
-        force: replace an existing output.
-        progress: wraps the frame iterator (a progress bar), given it and the frame count.
+        codec, force, progress: as :func:`encode` takes them.
 
     Raises:
-        RenderError: a bad input, output or codec, or the encoder failed.
+        RenderError: a bad input, output, setting or codec, or the encoder failed.
     """
     source, output = Path(source), Path(output)
+    _check_output(output, codec, force)
+    if source.exists() and output.exists() and output.resolve() == source.resolve():
+        raise RenderError(f"{output}: the output would overwrite the input video")
+    clip = open_video(source)
+    try:
+        colored = colorize(clip, hints, method=method, model=model, device=device)
+    except vs.Error as e:
+        raise RenderError(str(e)) from None
+    return encode(colored, output, codec=codec, force=force, progress=progress, audio=source)
+
+
+def _check_output(output: Path, codec: str, force: bool) -> None:
     if codec not in CODECS:
         raise RenderError(f"--codec must be one of {tuple(CODECS)}, not {codec!r}")
     containers = CODECS[codec][0]
@@ -129,30 +140,46 @@ def render(
         raise RenderError(
             f"{output}: {codec} goes in {', '.join(containers)} files, not '{output.suffix}'"
         )
-    if source.exists() and output.exists() and output.resolve() == source.resolve():
-        raise RenderError(f"{output}: the output would overwrite the input video")
     if output.exists() and not force:
         raise RenderError(f"{output}: already exists (use --force to replace it)")
     if not output.parent.is_dir():
         raise RenderError(f"{output}: folder {output.parent} does not exist")
-    clip = open_video(source)
-    try:
-        colored = colorize(clip, hints, method=method, model=model, device=device)
-    except vs.Error as e:
-        raise RenderError(str(e)) from None
-    encoded = _encoder_input(colored, codec)
+
+
+def encode(
+    clip: vs.VideoNode,
+    output: str | os.PathLike[str],
+    *,
+    codec: str = "h264",
+    force: bool = False,
+    progress: Progress | None = None,
+    audio: Path | None = None,
+) -> RenderResult:
+    """Encode an RGB clip (``colorize``'s output) into ``output``.
+
+    Args:
+        codec: ``"h264"`` or ``"ffv1"``; the output's suffix must suit it.
+        force: replace an existing output.
+        progress: wraps the frame iterator (a progress bar), given it and the frame count.
+        audio: a file whose audio tracks go along, if it has any.
+
+    Raises:
+        RenderError: a bad output or codec, a frame failed, or the encoder failed.
+    """
+    output = Path(output)
+    _check_output(output, codec, force)
+    encoded = _encoder_input(clip, codec)
     fps = clip.fps if clip.fps.numerator > 0 else None
     if fps is None:
-        log.warning("%s: variable frame rate; writing 25 fps", source)
+        log.warning("variable frame rate; writing 25 fps")
     rate = f"{fps.numerator}/{fps.denominator}" if fps else "25"
+    audio_args = ["-i", str(audio), "-map", "0:v", "-map", "1:a?"] if audio else []
+    audio_codec = _AUDIO_ARGS.get(output.suffix.lower(), ["-c:a", "copy"]) if audio else []
     temporary = output.with_name(f".{output.stem}.partial{output.suffix}")
     command = [
         _ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
         "-f", "rawvideo", "-pix_fmt", CODECS[codec][2], "-s", f"{clip.width}x{clip.height}",
-        "-r", rate, "-i", "-",
-        "-i", str(source), "-map", "0:v", "-map", "1:a?",
-        *_ENCODER_ARGS[codec], *_AUDIO_ARGS.get(output.suffix.lower(), ["-c:a", "copy"]),
-        str(temporary),
+        "-r", rate, "-i", "-", *audio_args, *_ENCODER_ARGS[codec], *audio_codec, str(temporary),
     ]  # fmt: skip
     log.info("encoding with: %s", " ".join(command))
     began = time.perf_counter()
@@ -172,7 +199,7 @@ def render(
         except BrokenPipeError:
             pass  # ffmpeg stopped; its message follows
         except vs.Error as e:
-            raise RenderError(f"{source}: {str(e).strip().splitlines()[0]}") from None
+            raise RenderError(f"frame {done}: {str(e).strip().splitlines()[0]}") from None
         encoder.stdin.close()
         message = encoder.stderr.read().decode(errors="replace").strip()
         if encoder.wait() != 0 or done != encoded.num_frames:
