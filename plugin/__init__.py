@@ -15,10 +15,12 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
+from vscolorize.core.engine import DEFAULT_METHOD
+
 if TYPE_CHECKING:
     from .node import colorize
 
-__all__ = ["__version__", "colorize"]
+__all__ = ["DEFAULT_METHOD", "__version__", "colorize"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import vapoursynth as vs
+
+import vscolorize
+from vscolorize.core.color import gray_to_l, srgb_to_l
+
+from .conftest import HINTS
+
+core = vs.core
+
+FORMATS = [vs.GRAY8, vs.GRAY16, vs.YUV420P8, vs.YUV420P10, vs.RGB24, vs.RGBS, vs.GRAYS]
+
+
+def gradient(fmt: int, width: int = 64, height: int = 48, length: int = 5) -> vs.VideoNode:
+    """A clip whose frame n is a horizontal ramp shifted by n, in any format."""
+    info = core.get_video_format(fmt)
+    ramp = np.linspace(0.05, 0.95, width, dtype=np.float32)[None, :] * np.ones((height, 1))
+    blank = core.std.BlankClip(width=width, height=height, format=fmt, length=length)
+
+    def fill(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
+        out = f.copy()
+        for plane in range(info.num_planes):
+            target = np.asarray(out[plane])
+            values = np.roll(ramp, n, axis=1)[: target.shape[0], : target.shape[1]]
+            if plane > 0 and info.color_family == vs.YUV:
+                values = np.full_like(values, 0.5)  # neutral chroma
+            if info.sample_type == vs.INTEGER:
+                values = np.round(values * ((1 << info.bits_per_sample) - 1))
+            np.copyto(target, values.astype(target.dtype))
+        out.props["_Range"] = vs.ColorRange.RANGE_FULL
+        out.props["Custom"] = n * 10
+        return out
+
+    return blank.std.ModifyFrame(clips=blank, selector=fill)
+
+
+def planes(frame: vs.VideoFrame) -> np.ndarray:
+    return np.stack([np.asarray(frame[i]) for i in range(frame.format.num_planes)], -1)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: core.get_video_format(f).name)
+def test_any_format_gives_rgbs_with_props(fmt: int, tiny_model: Path) -> None:
+    clip = gradient(fmt)
+    out = vscolorize.colorize(clip, HINTS, method="model", model=tiny_model)
+    assert out.format.id == vs.RGBS
+    assert (out.width, out.height, out.num_frames) == (clip.width, clip.height, clip.num_frames)
+    assert out.fps == clip.fps
+    for n in (0, 3):
+        frame = out.get_frame(n)
+        assert frame.props["Custom"] == n * 10
+        assert frame.props["_Matrix"] == vs.MatrixCoefficients.MATRIX_RGB
+        assert frame.props["_Range"] == vs.ColorRange.RANGE_FULL
+        rgb = planes(frame)
+        assert np.isfinite(rgb).all() and rgb.min() >= 0 and rgb.max() <= 1
+        # lightness is the input's (4:2:0 luma is full resolution: same ramp in every format)
+        expected = gray_to_l(np.roll(np.linspace(0.05, 0.95, 64), n)[None, :] * np.ones((48, 1)))
+        assert np.abs(srgb_to_l(rgb) - expected).max() < 1.0
+
+
+def test_range_is_honored() -> None:
+    """Limited-range luma 16..235 maps to black..white; full range 0..255 does."""
+    limited = core.std.BlankClip(width=8, height=8, format=vs.YUV420P8, color=[126, 128, 128])
+    full = core.std.BlankClip(width=8, height=8, format=vs.GRAY8, color=[126])
+    limited_gray = planes(vscolorize.colorize(limited, method="optimization").get_frame(0))
+    full_gray = planes(vscolorize.colorize(full, method="optimization").get_frame(0))
+    np.testing.assert_allclose(limited_gray, (126 - 16) / 219, atol=2e-3)
+    np.testing.assert_allclose(full_gray, 126 / 255, atol=2e-3)
+    tagged = core.std.SetFrameProps(full, _Range=int(vs.ColorRange.RANGE_LIMITED))
+    tagged_gray = planes(vscolorize.colorize(tagged, method="optimization").get_frame(0))
+    np.testing.assert_allclose(tagged_gray, (126 - 16) / 219, atol=2e-3)
+
+
+def test_hints_color_their_keyframe_only() -> None:
+    clip = core.std.BlankClip(width=64, height=48, format=vs.GRAY8, color=[128], length=4)
+    out = vscolorize.colorize(clip, HINTS, method="optimization")
+    keyframe = planes(out.get_frame(1))
+    red, green = keyframe[24, 19, 0], keyframe[24, 19, 1]
+    assert red > green + 0.15  # the (40, 30) hint: reddish
+    other = planes(out.get_frame(2))
+    np.testing.assert_allclose(other, other[..., :1].repeat(3, -1), atol=1e-4)  # no hints: gray
+
+
+def test_half_output() -> None:
+    clip = gradient(vs.GRAY8)
+    out = vscolorize.colorize(clip, HINTS, method="optimization", output="RGBH")
+    assert out.format.id == vs.RGBH
+    full = vscolorize.colorize(clip, HINTS, method="optimization")
+    np.testing.assert_allclose(
+        planes(out.get_frame(1)).astype(np.float32), planes(full.get_frame(1)), atol=1e-3
+    )
+
+
+def _frames_in_order(node: vs.VideoNode, order: list[int]) -> dict[int, np.ndarray]:
+    futures = {n: node.get_frame_async(n) for n in order}  # all in flight at once
+    return {n: planes(f.result()) for n, f in futures.items()}
+
+
+@pytest.mark.parametrize("method", ["model", "optimization"])
+def test_bit_identical_in_any_order_and_thread_count(method: str, tiny_model: Path) -> None:
+    clip = gradient(vs.YUV420P8, width=96, height=64, length=8)
+    kwargs = {"model": tiny_model} if method == "model" else {}
+    threads = core.num_threads
+    try:
+        results = []
+        for count, seed in ((1, 0), (2, 1), (2, 2)):
+            core.num_threads = count
+            order = list(range(clip.num_frames))
+            random.Random(seed).shuffle(order)
+            out = vscolorize.colorize(clip, HINTS, method=method, **kwargs)
+            results.append(_frames_in_order(out, order))
+    finally:
+        core.num_threads = threads
+    for other in results[1:]:
+        for n, frame in results[0].items():
+            assert np.array_equal(frame, other[n]), f"frame {n} differs"
+
+
+def test_variable_size_or_format_is_refused() -> None:
+    a = core.std.BlankClip(width=64, height=48, format=vs.GRAY8, length=2)
+    b = core.std.BlankClip(width=32, height=48, format=vs.GRAY8, length=2)
+    c = core.std.BlankClip(width=64, height=48, format=vs.YUV420P8, length=2)
+    with pytest.raises(vs.Error, match=r"^colorize: clip: variable size"):
+        vscolorize.colorize(core.std.Splice([a, b], mismatch=True), method="optimization")
+    with pytest.raises(vs.Error, match=r"^colorize: clip: variable format"):
+        vscolorize.colorize(core.std.Splice([a, c], mismatch=True), method="optimization")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"method": "magic"}, "colorize: method must be one of"),
+        ({"model": "nowhere.safetensors", "method": "model"}, "colorize: model: 'nowhere"),
+        ({"device": "tpu"}, "colorize: device: expected"),
+        ({"output": "RGB24"}, "colorize: output must be one of"),
+        ({"propagate": True}, "colorize: propagate"),
+        ({"ensemble": 3}, "colorize: ensemble"),
+        ({"postprocess": ("sharpen",)}, "colorize: postprocess"),
+    ],
+)
+def test_bad_settings_name_colorize(kwargs: dict[str, object], message: str) -> None:
+    clip = core.std.BlankClip(width=64, height=48, format=vs.GRAY8)
+    with pytest.raises(vs.Error, match=f"^{message}"):
+        vscolorize.colorize(clip, **kwargs)  # type: ignore[arg-type]
+
+
+def test_bad_hints_name_colorize_and_the_file(tmp_path: Path) -> None:
+    clip = core.std.BlankClip(width=64, height=48, format=vs.GRAY8, length=10)
+    broken = tmp_path / "broken.hints.json"
+    doc = json.loads(json.dumps(HINTS))
+    doc["keyframes"][0]["points"][0]["x"] = 1.7
+    broken.write_text(json.dumps(doc))
+    with pytest.raises(vs.Error, match=r"^colorize: .*broken\.hints\.json: keyframes\[0\]"):
+        vscolorize.colorize(clip, broken)
+    with pytest.raises(vs.Error, match=r"^colorize: .*missing\.hints\.json"):
+        vscolorize.colorize(clip, tmp_path / "missing.hints.json")
+    late = {**HINTS, "keyframes": [{"frame": 10, "points": []}]}
+    with pytest.raises(vs.Error, match=r"^colorize: hints: keyframe 10 is past"):
+        vscolorize.colorize(clip, late)
+    with pytest.raises(vs.Error, match=r"^colorize: clip: expected a VapourSynth video clip"):
+        vscolorize.colorize(np.zeros((4, 4)))  # type: ignore[arg-type]
+
+
+@pytest.mark.cuda
+def test_cuda_matches_cpu(tiny_model: Path) -> None:
+    clip = gradient(vs.GRAY16, width=320, height=180)
+    cpu = vscolorize.colorize(clip, HINTS, method="model", model=tiny_model, device="cpu")
+    gpu = vscolorize.colorize(clip, HINTS, method="model", model=tiny_model, device="cuda")
+    for n in range(clip.num_frames):
+        np.testing.assert_allclose(planes(gpu.get_frame(n)), planes(cpu.get_frame(n)), atol=0.02)
