@@ -75,7 +75,7 @@ BAD = {
     "missing hints file": ("MISSING", None, "missing.hints.json: no such file"),
     "bad method": (GOOD_HINTS, ["--method", "magic"], "argument --method: invalid choice"),
     "bad device": (GOOD_HINTS, ["--device", "tpu"], "device: expected 'auto', 'cpu'"),
-    "bad model": (GOOD_HINTS, ["--method", "model", "--model", "huge"], "argument --model: invalid choice"),
+    "bad model": (GOOD_HINTS, ["--method", "model", "--model", "huge"], "colorize_image: model: 'huge' is neither 'auto', 'fast', 'large' nor a weights file"),
     "bad output format": (GOOD_HINTS, ["-o", "out.xyz"], "out.xyz: cannot write .xyz"),
 }  # fmt: skip
 
