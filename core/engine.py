@@ -12,13 +12,14 @@ import os
 from collections.abc import Sequence
 from typing import Literal
 
+import cv2
 import numpy as np
 import torch
 
 from .color import gray_to_l, lab_to_srgb, srgb_to_l
 from .errors import DeviceError, HintError, ImageError, ModelUnavailableError
 from .hints import Hints, HintsLike, Keyframe, rasterize, resolve_hints
-from .inference import Colorizer, load_colorizer
+from .inference import Colorizer, load_colorizer, upsample_ab
 from .optimization import levin_colorize
 
 __all__ = [
@@ -103,6 +104,17 @@ def _frame_zero(hints: Hints | None) -> Hints | None:
     return hints
 
 
+# The optimization runs with the short side at most this long, its a*b* then upsampled guided by
+# the full-resolution L like the model's: chroma is smooth, so at 854x480 this costs 0.04-0.07 dB
+# against solving at full size and runs 3x faster (benchmarks/levin.py).
+OPTIMIZATION_SHORT_SIDE = 320
+
+
+def _optimization_size(height: int, width: int) -> tuple[int, int]:
+    scale = min(1.0, OPTIMIZATION_SHORT_SIDE / min(height, width))
+    return max(round(height * scale), 1), max(round(width * scale), 1)
+
+
 class FrameColorizer:
     """Settings checked once, then any number of frames colorized with them.
 
@@ -163,11 +175,15 @@ class FrameColorizer:
             (ab,) = self.colorizer.predict([lightness], [keyframe])
             return ab
         height, width = lightness.shape
-        ab_hint, mask = rasterize(keyframe, height, width)
+        h, w = _optimization_size(height, width)
+        small = lightness
+        if (h, w) != (height, width):
+            small = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
+        ab_hint, mask = rasterize(keyframe, h, w)
         if not mask.any():
             # Levin's optimization spreads hints; with none there is nothing to spread
             return np.zeros((height, width, 2), np.float32)
-        return levin_colorize(lightness / 100, ab_hint, mask)
+        return upsample_ab(levin_colorize(small / 100, ab_hint, mask), lightness, keyframe)
 
     def rgb(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
         """(H, W) L in [0, 100] and hints -> (H, W, 3) float32 sRGB whose L* is ``lightness``."""

@@ -33,6 +33,7 @@ __all__ = [
     "guided_filter",
     "installed_models",
     "load_colorizer",
+    "upsample_ab",
     "working_size",
 ]
 
@@ -110,7 +111,7 @@ class Colorizer:
             ab_full = guided_filter(full, up, radius, _GUIDE_EPS).permute(0, 2, 3, 1).cpu().numpy()
             return [_put_hints(ab_full[i], keyframes[i]) for i in range(len(lightness))]
         ab_small = out.float().permute(0, 2, 3, 1).cpu().numpy()
-        return [_upsample(ab_small[i], lightness[i], keyframes[i]) for i in range(len(lightness))]
+        return [upsample_ab(ab_small[i], lightness[i], keyframes[i]) for i in range(len(lightness))]
 
 
 def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
@@ -148,7 +149,14 @@ def _guide_radius(small: tuple[int, int], full: tuple[int, int]) -> int:
     return max(2, round(2 * max(full[0] / small[0], full[1] / small[1])))
 
 
-def _upsample(ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+def upsample_ab(ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+    """a*b* from a working resolution to ``lightness``'s, guided by it; hinted pixels exact.
+
+    Args:
+        ab: (h, w, 2) a*b* at the working resolution.
+        lightness: (H, W) full-resolution L* in [0, 100], the guide (never altered).
+        keyframe: the frame's hints, put back exactly at full resolution.
+    """
     height, width = lightness.shape
     h, w = ab.shape[:2]
     if (h, w) != (height, width):

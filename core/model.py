@@ -183,6 +183,7 @@ def save_model(model: ColorUNet, path: str | os.PathLike[str], **info: str) -> N
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
     save_file(tensors, str(tmp), metadata=metadata)
+    os.chmod(tmp, 0o644)  # safetensors writes 0600; weights get installed for every user to read
     os.replace(tmp, target)
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -35,6 +37,30 @@ def test_colorizes_each_region_with_its_hint() -> None:
     left, right = rgb[:, :20].reshape(-1, 3).mean(0), rgb[:, 28:].reshape(-1, 3).mean(0)
     assert left[0] > left[2] + 0.1  # reddish
     assert right[2] > right[0] + 0.1  # bluish
+
+
+def test_large_pictures_solve_at_a_working_size_and_keep_hints_exact() -> None:
+    gray = picture(400, 700)
+    rgb = colorize_image(gray, HINTS, method="optimization")
+    assert rgb.shape == (400, 700, 3)
+    lab = srgb_to_lab(rgb)
+    np.testing.assert_allclose(lab[..., 0], srgb_to_lab(np.repeat(gray[..., None], 3, -1))[..., 0],
+                               atol=0.5)  # fmt: skip
+    hinted = lab[200, 560, 1:]  # the hint's hue, chroma lowered only to fit sRGB at this L
+    assert abs(hinted[0] / hinted[1] - 0.5) < 0.01 and np.hypot(*hinted) > 35
+    assert np.abs(lab[:, 360:, 1:] - hinted).max() < 3  # its region follows it
+    assert lab[:, :340, 1].min() > 40  # the red hint's region is red up to the edge
+
+
+def test_a_weights_file_can_be_the_model(tmp_path: Path) -> None:
+    from vscolorize.core.model import ColorUNet, ModelConfig, save_model
+
+    save_model(ColorUNet(ModelConfig(name="t", widths=(4, 8), depth=1, working_short_side=16)),
+               tmp_path / "mine.safetensors")  # fmt: skip
+    rgb = colorize_image(picture(), HINTS, method="model", model=tmp_path / "mine.safetensors")
+    assert rgb.shape == (32, 48, 3)
+    a, b = srgb_to_lab(rgb)[16, 9, 1:]  # on the red hint: its hue, whatever the untrained net says
+    assert a > 20 and abs(b / a - 0.716) < 0.05
 
 
 def test_lightness_is_the_inputs() -> None:
@@ -78,8 +104,10 @@ def test_bad_options() -> None:
         colorize_image(gray, method="optimization", device="tpu")
     with pytest.raises(HintError, match="no keyframe for frame 0"):
         colorize_image(gray, {**HINTS, "keyframes": [{"frame": 4}]}, method="optimization")
-    with pytest.raises(ValueError, match="model must be 'auto', 'fast' or 'large'"):
+    with pytest.raises(ModelUnavailableError, match="model: 'huge' is neither 'auto'"):
         colorize_image(gray, method="model", model="huge")
+    with pytest.raises(ValueError, match="model must be 'auto', 'fast', 'large' or a path"):
+        colorize_image(gray, method="model", model=3)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="ensemble must be 1"):
         colorize_image(gray, method="optimization", ensemble=3)
 

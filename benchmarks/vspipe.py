@@ -1,0 +1,184 @@
+"""Frames per second of the colorize node through vspipe (run by hand, not a test).
+
+Makes gray H.264 test clips (a slow pan over a held-out photo) at 854x480 and 1920x1080, with
+20 ground-truth point hints on every 24th frame, then times with vspipe, decoding included:
+decoding alone, and the full script (decode, colorize, convert to YUV) per method and device.
+Then, in one process, where a frame's time goes: decoding, lightness (frame -> L*), the model (at
+its working size, hints painted), guided upsampling, and L*a*b* -> sRGB (gamut mapping included).
+
+    python benchmarks/vspipe.py [--photo PICTURE] [--frames N] [--model auto|FILE]
+        [--methods model optimization] [--sizes 854x480 1920x1080]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import imageio_ffmpeg
+import numpy as np
+import torch
+
+SCRIPT = """
+import vapoursynth as vs, vscolorize
+a = globals()
+clip = vs.core.bs.VideoSource(source=a["src"])
+if a["method"] != "decode":
+    device = None if a["device"] == "auto" else a["device"]
+    clip = vscolorize.colorize(clip, a["hints"], method=a["method"], model=a["model"],
+                               device=device)
+    clip = clip.resize.Bicubic(format=vs.YUV420P8, matrix_s="709")
+clip.set_output()
+"""
+
+
+def make_clip(photo: Path, size: tuple[int, int], frames: int, folder: Path) -> tuple[Path, Path]:
+    """A gray pan over ``photo`` and hints with ground-truth colors on every 24th frame."""
+    from vscolorize.core.color import srgb_to_lab
+    from vscolorize.core.hints import Color, Hints, Keyframe, Point, save_hints
+
+    width, height = size
+    bgr = cv2.imread(str(photo), cv2.IMREAD_COLOR)
+    scale = 1.3 * max(width / bgr.shape[1], height / bgr.shape[0])
+    big = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    rng = np.random.default_rng(0)
+    keyframes, video = [], folder / f"pan-{width}x{height}.mp4"
+    encoder = subprocess.Popen(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+         "-f", "rawvideo", "-pix_fmt", "gray", "-s", f"{width}x{height}", "-r", "24", "-i", "-",
+         "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "18", str(video)],
+        stdin=subprocess.PIPE,
+    )  # fmt: skip
+    assert encoder.stdin is not None
+    for n in range(frames):
+        x = round((big.shape[1] - width) * n / max(frames - 1, 1))
+        y = round((big.shape[0] - height) * n / max(frames - 1, 1) / 2)
+        crop = np.ascontiguousarray(big[y : y + height, x : x + width, ::-1])
+        lab = srgb_to_lab(crop.astype(np.float32) / 255)
+        gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+        encoder.stdin.write(gray.tobytes())
+        if n % 24 == 0:
+            points = []
+            for _ in range(20):
+                r, c = int(rng.integers(2, height - 2)), int(rng.integers(2, width - 2))
+                a, b = lab[r - 2 : r + 3, c - 2 : c + 3, 1:].reshape(-1, 2).mean(0).tolist()
+                points.append(Point(x=(c + 0.5) / width, y=(r + 0.5) / height,
+                                    color=Color(ab=(a, b)), radius=2 / height))  # fmt: skip
+            keyframes.append(Keyframe(frame=n, points=tuple(points)))
+    encoder.stdin.close()
+    encoder.wait()
+    hints = folder / f"pan-{width}x{height}.hints.json"
+    save_hints(Hints(keyframes=tuple(keyframes)), hints)
+    return video, hints
+
+
+def vspipe_fps(script: Path, **args: str) -> float:
+    vspipe = Path(sys.executable).parent / "vspipe"
+    pairs = [part for key, value in args.items() for part in ("-a", f"{key}={value}")]
+    command = [str(vspipe), "-p", *pairs, str(script), "."]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"vspipe failed: {result.stderr.strip().splitlines()[-1]}")
+    # vspipe's last words: "Output N frames in S seconds (F fps)"
+    return float(result.stderr.rsplit("(", 1)[1].split()[0])
+
+
+def stage_breakdown(video: Path, hints_path: Path, model: str, device: str, frames: int
+                    ) -> dict[str, float]:  # fmt: skip
+    """Milliseconds per frame in each stage of the model path, in one process, one thread."""
+    import vapoursynth as vs
+
+    from vscolorize.core.engine import FrameColorizer, lightness_ab_to_srgb
+    from vscolorize.core.hints import load_hints, rasterize
+    from vscolorize.core.inference import upsample_ab, working_size
+    from vscolorize.frames import frame_lightness
+
+    clip = vs.core.bs.VideoSource(source=str(video))
+    engine = FrameColorizer(caller="bench", method="model", model=model, device=device)
+    assert engine.colorizer is not None
+    colorizer = engine.colorizer
+    hints = load_hints(hints_path)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    totals = dict.fromkeys(("decode", "lightness", "model", "upsampling", "to sRGB"), 0.0)
+    count = min(frames, clip.num_frames)
+    for n in range(-2, count):  # two warm-up frames
+        i = max(n, 0)
+        keyframe = hints.keyframe(i)
+        marks = [time.perf_counter()]
+        frame = clip.get_frame(i)
+        marks.append(time.perf_counter())
+        lightness = frame_lightness(frame)
+        marks.append(time.perf_counter())
+        h, w = working_size(*lightness.shape, colorizer.config.working_short_side)
+        small = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
+        ab_hint, mask = rasterize(keyframe, h, w)
+        with torch.inference_mode():
+            out = colorizer.model(
+                torch.from_numpy(small[None, None]).to(device),
+                torch.from_numpy(ab_hint).permute(2, 0, 1)[None].to(device),
+                torch.from_numpy(mask[None, None].astype(np.float32)).to(device),
+            )
+            ab_small = out.float()[0].permute(1, 2, 0).cpu().numpy()
+        sync()
+        marks.append(time.perf_counter())
+        ab = upsample_ab(ab_small, lightness, keyframe)
+        marks.append(time.perf_counter())
+        lightness_ab_to_srgb(lightness, ab)
+        marks.append(time.perf_counter())
+        if n >= 0:
+            for key, start, end in zip(totals, marks, marks[1:], strict=False):
+                totals[key] += (end - start) * 1000
+    return {k: v / count for k, v in totals.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--photo", type=Path, help="default: the first of data/heldout")
+    parser.add_argument("--frames", type=int, default=96)
+    parser.add_argument("--model", default="auto")
+    parser.add_argument("--methods", nargs="+", default=["model", "optimization"])
+    parser.add_argument("--sizes", nargs="+", default=["854x480", "1920x1080"])
+    args = parser.parse_args()
+    photo = args.photo or sorted(Path("data/heldout").glob("*.png"))[0]
+    if Path(args.model).is_file():  # vspipe runs the script in its own folder
+        args.model = str(Path(args.model).resolve())
+    devices = ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+    print(f"photo {photo}, {args.frames} frames, {os.cpu_count()} CPUs, "
+          f"torch threads {torch.get_num_threads()}, devices {devices}")  # fmt: skip
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work)
+        script = folder / "bench.vpy"
+        script.write_text(SCRIPT)
+        results = []
+        for size in args.sizes:
+            width, height = map(int, size.split("x"))
+            video, hints = make_clip(photo, (width, height), args.frames, folder)
+            common = {"src": str(video), "hints": str(hints), "model": args.model}
+            decode = vspipe_fps(script, method="decode", device="cpu", **common)
+            print(f"{size}: decoding alone {decode:.1f} fps")
+            for method in args.methods:
+                for device in devices if method == "model" else ["cpu"]:
+                    fps = vspipe_fps(script, method=method, device=device, **common)
+                    print(f"{size}: {method:12s} on {device:4s} {fps:7.2f} fps through vspipe")
+                    results.append({"size": size, "method": method, "device": device, "fps": fps})
+            if "model" in args.methods:
+                for device in devices:
+                    stages = stage_breakdown(video, hints, args.model, device, args.frames)
+                    total = sum(stages.values())
+                    shares = "  ".join(f"{k} {v:.1f} ms ({100 * v / total:.0f}%)"
+                                       for k, v in stages.items())  # fmt: skip
+                    print(
+                        f"{size}: model on {device}, one frame at a time: {total:.1f} ms = {shares}"
+                    )
+        print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
