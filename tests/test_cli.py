@@ -137,3 +137,17 @@ def test_demo(tmp_path: Path) -> None:
     }
     for method in methods:
         assert psnr[method] > psnr["gray"] + 3  # the hints bring the colors much closer
+    # the video part: a rendered H.264 clip, a strip of three frames, fps and PSNR printed
+    clip = tmp_path / "demo" / "astronaut-pan.mp4"
+    assert str(clip) in result.stdout and clip.stat().st_size > 10_000
+    capture = cv2.VideoCapture(str(clip))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 48
+    ok, frame = capture.read()
+    assert ok and frame.shape == (272, 480, 3)
+    clip_strip = cv2.imread(str(tmp_path / "demo" / "astronaut-pan-strip.png"))
+    assert clip_strip.shape == (3 * 272, 3 * 480, 3)
+    fps, colored, gray = re.search(
+        r"clip, method \w+: ([\d.]+) fps rendered, PSNR ([\d.]+) dB \(gray ([\d.]+) dB\)",
+        result.stdout,
+    ).groups()  # type: ignore[union-attr]
+    assert float(fps) > 0 and float(colored) > float(gray) + 3
