@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import skimage.data
+
+from vscolorize.core.color import srgb_to_lab
+from vscolorize.core.hints import Color, Hints, Keyframe, Point, Stroke
+from vscolorize.core.propagation import (
+    PropagationSettings,
+    flow_image,
+    optical_flow,
+    propagate,
+    scene_cut,
+)
+
+WIDTH, HEIGHT = 320, 180
+TEXTURE = srgb_to_lab(skimage.data.astronaut() / 255.0)[..., 0].astype(np.float32)  # 512x512
+OTHER = srgb_to_lab(skimage.data.coffee() / 255.0)[..., 0].astype(np.float32)  # 400x600
+
+
+def pan(n: int, speed: float = 2.0) -> np.ndarray:
+    """Frame n of a camera panning right at ``speed`` px per frame: content moves left."""
+    x = 40 + round(speed * n)
+    return np.ascontiguousarray(TEXTURE[150 : 150 + HEIGHT, x : x + WIDTH])
+
+
+def point(x: float, y: float, ab: tuple[float, float] = (20, -20)) -> Point:
+    return Point(x=x, y=y, color=Color(ab=ab))
+
+
+def one_keyframe(frame: int, *points: Point, strokes: tuple[Stroke, ...] = ()) -> Hints:
+    return Hints(keyframes=(Keyframe(frame=frame, points=points, strokes=strokes),))
+
+
+def px(p: Point) -> tuple[float, float]:
+    return p.x * WIDTH - 0.5, p.y * HEIGHT - 0.5
+
+
+def test_flow_measures_a_pan() -> None:
+    a, b = flow_image(pan(0), 360), flow_image(pan(3), 360)
+    for method in ("dis", "farneback"):
+        flow = optical_flow(a, b, method)
+        inner = flow[20:-20, 20:-20]
+        assert abs(np.median(inner[..., 0]) + 6) < 0.3 and abs(np.median(inner[..., 1])) < 0.3
+
+
+def test_points_and_strokes_follow_the_picture_both_ways() -> None:
+    stroke = Stroke(path=((0.3, 0.3), (0.5, 0.4)), color=Color(ab=(0, 40)), width=0.02)
+    hints = one_keyframe(10, point(0.5, 0.5), strokes=(stroke,))
+    out, cuts = propagate(hints, 31, pan)
+    assert cuts == set()
+    assert out.keyframe(10) == hints.keyframes[0]  # the artist's keyframe is untouched
+    for n in (0, 5, 20, 30):
+        frame = out.keyframe(n)
+        assert frame is not None and len(frame.points) == 1
+        x, y = px(frame.points[0])
+        assert abs(x - (159.5 - 2 * (n - 10))) < 1.0 and abs(y - 89.5) < 1.0
+        assert frame.points[0].color == hints.keyframes[0].points[0].color
+        assert frame.points[0].extra["propagated_from"] == 10
+        (moved,) = frame.strokes
+        start = (moved.path[0][0] * WIDTH - 0.5, moved.path[0][1] * HEIGHT - 0.5)
+        assert abs(start[0] - (0.3 * WIDTH - 0.5 - 2 * (n - 10))) < 1.0
+        assert moved.width == stroke.width and moved.color == stroke.color
+
+
+def test_hints_leaving_the_frame_are_dropped() -> None:
+    out, _ = propagate(one_keyframe(0, point(0.03, 0.5), point(0.6, 0.5)), 12, pan)
+    assert len(out.keyframe(1).points) == 2  # type: ignore[union-attr]
+    assert len(out.keyframe(11).points) == 1  # type: ignore[union-attr]
+    assert out.keyframe(11).points[0].x < 0.6  # type: ignore[union-attr]
+
+
+def test_occluded_hints_are_dropped() -> None:
+    """A textured block slides over a static background and covers one of two hints."""
+    rng = np.random.default_rng(0)
+    block = (rng.random((60, 60)) * 100).astype(np.float32)
+    block = np.kron(block[::4, ::4], np.ones((4, 4), np.float32))  # coarse texture, trackable
+
+    def frame(n: int) -> np.ndarray:
+        picture = pan(0).copy()
+        x = 10 + 8 * n
+        picture[60:120, x : x + 60] = block
+        return picture
+
+    # hint A at x=200 gets covered around frame 18; hint B (y=150) never does
+    out, _ = propagate(one_keyframe(0, point(200.5 / WIDTH, 90.5 / HEIGHT),
+                                    point(200.5 / WIDTH, 150.5 / HEIGHT)), 24, frame)  # fmt: skip
+    early = out.keyframe(10)
+    late = out.keyframe(23)
+    assert early is not None and len(early.points) == 2
+    assert late is not None and len(late.points) == 1 and late.points[0].y > 0.7
+
+
+def test_propagation_stops_at_scene_cuts() -> None:
+    def clip(n: int) -> np.ndarray:
+        return (
+            pan(n) if n < 8 else np.ascontiguousarray(OTHER[100 : 100 + HEIGHT, 100 : 100 + WIDTH])
+        )
+
+    out, cuts = propagate(one_keyframe(2, point(0.5, 0.5)), 14, clip)
+    assert cuts == {8}
+    assert [k.frame for k in out.keyframes] == list(range(8))
+    # cuts the clip reports are used instead of detecting them
+    out, cuts = propagate(one_keyframe(2, point(0.5, 0.5)), 8, pan, cuts={5})
+    assert cuts == {5} and [k.frame for k in out.keyframes] == [0, 1, 2, 3, 4]
+
+
+def test_scene_cut_detector() -> None:
+    assert not scene_cut(flow_image(pan(0), 360), flow_image(pan(5), 360), 0.45)
+    other = np.ascontiguousarray(OTHER[:HEIGHT, :WIDTH])
+    assert scene_cut(flow_image(pan(0), 360), flow_image(other, 360), 0.45)
+
+
+def test_between_keyframes_both_sides_arrive_weighted_by_distance() -> None:
+    hints = Hints(keyframes=(Keyframe(frame=0, points=(point(0.3, 0.5, (30, 0)),)),
+                             Keyframe(frame=10, points=(point(0.7, 0.5, (0, 30)),))))  # fmt: skip
+    out, _ = propagate(hints, 11, pan)
+    frame = out.keyframe(3)
+    assert frame is not None
+    confidence = {p.extra["propagated_from"]: p.extra["confidence"] for p in frame.points}
+    assert confidence == {0: pytest.approx(0.7), 10: pytest.approx(0.3)}
+    # the more confident side comes last, so it wins where they overlap
+    assert [p.extra["propagated_from"] for p in frame.points] == [10, 0]
+
+
+def test_nothing_to_propagate() -> None:
+    out, _ = propagate(Hints(), 5, pan)
+    assert out.keyframes == ()
+    late = one_keyframe(9, point(0.5, 0.5))
+    out, _ = propagate(late, 5, pan)  # a keyframe past the end carries nowhere
+    assert out.keyframes == ()
+
+
+def test_bad_settings() -> None:
+    with pytest.raises(ValueError, match="flow must be one of"):
+        PropagationSettings(flow="magic")
