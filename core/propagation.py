@@ -107,14 +107,6 @@ def _sample(field: np.ndarray, xy: np.ndarray) -> np.ndarray:
     return sampled.reshape(-1, 2)
 
 
-@dataclass(frozen=True)
-class _Step:
-    """The flow between two consecutive frames, both ways, at the working size."""
-
-    forward: np.ndarray  # frame t -> t + 1
-    backward: np.ndarray  # frame t + 1 -> t
-
-
 class Tracker:
     """Moves hint coordinates along flow, frame to frame, dropping the ones that fail the
     forward-backward check or leave the frame."""
@@ -209,10 +201,51 @@ def _runs(vertices: np.ndarray, alive: np.ndarray) -> Iterator[np.ndarray]:
             start = None
 
 
-def _segments(count: int, cuts: set[int]) -> list[range]:
-    """Shots: ``cuts`` holds the frames that start a new shot."""
-    starts = [0, *sorted(c for c in cuts if 0 < c < count), count]
-    return [range(a, b) for a, b in itertools.pairwise(starts) if b > a]
+_Side = tuple[float, list[Point], list[Stroke]]  # (confidence, points, strokes) from one keyframe
+
+
+class _Shot:
+    """One shot's pictures and keyframes; tracks its hints when complete."""
+
+    def __init__(self, start: int, keyframes: dict[int, Keyframe], settings: PropagationSettings,
+                 tracker: Tracker, sides: dict[int, list[_Side]]) -> None:  # fmt: skip
+        self.start = start
+        self.pictures: list[np.ndarray] = []
+        self.keyframes = keyframes
+        self.settings = settings
+        self.tracker = tracker
+        self.sides = sides
+
+    def _step(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Flow between frames n and n + 1, both ways."""
+        a, b = self.pictures[n - self.start], self.pictures[n + 1 - self.start]
+        return optical_flow(a, b, self.settings.flow), optical_flow(b, a, self.settings.flow)
+
+    def _carry(self, mark: int, frames: range, other: int | None,
+               steps: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> None:  # fmt: skip
+        """Track keyframe ``mark`` through ``frames`` (moving away from it, one by one)."""
+        track = _Track.start(self.keyframes[mark], self.tracker)
+        forward = frames.step > 0
+        for n in frames:
+            there, back = steps(n - 1) if forward else steps(n)[::-1]
+            track.step(self.tracker, there, back)
+            weight = 1.0 if other is None else abs(other - n) / abs(other - mark)
+            self.sides[n].append((weight, *track.hints(self.tracker, weight)))
+
+    def finish(self) -> None:
+        stop = self.start + len(self.pictures)
+        marks = [f for f in range(self.start, stop) if f in self.keyframes]
+        if not marks:
+            return  # nothing to carry: no flow computed
+        # before the first keyframe and after the last, one direction: flow computed as it goes
+        self._carry(marks[0], range(marks[0] - 1, self.start - 1, -1), None, self._step)
+        self._carry(marks[-1], range(marks[-1] + 1, stop), None, self._step)
+        # between two keyframes, both directions over the same flow: computed once
+        for a, b in itertools.pairwise(marks):
+            steps = {n: self._step(n) for n in range(a, b)}
+            self._carry(a, range(a + 1, b), b, steps.__getitem__)
+            self._carry(b, range(b - 1, a, -1), a, steps.__getitem__)
+        self.pictures = []
 
 
 def propagate(
@@ -221,79 +254,61 @@ def propagate(
     lightness: Callable[[int], np.ndarray],
     *,
     settings: PropagationSettings = PropagationSettings(),
-    cuts: set[int] | None = None,
-    progress: Callable[[int], None] | None = None,
+    known_cut: Callable[[int], bool | None] | None = None,
 ) -> tuple[Hints, set[int]]:
     """Carry each keyframe's hints to every frame of its shot.
+
+    The clip is read once, in order; only the current shot's small flow pictures are kept, and
+    flow is computed only in shots that hold a keyframe.
 
     Args:
         hints: the artist's keyframes.
         count: the clip's length.
         lightness: frame index -> (H, W) L* in [0, 100]; called once per frame, in order.
-        cuts: frames that start a new shot (from the clip's ``_SceneChange*`` props); None
-            detects them from the luma histograms.
-        progress: called with each frame index as it is read.
+        known_cut: frame index -> whether it starts a new shot, as the clip says (its
+            ``_SceneChange*`` props), or None to let the detector decide; called after
+            ``lightness`` for the same frame.
 
     Returns:
         ``(propagated, cuts)``: a keyframe for every frame that has any hint (the artist's
-        keyframes unchanged), and the scene cuts used.
+        keyframes unchanged, propagated ones marked ``"propagated": true``) and the frames that
+        start a new shot.
     """
     keyframes = {k.frame: k for k in hints.keyframes if 0 <= k.frame < count}
-    if not keyframes or count == 0:
-        return Hints(keyframes=tuple(keyframes.values()), extra=hints.extra), cuts or set()
-    pictures: list[np.ndarray] = []
-    steps: list[_Step] = []
-    found: set[int] = set() if cuts is None else set(cuts)
+    cuts: set[int] = set()
+    if not keyframes:
+        return Hints(extra=hints.extra), cuts
+    sides: dict[int, list[_Side]] = {n: [] for n in range(count)}
+    shot: _Shot | None = None
     for n in range(count):
-        pictures.append(flow_image(lightness(n), settings.short_side))
-        if progress is not None:
-            progress(n)
-        if n == 0:
-            continue
-        a, b = pictures[n - 1], pictures[n]
-        if cuts is None and scene_cut(a, b, settings.cut_threshold):
-            found.add(n)
-        if n in found:
-            still = np.zeros((*a.shape, 2), np.float32)  # never used: no track crosses a cut
-            steps.append(_Step(still, still))
-            continue
-        steps.append(_Step(optical_flow(a, b, settings.flow), optical_flow(b, a, settings.flow)))
-    tracker = Tracker(settings, pictures[0].shape)
-    per_frame: dict[int, list[tuple[float, list[Point], list[Stroke]]]] = {
-        n: [] for n in range(count)
-    }
-    for shot in _segments(count, found):
-        marks = [f for f in shot if f in keyframes]
-        if not marks:
-            continue
-        # forward from each keyframe to the next one (or the shot's end)
-        for i, mark in enumerate(marks):
-            end = marks[i + 1] if i + 1 < len(marks) else shot.stop
-            track = _Track.start(keyframes[mark], tracker)
-            for n in range(mark + 1, end):
-                track.step(tracker, steps[n - 1].forward, steps[n - 1].backward)
-                after = marks[i + 1] if i + 1 < len(marks) else None
-                weight = 1.0 if after is None else (after - n) / (after - mark)
-                per_frame[n].append((weight, *track.hints(tracker, weight)))
-        # backward from each keyframe to the previous one (or the shot's start)
-        for i, mark in enumerate(marks):
-            end = marks[i - 1] if i > 0 else shot.start - 1
-            track = _Track.start(keyframes[mark], tracker)
-            for n in range(mark - 1, end, -1):
-                track.step(tracker, steps[n].backward, steps[n].forward)
-                before = marks[i - 1] if i > 0 else None
-                weight = 1.0 if before is None else (n - before) / (mark - before)
-                per_frame[n].append((weight, *track.hints(tracker, weight)))
+        picture = flow_image(lightness(n), settings.short_side)
+        if shot is None:
+            shot = _Shot(0, keyframes, settings, Tracker(settings, picture.shape), sides)
+        elif picture.shape != shot.pictures[-1].shape:
+            raise ValueError(
+                f"propagate: frame {n} is {picture.shape}, not {shot.pictures[-1].shape}"
+            )
+        else:
+            said = known_cut(n) if known_cut is not None else None
+            if said is None:
+                said = scene_cut(shot.pictures[-1], picture, settings.cut_threshold)
+            if said:
+                cuts.add(n)
+                shot.finish()
+                shot = _Shot(n, keyframes, settings, shot.tracker, sides)
+        shot.pictures.append(picture)
+    assert shot is not None
+    shot.finish()
     out = []
     for n in range(count):
         if n in keyframes:
             out.append(keyframes[n])
             continue
-        sides = sorted(per_frame[n], key=lambda side: side[0])  # most confident painted last
-        points = tuple(p for _, ps, _ in sides for p in ps)
-        strokes = tuple(s for _, _, ss in sides for s in ss)
+        ordered = sorted(sides[n], key=lambda side: side[0])  # most confident painted last
+        points = tuple(p for _, ps, _ in ordered for p in ps)
+        strokes = tuple(s for _, _, ss in ordered for s in ss)
         if points or strokes:
             out.append(
                 Keyframe(frame=n, points=points, strokes=strokes, extra={"propagated": True})
             )
-    return Hints(keyframes=tuple(out), extra=hints.extra), found
+    return Hints(keyframes=tuple(out), extra=hints.extra), cuts

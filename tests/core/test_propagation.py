@@ -102,14 +102,23 @@ def test_propagation_stops_at_scene_cuts() -> None:
     assert cuts == {8}
     assert [k.frame for k in out.keyframes] == list(range(8))
     # cuts the clip reports are used instead of detecting them
-    out, cuts = propagate(one_keyframe(2, point(0.5, 0.5)), 8, pan, cuts={5})
+    out, cuts = propagate(one_keyframe(2, point(0.5, 0.5)), 8, pan, known_cut=lambda n: n == 5)
     assert cuts == {5} and [k.frame for k in out.keyframes] == [0, 1, 2, 3, 4]
+    out, cuts = propagate(one_keyframe(2, point(0.5, 0.5)), 14, clip, known_cut=lambda n: False)
+    assert cuts == set()  # the clip says: no cut (the flow check still drops what cannot match)
 
 
 def test_scene_cut_detector() -> None:
     assert not scene_cut(flow_image(pan(0), 360), flow_image(pan(5), 360), 0.45)
     other = np.ascontiguousarray(OTHER[:HEIGHT, :WIDTH])
     assert scene_cut(flow_image(pan(0), 360), flow_image(other, 360), 0.45)
+
+
+def test_frames_of_another_size_are_refused() -> None:
+    with pytest.raises(ValueError, match="propagate: frame 3 is"):
+        propagate(
+            one_keyframe(0, point(0.5, 0.5)), 5, lambda n: pan(n) if n < 3 else pan(n)[:, :200]
+        )
 
 
 def test_between_keyframes_both_sides_arrive_weighted_by_distance() -> None:
