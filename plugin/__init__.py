@@ -19,8 +19,9 @@ from vscolorize.core.engine import DEFAULT_METHOD
 
 if TYPE_CHECKING:
     from .node import colorize
+    from .tracks import propagated_hints
 
-__all__ = ["DEFAULT_METHOD", "__version__", "colorize"]
+__all__ = ["DEFAULT_METHOD", "__version__", "colorize", "propagated_hints"]
 
 
 def __getattr__(name: str) -> Any:
@@ -28,4 +29,8 @@ def __getattr__(name: str) -> Any:
         from .node import colorize
 
         return colorize
+    if name == "propagated_hints":
+        from .tracks import propagated_hints
+
+        return propagated_hints
     raise AttributeError(f"module 'vscolorize' has no attribute {name!r}")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import vapoursynth as vs
@@ -21,6 +22,7 @@ from vscolorize.core.errors import HintError, VscolorizeError
 from vscolorize.core.hints import Hints, HintsLike, resolve_hints
 
 from .frames import check_format, frame_lightness, write_rgb
+from .tracks import propagated_hints
 
 __all__ = ["OUTPUTS", "colorize"]
 
@@ -28,6 +30,13 @@ log = logging.getLogger(__name__)
 
 OUTPUTS = {"RGBS": vs.RGBS, "RGBH": vs.RGBH}
 _CALLER = "colorize"
+
+
+def _progress_bar(frames: Iterator[vs.VideoFrame], total: int) -> Iterator[vs.VideoFrame]:
+    from tqdm import tqdm
+
+    return iter(tqdm(frames, total=total, unit="frame", desc="vscolorize: tracking hints",
+                     file=sys.stderr, leave=False))  # fmt: skip
 
 
 def _check_hints(hints: HintsLike | None, num_frames: int) -> Hints | None:
@@ -53,7 +62,7 @@ def colorize(
     method: str = DEFAULT_METHOD,
     model: str | os.PathLike[str] = "auto",
     device: str | None = None,
-    propagate: bool = False,
+    propagate: bool = True,
     postprocess: Sequence[str] = (),
     ensemble: int = 1,
     output: str = "RGBS",
@@ -64,15 +73,15 @@ def colorize(
         clip: any constant-format GRAY, YUV or RGB clip, integer (up to 16 bits) or float; only
             its luma / lightness is used (``_Range`` honored; see ``vscolorize.frames``).
         hints: a ``*.hints.json`` path, a dict in that format, a loaded ``Hints``, or None for
-            automatic colorization. A keyframe's hints apply to its own frame; other frames are
-            colorized without hints until propagation lands (``propagate``).
+            automatic colorization.
         method: ``"model"`` (the learned colorizer) or ``"optimization"`` (Levin et al. 2004; a
             frame without hints stays gray).
         model: ``"auto"``, ``"fast"``, ``"large"`` or the path of a weights file that
             ``vscolorize train`` wrote (``method="model"`` only).
         device: ``None``/``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
-        propagate: carry hints from keyframes to the frames between them along optical flow;
-            not available yet, so only False is accepted.
+        propagate: carry each keyframe's hints to the other frames of its shot along optical
+            flow (computed when the node is built, with a progress bar on stderr, and cached;
+            see ``vscolorize.tracks``). With False a keyframe's hints color only that frame.
         postprocess, ensemble: reserved for the post-processing steps; ``()`` and 1 for now.
         output: ``"RGBS"`` (float32) or ``"RGBH"`` (float16).
 
@@ -109,11 +118,8 @@ def _colorize(
     check_format(clip, caller=_CALLER)
     if output not in OUTPUTS:
         raise ValueError(f"{_CALLER}: output must be one of {tuple(OUTPUTS)}, not {output!r}")
-    if propagate is not False:
-        raise ValueError(
-            f"{_CALLER}: propagate: hint propagation between keyframes is not available yet; "
-            "pass propagate=False"
-        )
+    if not isinstance(propagate, bool):
+        raise ValueError(f"{_CALLER}: propagate must be True or False, not {propagate!r}")
     resolved = _check_hints(hints, clip.num_frames)
     engine = FrameColorizer(
         caller=_CALLER,
@@ -123,6 +129,8 @@ def _colorize(
         postprocess=postprocess,
         ensemble=ensemble,
     )
+    if propagate and resolved is not None:
+        resolved = propagated_hints(clip, resolved, progress=_progress_bar)
     if method == "optimization" and resolved is None:
         log.warning("colorize: method='optimization' without hints leaves every frame gray")
     dtype = np.float16 if output == "RGBH" else np.float32

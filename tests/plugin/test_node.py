@@ -10,6 +10,7 @@ import vapoursynth as vs
 
 import vscolorize
 from vscolorize.core.color import gray_to_l, srgb_to_l
+from vscolorize.core.hints import Hints
 
 from .conftest import HINTS
 
@@ -77,14 +78,62 @@ def test_range_is_honored() -> None:
     np.testing.assert_allclose(tagged_gray, (126 - 16) / 219, atol=2e-3)
 
 
-def test_hints_color_their_keyframe_only() -> None:
+def test_without_propagation_hints_color_their_keyframe_only() -> None:
     clip = core.std.BlankClip(width=64, height=48, format=vs.GRAY8, color=[128], length=4)
-    out = vscolorize.colorize(clip, HINTS, method="optimization")
+    out = vscolorize.colorize(clip, HINTS, method="optimization", propagate=False)
     keyframe = planes(out.get_frame(1))
     red, green = keyframe[24, 19, 0], keyframe[24, 19, 1]
     assert red > green + 0.15  # the (40, 30) hint: reddish
     other = planes(out.get_frame(2))
     np.testing.assert_allclose(other, other[..., :1].repeat(3, -1), atol=1e-4)  # no hints: gray
+
+
+def panning(length: int = 12, speed: int = 3) -> vs.VideoNode:
+    """A GRAY8 clip panning over the astronaut: content moves left ``speed`` px per frame."""
+    import skimage.data
+
+    from vscolorize.core.color import srgb_to_lab
+
+    lightness = srgb_to_lab(skimage.data.astronaut() / 255.0)[..., 0]
+    picture = np.round(lightness * 2.55).astype(np.uint8)
+    blank = core.std.BlankClip(width=160, height=96, format=vs.GRAY8, length=length)
+
+    def fill(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
+        out = f.copy()
+        np.copyto(np.asarray(out[0]), picture[200:296, 150 + speed * n : 310 + speed * n])
+        out.props["_Range"] = vs.ColorRange.RANGE_FULL
+        return out
+
+    return blank.std.ModifyFrame(clips=blank, selector=fill)
+
+
+def test_propagated_hints_follow_the_picture_and_are_cached(private_cache: Path) -> None:
+    clip = panning()
+    hints = {"format": "vscolorize.hints", "version": 1,
+             "keyframes": [{"frame": 0, "points": [{"x": 0.5, "y": 0.5, "ab": [50, 40], "radius": 0.06}]}]}  # fmt: skip
+    out = vscolorize.colorize(clip, hints, method="optimization")
+    tracks = list((private_cache / "tracks").glob("*.hints.json"))
+    assert len(tracks) == 1
+    rgb = planes(out.get_frame(10))
+    # the hint moved 30 px left with the picture: reddish there, gray where it started
+    red = rgb[48, 80 - 30] - rgb[48, 80 - 30].mean()
+    assert red[0] > 0.05 and red[2] < 0
+    exported = vscolorize.propagated_hints(clip, vscolorize_hints(hints))
+    frame10 = exported.keyframe(10)
+    assert frame10 is not None and abs(frame10.points[0].x * 160 - (80 - 30)) < 1.5
+    assert frame10.points[0].extra["propagated_from"] == 0
+    # built again: read from the cache (a damaged entry would be rebuilt, not trusted)
+    tracks[0].write_text(tracks[0].read_text().replace('"propagated"', '"propagated_x"'))
+    again = vscolorize.propagated_hints(clip, vscolorize_hints(hints))
+    assert again.keyframe(10).extra.get("propagated_x") is True  # type: ignore[union-attr]
+
+
+def vscolorize_hints(doc: dict[str, object]) -> Hints:
+    from vscolorize.core.hints import resolve_hints
+
+    resolved = resolve_hints(doc)
+    assert resolved is not None
+    return resolved
 
 
 def test_half_output() -> None:
@@ -139,7 +188,7 @@ def test_variable_size_or_format_is_refused() -> None:
         ({"model": "nowhere.safetensors", "method": "model"}, "colorize: model: 'nowhere"),
         ({"device": "tpu"}, "colorize: device: expected"),
         ({"output": "RGB24"}, "colorize: output must be one of"),
-        ({"propagate": True}, "colorize: propagate"),
+        ({"propagate": "yes"}, "colorize: propagate must be True or False"),
         ({"ensemble": 3}, "colorize: ensemble"),
         ({"postprocess": ("sharpen",)}, "colorize: postprocess"),
     ],
