@@ -1,17 +1,18 @@
 """``vscolorize demo``: the main job on the embedded default.
 
 Video: a grayscale clip made from scikit-image's astronaut picture (a slow pan and zoom, see
-:func:`sample_clip`), colorized by the VapourSynth node from the bundled sample hints, rendered
-to H.264, plus a strip of three frames (gray | colorized | original). Picture: the astronaut itself,
-turned gray, colorized from the same hints (with the learned model when installed, and with the
-classical engine), written as gray input, each result and a strip (gray | hints | results |
-original).
+:func:`sample_clip`), colorized by the VapourSynth node from the bundled sample hints on its first
+frame (propagation carries them through the clip), rendered to H.264, plus a strip of three frames
+(gray | colorized | original). Picture: the astronaut itself, turned gray, colorized from the same
+hints (with the learned model when installed, and with the classical engine), written as gray
+input, each result and a strip (gray | hints | results | original).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -81,13 +82,13 @@ class _Camera:
             ]
         )
 
-    def hints(self, hints: Hints) -> Hints:
-        """The picture's frame-0 hints mapped into every frame: one keyframe per frame."""
+    def hints(self, hints: Hints, frames: Sequence[int]) -> Hints:
+        """The picture's frame-0 hints mapped into ``frames`` of the clip, a keyframe each."""
         source = hints.keyframe(0)
         if source is None:
             return hints
         keyframes = []
-        for n in range(self.frames):
+        for n in frames:
             m = self.matrix(n)
             points = []
             for p in source.points:
@@ -107,8 +108,8 @@ def sample_clip(
 
     Returns:
         ``(gray, original, hints)``: the GRAY8 clip to colorize (full range), the RGB24 original
-        it was made from, and the bundled astronaut hints mapped into every frame (until hint
-        propagation lands, each frame is a keyframe; the camera path is known exactly).
+        it was made from, and the bundled astronaut hints mapped into its first frame: the one
+        keyframe, which propagation carries through the clip.
     """
     picture = sample_picture()
     lightness = srgb_to_lab(picture)[..., :1]
@@ -139,7 +140,7 @@ def sample_clip(
 
     gray = make(vs.GRAY8, gray_picture[..., 0])
     original = make(vs.RGB24, picture)
-    return gray, original, camera.hints(sample_hints())
+    return gray, original, camera.hints(sample_hints(), (0,))
 
 
 def _hints_view(gray: np.ndarray, hints: Hints) -> np.ndarray:
