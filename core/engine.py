@@ -174,16 +174,21 @@ class FrameColorizer:
         if self.colorizer is not None:
             (ab,) = self.colorizer.predict([lightness], [keyframe])
             return ab
+        return upsample_ab(self.ab_small(lightness, keyframe), lightness, keyframe)
+
+    def ab_small(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+        """a*b* at the colorizer's working resolution, (h, w, 2) float32; :func:`upsample_ab`
+        (with the same ``lightness`` and ``keyframe``) brings it to full size."""
+        if self.colorizer is not None:
+            return self.colorizer.predict_small([lightness], [keyframe])[0]
         height, width = lightness.shape
         h, w = _optimization_size(height, width)
         small = lightness
         if (h, w) != (height, width):
             small = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
         ab_hint, mask = rasterize(keyframe, h, w)
-        if not mask.any():
-            # Levin's optimization spreads hints; with none there is nothing to spread
-            return np.zeros((height, width, 2), np.float32)
-        return upsample_ab(levin_colorize(small / 100, ab_hint, mask), lightness, keyframe)
+        # Levin's optimization spreads hints; with none there is nothing to spread (a*b* = 0)
+        return levin_colorize(small / 100, ab_hint, mask)
 
     def rgb(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
         """(H, W) L in [0, 100] and hints -> (H, W, 3) float32 sRGB whose L* is ``lightness``."""

@@ -73,6 +73,38 @@ class Colorizer:
         self._lock = threading.Lock()
 
     @torch.inference_mode()
+    def predict_small(
+        self, lightness: Sequence[np.ndarray], keyframes: Sequence[Keyframe | None]
+    ) -> np.ndarray:
+        """a*b* at the working resolution, (B, h, w, 2) float32 on the CPU; see :meth:`predict`.
+
+        Bring each to full size with :func:`upsample_ab`.
+        """
+        height, width = lightness[0].shape
+        h, w = working_size(height, width, self.config.working_short_side)
+        out = self._forward(lightness, keyframes, (h, w))
+        return np.ascontiguousarray(out.float().permute(0, 2, 3, 1).cpu().numpy())
+
+    def _forward(self, lightness: Sequence[np.ndarray], keyframes: Sequence[Keyframe | None],
+                 size: tuple[int, int]) -> torch.Tensor:  # fmt: skip
+        h, w = size
+        small = np.stack([cv2.resize(l, (w, h), interpolation=cv2.INTER_AREA) for l in lightness])
+        painted = [rasterize(k, h, w) for k in keyframes]
+        l_t = torch.from_numpy(small[:, None]).to(self.device)
+        ab_t = (
+            torch.from_numpy(np.stack([ab for ab, _ in painted]))
+            .permute(0, 3, 1, 2)
+            .to(self.device)
+        )
+        mask_t = torch.from_numpy(np.stack([m for _, m in painted])[:, None].astype(np.float32)).to(
+            self.device
+        )
+        use_amp = self.device.startswith("cuda")
+        with self._lock, torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
+            out: torch.Tensor = self.model(l_t, ab_t, mask_t)
+        return out
+
+    @torch.inference_mode()
     def predict(
         self, lightness: Sequence[np.ndarray], keyframes: Sequence[Keyframe | None]
     ) -> list[np.ndarray]:
@@ -87,20 +119,7 @@ class Colorizer:
         """
         height, width = lightness[0].shape
         h, w = working_size(height, width, self.config.working_short_side)
-        small = np.stack([cv2.resize(l, (w, h), interpolation=cv2.INTER_AREA) for l in lightness])
-        painted = [rasterize(k, h, w) for k in keyframes]
-        l_t = torch.from_numpy(small[:, None]).to(self.device)
-        ab_t = (
-            torch.from_numpy(np.stack([ab for ab, _ in painted]))
-            .permute(0, 3, 1, 2)
-            .to(self.device)
-        )
-        mask_t = torch.from_numpy(np.stack([m for _, m in painted])[:, None].astype(np.float32)).to(
-            self.device
-        )
-        use_amp = self.device.startswith("cuda")
-        with self._lock, torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
-            out = self.model(l_t, ab_t, mask_t)
+        out = self._forward(lightness, keyframes, (h, w))
         if self.device.startswith("cuda") and (h, w) != (height, width):
             # on the GPU the upsampling stays there: the same guided filter in torch
             full = torch.from_numpy(np.stack(lightness)[:, None]).to(self.device) / 100

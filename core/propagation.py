@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 FLOW_METHODS = ("dis", "farneback")
+_MIN_FLOW_SIDE = 16
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,12 @@ def flow_image(lightness: np.ndarray, short_side: int) -> np.ndarray:
 
 
 def optical_flow(a: np.ndarray, b: np.ndarray, method: str = "dis") -> np.ndarray:
-    """Dense flow from uint8 picture ``a`` to ``b``: (h, w, 2) float32 displacements (x, y)."""
+    """Dense flow from uint8 picture ``a`` to ``b``: (h, w, 2) float32 displacements (x, y).
+
+    Pictures smaller than 16 px on a side carry too little to measure motion: their flow is 0.
+    """
+    if min(a.shape) < _MIN_FLOW_SIDE:
+        return np.zeros((*a.shape, 2), np.float32)
     if method == "dis":
         dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         return dis.calc(a, b, np.zeros((*a.shape, 2), np.float32))

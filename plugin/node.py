@@ -12,17 +12,23 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 
+import cv2
 import numpy as np
 import vapoursynth as vs
 
-from vscolorize.core.engine import DEFAULT_METHOD, FrameColorizer
+from vscolorize.core.engine import DEFAULT_METHOD, FrameColorizer, lightness_ab_to_srgb
 from vscolorize.core.errors import HintError, VscolorizeError
 from vscolorize.core.hints import Hints, HintsLike, resolve_hints
+from vscolorize.core.inference import upsample_ab
+from vscolorize.core.propagation import scene_cut
+from vscolorize.core.temporal import temporal_filter
 
 from .frames import check_format, frame_lightness, write_rgb
-from .tracks import propagated_hints
+from .tracks import DEFAULT_SETTINGS, propagated_hints
 
 __all__ = ["OUTPUTS", "colorize"]
 
@@ -63,6 +69,7 @@ def colorize(
     model: str | os.PathLike[str] = "auto",
     device: str | None = None,
     propagate: bool = True,
+    temporal: int = 2,
     postprocess: Sequence[str] = (),
     ensemble: int = 1,
     output: str = "RGBS",
@@ -79,6 +86,9 @@ def colorize(
         model: ``"auto"``, ``"fast"``, ``"large"`` or the path of a weights file that
             ``vscolorize train`` wrote (``method="model"`` only).
         device: ``None``/``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        temporal: stabilize colors over time: each frame's a*b* is averaged with those of up to
+            this many frames on each side, warped along optical flow (occlusions and other
+            shots left out; ``vscolorize.core.temporal``); 0 turns it off.
         propagate: carry each keyframe's hints to the other frames of its shot along optical
             flow (computed when the node is built, with a progress bar on stderr, and cached;
             see ``vscolorize.tracks``). With False a keyframe's hints color only that frame.
@@ -93,8 +103,8 @@ def colorize(
         vs.Error: any bad argument, in one line that starts with ``colorize:`` and names it.
     """
     try:
-        return _colorize(clip, hints, method, model, device, propagate, postprocess, ensemble,
-                         output)  # fmt: skip
+        return _colorize(clip, hints, method, model, device, propagate, temporal, postprocess,
+                         ensemble, output)  # fmt: skip
     except (VscolorizeError, ValueError, TypeError) as e:
         # VapourSynth users (vspipe, vspreview, VapourSynth Editor) expect vs.Error
         raise vs.Error(str(e)) from None
@@ -107,6 +117,7 @@ def _colorize(
     model: str | os.PathLike[str],
     device: str | None,
     propagate: bool,
+    temporal: int,
     postprocess: Sequence[str],
     ensemble: int,
     output: str,
@@ -120,6 +131,10 @@ def _colorize(
         raise ValueError(f"{_CALLER}: output must be one of {tuple(OUTPUTS)}, not {output!r}")
     if not isinstance(propagate, bool):
         raise ValueError(f"{_CALLER}: propagate must be True or False, not {propagate!r}")
+    if isinstance(temporal, bool) or not isinstance(temporal, int) or not 0 <= temporal <= 8:
+        raise ValueError(
+            f"{_CALLER}: temporal must be a whole number of frames in [0, 8], not {temporal!r}"
+        )
     resolved = _check_hints(hints, clip.num_frames)
     engine = FrameColorizer(
         caller=_CALLER,
@@ -135,11 +150,19 @@ def _colorize(
         log.warning("colorize: method='optimization' without hints leaves every frame gray")
     dtype = np.float16 if output == "RGBH" else np.float32
     blank = clip.std.BlankClip(format=OUTPUTS[output], keep=True)
+    offsets = range(-temporal, temporal + 1)
+    window = _Window(engine, resolved, clip.num_frames)
 
     def colorize_frame(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
-        out, source = f[0].copy(), f[1]
+        out, sources = f[0].copy(), f[1:]
+        source = sources[temporal]
         keyframe = resolved.keyframe(n) if resolved is not None else None
-        rgb = engine.rgb(frame_lightness(source), keyframe)
+        lightness = frame_lightness(source)
+        if temporal:
+            ab = upsample_ab(window.filtered(n, sources), lightness, keyframe)
+        else:
+            ab = engine.ab(lightness, keyframe)
+        rgb = lightness_ab_to_srgb(lightness, ab)
         write_rgb(out, rgb.astype(dtype, copy=False))
         props = out.props
         for key, value in source.props.items():
@@ -149,4 +172,81 @@ def _colorize(
         props.pop("_ChromaLocation", None)
         return out
 
-    return blank.std.ModifyFrame(clips=[blank, clip], selector=colorize_frame)
+    neighbors = [_shift(clip, k) for k in offsets]
+    return blank.std.ModifyFrame(clips=[blank, *neighbors], selector=colorize_frame)
+
+
+def _shift(clip: vs.VideoNode, k: int) -> vs.VideoNode:
+    """A clip whose frame n is ``clip``'s frame n + k, held at the ends."""
+    count = clip.num_frames
+    if k == 0:
+        return clip
+    if abs(k) >= count:
+        return clip[-1 if k > 0 else 0] * count
+    if k > 0:
+        return clip[k:] + clip[-1] * k
+    return clip[0] * -k + clip[: count + k]
+
+
+class _Window:
+    """Per-frame predictions at the working size, each computed once and kept for the frames
+    around it; and the temporal filter over them. Every entry is a pure function of its frame and
+    that frame's hints, so sharing them between requests and threads changes no bits."""
+
+    _KEEP = 32
+
+    def __init__(self, engine: FrameColorizer, hints: Hints | None, count: int) -> None:
+        self.engine = engine
+        self.hints = hints
+        self.count = count
+        self._entries: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def entry(self, n: int, frame: vs.VideoFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(a*b*, uint8 lightness) of frame ``n`` at the working size."""
+        with self._lock:
+            if n in self._entries:
+                self._entries.move_to_end(n)
+                return self._entries[n]
+        lightness = frame_lightness(frame)
+        keyframe = self.hints.keyframe(n) if self.hints is not None else None
+        ab = self.engine.ab_small(lightness, keyframe)
+        small = cv2.resize(lightness, ab.shape[1::-1], interpolation=cv2.INTER_AREA)
+        picture = np.clip(small * 2.55 + 0.5, 0, 255).astype(np.uint8)
+        with self._lock:
+            self._entries[n] = (ab, picture)
+            while len(self._entries) > self._KEEP:
+                self._entries.popitem(last=False)
+        return ab, picture
+
+    def filtered(self, n: int, frames: Sequence[vs.VideoFrame]) -> np.ndarray:
+        """Frame n's a*b* at the working size, filtered over ``frames`` (n - K .. n + K)."""
+        radius = len(frames) // 2
+        entries: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(frames)
+        entries[radius] = self.entry(n, frames[radius])
+        # walk away from frame n on each side, stopping at the clip's ends and at scene cuts
+        for step in (-1, 1):
+            i = radius
+            while 0 <= i + step < len(frames) and 0 <= n + i + step - radius < self.count:
+                j = i + step
+                entry = self.entry(n + j - radius, frames[j])
+                near = entries[i]
+                assert near is not None
+                pictures = {i: near[1], j: entry[1]}
+                early, late = sorted((i, j))
+                if _cut_between(frames[early], frames[late], pictures[early], pictures[late]):
+                    break
+                entries[j] = entry
+                i = j
+        return temporal_filter([e[0] if e else None for e in entries],
+                               [e[1] if e else None for e in entries])  # fmt: skip
+
+
+def _cut_between(first: vs.VideoFrame, second: vs.VideoFrame, a: np.ndarray,
+                 b: np.ndarray) -> bool:  # fmt: skip
+    """Whether a shot ends between two consecutive frames: their props say so, or (when they say
+    nothing) the luma histograms do."""
+    props = (first.props.get("_SceneChangeNext"), second.props.get("_SceneChangePrev"))
+    if any(p is not None for p in props):
+        return any(bool(p) for p in props)
+    return scene_cut(a, b, DEFAULT_SETTINGS.cut_threshold)

@@ -80,7 +80,7 @@ def test_range_is_honored() -> None:
 
 def test_without_propagation_hints_color_their_keyframe_only() -> None:
     clip = core.std.BlankClip(width=64, height=48, format=vs.GRAY8, color=[128], length=4)
-    out = vscolorize.colorize(clip, HINTS, method="optimization", propagate=False)
+    out = vscolorize.colorize(clip, HINTS, method="optimization", propagate=False, temporal=0)
     keyframe = planes(out.get_frame(1))
     red, green = keyframe[24, 19, 0], keyframe[24, 19, 1]
     assert red > green + 0.15  # the (40, 30) hint: reddish
@@ -134,6 +134,34 @@ def vscolorize_hints(doc: dict[str, object]) -> Hints:
     resolved = resolve_hints(doc)
     assert resolved is not None
     return resolved
+
+
+@pytest.mark.parametrize("tell_cuts", [True, False])
+def test_temporal_filter_blends_neighbors_within_a_shot_only(tell_cuts: bool) -> None:
+    """Frames 0-3 show one picture, 4-7 another; only frame 3 has a hint (no propagation)."""
+    first, second = panning(length=1), panning(length=1, speed=0)[0].std.Invert()
+    clip = first * 4 + second * 4
+    if tell_cuts:
+        clip = clip.std.SetFrameProps(_SceneChangePrev=0, _SceneChangeNext=0)
+        clip = clip[:3] + clip[3].std.SetFrameProps(_SceneChangeNext=1) + clip[4:]
+    hints = {"format": "vscolorize.hints", "version": 1,
+             "keyframes": [{"frame": 3, "points": [{"x": 0.5, "y": 0.5, "ab": [50, 40], "radius": 0.2}]}]}  # fmt: skip
+    out = vscolorize.colorize(clip, hints, method="optimization", propagate=False, temporal=2)
+
+    def chroma(n: int) -> float:
+        rgb = planes(out.get_frame(n))
+        return float(np.abs(rgb - rgb.mean(-1, keepdims=True)).mean())
+
+    assert chroma(3) > 0.05
+    assert 0.01 < chroma(2) < chroma(3)  # a neighbor in the same shot takes some of its color
+    assert chroma(4) < 1e-3 and chroma(5) < 1e-3  # the next shot does not
+
+
+def test_temporal_setting_is_checked() -> None:
+    clip = core.std.BlankClip(width=64, height=48, format=vs.GRAY8)
+    for bad in (-1, 9, 1.5, True):
+        with pytest.raises(vs.Error, match=r"^colorize: temporal must be a whole number"):
+            vscolorize.colorize(clip, temporal=bad)  # type: ignore[arg-type]
 
 
 def test_half_output() -> None:

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import numpy as np
+import skimage.data
+
+from vscolorize.core.color import srgb_to_lab
+from vscolorize.core.temporal import temporal_filter
+
+LIGHTNESS = srgb_to_lab(skimage.data.astronaut() / 255.0)[..., 0].astype(np.float32)
+
+
+def window(n: int, speed: int = 2) -> np.ndarray:
+    """uint8 lightness of frame n of a pan: content moves left ``speed`` px per frame."""
+    x = 100 + speed * n
+    return np.clip(LIGHTNESS[150:246, x : x + 160] * 2.55, 0, 255).astype(np.uint8)
+
+
+def colors(n: int, speed: int = 2) -> np.ndarray:
+    """a*b* glued to the picture: a ramp across the texture, moving with it."""
+    x = np.arange(100 + speed * n, 100 + speed * n + 160, dtype=np.float32)
+    ab = np.stack([np.broadcast_to(x / 5, (96, 160)), np.broadcast_to(-x / 10, (96, 160))], -1)
+    return np.ascontiguousarray(ab)
+
+
+def test_colors_that_follow_the_picture_are_kept() -> None:
+    pictures = [window(n) for n in range(5)]
+    out = temporal_filter([colors(n) for n in range(5)], pictures)
+    inner = (slice(10, -10), slice(10, -10))
+    np.testing.assert_allclose(out[inner], colors(2)[inner], atol=0.6)
+
+
+def test_flicker_is_averaged_out() -> None:
+    rng = np.random.default_rng(0)
+    noisy = [
+        colors(n) + rng.normal(0, 3, 2).astype(np.float32) for n in range(5)
+    ]  # per-frame shift
+    out = temporal_filter(noisy, [window(n) for n in range(5)], sigma=2.0)
+    inner = (slice(10, -10), slice(10, -10))
+    before = np.abs(noisy[2][inner] - colors(2)[inner]).mean()
+    after = np.abs(out[inner] - colors(2)[inner]).mean()
+    assert after < 0.7 * before
+
+
+def test_missing_neighbors_and_unmatched_pixels_keep_their_own_color() -> None:
+    pictures = [window(n) for n in range(3)]
+    alone = temporal_filter([None, colors(1), None], [None, pictures[1], None])
+    np.testing.assert_array_equal(alone, colors(1))
+    # a neighbor that shows something else entirely (another shot) is never matched
+    other = np.ascontiguousarray(np.rot90(pictures[0], 2))
+    mixed = temporal_filter([np.full_like(colors(0), 100.0), colors(1), None],
+                            [other, pictures[1], None])  # fmt: skip
+    assert np.abs(mixed - colors(1)).mean() < 2.0
