@@ -3,22 +3,23 @@
 Each frame is colorized on its own, so small changes between frames (a hint that moved by a
 fraction of a pixel, a slightly different solve) make colors shimmer. This filter replaces a
 frame's a*b* by a weighted mean of its neighbors' a*b*, each warped onto it by dense optical flow
-(DIS) and counted only where the forward-backward check passes (an occluded or mistracked pixel
-keeps its own color) and only within the same shot. It depends on the neighbors' own predictions
-and pictures only, so a frame's output stays a pure function of the clip, the hints and the
-settings.
+(DIS, chained frame to frame) and counted only where the forward-backward check passes (an
+occluded or mistracked pixel keeps its own color) and only within the same shot. It depends on
+the neighbors' own predictions and pictures only, so a frame's output stays a pure function of
+the clip, the hints and the settings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from .propagation import optical_flow
 
-__all__ = ["temporal_filter"]
+__all__ = ["Link", "temporal_filter"]
 
 _CONSISTENCY = 1.0  # px at the working size, plus a share of the motion
 _CONSISTENCY_SHARE = 0.1
@@ -43,19 +44,41 @@ def _reliable(there: np.ndarray, back: np.ndarray) -> np.ndarray:
     return ok & (xs >= -0.5) & (xs <= w - 0.5) & (ys >= -0.5) & (ys <= h - 0.5)
 
 
+@dataclass(frozen=True)
+class Link:
+    """The motion between two consecutive frames m and m + 1, both ways, and where it holds."""
+
+    forward: np.ndarray  # (h, w, 2) on frame m's grid, to frame m + 1
+    backward: np.ndarray  # (h, w, 2) on frame m + 1's grid, to frame m
+    forward_ok: np.ndarray  # (h, w) float32 1/0: frame m's pixels that pass the check
+    backward_ok: np.ndarray  # (h, w) float32 1/0: frame m + 1's pixels that pass it
+
+    @classmethod
+    def between(cls, a: np.ndarray, b: np.ndarray) -> Link:
+        """The link between uint8 pictures ``a`` (frame m) and ``b`` (frame m + 1)."""
+        forward, backward = optical_flow(a, b), optical_flow(b, a)
+        return cls(forward, backward, _reliable(forward, backward).astype(np.float32),
+                   _reliable(backward, forward).astype(np.float32))  # fmt: skip
+
+
 def temporal_filter(
     ab: Sequence[np.ndarray | None],
-    pictures: Sequence[np.ndarray | None],
+    links: Sequence[Link | None],
     *,
     sigma: float = 1.0,
 ) -> np.ndarray:
     """The middle frame's a*b*, averaged with its neighbors' along optical flow.
 
+    Motion to a neighbor k frames away chains the k links between consecutive frames (so each
+    link is computed once for the whole clip), and a pixel counts only if every link on the way
+    passes the forward-backward check.
+
     Args:
         ab: (h, w, 2) a*b* of frames n - K .. n + K, all the same size (the middle one is frame
             n); None for a neighbor that must not count (past the clip's ends, or in another
             shot).
-        pictures: the same frames' uint8 lightness at that size (what the flow is computed on).
+        links: the 2K links between consecutive frames of the window (``links[i]`` joins
+            ``ab[i]`` and ``ab[i + 1]``); None where there is none.
         sigma: temporal spread of the weights, in frames (a neighbor k frames away weighs
             exp(-k^2 / 2 sigma^2)).
 
@@ -64,17 +87,26 @@ def temporal_filter(
     """
     middle = len(ab) // 2
     center = ab[middle]
-    home = pictures[middle]
-    assert center is not None and home is not None
+    assert center is not None and len(links) == len(ab) - 1
+    h, w = center.shape[:2]
     total = center.astype(np.float32).copy()
-    weights = np.ones(center.shape[:2], np.float32)
-    for i, (other, picture) in enumerate(zip(ab, pictures, strict=True)):
-        if i == middle or other is None or picture is None:
-            continue
-        there, back = optical_flow(home, picture), optical_flow(picture, home)
-        weight = np.float32(np.exp(-((i - middle) ** 2) / (2 * sigma**2)))
-        w = _reliable(there, back).astype(np.float32) * weight
-        total += _warp(other, there) * w[..., None]
-        weights += w
+    weights = np.ones((h, w), np.float32)
+    for step in (-1, 1):
+        moved = np.zeros((h, w, 2), np.float32)  # where each pixel of frame n is in frame j
+        ok = np.ones((h, w), np.float32)
+        j = middle
+        while 0 <= j + step < len(ab):
+            link = links[j] if step > 0 else links[j - 1]
+            other = ab[j + step]
+            if link is None or other is None:
+                break
+            flow, holds = (link.forward, link.forward_ok) if step > 0 else (
+                link.backward, link.backward_ok)  # fmt: skip
+            ok = ok * (_warp(holds, moved) > 0.5)
+            moved = moved + _warp(flow, moved)
+            j += step
+            weight = np.float32(np.exp(-((j - middle) ** 2) / (2 * sigma**2)))
+            total += _warp(other, moved) * (ok * weight)[..., None]
+            weights += ok * weight
     result: np.ndarray = total / weights[..., None]
     return result

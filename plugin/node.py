@@ -14,7 +14,8 @@ import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 
 import cv2
 import numpy as np
@@ -25,7 +26,7 @@ from vscolorize.core.errors import HintError, VscolorizeError
 from vscolorize.core.hints import Hints, HintsLike, resolve_hints
 from vscolorize.core.inference import upsample_ab
 from vscolorize.core.propagation import scene_cut
-from vscolorize.core.temporal import temporal_filter
+from vscolorize.core.temporal import Link, temporal_filter
 
 from .frames import check_format, frame_lightness, write_rgb
 from .tracks import DEFAULT_SETTINGS, propagated_hints
@@ -188,58 +189,74 @@ def _shift(clip: vs.VideoNode, k: int) -> vs.VideoNode:
     return clip[0] * -k + clip[: count + k]
 
 
-class _Window:
-    """Per-frame predictions at the working size, each computed once and kept for the frames
-    around it; and the temporal filter over them. Every entry is a pure function of its frame and
-    that frame's hints, so sharing them between requests and threads changes no bits."""
+class _Memo[T]:
+    """A small thread-safe cache of values that are pure functions of their key: a value may be
+    computed twice by two threads at once, never differently."""
 
-    _KEEP = 32
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._values: OrderedDict[int, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: int, make: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = make()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._keep:
+                self._values.popitem(last=False)
+        return value
+
+
+class _Window:
+    """Per-frame predictions at the working size and the motion between consecutive frames, each
+    computed once and kept for the frames around it; and the temporal filter over them."""
 
     def __init__(self, engine: FrameColorizer, hints: Hints | None, count: int) -> None:
         self.engine = engine
         self.hints = hints
         self.count = count
-        self._entries: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: _Memo[tuple[np.ndarray, np.ndarray]] = _Memo(32)
+        self._links: _Memo[Link] = _Memo(32)
 
     def entry(self, n: int, frame: vs.VideoFrame) -> tuple[np.ndarray, np.ndarray]:
         """(a*b*, uint8 lightness) of frame ``n`` at the working size."""
-        with self._lock:
-            if n in self._entries:
-                self._entries.move_to_end(n)
-                return self._entries[n]
-        lightness = frame_lightness(frame)
-        keyframe = self.hints.keyframe(n) if self.hints is not None else None
-        ab = self.engine.ab_small(lightness, keyframe)
-        small = cv2.resize(lightness, ab.shape[1::-1], interpolation=cv2.INTER_AREA)
-        picture = np.clip(small * 2.55 + 0.5, 0, 255).astype(np.uint8)
-        with self._lock:
-            self._entries[n] = (ab, picture)
-            while len(self._entries) > self._KEEP:
-                self._entries.popitem(last=False)
-        return ab, picture
+
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            lightness = frame_lightness(frame)
+            keyframe = self.hints.keyframe(n) if self.hints is not None else None
+            ab = self.engine.ab_small(lightness, keyframe)
+            small = cv2.resize(lightness, ab.shape[1::-1], interpolation=cv2.INTER_AREA)
+            return ab, np.clip(small * 2.55 + 0.5, 0, 255).astype(np.uint8)
+
+        return self._entries.get(n, make)
 
     def filtered(self, n: int, frames: Sequence[vs.VideoFrame]) -> np.ndarray:
         """Frame n's a*b* at the working size, filtered over ``frames`` (n - K .. n + K)."""
         radius = len(frames) // 2
         entries: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(frames)
+        links: list[Link | None] = [None] * (len(frames) - 1)
         entries[radius] = self.entry(n, frames[radius])
         # walk away from frame n on each side, stopping at the clip's ends and at scene cuts
         for step in (-1, 1):
             i = radius
             while 0 <= i + step < len(frames) and 0 <= n + i + step - radius < self.count:
                 j = i + step
-                entry = self.entry(n + j - radius, frames[j])
-                near = entries[i]
+                near, far = entries[i], self.entry(n + j - radius, frames[j])
                 assert near is not None
-                pictures = {i: near[1], j: entry[1]}
-                early, late = sorted((i, j))
-                if _cut_between(frames[early], frames[late], pictures[early], pictures[late]):
+                early, late = (i, j) if step > 0 else (j, i)
+                first, second = (near, far) if step > 0 else (far, near)
+                if _cut_between(frames[early], frames[late], first[1], second[1]):
                     break
-                entries[j] = entry
+                # link m joins frames m and m + 1: a pure function of their pictures
+                m = n + early - radius
+                links[early] = self._links.get(m, partial(Link.between, first[1], second[1]))
+                entries[j] = far
                 i = j
-        return temporal_filter([e[0] if e else None for e in entries],
-                               [e[1] if e else None for e in entries])  # fmt: skip
+        return temporal_filter([e[0] if e else None for e in entries], links)
 
 
 def _cut_between(first: vs.VideoFrame, second: vs.VideoFrame, a: np.ndarray,

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import skimage.data
 
 from vscolorize.core.color import srgb_to_lab
-from vscolorize.core.temporal import temporal_filter
+from vscolorize.core.temporal import Link, temporal_filter
 
 LIGHTNESS = srgb_to_lab(skimage.data.astronaut() / 255.0)[..., 0].astype(np.float32)
 
@@ -22,9 +24,14 @@ def colors(n: int, speed: int = 2) -> np.ndarray:
     return np.ascontiguousarray(ab)
 
 
+def links(pictures: list[np.ndarray | None]) -> list[Link | None]:
+    return [Link.between(a, b) if a is not None and b is not None else None
+            for a, b in itertools.pairwise(pictures)]  # fmt: skip
+
+
 def test_colors_that_follow_the_picture_are_kept() -> None:
     pictures = [window(n) for n in range(5)]
-    out = temporal_filter([colors(n) for n in range(5)], pictures)
+    out = temporal_filter([colors(n) for n in range(5)], links(pictures))
     inner = (slice(10, -10), slice(10, -10))
     np.testing.assert_allclose(out[inner], colors(2)[inner], atol=0.6)
 
@@ -34,7 +41,7 @@ def test_flicker_is_averaged_out() -> None:
     noisy = [
         colors(n) + rng.normal(0, 3, 2).astype(np.float32) for n in range(5)
     ]  # per-frame shift
-    out = temporal_filter(noisy, [window(n) for n in range(5)], sigma=2.0)
+    out = temporal_filter(noisy, links([window(n) for n in range(5)]), sigma=2.0)
     inner = (slice(10, -10), slice(10, -10))
     before = np.abs(noisy[2][inner] - colors(2)[inner]).mean()
     after = np.abs(out[inner] - colors(2)[inner]).mean()
@@ -43,10 +50,10 @@ def test_flicker_is_averaged_out() -> None:
 
 def test_missing_neighbors_and_unmatched_pixels_keep_their_own_color() -> None:
     pictures = [window(n) for n in range(3)]
-    alone = temporal_filter([None, colors(1), None], [None, pictures[1], None])
+    alone = temporal_filter([None, colors(1), None], [None, None])
     np.testing.assert_array_equal(alone, colors(1))
     # a neighbor that shows something else entirely (another shot) is never matched
     other = np.ascontiguousarray(np.rot90(pictures[0], 2))
     mixed = temporal_filter([np.full_like(colors(0), 100.0), colors(1), None],
-                            [other, pictures[1], None])  # fmt: skip
+                            links([other, pictures[1], None]))  # fmt: skip
     assert np.abs(mixed - colors(1)).mean() < 2.0
