@@ -130,6 +130,19 @@ def _build_parser() -> _Parser:
         help="h264: x264 CRF 16, 4:2:0, plays everywhere (default); ffv1: lossless 16-bit RGB",
     )
     render.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    render.add_argument(
+        "--no-propagate",
+        dest="propagate",
+        action="store_false",
+        help="color each keyframe from its own hints only (no optical flow)",
+    )
+    render.add_argument(
+        "--temporal",
+        type=int,
+        default=2,
+        metavar="N",
+        help="average colors over N frames on each side along optical flow (0: off; default 2)",
+    )
 
     demo = commands.add_parser(
         "demo",
@@ -177,7 +190,8 @@ def _run_render(args: argparse.Namespace) -> int:
     from vscolorize.render import render
 
     result = render(args.input, args.output, hints=args.hints, method=args.method,
-                    model=args.model, device=args.device, codec=args.codec, force=args.force,
+                    model=args.model, device=args.device, propagate=args.propagate,
+                    temporal=args.temporal, codec=args.codec, force=args.force,
                     progress=_progress_bar("colorizing"))  # fmt: skip
     sys.stdout.write(
         f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "

@@ -107,6 +107,8 @@ def render(
     method: str = DEFAULT_METHOD,
     model: str | os.PathLike[str] = "auto",
     device: str | None = None,
+    propagate: bool = True,
+    temporal: int = 2,
     codec: str = "h264",
     force: bool = False,
     progress: Progress | None = None,
@@ -114,7 +116,8 @@ def render(
     """Colorize the video file ``source`` into ``output``, keeping its audio.
 
     Args:
-        hints, method, model, device: as :func:`vscolorize.colorize` takes them.
+        hints, method, model, device, propagate, temporal: as :func:`vscolorize.colorize`
+            takes them.
         codec, force, progress: as :func:`encode` takes them.
 
     Raises:
@@ -126,7 +129,8 @@ def render(
         raise RenderError(f"{output}: the output would overwrite the input video")
     clip = open_video(source)
     try:
-        colored = colorize(clip, hints, method=method, model=model, device=device)
+        colored = colorize(clip, hints, method=method, model=model, device=device,
+                           propagate=propagate, temporal=temporal)  # fmt: skip
     except vs.Error as e:
         raise RenderError(str(e)) from None
     return encode(colored, output, codec=codec, force=force, progress=progress, audio=source)
