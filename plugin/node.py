@@ -1,10 +1,13 @@
 """``vscolorize.colorize``: the VapourSynth node (DESIGN.md, a contract).
 
-Everything is checked and the model loaded when the node is built, so a script fails at once with
-one clear line and no frame is ever requested from a half-configured filter. Each output frame is
-computed by ``std.ModifyFrame`` from the source frame alone: VapourSynth runs the callbacks on its
-worker threads (torch, OpenCV and numpy release the GIL while they compute), and as no state is
-carried between requests, the same frame comes out bit-identical in any order and thread count.
+Everything is checked, the model loaded and the hints propagated (``tracks.py``: once per clip and
+hints, then cached) when the node is built, so a script fails at once with one clear line and no
+frame is ever requested from a half-configured filter. Each output frame is computed by
+``std.ModifyFrame`` from its source frame and, for the temporal filter, the ``temporal`` frames on
+each side (shifted copies of the clip): VapourSynth runs the callbacks on its worker threads
+(torch, OpenCV and numpy release the GIL while they compute). Predictions and the motion between
+neighbors are shared through small caches, but every cached value is a pure function of its own
+frames, so the same frame comes out bit-identical in any order and with any thread count.
 """
 
 from __future__ import annotations
