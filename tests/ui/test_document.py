@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vscolorize.core.hints import Color, load_hints, rasterize
+from vscolorize.ui.document import HintDocument, autosave_path, smooth_path
+
+RED, BLUE = Color(ab=(60.0, 45.0)), Color(ab=(-10.0, -50.0))
+
+
+def doc(tmp_path: Path | None = None) -> HintDocument:
+    return HintDocument(640, 360, path=tmp_path / "film.hints.json" if tmp_path else None)
+
+
+def test_points_are_placed_moved_recolored_and_deleted() -> None:
+    d = doc()
+    assert d.add_point(0, 320, 180, RED) == 0
+    assert d.add_point(0, 100, 50, BLUE) == 1
+    point = d.keyframe(0).points[0]
+    assert (point.x, point.y) == (0.5, 0.5) and point.color == RED
+    assert d.point_at(0, 103, 52) == 1 and d.point_at(0, 500, 300) is None
+    d.move_point(0, 1, 200, 100)
+    assert d.keyframe(0).points[1].x == pytest.approx(200 / 640)
+    d.recolor_point(0, 0, BLUE)
+    d.delete_point(0, 1)
+    assert [p.color for p in d.keyframe(0).points] == [BLUE]
+
+
+def test_undo_and_redo_walk_the_history() -> None:
+    d = doc()
+    d.add_point(0, 10, 10, RED)
+    d.add_point(0, 20, 20, RED)
+    d.delete_point(0, 0)
+    assert len(d.keyframe(0).points) == 1
+    assert d.undo() and len(d.keyframe(0).points) == 2
+    assert d.undo() and len(d.keyframe(0).points) == 1
+    assert d.redo() and len(d.keyframe(0).points) == 2
+    d.add_point(0, 30, 30, BLUE)  # a new edit drops what could be redone
+    assert not d.redo()
+    while d.undo():
+        pass
+    assert d.hints.keyframes == ()
+
+
+def test_strokes_fill_in_between_mouse_positions() -> None:
+    d = doc()
+    d.add_stroke(5, [(10, 10), (10, 10), (110, 10)], RED, width=0.02)
+    (stroke,) = d.keyframe(5).strokes
+    xs = [x * 640 for x, _ in stroke.path]
+    assert xs[0] == 10 and xs[-1] == 110 and max(np.diff(xs)) <= 0.02 * 360 / 2 + 1e-9
+    ab, mask = rasterize(d.keyframe(5), 360, 640)
+    assert mask[10, 10:110].all() and (ab[10, 60] == RED.ab).all()
+    assert smooth_path([(0, 0)], 1) == [(0, 0)] and smooth_path([], 1) == []
+
+
+def test_eraser_removes_what_it_touches() -> None:
+    d = doc()
+    d.add_point(0, 100, 100, RED)
+    d.add_point(0, 300, 100, RED)
+    d.add_stroke(0, [(90, 200), (200, 200)], BLUE)
+    assert d.erase(0, 150, 205, radius=10) == 1  # the stroke
+    assert d.erase(0, 100, 95, radius=10) == 1
+    assert d.erase(0, 600, 300, radius=10) == 0
+    assert len(d.keyframe(0).points) == 1 and not d.keyframe(0).strokes
+
+
+def test_keyframes_are_marked_unmarked_and_navigated() -> None:
+    d = doc()
+    d.mark_keyframe(30)
+    d.add_point(0, 5, 5, RED)
+    d.mark_keyframe(60)
+    assert d.hints.frames == (0, 30, 60)
+    assert (
+        d.next_keyframe(10) == 30 and d.next_keyframe(30, -1) == 0 and d.next_keyframe(60) is None
+    )
+    d.unmark_keyframe(30)
+    assert d.hints.frames == (0, 60)
+    d.undo()
+    assert d.hints.frames == (0, 30, 60)
+
+
+def test_save_writes_a_file_colorize_accepts_and_clears_the_autosave(tmp_path: Path) -> None:
+    d = doc(tmp_path)
+    d.add_point(0, 320, 180, RED)
+    d.add_stroke(0, [(10, 10), (50, 40)], BLUE)
+    assert d.modified
+    backup = d.autosave()
+    assert backup == autosave_path(tmp_path / "film.hints.json") and backup.is_file()
+    assert d.autosave() is None  # nothing new since
+    target = d.save()
+    assert not d.modified and not backup.exists()
+    loaded = load_hints(target)
+    assert loaded.keyframe(0).points[0].color == RED  # type: ignore[union-attr]
+    assert json.loads(target.read_text())["format"] == "vscolorize.hints"
+
+
+def test_autosaved_work_is_offered_after_a_crash(tmp_path: Path) -> None:
+    d = doc(tmp_path)
+    d.add_point(0, 320, 180, RED)
+    d.save()
+    d.add_point(0, 100, 100, BLUE)  # unsaved ...
+    d.autosave()
+    del d  # ... and the window dies without saving
+    recovered = HintDocument.recoverable(tmp_path / "film.hints.json")
+    assert recovered is not None and len(recovered.keyframe(0).points) == 2  # type: ignore[union-attr]
+    assert "autosaved" not in recovered.extra
+    # a file saved after the autosave wins: nothing to offer
+    later = time.time() + 5
+    os.utime(tmp_path / "film.hints.json", (later, later))
+    assert HintDocument.recoverable(tmp_path / "film.hints.json") is None
+    # a damaged autosave is not offered either
+    autosave_path(tmp_path / "other.hints.json").write_text("{")
+    assert HintDocument.recoverable(tmp_path / "other.hints.json") is None

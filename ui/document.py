@@ -1,0 +1,247 @@
+"""What the paint window edits, as plain Python: hints, undo/redo, hit tests, autosave.
+
+No Qt here: the window turns mouse and keyboard events into calls on :class:`HintDocument`, and
+everything an artist can do is testable without a display. Positions are in frame pixels (x to the
+right, y down, pixel centers at +0.5), the hints file keeps fractions; the document converts.
+Every edit replaces the immutable :class:`~vscolorize.core.hints.Hints` value, so undo is a stack
+of earlier values and costs nothing to keep.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from vscolorize.core.errors import HintError
+from vscolorize.core.hints import (
+    DEFAULT_RADIUS,
+    DEFAULT_WIDTH,
+    Color,
+    Hints,
+    Keyframe,
+    Point,
+    Stroke,
+    load_hints,
+    save_hints,
+)
+
+__all__ = ["HintDocument", "autosave_path", "smooth_path"]
+
+_UNDO_DEPTH = 500
+
+
+def autosave_path(hints_path: str | os.PathLike[str]) -> Path:
+    """Where the window keeps unsaved work for ``hints_path``: a hidden file beside it."""
+    path = Path(hints_path)
+    return path.with_name(f".{path.name}.autosave")
+
+
+def smooth_path(points: Sequence[tuple[float, float]], spacing: float) -> list[tuple[float, float]]:
+    """A mouse path with vertices at most ``spacing`` apart (straight in between) and repeated
+    positions removed: what a stroke keeps of a drag."""
+    out: list[tuple[float, float]] = []
+    for x, y in points:
+        if out and math.dist(out[-1], (x, y)) < 1e-9:
+            continue
+        if out:
+            x0, y0 = out[-1]
+            pieces = math.ceil(math.dist((x0, y0), (x, y)) / spacing)
+            out += [(x0 + (x - x0) * i / pieces, y0 + (y - y0) * i / pieces)
+                    for i in range(1, pieces)]  # fmt: skip
+        out.append((x, y))
+    return out
+
+
+class HintDocument:
+    """The hints of one clip being painted.
+
+    Args:
+        width, height: the frame size in pixels.
+        hints: what to start from.
+        path: where :meth:`save` writes (and the autosave lives beside).
+    """
+
+    def __init__(self, width: int, height: int, hints: Hints | None = None,
+                 path: str | os.PathLike[str] | None = None) -> None:  # fmt: skip
+        self.width, self.height = width, height
+        self.hints = hints or Hints()
+        self.path = Path(path) if path is not None else None
+        self._undo: list[Hints] = []
+        self._redo: list[Hints] = []
+        self._saved = self.hints
+        self._autosaved = self.hints
+
+    # --- coordinates ------------------------------------------------------------------------
+
+    @property
+    def short_side(self) -> int:
+        return min(self.width, self.height)
+
+    def to_fraction(self, x: float, y: float) -> tuple[float, float]:
+        return min(max(x / self.width, 0.0), 1.0), min(max(y / self.height, 0.0), 1.0)
+
+    def to_pixels(self, fx: float, fy: float) -> tuple[float, float]:
+        return fx * self.width, fy * self.height
+
+    # --- state ------------------------------------------------------------------------------
+
+    @property
+    def modified(self) -> bool:
+        """Whether there is work that :meth:`save` has not written."""
+        return self.hints != self._saved
+
+    def keyframe(self, frame: int) -> Keyframe:
+        return self.hints.keyframe(frame) or Keyframe(frame=frame)
+
+    def _commit(self, hints: Hints) -> None:
+        if hints == self.hints:
+            return
+        self._undo.append(self.hints)
+        del self._undo[:-_UNDO_DEPTH]
+        self._redo.clear()
+        self.hints = hints
+
+    def _put(self, keyframe: Keyframe) -> None:
+        self._commit(self.hints.with_keyframe(keyframe))
+
+    def undo(self) -> bool:
+        if not self._undo:
+            return False
+        self._redo.append(self.hints)
+        self.hints = self._undo.pop()
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        self._undo.append(self.hints)
+        self.hints = self._redo.pop()
+        return True
+
+    # --- keyframes --------------------------------------------------------------------------
+
+    def mark_keyframe(self, frame: int) -> None:
+        """Make ``frame`` a keyframe (an empty one until hints are painted)."""
+        if self.hints.keyframe(frame) is None:
+            self._put(Keyframe(frame=frame))
+
+    def unmark_keyframe(self, frame: int) -> None:
+        """Drop ``frame``'s keyframe and its hints."""
+        if self.hints.keyframe(frame) is not None:
+            rest = tuple(k for k in self.hints.keyframes if k.frame != frame)
+            self._commit(replace(self.hints, keyframes=rest))
+
+    def next_keyframe(self, frame: int, step: int = 1) -> int | None:
+        """The nearest keyframe after (``step`` 1) or before (-1) ``frame``."""
+        frames = [f for f in self.hints.frames if (f - frame) * step > 0]
+        return (min if step > 0 else max)(frames) if frames else None
+
+    # --- points -----------------------------------------------------------------------------
+
+    def add_point(self, frame: int, x: float, y: float, color: Color,
+                  radius: float = DEFAULT_RADIUS) -> int:  # fmt: skip
+        """A point at pixel (x, y); returns its index in the keyframe."""
+        fx, fy = self.to_fraction(x, y)
+        keyframe = self.keyframe(frame)
+        point = Point(x=fx, y=fy, color=color, radius=radius)
+        self._put(replace(keyframe, points=(*keyframe.points, point)))
+        return len(keyframe.points)
+
+    def point_at(self, frame: int, x: float, y: float, tolerance: float = 6.0) -> int | None:
+        """The index of the point under pixel (x, y) (within ``tolerance`` pixels of its disc),
+        the topmost (last painted) first."""
+        points = self.keyframe(frame).points
+        for i in range(len(points) - 1, -1, -1):
+            p = points[i]
+            px, py = self.to_pixels(p.x, p.y)
+            if math.dist((px, py), (x, y)) <= p.radius * self.short_side + tolerance:
+                return i
+        return None
+
+    def move_point(self, frame: int, index: int, x: float, y: float) -> None:
+        keyframe = self.keyframe(frame)
+        fx, fy = self.to_fraction(x, y)
+        points = list(keyframe.points)
+        points[index] = replace(points[index], x=fx, y=fy)
+        self._put(replace(keyframe, points=tuple(points)))
+
+    def recolor_point(self, frame: int, index: int, color: Color) -> None:
+        keyframe = self.keyframe(frame)
+        points = list(keyframe.points)
+        points[index] = replace(points[index], color=color)
+        self._put(replace(keyframe, points=tuple(points)))
+
+    def delete_point(self, frame: int, index: int) -> None:
+        keyframe = self.keyframe(frame)
+        points = keyframe.points[:index] + keyframe.points[index + 1 :]
+        self._put(replace(keyframe, points=points))
+
+    # --- strokes and the eraser -------------------------------------------------------------
+
+    def add_stroke(self, frame: int, path: Sequence[tuple[float, float]], color: Color,
+                   width: float = DEFAULT_WIDTH) -> None:  # fmt: skip
+        """A stroke along a mouse path in pixels (vertices filled in between mouse events)."""
+        spacing = max(width * self.short_side / 2, 1.0)
+        vertices = tuple(self.to_fraction(x, y) for x, y in smooth_path(path, spacing))
+        if not vertices:
+            return
+        keyframe = self.keyframe(frame)
+        stroke = Stroke(path=vertices, color=color, width=width)
+        self._put(replace(keyframe, strokes=(*keyframe.strokes, stroke)))
+
+    def erase(self, frame: int, x: float, y: float, radius: float) -> int:
+        """Remove every point and stroke within ``radius`` pixels of (x, y); returns how many."""
+        keyframe = self.keyframe(frame)
+
+        def near(fx: float, fy: float, size: float) -> bool:
+            return math.dist(self.to_pixels(fx, fy), (x, y)) <= radius + size * self.short_side
+
+        points = tuple(p for p in keyframe.points if not near(p.x, p.y, p.radius))
+        strokes = tuple(s for s in keyframe.strokes
+                        if not any(near(vx, vy, s.width / 2) for vx, vy in s.path))  # fmt: skip
+        removed = len(keyframe.points) - len(points) + len(keyframe.strokes) - len(strokes)
+        if removed:
+            self._put(replace(keyframe, points=points, strokes=strokes))
+        return removed
+
+    # --- files ------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Write the hints (atomically) and drop the autosave: nothing is left to recover."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise HintError("save: no file to save to")
+        save_hints(self.hints, target)
+        self.path, self._saved = target, self.hints
+        autosave_path(target).unlink(missing_ok=True)
+        return target
+
+    def autosave(self) -> Path | None:
+        """Write unsaved work to the recovery file when it changed since the last autosave."""
+        if self.path is None or self.hints == self._autosaved or not self.modified:
+            return None
+        target = autosave_path(self.path)
+        save_hints(replace(self.hints, extra={**self.hints.extra, "autosaved": time.time()}),
+                   target)  # fmt: skip
+        self._autosaved = self.hints
+        return target
+
+    @staticmethod
+    def recoverable(path: str | os.PathLike[str]) -> Hints | None:
+        """Autosaved work for ``path`` that is newer than the file itself, if any (and readable)."""
+        backup = autosave_path(path)
+        if not backup.is_file():
+            return None
+        saved = Path(path)
+        if saved.is_file() and saved.stat().st_mtime >= backup.stat().st_mtime:
+            return None
+        try:
+            hints = load_hints(backup)
+        except HintError:
+            return None
+        extra = {k: v for k, v in hints.extra.items() if k != "autosaved"}
+        return replace(hints, extra=extra)
