@@ -16,7 +16,10 @@ import numpy as np
 
 from .errors import ImageError
 
-__all__ = ["read_image", "write_image"]
+__all__ = ["PICTURE_SUFFIXES", "read_image", "write_image"]
+
+# file name suffixes taken for still pictures (anything else is tried as video where video is read)
+PICTURE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"})
 
 
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:

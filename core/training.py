@@ -27,6 +27,7 @@ from torch.nn import functional as F
 
 from .color import AB_SCALE, lab_to_srgb, srgb_to_lab
 from .errors import ImageError
+from .images import PICTURE_SUFFIXES
 from .metrics import psnr
 from .model import ColorUNet, ModelConfig, load_model, save_model
 
@@ -34,7 +35,6 @@ __all__ = ["TrainOptions", "load_pictures", "simulate_hints", "train", "validate
 
 log = logging.getLogger(__name__)
 
-PICTURE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v"}
 VALIDATION_HINTS = (0, 1, 5, 10, 20, 50, 100)
 _GEOMETRIC_P = 1 / 8

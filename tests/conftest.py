@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 
+# Qt without a display (pytest-qt makes its QApplication after this)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 import pytest
 from hypothesis import HealthCheck, settings
 

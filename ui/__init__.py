@@ -1,1 +1,66 @@
-"""The vscolorize paint window (PySide6 + pyqtgraph): the only part that imports Qt."""
+"""The vscolorize paint window (PySide6 + pyqtgraph): the only part that imports Qt.
+
+``paint(clip_or_path, hints=...)`` opens it on a VapourSynth clip, a video file or a picture and
+returns the hints when it closes. ``document.py`` holds everything the window edits without Qt.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from vscolorize.core.engine import DEFAULT_METHOD
+from vscolorize.core.hints import Hints
+
+__all__ = ["PROPAGATION_PREVIEW_FRAMES", "paint"]
+
+# the window shows hints carried to non-keyframes for clips up to this long (it reads them all)
+PROPAGATION_PREVIEW_FRAMES = 600
+
+
+def paint(
+    clip_or_path: Any,
+    hints: str | os.PathLike[str] | None = None,
+    *,
+    method: str = DEFAULT_METHOD,
+    device: str | None = None,
+    recover: str = "ask",
+) -> Hints:
+    """Open the paint window and return the hints as they are when it closes.
+
+    Args:
+        clip_or_path: a VapourSynth clip, a video file, a picture, or any object with ``width``,
+            ``height``, ``count`` and ``lightness(n)`` (see ``vscolorize.ui.sources``).
+        hints: the ``*.hints.json`` file to edit (created on the first save).
+        method, device: the colorizer of the live preview.
+        recover: autosaved work found for ``hints``: ``"ask"``, ``"yes"`` or ``"no"``.
+    """
+    from PySide6 import QtWidgets
+
+    from vscolorize.core.propagation import propagate
+
+    from .window import PaintWindow
+
+    source = _as_source(clip_or_path)
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    carried = None
+    if 1 < source.count <= PROPAGATION_PREVIEW_FRAMES:
+
+        def carried(h: Hints) -> Hints:
+            return propagate(h, source.count, source.lightness)[0]
+
+    window = PaintWindow(source, hints, method=method, device=device, recover=recover,
+                         propagated=carried)  # fmt: skip
+    window.show()
+    app.exec()
+    return window.doc.hints
+
+
+def _as_source(thing: Any) -> Any:
+    if all(hasattr(thing, name) for name in ("width", "height", "count", "lightness")):
+        return thing
+    from vscolorize.sources import ClipSource, open_source
+
+    if isinstance(thing, str | os.PathLike):
+        return open_source(thing)
+    return ClipSource(thing)

@@ -1,0 +1,151 @@
+"""The paint window driven like an artist would, offscreen (QT_QPA_PLATFORM=offscreen)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+from pytestqt.qtbot import QtBot
+
+from vscolorize.core.hints import Color, load_hints
+from vscolorize.ui.document import autosave_path
+from vscolorize.ui.window import PaintWindow, Tool
+
+RED = Color(ab=(60.0, 45.0))
+
+
+class Ramp:
+    """Five 160x96 frames: a horizontal lightness ramp, a bright square moving right."""
+
+    width, height, count = 160, 96, 5
+
+    def lightness(self, n: int) -> np.ndarray:
+        frame = np.tile(np.linspace(20, 80, self.width, dtype=np.float32), (self.height, 1))
+        frame[30:60, 20 + 10 * n : 50 + 10 * n] = 95
+        return frame
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> PaintWindow:
+    w = PaintWindow(Ramp(), tmp_path / "clip.hints.json", method="optimization", recover="no")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.canvas.setRange(QtCore.QRectF(0, 0, 160, 96), padding=0)
+    w.canvas.updateMatrix()
+    return w
+
+
+def to_viewport(w: PaintWindow, x: float, y: float) -> QtCore.QPoint:
+    scene = w.canvas.mapViewToScene(QtCore.QPointF(x, y))
+    view = w.canvas.scene().views()[0]
+    return view.mapFromScene(scene)
+
+
+def mouse(w: PaintWindow, kind: QtCore.QEvent.Type, x: float, y: float,
+          button: QtCore.Qt.MouseButton = QtCore.Qt.MouseButton.LeftButton) -> None:  # fmt: skip
+    view = w.canvas.scene().views()[0]
+    pos = QtCore.QPointF(to_viewport(w, x, y))
+    held = (
+        QtCore.Qt.MouseButton.NoButton if kind == QtCore.QEvent.Type.MouseButtonRelease else button
+    )
+    event = QtGui.QMouseEvent(kind, pos, view.viewport().mapToGlobal(pos), button, held,
+                              QtCore.Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QtWidgets.QApplication.sendEvent(view.viewport(), event)
+
+
+def click(w: PaintWindow, x: float, y: float,
+          button: QtCore.Qt.MouseButton = QtCore.Qt.MouseButton.LeftButton) -> None:  # fmt: skip
+    mouse(w, QtCore.QEvent.Type.MouseButtonPress, x, y, button)
+    mouse(w, QtCore.QEvent.Type.MouseButtonRelease, x, y, button)
+
+
+def drag(w: PaintWindow, path: list[tuple[float, float]]) -> None:
+    mouse(w, QtCore.QEvent.Type.MouseButtonPress, *path[0])
+    for x, y in path[1:]:
+        mouse(w, QtCore.QEvent.Type.MouseMove, x, y)
+    mouse(w, QtCore.QEvent.Type.MouseButtonRelease, *path[-1])
+
+
+def test_clicks_and_drags_paint_hints_and_undo_removes_them(
+    window: PaintWindow, qtbot: QtBot
+) -> None:
+    window.set_color(RED)
+    click(window, 40, 20)
+    click(window, 120, 70)
+    points = window.doc.keyframe(0).points
+    assert len(points) == 2 and points[0].color == RED
+    assert abs(points[0].x * 160 - 40) < 1.5 and abs(points[0].y * 96 - 20) < 1.5
+    drag(window, [(120, 70), (130, 75), (140, 80)])  # the point tool drags a point
+    moved = window.doc.keyframe(0).points[1]
+    assert abs(moved.x * 160 - 140) < 1.5 and abs(moved.y * 96 - 80) < 1.5
+    window.set_tool(Tool.BRUSH)
+    drag(window, [(10, 90), (60, 90), (100, 88)])
+    (stroke,) = window.doc.keyframe(0).strokes
+    assert len(stroke.path) > 3  # filled in between the mouse positions
+    click(window, 40, 20, QtCore.Qt.MouseButton.RightButton)  # right-click deletes a point
+    assert len(window.doc.keyframe(0).points) == 1
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert len(window.doc.keyframe(0).points) == 2
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z,
+                   QtCore.Qt.KeyboardModifier.ControlModifier | QtCore.Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
+    assert len(window.doc.keyframe(0).points) == 1
+
+
+def test_navigation_and_keyframes(window: PaintWindow, qtbot: QtBot) -> None:
+    click(window, 40, 20)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Right)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Right)
+    assert window.frame == 2 and window.slider.value() == 2 and window.spin.value() == 2
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_K)
+    assert window.doc.hints.frames == (0, 2)
+    window.go_to(4)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_PageUp)
+    assert window.frame == 2
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_PageUp)
+    assert window.frame == 0
+
+
+def test_preview_shows_the_hint_color(window: PaintWindow) -> None:
+    window.set_color(RED)
+    click(window, 100, 20)
+    window.wait_for_previews()
+    preview = window.preview_item.image
+    assert preview is not None and preview.shape == (96, 160, 3)
+    r, g, b = preview[20, 100].astype(int)
+    assert r > g + 20 and r > b + 20
+    assert any(not draft for draft, _ in window.preview_seconds)
+
+
+def test_ctrl_s_saves_a_file_the_node_accepts(
+    window: PaintWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    import vapoursynth as vs
+
+    import vscolorize
+
+    click(window, 40, 20)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_S, QtCore.Qt.KeyboardModifier.ControlModifier)
+    path = tmp_path / "clip.hints.json"
+    assert json.loads(path.read_text())["keyframes"][0]["frame"] == 0
+    clip = vs.core.std.BlankClip(width=160, height=96, format=vs.GRAY8, length=5)
+    out = vscolorize.colorize(clip, path, method="optimization")
+    assert out.num_frames == 5
+
+
+def test_autosave_is_offered_after_the_window_dies(qtbot: QtBot, tmp_path: Path) -> None:
+    path = tmp_path / "clip.hints.json"
+    first = PaintWindow(Ramp(), path, method="optimization", recover="no")
+    qtbot.addWidget(first)
+    first.doc.add_point(0, 50, 50, RED)
+    first.doc.autosave()  # what the timer does every few seconds
+    first.deleteLater()  # killed: never saved
+    assert not path.exists() and autosave_path(path).exists()
+    again = PaintWindow(Ramp(), path, method="optimization", recover="yes")
+    qtbot.addWidget(again)
+    assert len(again.doc.keyframe(0).points) == 1 and again.doc.modified
+    again.save()
+    assert load_hints(path).keyframe(0) is not None and not autosave_path(path).exists()

@@ -1,0 +1,541 @@
+"""The paint window: a keyframe scribble tool with a live colorized preview (PySide6 + pyqtgraph).
+
+Left: the gray frame, where hints are painted (their colors shown over it as the engine sees
+them); right: the colorized preview, zoomed and panned together (wheel, middle drag). Tools: point
+(click to place, drag to move, right-click to delete), brush (strokes), eraser. The preview is
+computed off the UI thread: at half resolution while the mouse moves, at full quality once it
+rests. Work is autosaved every few seconds beside the hints file and offered back after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from vscolorize.core.color import lab_to_srgb
+from vscolorize.core.engine import DEFAULT_METHOD, FrameColorizer
+from vscolorize.core.hints import Color, Hints, Keyframe, load_hints, rasterize
+
+from .document import HintDocument
+from .sources import FrameSource
+
+__all__ = ["PaintWindow", "Tool"]
+
+log = logging.getLogger(__name__)
+
+AUTOSAVE_MS = 5000
+PREVIEW_REST_MS = 120  # full-quality preview once the mouse has rested this long
+_HINT_SHOWN_L = 65.0  # hint colors are drawn at this lightness in the overlay and swatches
+_RECENT = 8
+
+
+class Tool:
+    POINT, BRUSH, ERASER = "point", "brush", "eraser"
+
+
+def color_to_qcolor(color: Color) -> QtGui.QColor:
+    rgb = lab_to_srgb(np.array([[[_HINT_SHOWN_L, *color.ab]]], np.float32), gamut="chroma")[0, 0]
+    r, g, b = (round(float(v) * 255) for v in rgb)
+    return QtGui.QColor(r, g, b)
+
+
+def qcolor_to_color(q: QtGui.QColor) -> Color:
+    return Color.from_rgb(f"#{q.red():02x}{q.green():02x}{q.blue():02x}")
+
+
+def hint_overlay(keyframe: Keyframe | None, lightness: np.ndarray, alpha: int) -> np.ndarray:
+    """(H, W, 4) uint8: the hints in their colors at the frame's lightness, clear elsewhere."""
+    height, width = lightness.shape
+    ab, mask = rasterize(keyframe, height, width)
+    rgba = np.zeros((height, width, 4), np.uint8)
+    if mask.any():
+        lab = np.concatenate([np.clip(lightness, 25, 85)[..., None], ab], -1)
+        rgba[..., :3] = np.round(lab_to_srgb(lab, gamut="chroma") * 255).astype(np.uint8)
+        rgba[..., 3] = np.where(mask, alpha, 0)
+    return rgba
+
+
+@dataclass(frozen=True)
+class _Job:
+    generation: int
+    frame: int
+    keyframe: Keyframe | None
+    lightness: np.ndarray
+    draft: bool
+
+
+class _PreviewSignals(QtCore.QObject):
+    done = QtCore.Signal(int, int, bool, object, float)  # generation, frame, draft, rgb, seconds
+
+
+class _PreviewTask(QtCore.QRunnable):
+    def __init__(self, job: _Job, colorizer: FrameColorizer, signals: _PreviewSignals) -> None:
+        super().__init__()
+        self.job, self.colorizer, self.signals = job, colorizer, signals
+
+    def run(self) -> None:
+        start = time.perf_counter()
+        lightness = self.job.lightness
+        if self.job.draft:
+            height, width = lightness.shape
+            lightness = cv2.resize(lightness, (max(width // 2, 1), max(height // 2, 1)),
+                                   interpolation=cv2.INTER_AREA)  # fmt: skip
+        try:
+            rgb = self.colorizer.rgb(lightness, self.job.keyframe)
+        except Exception:  # a preview must never take the window down
+            log.exception("preview of frame %d failed", self.job.frame)
+            return
+        self.signals.done.emit(self.job.generation, self.job.frame, self.job.draft, rgb,
+                               time.perf_counter() - start)  # fmt: skip
+
+
+class _Canvas(pg.ViewBox):
+    """The gray frame's view: left button goes to the current tool, middle drag pans."""
+
+    def __init__(self, window: PaintWindow) -> None:
+        super().__init__(lockAspect=True, invertY=True, enableMenu=False)
+        self.window = window
+
+    def _image_pos(self, ev: Any) -> tuple[float, float]:
+        p = self.mapSceneToView(ev.scenePos())
+        return float(p.x()), float(p.y())
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.window.click(*self._image_pos(ev))
+        elif ev.button() == QtCore.Qt.MouseButton.RightButton:
+            ev.accept()
+            self.window.right_click(*self._image_pos(ev))
+        else:
+            super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            super().mouseDragEvent(ev, axis)  # middle drag pans
+            return
+        ev.accept()
+        x, y = self._image_pos(ev)
+        if ev.isStart():
+            p = self.mapSceneToView(ev.buttonDownScenePos())
+            self.window.drag_start(float(p.x()), float(p.y()))
+        self.window.drag_move(x, y)
+        if ev.isFinish():
+            self.window.drag_end(x, y)
+
+
+class _KeyframeBar(QtWidgets.QWidget):
+    """The timeline under the frame: keyframes as ticks (click one to go there)."""
+
+    clicked = QtCore.Signal(int)
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count, self.current = count, 0
+        self.frames: tuple[int, ...] = ()
+        self.setMinimumHeight(14)
+
+    def set_state(self, frames: tuple[int, ...], current: int) -> None:
+        self.frames, self.current = frames, current
+        self.update()
+
+    def _x(self, frame: int) -> float:
+        return (frame + 0.5) / max(self.count, 1) * self.width()
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        painter = QtGui.QPainter(self)
+        painter.fillRect(self.rect(), QtGui.QColor(40, 40, 40))
+        painter.setPen(QtGui.QPen(QtGui.QColor(255, 200, 60), 2))
+        for frame in self.frames:
+            x = int(self._x(frame))
+            painter.drawLine(x, 1, x, self.height() - 2)
+        painter.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255), 1))
+        x = int(self._x(self.current))
+        painter.drawLine(x, 0, x, self.height())
+        painter.end()
+
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
+        frame = int(event.position().x() / max(self.width(), 1) * self.count)
+        self.clicked.emit(min(max(frame, 0), self.count - 1))
+
+
+class PaintWindow(QtWidgets.QMainWindow):
+    """The paint window on ``source`` with hints from (and saved to) ``hints_path``.
+
+    Args:
+        recover: what to do with autosaved work found for ``hints_path``: ``"ask"`` (a dialog),
+            ``"yes"`` or ``"no"``.
+        propagated: frame -> hints carried there from the keyframes (shown faintly), or None.
+    """
+
+    def __init__(
+        self,
+        source: FrameSource,
+        hints_path: str | os.PathLike[str] | None = None,
+        *,
+        method: str = DEFAULT_METHOD,
+        device: str | None = None,
+        recover: str = "ask",
+        propagated: Callable[[Hints], Hints] | None = None,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.colorizer = FrameColorizer(caller="paint", method=method, device=device)
+        path = Path(hints_path) if hints_path is not None else None
+        hints = load_hints(path) if path is not None and path.is_file() else None
+        self.doc = HintDocument(source.width, source.height, hints, path)
+        self.frame = 0
+        self.tool = Tool.POINT
+        self.color = Color(ab=(40.0, 40.0))
+        self.recent: list[Color] = []
+        self.width_fraction = 0.01
+        self._propagate = propagated
+        self._propagated: Hints | None = None
+        self._dragging: int | None = None
+        self._stroke: list[tuple[float, float]] = []
+        self._generation = 0
+        self._lightness_cache: tuple[int, np.ndarray] | None = None
+        self.preview_seconds: list[tuple[bool, float]] = []
+        self._pool = QtCore.QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._signals = _PreviewSignals()
+        self._signals.done.connect(self._show_preview)
+        self._build()
+        self._offer_recovery(recover)
+        self._autosave = QtCore.QTimer(self)
+        self._autosave.setInterval(AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.doc.autosave)
+        self._autosave.start()
+        self._rest = QtCore.QTimer(self)
+        self._rest.setSingleShot(True)
+        self._rest.setInterval(PREVIEW_REST_MS)
+        self._rest.timeout.connect(lambda: self.request_preview(draft=False))
+        self.go_to(0)
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.setWindowTitle(f"vscolorize paint: {self.doc.path or 'untitled'}")
+        view = pg.GraphicsLayoutWidget()
+        self.canvas = _Canvas(self)
+        self.preview_view = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        view.addItem(self.canvas, row=0, col=0)
+        view.addItem(self.preview_view, row=0, col=1)
+        self.preview_view.setXLink(self.canvas)
+        self.preview_view.setYLink(self.canvas)
+        self.gray_item = pg.ImageItem(axisOrder="row-major")
+        self.overlay_item = pg.ImageItem(axisOrder="row-major")
+        self.preview_item = pg.ImageItem(axisOrder="row-major")
+        self.canvas.addItem(self.gray_item)
+        self.canvas.addItem(self.overlay_item)
+        self.preview_view.addItem(self.preview_item)
+        self.marks = pg.ScatterPlotItem(pxMode=True, size=12, brush=None,
+                                        pen=pg.mkPen("w", width=1.5))  # fmt: skip
+        self.canvas.addItem(self.marks)
+
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setRange(0, self.source.count - 1)
+        self.slider.valueChanged.connect(self.go_to)
+        self.spin = QtWidgets.QSpinBox()
+        self.spin.setRange(0, self.source.count - 1)
+        self.spin.valueChanged.connect(self.go_to)
+        self.bar = _KeyframeBar(self.source.count)
+        self.bar.clicked.connect(self.go_to)
+        self.keyframe_box = QtWidgets.QCheckBox("keyframe")
+        self.keyframe_box.toggled.connect(self._keyframe_toggled)
+
+        tools = QtWidgets.QButtonGroup(self)
+        tool_row = QtWidgets.QHBoxLayout()
+        for name in (Tool.POINT, Tool.BRUSH, Tool.ERASER):
+            button = QtWidgets.QRadioButton(name)
+            button.setChecked(name == self.tool)
+            button.toggled.connect(partial(self._tool_toggled, name))
+            tools.addButton(button)
+            tool_row.addWidget(button)
+        self.size_spin = QtWidgets.QDoubleSpinBox()
+        self.size_spin.setDecimals(3)
+        self.size_spin.setRange(0.001, 0.2)
+        self.size_spin.setSingleStep(0.002)
+        self.size_spin.setValue(self.width_fraction)
+        self.size_spin.valueChanged.connect(lambda v: setattr(self, "width_fraction", v))
+        tool_row.addWidget(QtWidgets.QLabel("size"))
+        tool_row.addWidget(self.size_spin)
+        self.color_button = QtWidgets.QPushButton("color...")
+        self.color_button.clicked.connect(self.pick_color)
+        tool_row.addWidget(self.color_button)
+        self.palette_row = QtWidgets.QHBoxLayout()
+        tool_row.addLayout(self.palette_row)
+        tool_row.addStretch(1)
+        self.status = QtWidgets.QLabel()
+        tool_row.addWidget(self.status)
+
+        nav = QtWidgets.QHBoxLayout()
+        nav.addWidget(self.slider, 1)
+        nav.addWidget(self.spin)
+        nav.addWidget(self.keyframe_box)
+        central = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(central)
+        layout.addLayout(tool_row)
+        layout.addWidget(view, 1)
+        layout.addWidget(self.bar)
+        layout.addLayout(nav)
+        self.setCentralWidget(central)
+        self._update_swatch()
+
+        shortcuts: dict[str, Callable[[], object]] = {
+            "Ctrl+Z": self.undo,
+            "Ctrl+Shift+Z": self.redo,
+            "Ctrl+S": self.save,
+            "Right": lambda: self.go_to(self.frame + 1),
+            "Left": lambda: self.go_to(self.frame - 1),
+            "PgDown": lambda: self._jump(1),
+            "PgUp": lambda: self._jump(-1),
+            "K": lambda: self.keyframe_box.toggle(),
+            "P": lambda: self.set_tool(Tool.POINT),
+            "B": lambda: self.set_tool(Tool.BRUSH),
+            "E": lambda: self.set_tool(Tool.ERASER),
+        }
+        for keys, action in shortcuts.items():
+            QtGui.QShortcut(QtGui.QKeySequence(keys), self, action)
+        self.resize(1400, 700)
+
+    def _offer_recovery(self, recover: str) -> None:
+        if self.doc.path is None:
+            return
+        recovered = HintDocument.recoverable(self.doc.path)
+        if recovered is None:
+            return
+        if recover == "ask":
+            answer = QtWidgets.QMessageBox.question(
+                self, "Recover unsaved hints?",
+                f"{self.doc.path.name} has unsaved work from an earlier session. Recover it?",
+            )  # fmt: skip
+            accept = answer == QtWidgets.QMessageBox.StandardButton.Yes
+        else:
+            accept = recover == "yes"
+        if accept:
+            self.doc.hints = recovered  # unsaved: Ctrl+S keeps it
+
+    # --- frames -----------------------------------------------------------------------------
+
+    def lightness(self, n: int) -> np.ndarray:
+        if self._lightness_cache is None or self._lightness_cache[0] != n:
+            self._lightness_cache = (n, self.source.lightness(n))
+        return self._lightness_cache[1]
+
+    def go_to(self, n: int) -> None:
+        n = min(max(int(n), 0), self.source.count - 1)
+        self.frame = n
+        for widget in (self.slider, self.spin):
+            if widget.value() != n:
+                widget.blockSignals(True)
+                widget.setValue(n)
+                widget.blockSignals(False)
+        gray = (np.clip(self.lightness(n), 0, 100) * 2.55).astype(np.uint8)
+        self.gray_item.setImage(gray, levels=(0, 255))
+        self.keyframe_box.blockSignals(True)
+        self.keyframe_box.setChecked(self.doc.hints.keyframe(n) is not None)
+        self.keyframe_box.blockSignals(False)
+        self.refresh()
+
+    def _jump(self, step: int) -> None:
+        target = self.doc.next_keyframe(self.frame, step)
+        if target is not None:
+            self.go_to(target)
+
+    def _keyframe_toggled(self, on: bool) -> None:
+        if on:
+            self.doc.mark_keyframe(self.frame)
+        else:
+            self.doc.unmark_keyframe(self.frame)
+        self.changed()
+
+    # --- hints ------------------------------------------------------------------------------
+
+    def shown_keyframe(self) -> tuple[Keyframe | None, bool]:
+        """The hints of the current frame and whether they are the artist's own (else carried
+        there from keyframes, when propagation is on)."""
+        own = self.doc.hints.keyframe(self.frame)
+        if own is not None or self._propagate is None:
+            return own, True
+        if self._propagated is None:
+            self._propagated = self._propagate(self.doc.hints)
+        return self._propagated.keyframe(self.frame), False
+
+    def refresh(self) -> None:
+        keyframe, own = self.shown_keyframe()
+        self.overlay_item.setImage(hint_overlay(keyframe, self.lightness(self.frame),
+                                                230 if own else 120))  # fmt: skip
+        points = keyframe.points if keyframe else ()
+        self.marks.setData([p.x * self.source.width for p in points],
+                           [p.y * self.source.height for p in points])  # fmt: skip
+        self.bar.set_state(self.doc.hints.frames, self.frame)
+        marker = "*" if self.doc.modified else ""
+        self.status.setText(f"frame {self.frame}/{self.source.count - 1}  {len(points)} points "
+                            f"{'' if own else '(propagated) '}{marker}")  # fmt: skip
+        self.request_preview(draft=False)
+
+    def changed(self, *, draft: bool = False) -> None:
+        """After an edit: redraw, and a preview (a draft while the mouse moves)."""
+        self._propagated = None
+        if not draft:
+            self.refresh()
+            return
+        self._redraw_hints_only()
+        self.request_preview(draft=True)
+        self._rest.start()
+
+    def _redraw_hints_only(self) -> None:
+        keyframe, _ = self.shown_keyframe()
+        self.overlay_item.setImage(hint_overlay(keyframe, self.lightness(self.frame), 230))
+        points = keyframe.points if keyframe else ()
+        self.marks.setData([p.x * self.source.width for p in points],
+                           [p.y * self.source.height for p in points])  # fmt: skip
+
+    def click(self, x: float, y: float) -> None:
+        if self.tool == Tool.POINT:
+            if self.doc.point_at(self.frame, x, y) is None:
+                self.doc.add_point(self.frame, x, y, self.color, radius=self.width_fraction / 2)
+                self._used(self.color)
+        elif self.tool == Tool.BRUSH:
+            self.doc.add_stroke(self.frame, [(x, y)], self.color, width=self.width_fraction)
+            self._used(self.color)
+        else:
+            self.doc.erase(self.frame, x, y, self._eraser_radius())
+        self.keyframe_box.blockSignals(True)
+        self.keyframe_box.setChecked(True)
+        self.keyframe_box.blockSignals(False)
+        self.changed()
+
+    def right_click(self, x: float, y: float) -> None:
+        index = self.doc.point_at(self.frame, x, y)
+        if index is not None:
+            self.doc.delete_point(self.frame, index)
+            self.changed()
+
+    def drag_start(self, x: float, y: float) -> None:
+        self._dragging = None
+        self._stroke = [(x, y)]
+        if self.tool == Tool.POINT:
+            self._dragging = self.doc.point_at(self.frame, x, y)
+
+    def drag_move(self, x: float, y: float) -> None:
+        if self.tool == Tool.POINT and self._dragging is not None:
+            self.doc.move_point(self.frame, self._dragging, x, y)
+            self.changed(draft=True)
+        elif self.tool == Tool.BRUSH:
+            self._stroke.append((x, y))
+        elif self.tool == Tool.ERASER:
+            self.doc.erase(self.frame, x, y, self._eraser_radius())
+            self.changed(draft=True)
+
+    def drag_end(self, x: float, y: float) -> None:
+        if self.tool == Tool.BRUSH and self._stroke:
+            self.doc.add_stroke(self.frame, self._stroke, self.color, width=self.width_fraction)
+            self._used(self.color)
+        self._dragging, self._stroke = None, []
+        self.changed()
+
+    def _tool_toggled(self, tool: str, on: bool) -> None:
+        if on:
+            self.set_tool(tool)
+
+    def set_tool(self, tool: str) -> None:
+        self.tool = tool
+
+    def _eraser_radius(self) -> float:
+        return self.width_fraction * min(self.source.width, self.source.height)
+
+    def undo(self) -> None:
+        if self.doc.undo():
+            self.changed()
+
+    def redo(self) -> None:
+        if self.doc.redo():
+            self.changed()
+
+    def save(self) -> Path | None:
+        path = self.doc.path
+        if path is None:
+            name, _ = QtWidgets.QFileDialog.getSaveFileName(
+                self, "Save hints", "hints.hints.json", "Hints (*.hints.json *.json)"
+            )
+            if not name:
+                return None
+            path = Path(name)
+        saved = self.doc.save(path)
+        self.setWindowTitle(f"vscolorize paint: {saved}")
+        self.refresh()
+        return saved
+
+    # --- colors -----------------------------------------------------------------------------
+
+    def pick_color(self) -> None:
+        chosen = QtWidgets.QColorDialog.getColor(color_to_qcolor(self.color), self, "Hint color")
+        if chosen.isValid():
+            self.set_color(qcolor_to_color(chosen))
+
+    def set_color(self, color: Color) -> None:
+        self.color = color
+        self._update_swatch()
+
+    def _used(self, color: Color) -> None:
+        self.recent = [color, *(c for c in self.recent if c != color)][:_RECENT]
+        while self.palette_row.count():
+            item = self.palette_row.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        for c in self.recent:
+            swatch = QtWidgets.QPushButton()
+            swatch.setFixedSize(18, 18)
+            swatch.setStyleSheet(f"background: {color_to_qcolor(c).name()}")
+            swatch.clicked.connect(lambda _=False, c=c: self.set_color(c))
+            self.palette_row.addWidget(swatch)
+
+    def _update_swatch(self) -> None:
+        self.color_button.setStyleSheet(f"background: {color_to_qcolor(self.color).name()}")
+
+    # --- preview ----------------------------------------------------------------------------
+
+    def request_preview(self, *, draft: bool) -> None:
+        """Colorize the current frame off the UI thread; only the newest result is shown."""
+        self._generation += 1
+        keyframe, _ = self.shown_keyframe()
+        job = _Job(self._generation, self.frame, keyframe, self.lightness(self.frame), draft)
+        self._pool.clear()  # a queued, not yet started, older request is useless now
+        self._pool.start(_PreviewTask(job, self.colorizer, self._signals))
+
+    def _show_preview(self, generation: int, frame: int, draft: bool, rgb: np.ndarray,
+                      seconds: float) -> None:  # fmt: skip
+        self.preview_seconds.append((draft, seconds))
+        if generation != self._generation or frame != self.frame:
+            return
+        image = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+        if draft:
+            image = cv2.resize(image, (self.source.width, self.source.height),
+                               interpolation=cv2.INTER_LINEAR)  # fmt: skip
+        self.preview_item.setImage(image, levels=(0, 255))
+
+    def wait_for_previews(self, timeout_ms: int = 30_000) -> None:
+        """Block until no preview is being computed (for tests and scripts)."""
+        self._pool.waitForDone(timeout_ms)
+        QtCore.QCoreApplication.processEvents()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self._autosave.stop()
+        self.doc.autosave()
+        self._pool.clear()
+        self._pool.waitForDone(10_000)
+        super().closeEvent(event)
