@@ -144,6 +144,18 @@ def _build_parser() -> _Parser:
         help="average colors over N frames on each side along optical flow (0: off; default 2)",
     )
 
+    paint = commands.add_parser(
+        "paint",
+        help="paint hints on a clip's keyframes",
+        description="Open the paint window on a video or a picture to paint hints on keyframes, "
+        "with a live colorized preview. Ctrl+S saves to --hints; work is autosaved beside it.",
+    )
+    paint.add_argument("input", metavar="INPUT", help="the video or picture to paint on")
+    paint.add_argument("--hints", metavar="FILE", help="the *.hints.json to edit (created on save)")
+    paint.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD,
+                       help="the preview's colorizer")  # fmt: skip
+    _add_device(paint)
+
     demo = commands.add_parser(
         "demo",
         help="colorize a bundled sample with bundled hints",
@@ -200,6 +212,24 @@ def _run_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_paint(args: argparse.Namespace) -> int:
+    headless = sys.platform.startswith("linux") and not any(
+        os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    )
+    if headless:
+        raise UsageError("paint: no display (set DISPLAY, or QT_QPA_PLATFORM=offscreen)")
+    if args.hints and Path(args.hints).is_file():
+        from vscolorize.core.hints import load_hints
+
+        load_hints(args.hints)  # a broken file is refused before any window opens
+    from vscolorize.sources import open_source
+    from vscolorize.ui import paint
+
+    source = open_source(args.input)
+    paint(source, args.hints, method=args.method, device=args.device)
+    return 0
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     from vscolorize.demo import run_demo
 
@@ -241,7 +271,13 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"image": _run_image, "render": _run_render, "demo": _run_demo, "train": _run_train}
+_COMMANDS = {
+    "image": _run_image,
+    "render": _run_render,
+    "paint": _run_paint,
+    "demo": _run_demo,
+    "train": _run_train,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

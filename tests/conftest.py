@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from pathlib import Path
 
 # Qt without a display (pytest-qt makes its QApplication after this)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+
+@pytest.fixture(scope="session")
+def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 12-frame gray 160x96 H.264 clip with a sine tone."""
+    import imageio_ffmpeg
+
+    path = tmp_path_factory.mktemp("film") / "film.mp4"
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
+         "-f", "lavfi", "-i", "testsrc2=size=160x96:rate=12", "-f", "lavfi", "-i", "sine",
+         "-t", "1", "-vf", "format=gray", "-pix_fmt", "yuv420p", "-c:v", "libx264",
+         "-c:a", "aac", "-shortest", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
 
 settings.register_profile(
     "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]

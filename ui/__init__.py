@@ -6,13 +6,17 @@ returns the hints when it closes. ``document.py`` holds everything the window ed
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 from typing import Any
 
 from vscolorize.core.engine import DEFAULT_METHOD
 from vscolorize.core.hints import Hints
 
 __all__ = ["PROPAGATION_PREVIEW_FRAMES", "paint"]
+
+log = logging.getLogger(__name__)
 
 # the window shows hints carried to non-keyframes for clips up to this long (it reads them all)
 PROPAGATION_PREVIEW_FRAMES = 600
@@ -35,7 +39,7 @@ def paint(
         method, device: the colorizer of the live preview.
         recover: autosaved work found for ``hints``: ``"ask"``, ``"yes"`` or ``"no"``.
     """
-    from PySide6 import QtWidgets
+    from PySide6 import QtCore, QtWidgets
 
     from vscolorize.core.propagation import propagate
 
@@ -52,7 +56,16 @@ def paint(
     window = PaintWindow(source, hints, method=method, device=device, recover=recover,
                          propagated=carried)  # fmt: skip
     window.show()
+    log.info("paint window open on %s (%d frames)", clip_or_path, source.count)
+    # Ctrl+C or a polite kill closes the window properly (it autosaves on the way out); Python
+    # only sees signals when it runs, so a timer gives it a moment now and then
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: window.close())
+    ticker = QtCore.QTimer()
+    ticker.timeout.connect(lambda: None)
+    ticker.start(200)
     app.exec()
+    ticker.stop()
     return window.doc.hints
 
 

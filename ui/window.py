@@ -227,7 +227,8 @@ class PaintWindow(QtWidgets.QMainWindow):
 
     def _build(self) -> None:
         self.setWindowTitle(f"vscolorize paint: {self.doc.path or 'untitled'}")
-        view = pg.GraphicsLayoutWidget()
+        view = self.view = pg.GraphicsLayoutWidget()
+        view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.canvas = _Canvas(self)
         self.preview_view = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
         view.addItem(self.canvas, row=0, col=0)
@@ -293,21 +294,22 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(central)
         self._update_swatch()
 
-        shortcuts: dict[str, Callable[[], object]] = {
-            "Ctrl+Z": self.undo,
-            "Ctrl+Shift+Z": self.redo,
-            "Ctrl+S": self.save,
-            "Right": lambda: self.go_to(self.frame + 1),
-            "Left": lambda: self.go_to(self.frame - 1),
-            "PgDown": lambda: self._jump(1),
-            "PgUp": lambda: self._jump(-1),
-            "K": lambda: self.keyframe_box.toggle(),
-            "P": lambda: self.set_tool(Tool.POINT),
-            "B": lambda: self.set_tool(Tool.BRUSH),
-            "E": lambda: self.set_tool(Tool.ERASER),
+        self._keys: dict[QtGui.QKeySequence, Callable[[], object]] = {
+            QtGui.QKeySequence(keys): action
+            for keys, action in {
+                "Ctrl+Z": self.undo,
+                "Ctrl+Shift+Z": self.redo,
+                "Ctrl+S": self.save,
+                "Right": lambda: self.go_to(self.frame + 1),
+                "Left": lambda: self.go_to(self.frame - 1),
+                "PgDown": lambda: self._jump(1),
+                "PgUp": lambda: self._jump(-1),
+                "K": lambda: self.keyframe_box.toggle(),
+                "P": lambda: self.set_tool(Tool.POINT),
+                "B": lambda: self.set_tool(Tool.BRUSH),
+                "E": lambda: self.set_tool(Tool.ERASER),
+            }.items()
         }
-        for keys, action in shortcuts.items():
-            QtGui.QShortcut(QtGui.QKeySequence(keys), self, action)
         self.resize(1400, 700)
 
     def _offer_recovery(self, recover: str) -> None:
@@ -532,6 +534,21 @@ class PaintWindow(QtWidgets.QMainWindow):
         """Block until no preview is being computed (for tests and scripts)."""
         self._pool.waitForDone(timeout_ms)
         QtCore.QCoreApplication.processEvents()
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
+        """The window's keys, whichever of its widgets let the key through (the slider and the
+        frame number keep their own arrows and digits)."""
+        pressed = QtGui.QKeySequence(event.keyCombination())
+        action = self._keys.get(pressed)
+        if action is None:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+        action()
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        self.view.setFocus()  # keys (arrows, K, Ctrl+Z, ...) work from the start
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._autosave.stop()

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from .conftest import HINTS
-from .test_render import film  # noqa: F401 (fixture)
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.vpy"))
 VSPIPE = Path(sys.executable).parent / "vspipe"
@@ -47,7 +46,7 @@ def test_example_renders_to_y4m(script: Path) -> None:
     assert width > 0 and height > 0 and frames > 1
 
 
-def test_colorize_example_takes_a_film_and_hints(film: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_colorize_example_takes_a_film_and_hints(film: Path, tmp_path: Path) -> None:
     hints = tmp_path / "film.hints.json"
     hints.write_text(json.dumps(HINTS))
     stream = vspipe(EXAMPLES[0].with_name("colorize.vpy"), "-a", f"src={film}", "-a",

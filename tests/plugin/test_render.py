@@ -21,20 +21,6 @@ def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
-@pytest.fixture(scope="module")
-def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 12-frame gray 160x96 H.264 clip with a sine tone."""
-    path = tmp_path_factory.mktemp("film") / "film.mp4"
-    subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
-         "-f", "lavfi", "-i", "testsrc2=size=160x96:rate=12", "-f", "lavfi", "-i", "sine",
-         "-t", "1", "-vf", "format=gray", "-pix_fmt", "yuv420p", "-c:v", "libx264",
-         "-c:a", "aac", "-shortest", str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
-
-
 @pytest.fixture
 def hints(tmp_path: Path) -> Path:
     path = tmp_path / "film.hints.json"

@@ -32,11 +32,17 @@ class Ramp:
 def window(qtbot: QtBot, tmp_path: Path) -> PaintWindow:
     w = PaintWindow(Ramp(), tmp_path / "clip.hints.json", method="optimization", recover="no")
     qtbot.addWidget(w)
+    show(w, qtbot)
+    return w
+
+
+def show(w: PaintWindow, qtbot: QtBot) -> None:
+    """Up, active (its shortcuts work), the whole frame in view."""
     w.show()
-    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitActive(w)
     w.canvas.setRange(QtCore.QRectF(0, 0, 160, 96), padding=0)
     w.canvas.updateMatrix()
-    return w
 
 
 def to_viewport(w: PaintWindow, x: float, y: float) -> QtCore.QPoint:
@@ -149,3 +155,58 @@ def test_autosave_is_offered_after_the_window_dies(qtbot: QtBot, tmp_path: Path)
     assert len(again.doc.keyframe(0).points) == 1 and again.doc.modified
     again.save()
     assert load_hints(path).keyframe(0) is not None and not autosave_path(path).exists()
+
+
+def test_a_scripted_session_renders_with_the_painted_colors(qtbot: QtBot, tmp_path: Path) -> None:
+    """3 points and a stroke on frame 0, frame 30 made a keyframe with a point, Ctrl+S; then
+    ``vscolorize render`` with that file puts those colors in those places."""
+    import subprocess
+    import sys
+
+    import imageio_ffmpeg
+    import vapoursynth as vs
+
+    from vscolorize.render import open_video
+    from vscolorize.sources import ClipSource
+
+    video = tmp_path / "clip.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=160x96:rate=12", "-frames:v", "40", "-vf", "format=gray",
+                    "-pix_fmt", "yuv420p", str(video)], check=True)  # fmt: skip
+    hints = tmp_path / "clip.hints.json"
+    w = PaintWindow(ClipSource(open_video(video)), hints, method="optimization", recover="no")
+    qtbot.addWidget(w)
+    show(w, qtbot)
+    w.width_fraction = 0.08
+    blue = Color(ab=(-5.0, -55.0))
+    w.set_color(RED)
+    for x, y in ((30, 30), (80, 30), (130, 30)):
+        click(w, x, y)
+    w.set_tool(Tool.BRUSH)
+    drag(w, [(20, 80), (80, 80), (140, 80)])
+    w.set_tool(Tool.POINT)
+    w.go_to(30)
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_K)
+    w.set_color(blue)
+    click(w, 80, 50)
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_S, QtCore.Qt.KeyboardModifier.ControlModifier)
+    saved = load_hints(hints)
+    assert saved.frames == (0, 30)
+    assert len(saved.keyframe(0).points) == 3 and len(saved.keyframe(0).strokes) == 1  # type: ignore[union-attr]
+
+    out = tmp_path / "colored.mkv"
+    result = subprocess.run([sys.executable, "-m", "vscolorize.cli", "render", str(video), "-o",
+                             str(out), "--hints", str(hints), "--method", "optimization",
+                             "--codec", "ffv1"], capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rgb = open_video(out).resize.Point(format=vs.RGB24)
+
+    def pixel(n: int, x: int, y: int) -> np.ndarray:
+        frame = rgb.get_frame(n)
+        return np.array([np.asarray(frame[i])[y, x] for i in range(3)], int)
+
+    for x, y in ((30, 30), (80, 30), (130, 30), (80, 80)):
+        r, g, b = pixel(0, x, y)
+        assert r > g + 15 and r > b + 15, (x, y, (r, g, b))
+    r, g, b = pixel(30, 80, 50)
+    assert b > r + 15, (r, g, b)

@@ -1,0 +1,45 @@
+"""``vscolorize paint`` as a program: it opens on a real clip, stays up, closes cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def test_paint_opens_on_a_clip_and_closes_on_sigterm(film: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    command = [sys.executable, "-m", "vscolorize.cli", "-v", "paint", str(film),
+               "--hints", str(tmp_path / "film.hints.json"), "--method", "optimization"]  # fmt: skip
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    started = time.perf_counter()
+    line = process.stderr.readline()
+    while line and "paint window open" not in line:
+        line = process.stderr.readline()
+    opened = time.perf_counter() - started
+    assert "paint window open" in line, "the window never came up"
+    time.sleep(1.0)
+    assert process.poll() is None, "the window closed by itself"
+    process.send_signal(signal.SIGTERM)
+    rest = process.stderr.read()
+    assert process.wait(timeout=30) == 0
+    assert "Traceback" not in rest
+    print(f"window up after {opened:.1f} s")  # the issue asks for <= 5 s; a benchmark, not a test
+
+
+def test_paint_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-m", "vscolorize.cli", "paint",
+                             str(tmp_path / "missing.mp4")], env=env, capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == f"vscolorize: error: {tmp_path / 'missing.mp4'}: no such file\n"
+    broken = tmp_path / "broken.hints.json"
+    broken.write_text("{")
+    result = subprocess.run([sys.executable, "-m", "vscolorize.cli", "paint", "x.mp4", "--hints",
+                             str(broken)], env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2 and "broken.hints.json" in result.stderr
