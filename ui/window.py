@@ -3,7 +3,7 @@
 Left: the gray frame, where hints are painted (their colors shown over it as the engine sees
 them); right: the colorized preview, zoomed and panned together (wheel, middle drag). Tools: point
 (click to place, drag to move, right-click to delete), brush (strokes), eraser. The preview is
-computed off the UI thread: at half resolution while the mouse moves, at full quality once it
+computed off the UI thread: small (short side 128) while the mouse moves, at full quality once it
 rests. Work is autosaved every few seconds beside the hints file and offered back after a crash.
 """
 
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 5000
 PREVIEW_REST_MS = 120  # full-quality preview once the mouse has rested this long
+DRAFT_SHORT_SIDE = 128  # while the mouse moves the preview is computed this small
 _HINT_SHOWN_L = 65.0  # hint colors are drawn at this lightness in the overlay and swatches
 _RECENT = 8
 
@@ -59,10 +60,10 @@ def hint_overlay(keyframe: Keyframe | None, lightness: np.ndarray, alpha: int) -
     height, width = lightness.shape
     ab, mask = rasterize(keyframe, height, width)
     rgba = np.zeros((height, width, 4), np.uint8)
-    if mask.any():
-        lab = np.concatenate([np.clip(lightness, 25, 85)[..., None], ab], -1)
-        rgba[..., :3] = np.round(lab_to_srgb(lab, gamut="chroma") * 255).astype(np.uint8)
-        rgba[..., 3] = np.where(mask, alpha, 0)
+    if mask.any():  # only the hinted pixels are converted: a few, even on an HD frame
+        lab = np.concatenate([np.clip(lightness[mask], 25, 85)[:, None], ab[mask]], -1)
+        rgba[mask, :3] = np.round(lab_to_srgb(lab, gamut="chroma") * 255).astype(np.uint8)
+        rgba[mask, 3] = alpha
     return rgba
 
 
@@ -89,8 +90,9 @@ class _PreviewTask(QtCore.QRunnable):
         lightness = self.job.lightness
         if self.job.draft:
             height, width = lightness.shape
-            lightness = cv2.resize(lightness, (max(width // 2, 1), max(height // 2, 1)),
-                                   interpolation=cv2.INTER_AREA)  # fmt: skip
+            scale = min(1.0, DRAFT_SHORT_SIDE / min(height, width))
+            size = (max(round(width * scale), 1), max(round(height * scale), 1))
+            lightness = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA)
         try:
             rgb = self.colorizer.rgb(lightness, self.job.keyframe)
         except Exception:  # a preview must never take the window down

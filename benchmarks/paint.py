@@ -1,0 +1,96 @@
+"""How fast the paint window's preview follows a hint change at 1280x720 (run by hand, offscreen).
+
+For each colorizer: a point is moved (a draft preview at half resolution, as while dragging) and
+then released (the full-quality preview); prints the time from the change to the preview on
+screen, median of 10, and the colorizer's own share.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/paint.py [--photo PICTURE] [--model auto|FILE]
+        [--methods optimization model]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6 import QtWidgets
+
+from vscolorize.core.engine import image_lightness
+from vscolorize.core.hints import Color
+from vscolorize.core.images import read_image
+from vscolorize.ui.window import PaintWindow
+
+
+class Still:
+    """One 1280x720 frame."""
+
+    count = 1
+
+    def __init__(self, photo: Path) -> None:
+        rgb = cv2.resize(read_image(photo), (1280, 720), interpolation=cv2.INTER_AREA)
+        self._lightness = image_lightness(rgb)
+        self.height, self.width = self._lightness.shape
+
+    def lightness(self, n: int) -> np.ndarray:
+        return self._lightness
+
+
+def wait_shown(window: PaintWindow, before: int) -> float:
+    """Seconds until a preview newer than ``before`` results has been shown."""
+    start = time.perf_counter()
+    while len(window.preview_seconds) <= before:
+        QtWidgets.QApplication.processEvents()
+        time.sleep(0.001)
+    shown = time.perf_counter() - start
+    window.wait_for_previews()
+    return shown
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--photo", type=Path)
+    parser.add_argument("--model", default="auto")
+    parser.add_argument("--methods", nargs="+", default=["optimization", "model"])
+    args = parser.parse_args()
+    photo = args.photo or sorted(Path("data/heldout").glob("*.png"))[0]
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    source = Still(photo)
+    for method in args.methods:
+        window = PaintWindow(source, None, method=method, recover="no")
+        if method == "model" and args.model != "auto":
+            from vscolorize.core.engine import FrameColorizer
+
+            window.colorizer = FrameColorizer(caller="paint", method="model", model=args.model)
+        window.show()
+        window._rest.setInterval(10**6)  # the drafts' follow-up full preview is timed on its own
+        rng = np.random.default_rng(0)
+        for _ in range(20):
+            window.doc.add_point(0, *rng.uniform((0, 0), (1280, 720)), Color(ab=(30.0, 20.0)))
+        window.changed()
+        window.wait_for_previews()
+        drafts, fulls = [], []
+        for i in range(10):
+            before = len(window.preview_seconds)
+            window.doc.move_point(0, 0, 100 + 10 * i, 100)
+            window.changed(draft=True)
+            drafts.append((wait_shown(window, before), window.preview_seconds[-1][1]))
+            before = len(window.preview_seconds)
+            window.changed()
+            fulls.append((wait_shown(window, before), window.preview_seconds[-1][1]))
+        for name, runs in (("while dragging (draft)", drafts), ("after release (full)", fulls)):
+            shown, computed = np.median(np.array(runs), axis=0) * 1000
+            print(f"{method:12s} {name:24s} preview on screen {shown:6.0f} ms "
+                  f"(colorizer {computed:4.0f} ms)")  # fmt: skip
+        window.close()
+    app.quit()
+
+
+if __name__ == "__main__":
+    main()
