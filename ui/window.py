@@ -23,7 +23,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from vscolorize.core.color import lab_to_srgb
+from vscolorize.core.color import lab_to_srgb, srgb_to_lab
 from vscolorize.core.engine import DEFAULT_METHOD, FrameColorizer
 from vscolorize.core.hints import Color, Hints, Keyframe, load_hints, rasterize
 
@@ -137,6 +137,73 @@ class _Canvas(pg.ViewBox):
             self.window.drag_end(x, y)
 
 
+class _Preview(pg.ViewBox):
+    """The colorized preview: a click there is an eyedropper (picks the color under it)."""
+
+    def __init__(self, window: PaintWindow) -> None:
+        super().__init__(lockAspect=True, invertY=True, enableMenu=False)
+        self.window = window
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            super().mouseClickEvent(ev)
+            return
+        ev.accept()
+        p = self.mapSceneToView(ev.scenePos())
+        self.window.pick_from_preview(float(p.x()), float(p.y()))
+
+
+def gamut_plane(lightness: float, size: int = 221) -> tuple[np.ndarray, np.ndarray]:
+    """The a*b* plane (a right, b up, -110..110) at ``lightness``: (size, size, 3) uint8 sRGB of
+    each color, dark gray where the color does not exist in sRGB, and the (size, size) mask of
+    those that do."""
+    a = np.linspace(-110, 110, size, dtype=np.float32)
+    b = a[::-1]
+    lab = np.stack(np.broadcast_arrays(np.float32(lightness), a[None, :], b[:, None]), -1)
+    rgb = lab_to_srgb(np.ascontiguousarray(lab), gamut="none")
+    shown = ((rgb >= 0) & (rgb <= 1)).all(-1)
+    image = np.where(shown[..., None], np.round(np.clip(rgb, 0, 1) * 255), 48).astype(np.uint8)
+    return image, shown
+
+
+class _GamutPlane(pg.PlotWidget):
+    """Picks a hint color from the a*b* plane at a given lightness (only displayable colors)."""
+
+    picked = QtCore.Signal(float, float)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFixedSize(180, 180)
+        self.hideAxis("left")
+        self.hideAxis("bottom")
+        self.setMouseEnabled(False, False)
+        self.item = pg.ImageItem(axisOrder="row-major")
+        self.item.setRect(QtCore.QRectF(-110, -110, 220, 220))
+        self.addItem(self.item)
+        self.getViewBox().invertY(False)
+        self.setRange(QtCore.QRectF(-110, -110, 220, 220), padding=0)
+        self.marker = pg.ScatterPlotItem(size=9, brush=None, pen=pg.mkPen("w", width=2))
+        self.addItem(self.marker)
+        self.shown = np.zeros((221, 221), bool)
+        self.lightness = -1.0
+        self.scene().sigMouseClicked.connect(self._clicked)
+
+    def show_lightness(self, lightness: float, current: Color) -> None:
+        lightness = float(np.clip(lightness, 1, 99))
+        if abs(lightness - self.lightness) > 0.5:
+            image, self.shown = gamut_plane(lightness)
+            self.item.setImage(image[::-1], levels=(0, 255))  # row 0 at b = -110 (bottom)
+            self.lightness = lightness
+        self.marker.setData([current.ab[0]], [current.ab[1]])
+
+    def _clicked(self, ev: Any) -> None:
+        p = self.getViewBox().mapSceneToView(ev.scenePos())
+        a, b = float(p.x()), float(p.y())
+        col, row = round((a + 110) / 220 * 220), round((110 - b) / 220 * 220)
+        if 0 <= row < 221 and 0 <= col < 221 and self.shown[row, col]:
+            self.picked.emit(a, b)
+
+
 class _KeyframeBar(QtWidgets.QWidget):
     """The timeline under the frame: keyframes as ticks (click one to go there)."""
 
@@ -232,7 +299,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         view = self.view = pg.GraphicsLayoutWidget()
         view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.canvas = _Canvas(self)
-        self.preview_view = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.preview_view = _Preview(self)
         view.addItem(self.canvas, row=0, col=0)
         view.addItem(self.preview_view, row=0, col=1)
         self.preview_view.setXLink(self.canvas)
@@ -274,6 +341,8 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.size_spin.valueChanged.connect(lambda v: setattr(self, "width_fraction", v))
         tool_row.addWidget(QtWidgets.QLabel("size"))
         tool_row.addWidget(self.size_spin)
+        self.gamut = _GamutPlane()
+        self.gamut.picked.connect(lambda a, b: self.set_color(Color(ab=(a, b))))
         self.color_button = QtWidgets.QPushButton("color...")
         self.color_button.clicked.connect(self.pick_color)
         tool_row.addWidget(self.color_button)
@@ -290,7 +359,14 @@ class PaintWindow(QtWidgets.QMainWindow):
         central = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(central)
         layout.addLayout(tool_row)
-        layout.addWidget(view, 1)
+        middle = QtWidgets.QHBoxLayout()
+        middle.addWidget(view, 1)
+        side = QtWidgets.QVBoxLayout()
+        side.addWidget(QtWidgets.QLabel("a*b* at the clicked lightness"))
+        side.addWidget(self.gamut)
+        side.addStretch(1)
+        middle.addLayout(side)
+        layout.addLayout(middle, 1)
         layout.addWidget(self.bar)
         layout.addLayout(nav)
         self.setCentralWidget(central)
@@ -408,6 +484,7 @@ class PaintWindow(QtWidgets.QMainWindow):
                            [p.y * self.source.height for p in points])  # fmt: skip
 
     def click(self, x: float, y: float) -> None:
+        self.look_at(x, y)
         if self.tool == Tool.POINT:
             if self.doc.point_at(self.frame, x, y) is None:
                 self.doc.add_point(self.frame, x, y, self.color, radius=self.width_fraction / 2)
@@ -493,6 +570,26 @@ class PaintWindow(QtWidgets.QMainWindow):
     def set_color(self, color: Color) -> None:
         self.color = color
         self._update_swatch()
+        self.gamut.show_lightness(self.gamut.lightness if self.gamut.lightness > 0 else 50, color)
+
+    def look_at(self, x: float, y: float) -> None:
+        """The gamut plane shows the colors possible at the lightness under pixel (x, y)."""
+        lightness = self.lightness(self.frame)
+        row = min(max(int(y), 0), lightness.shape[0] - 1)
+        col = min(max(int(x), 0), lightness.shape[1] - 1)
+        self.gamut.show_lightness(float(lightness[row, col]), self.color)
+
+    def pick_from_preview(self, x: float, y: float) -> None:
+        """The eyedropper: the preview's color under pixel (x, y) becomes the current color."""
+        image = self.preview_item.image
+        if image is None:
+            return
+        height, width = image.shape[:2]
+        row, col = int(y * height / self.source.height), int(x * width / self.source.width)
+        if 0 <= row < height and 0 <= col < width:
+            rgb = image[row, col, :3].astype(np.float32) / 255
+            _, a, b = srgb_to_lab(rgb[None, None])[0, 0].tolist()
+            self.set_color(Color(ab=(a, b)))
 
     def _used(self, color: Color) -> None:
         self.recent = [color, *(c for c in self.recent if c != color)][:_RECENT]

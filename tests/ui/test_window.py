@@ -210,3 +210,30 @@ def test_a_scripted_session_renders_with_the_painted_colors(qtbot: QtBot, tmp_pa
         assert r > g + 15 and r > b + 15, (x, y, (r, g, b))
     r, g, b = pixel(30, 80, 50)
     assert b > r + 15, (r, g, b)
+
+
+def test_gamut_plane_offers_only_displayable_colors() -> None:
+    from vscolorize.core.color import srgb_to_lab
+    from vscolorize.ui.window import gamut_plane
+
+    image, shown = gamut_plane(90.0)
+    assert shown[110, 110]  # gray exists at every lightness
+    assert not shown[0, 0] and not shown[220, 220]  # (-110, 110) and (110, -110) do not at L 90
+    lab = srgb_to_lab(image[shown].astype(np.float32)[None] / 255)[0]
+    assert np.abs(lab[:, 0] - 90).max() < 1.5  # every offered color has the asked lightness
+    dark, _ = gamut_plane(20.0)
+    assert shown.sum() != gamut_plane(20.0)[1].sum() and dark.shape == (221, 221, 3)
+
+
+def test_eyedropper_and_gamut_plane_pick_colors(window: PaintWindow) -> None:
+    window.set_color(RED)
+    click(window, 100, 20)
+    window.wait_for_previews()
+    window.set_color(Color(ab=(0.0, 0.0)))
+    window.pick_from_preview(100, 20)  # the preview is red where the hint is
+    a, b = window.color.ab
+    assert a > 15 and b > 10
+    window.look_at(100, 20)
+    assert abs(window.gamut.lightness - float(np.clip(window.lightness(0)[20, 100], 1, 99))) <= 0.5
+    window.gamut.picked.emit(-20.0, 30.0)
+    assert window.color.ab == (-20.0, 30.0)
