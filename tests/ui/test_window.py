@@ -41,8 +41,10 @@ def show(w: PaintWindow, qtbot: QtBot) -> None:
     w.show()
     w.activateWindow()
     qtbot.waitActive(w)
+    qtbot.wait(50)  # let the layout settle before mapping frame pixels to the screen
     w.canvas.setRange(QtCore.QRectF(0, 0, 160, 96), padding=0)
     w.canvas.updateMatrix()
+    QtWidgets.QApplication.processEvents()
 
 
 def to_viewport(w: PaintWindow, x: float, y: float) -> QtCore.QPoint:
