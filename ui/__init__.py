@@ -16,6 +16,21 @@ from vscolorize.core.hints import Hints
 
 __all__ = ["PROPAGATION_PREVIEW_FRAMES", "paint"]
 
+
+def _forget_opencv_qt() -> None:
+    """opencv-contrib-python bundles a Qt of its own and, when imported, points Qt's plugin and
+    font paths at it; PySide6 would then load those plugins, built for another Qt, and abort on a
+    real display (xcb). PySide6 finds its own once the paths are gone."""
+    for name in ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR"):
+        value = os.environ.get(name, "")
+        if f"{os.sep}cv2{os.sep}" in value:
+            del os.environ[name]
+
+
+import cv2  # noqa: E402,F401 (imported here, once, so that its Qt paths are set and then dropped)
+
+_forget_opencv_qt()
+
 log = logging.getLogger(__name__)
 
 # the window shows hints carried to non-keyframes for clips up to this long (it reads them all)

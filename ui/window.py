@@ -178,7 +178,6 @@ class _GamutPlane(pg.PlotWidget):
         self.hideAxis("bottom")
         self.setMouseEnabled(False, False)
         self.item = pg.ImageItem(axisOrder="row-major")
-        self.item.setRect(QtCore.QRectF(-110, -110, 220, 220))
         self.addItem(self.item)
         self.getViewBox().invertY(False)
         self.setRange(QtCore.QRectF(-110, -110, 220, 220), padding=0)
@@ -193,6 +192,7 @@ class _GamutPlane(pg.PlotWidget):
         if abs(lightness - self.lightness) > 0.5:
             image, self.shown = gamut_plane(lightness)
             self.item.setImage(image[::-1], levels=(0, 255))  # row 0 at b = -110 (bottom)
+            self.item.setRect(QtCore.QRectF(-110, -110, 220, 220))  # after the image: it scales it
             self.lightness = lightness
         self.marker.setData([current.ab[0]], [current.ab[1]])
 
