@@ -117,3 +117,13 @@ def test_autosaved_work_is_offered_after_a_crash(tmp_path: Path) -> None:
     # a damaged autosave is not offered either
     autosave_path(tmp_path / "other.hints.json").write_text("{")
     assert HintDocument.recoverable(tmp_path / "other.hints.json") is None
+
+
+def test_opencvs_qt_paths_are_dropped() -> None:
+    """cv2 points Qt at its own plugins on import; PySide6 would load them and abort on X11."""
+    import cv2  # noqa: F401
+
+    import vscolorize.ui  # noqa: F401
+
+    for name in ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR"):
+        assert f"{os.sep}cv2{os.sep}" not in os.environ.get(name, "")
