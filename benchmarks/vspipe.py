@@ -7,7 +7,7 @@ Then, in one process, where a frame's time goes: decoding, lightness (frame -> L
 its working size, hints painted), guided upsampling, and L*a*b* -> sRGB (gamut mapping included).
 
     python benchmarks/vspipe.py [--photo PICTURE] [--frames N] [--model auto|FILE]
-        [--methods model optimization] [--sizes 854x480 1920x1080]
+        [--methods model optimization] [--sizes 854x480 1920x1080] [--temporal 2]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ clip = vs.core.bs.VideoSource(source=a["src"])
 if a["method"] != "decode":
     device = None if a["device"] == "auto" else a["device"]
     clip = vscolorize.colorize(clip, a["hints"], method=a["method"], model=a["model"],
-                               device=device)
+                               device=device, temporal=int(a["temporal"]))
     clip = clip.resize.Bicubic(format=vs.YUV420P8, matrix_s="709")
 clip.set_output()
 """
@@ -145,6 +145,7 @@ def main() -> None:
     parser.add_argument("--model", default="auto")
     parser.add_argument("--methods", nargs="+", default=["model", "optimization"])
     parser.add_argument("--sizes", nargs="+", default=["854x480", "1920x1080"])
+    parser.add_argument("--temporal", type=int, default=2, help="the node's temporal radius")
     args = parser.parse_args()
     photo = args.photo or sorted(Path("data/heldout").glob("*.png"))[0]
     if Path(args.model).is_file():  # vspipe runs the script in its own folder
@@ -160,7 +161,8 @@ def main() -> None:
         for size in args.sizes:
             width, height = map(int, size.split("x"))
             video, hints = make_clip(photo, (width, height), args.frames, folder)
-            common = {"src": str(video), "hints": str(hints), "model": args.model}
+            common = {"src": str(video), "hints": str(hints), "model": args.model,
+                      "temporal": str(args.temporal)}  # fmt: skip
             decode = vspipe_fps(script, method="decode", device="cpu", **common)
             print(f"{size}: decoding alone {decode:.1f} fps")
             for method in args.methods:

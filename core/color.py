@@ -15,8 +15,10 @@ scikit-image's rounded 7.787 / 0.008856 to better than 1e-3 in L*a*b*.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Literal, overload
 
+import cv2
 import numpy as np
 import torch
 
@@ -28,6 +30,7 @@ __all__ = [
     "L_SCALE",
     "denormalize_ab",
     "fit_chroma",
+    "fit_chroma_fast",
     "gray_to_l",
     "lab_to_srgb",
     "normalize_ab",
@@ -290,3 +293,44 @@ def normalize_ab(ab: torch.Tensor) -> torch.Tensor:
 def denormalize_ab(ab: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`normalize_ab`: model output ``ab / 110`` back to a*b* units."""
     return ab * AB_SCALE
+
+
+# --- gamut mapping through a table, for frames --------------------------------------------------
+
+_LUT_L_STEP = 0.5  # table rows: L* 0, 0.5, ..., 100
+_LUT_HUE_STEP = 1.0  # table columns: hue 0, 1, ..., 360 degrees (360 repeats 0)
+_LUT_MARGIN = 0.985  # the table is interpolated: stay a little inside the boundary it records
+
+
+@cache
+def _chroma_limits() -> np.ndarray:
+    """Largest sRGB chroma at each (L*, hue) of a grid, by bisection: (201, 361) float32."""
+    lightness = np.arange(0, 100 + _LUT_L_STEP / 2, _LUT_L_STEP)
+    hue = np.radians(np.arange(0, 360 + _LUT_HUE_STEP / 2, _LUT_HUE_STEP))
+    l_grid, h_grid = np.meshgrid(lightness, hue, indexing="ij")
+    low, high = np.zeros_like(l_grid), np.full_like(l_grid, 200.0)
+    for _ in range(24):
+        mid = (low + high) / 2
+        lab = np.stack([l_grid, mid * np.cos(h_grid), mid * np.sin(h_grid)], -1)
+        fits = _in_gamut(_to_srgb_unclipped(lab, -1, np))
+        low, high = np.where(fits, mid, low), np.where(fits, high, mid)
+    return low.astype(np.float32)
+
+
+def fit_chroma_fast(lab: Array) -> Array:
+    """:func:`fit_chroma` for (H, W, 3) float32 frames, through a table of the sRGB gamut's
+    largest chroma per lightness and hue (bilinear), at 1-2 % less chroma at the boundary than
+    the exact search: one pass instead of a bisection, for every frame of a video."""
+    limits = _chroma_limits()
+    lab = np.ascontiguousarray(lab, dtype=np.float32)
+    a, b = lab[..., 1], lab[..., 2]
+    chroma = np.hypot(a, b)
+    hue = np.degrees(np.arctan2(b, a)) % 360
+    rows = (np.clip(lab[..., 0], 0, 100) / _LUT_L_STEP).astype(np.float32)
+    cols = (hue / _LUT_HUE_STEP).astype(np.float32)
+    limit = cv2.remap(limits, cols, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    scale = np.minimum(1.0, limit * _LUT_MARGIN / np.maximum(chroma, 1e-6))
+    out = lab.copy()
+    out[..., 1] *= scale
+    out[..., 2] *= scale
+    return out

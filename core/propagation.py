@@ -41,6 +41,10 @@ __all__ = [
 
 FLOW_METHODS = ("dis", "farneback")
 _MIN_FLOW_SIDE = 16
+_DIS_PRESETS = {
+    "dis": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+    "dis-fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+}
 
 
 @dataclass(frozen=True)
@@ -84,12 +88,14 @@ def flow_image(lightness: np.ndarray, short_side: int) -> np.ndarray:
 def optical_flow(a: np.ndarray, b: np.ndarray, method: str = "dis") -> np.ndarray:
     """Dense flow from uint8 picture ``a`` to ``b``: (h, w, 2) float32 displacements (x, y).
 
+    ``method``: ``"dis"`` (DIS, medium preset: what hints travel on), ``"dis-fast"`` (DIS, fast
+    preset: 3x quicker, for the temporal filter's frame-to-frame links) or ``"farneback"``.
     Pictures smaller than 16 px on a side carry too little to measure motion: their flow is 0.
     """
     if min(a.shape) < _MIN_FLOW_SIDE:
         return np.zeros((*a.shape, 2), np.float32)
-    if method == "dis":
-        dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    if method in _DIS_PRESETS:
+        dis = cv2.DISOpticalFlow.create(_DIS_PRESETS[method])
         return dis.calc(a, b, np.zeros((*a.shape, 2), np.float32))
     if method == "farneback":
         flow = np.zeros((*a.shape, 2), np.float32)

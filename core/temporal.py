@@ -3,10 +3,10 @@
 Each frame is colorized on its own, so small changes between frames (a hint that moved by a
 fraction of a pixel, a slightly different solve) make colors shimmer. This filter replaces a
 frame's a*b* by a weighted mean of its neighbors' a*b*, each warped onto it by dense optical flow
-(DIS, chained frame to frame) and counted only where the forward-backward check passes (an
-occluded or mistracked pixel keeps its own color) and only within the same shot. It depends on
-the neighbors' own predictions and pictures only, so a frame's output stays a pure function of
-the clip, the hints and the settings.
+(DIS, fast preset, chained frame to frame) and counted only where the forward-backward check
+passes (an occluded or mistracked pixel keeps its own color) and only within the same shot. It
+depends on the neighbors' own predictions and pictures only, so a frame's output stays a pure
+function of the clip, the hints and the settings.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Link:
     @classmethod
     def between(cls, a: np.ndarray, b: np.ndarray) -> Link:
         """The link between uint8 pictures ``a`` (frame m) and ``b`` (frame m + 1)."""
-        forward, backward = optical_flow(a, b), optical_flow(b, a)
+        forward, backward = optical_flow(a, b, "dis-fast"), optical_flow(b, a, "dis-fast")
         return cls(forward, backward, _reliable(forward, backward).astype(np.float32),
                    _reliable(backward, forward).astype(np.float32))  # fmt: skip
 

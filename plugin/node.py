@@ -193,24 +193,35 @@ def _shift(clip: vs.VideoNode, k: int) -> vs.VideoNode:
 
 
 class _Memo[T]:
-    """A small thread-safe cache of values that are pure functions of their key: a value may be
-    computed twice by two threads at once, never differently."""
+    """A small thread-safe cache of values that are pure functions of their key. A value being
+    computed by one thread is waited for by the others, never computed twice at once."""
 
     def __init__(self, keep: int) -> None:
         self._keep = keep
         self._values: OrderedDict[int, T] = OrderedDict()
+        self._pending: dict[int, threading.Event] = {}
         self._lock = threading.Lock()
 
     def get(self, key: int, make: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-        value = make()
-        with self._lock:
-            self._values[key] = value
-            while len(self._values) > self._keep:
-                self._values.popitem(last=False)
+        while True:
+            with self._lock:
+                if key in self._values:
+                    self._values.move_to_end(key)
+                    return self._values[key]
+                pending = self._pending.get(key)
+                if pending is None:
+                    self._pending[key] = threading.Event()
+                    break
+            pending.wait()  # another thread is making it; then look again
+        try:
+            value = make()
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self._keep:
+                    self._values.popitem(last=False)
+        finally:
+            with self._lock:
+                self._pending.pop(key).set()
         return value
 
 
