@@ -22,7 +22,7 @@ import numpy as np
 import vapoursynth as vs
 
 from vscolorize.core.color import lab_to_srgb, srgb_to_lab
-from vscolorize.core.engine import Method, colorize_image
+from vscolorize.core.engine import DEFAULT_METHOD, Method, colorize_image
 from vscolorize.core.hints import Hints, Keyframe, load_hints, rasterize
 from vscolorize.core.images import write_image
 from vscolorize.core.inference import installed_models
@@ -242,8 +242,7 @@ def run_demo(
 ) -> DemoResult:
     """Run the demo, writing its files into the folder ``output`` (created).
 
-    The clip is colorized with the learned model when one is installed, else with the classical
-    engine; the picture with both.
+    The clip is colorized with the default method; the picture with every method installed.
     """
     folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
@@ -253,7 +252,7 @@ def run_demo(
     files: dict[str, Path] = {}
     clip = None
     if video:
-        clip_files, clip = _run_video(folder, methods[0], device, progress)
+        clip_files, clip = _run_video(folder, DEFAULT_METHOD, device, progress)
         files.update(clip_files)
     original = sample_picture()
     hints = sample_hints()
