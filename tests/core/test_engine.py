@@ -126,8 +126,10 @@ def test_model_method_colorizes_with_hints() -> None:
     lab = srgb_to_lab(rgb)
     expected_l = srgb_to_lab(np.repeat(gray[..., None], 3, -1).astype(np.float32))[..., 0]
     np.testing.assert_allclose(lab[..., 0], expected_l, atol=0.5)
-    # the hinted pixels carry their hint: the right one is (-20, -40)
-    np.testing.assert_allclose(lab[32, 77, 1:], (-20, -40), atol=1.5)
+    # the hinted pixels carry their hint's hue: the right one is (-20, -40), chroma lowered only
+    # as far as sRGB needs at this lightness
+    a, b = lab[32, 77, 1:]
+    assert abs(b / a - 2.0) < 0.05 and 35 < np.hypot(a, b) <= 45
     left = rgb[:, :40].reshape(-1, 3).mean(0)
     assert left[0] > left[2]  # the red hint spreads over the dark left region
     auto = colorize_image(gray, None, method="model", device="cpu")

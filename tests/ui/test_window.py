@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 from pytestqt.qtbot import QtBot
@@ -15,6 +16,9 @@ from vscolorize.ui.document import autosave_path
 from vscolorize.ui.window import PaintWindow, Tool
 
 RED = Color(ab=(60.0, 45.0))
+
+# pyqtgraph drops mouse moves closer than 10 ms apart; synthesized ones come faster than that
+pg.setConfigOption("mouseRateLimit", -1)
 
 
 class Ramp:
