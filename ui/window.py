@@ -3,7 +3,7 @@
 Left: the gray frame, where hints are painted (their colors shown over it as the engine sees
 them); right: the colorized preview, zoomed and panned together (wheel, middle drag). Tools: point
 (click to place, drag to move, right-click to delete), brush (strokes), eraser. The preview is
-computed off the UI thread: small (short side 128) while the mouse moves, at full quality once it
+computed off the UI thread: small (short side 96) while the mouse moves, at full quality once it
 rests. Work is autosaved every few seconds beside the hints file and offered back after a crash.
 """
 
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 5000
 PREVIEW_REST_MS = 120  # full-quality preview once the mouse has rested this long
-DRAFT_SHORT_SIDE = 128  # while the mouse moves the preview is computed this small
+DRAFT_SHORT_SIDE = 96  # while the mouse moves the preview is computed this small
 _HINT_SHOWN_L = 65.0  # hint colors are drawn at this lightness in the overlay and swatches
 _RECENT = 8
 
