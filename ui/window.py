@@ -10,10 +10,11 @@ rests. Work is autosaved every few seconds beside the hints file and offered bac
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from vscolorize.core.color import lab_to_srgb, srgb_to_lab
 from vscolorize.core.engine import DEFAULT_METHOD, FrameColorizer
 from vscolorize.core.hints import Color, Hints, Keyframe, load_hints, rasterize
+from vscolorize.core.inference import installed_models
 
 from .document import HintDocument
 from .sources import FrameSource
@@ -39,6 +41,24 @@ PREVIEW_REST_MS = 120  # full-quality preview once the mouse has rested this lon
 DRAFT_SHORT_SIDE = 96  # while the mouse moves the preview is computed this small
 _HINT_SHOWN_L = 65.0  # hint colors are drawn at this lightness in the overlay and swatches
 _RECENT = 8
+_SUGGEST_SHORT_SIDE = 256  # the model's own working size: suggestions cost one small prediction
+_SUGGEST_APART = 6.0  # a*b* distance under which two suggestions count as the same color
+
+
+def _fill_swatches(row: QtWidgets.QHBoxLayout, colors: list[Color],
+                   pick: Callable[[Color], None]) -> None:  # fmt: skip
+    """Replace a row's color buttons with ``colors``; a click calls ``pick`` with its color."""
+    while row.count():
+        item = row.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.deleteLater()
+    for color in colors:
+        swatch = QtWidgets.QPushButton()
+        swatch.setFixedSize(18, 18)
+        swatch.setStyleSheet(f"background: {color_to_qcolor(color).name()}")
+        swatch.clicked.connect(partial(pick, color))
+        row.addWidget(swatch)
 
 
 class Tool:
@@ -270,6 +290,13 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.recent: list[Color] = []
         self.width_fraction = 0.01
         self._propagate = propagated
+        self._suggester = (
+            FrameColorizer(caller="paint", method="model", device=device)
+            if installed_models()
+            else None
+        )
+        self.suggestions: list[Color] = []
+        self._last_point: tuple[int, int] | None = None
         self._propagated: Hints | None = None
         self._dragging: int | None = None
         self._stroke: list[tuple[float, float]] = []
@@ -348,6 +375,9 @@ class PaintWindow(QtWidgets.QMainWindow):
         tool_row.addWidget(self.color_button)
         self.palette_row = QtWidgets.QHBoxLayout()
         tool_row.addLayout(self.palette_row)
+        tool_row.addWidget(QtWidgets.QLabel("suggested:" if self._suggester else ""))
+        self.suggest_row = QtWidgets.QHBoxLayout()
+        tool_row.addLayout(self.suggest_row)
         tool_row.addStretch(1)
         self.status = QtWidgets.QLabel()
         tool_row.addWidget(self.status)
@@ -486,9 +516,13 @@ class PaintWindow(QtWidgets.QMainWindow):
     def click(self, x: float, y: float) -> None:
         self.look_at(x, y)
         if self.tool == Tool.POINT:
-            if self.doc.point_at(self.frame, x, y) is None:
-                self.doc.add_point(self.frame, x, y, self.color, radius=self.width_fraction / 2)
+            index = self.doc.point_at(self.frame, x, y)
+            if index is None:
+                index = self.doc.add_point(self.frame, x, y, self.color,
+                                           radius=self.width_fraction / 2)  # fmt: skip
                 self._used(self.color)
+            self._last_point = (self.frame, index)
+            self._suggest_at(x, y)
         elif self.tool == Tool.BRUSH:
             self.doc.add_stroke(self.frame, [(x, y)], self.color, width=self.width_fraction)
             self._used(self.color)
@@ -593,17 +627,52 @@ class PaintWindow(QtWidgets.QMainWindow):
 
     def _used(self, color: Color) -> None:
         self.recent = [color, *(c for c in self.recent if c != color)][:_RECENT]
-        while self.palette_row.count():
-            item = self.palette_row.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        for c in self.recent:
-            swatch = QtWidgets.QPushButton()
-            swatch.setFixedSize(18, 18)
-            swatch.setStyleSheet(f"background: {color_to_qcolor(c).name()}")
-            swatch.clicked.connect(lambda _=False, c=c: self.set_color(c))
-            self.palette_row.addWidget(swatch)
+        _fill_swatches(self.palette_row, self.recent, self.set_color)
+
+    def suggest(self, x: float, y: float) -> list[Color]:
+        """What the learned model thinks belongs at pixel (x, y) of the current frame: its
+        prediction with the frame's other hints, and alternatives (without hints, mirrored, at a
+        coarser scale), near-duplicates dropped. Empty when no model is installed."""
+        if self._suggester is None:
+            return []
+        lightness = self.lightness(self.frame)
+        height, width = lightness.shape
+        scale = min(1.0, _SUGGEST_SHORT_SIDE / min(height, width))
+        size = (max(round(width * scale), 16), max(round(height * scale), 16))
+        small = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA)
+        row = min(int(y * small.shape[0] / height), small.shape[0] - 1)
+        col = min(int(x * small.shape[1] / width), small.shape[1] - 1)
+        keyframe = self.doc.hints.keyframe(self.frame)
+        if keyframe is not None:  # leave out the point being asked about
+            others = tuple(p for p in keyframe.points
+                           if math.dist((p.x * width, p.y * height), (x, y)) > 2)  # fmt: skip
+            keyframe = replace(keyframe, points=others)
+        coarse = cv2.resize(small, (max(small.shape[1] // 2, 16), max(small.shape[0] // 2, 16)),
+                            interpolation=cv2.INTER_AREA)  # fmt: skip
+        guesses = [
+            self._suggester.ab(small, keyframe)[row, col],
+            self._suggester.ab(small, None)[row, col],
+            self._suggester.ab(np.ascontiguousarray(small[:, ::-1]), None)[row, -1 - col],
+            self._suggester.ab(coarse, None)[row // 2, col // 2],
+        ]
+        colors: list[Color] = []
+        for a, b in guesses:
+            if all(math.dist((a, b), c.ab) > _SUGGEST_APART for c in colors):
+                colors.append(Color(ab=(float(a), float(b))))
+        return colors
+
+    def _suggest_at(self, x: float, y: float) -> None:
+        self.suggestions = self.suggest(x, y)
+        _fill_swatches(self.suggest_row, self.suggestions, self._take_suggestion)
+
+    def _take_suggestion(self, color: Color) -> None:
+        """A suggestion recolors the point last placed (and becomes the current color)."""
+        self.set_color(color)
+        if self._last_point is not None:
+            frame, index = self._last_point
+            if index < len(self.doc.keyframe(frame).points):
+                self.doc.recolor_point(frame, index, color)
+                self.changed()
 
     def _update_swatch(self) -> None:
         self.color_button.setStyleSheet(f"background: {color_to_qcolor(self.color).name()}")

@@ -243,3 +243,21 @@ def test_eyedropper_and_gamut_plane_pick_colors(window: PaintWindow) -> None:
     assert abs(window.gamut.lightness - float(np.clip(window.lightness(0)[20, 100], 1, 99))) <= 0.5
     window.gamut.picked.emit(-20.0, 30.0)
     assert window.color.ab == (-20.0, 30.0)
+
+
+def test_the_model_suggests_colors_for_a_clicked_point(window: PaintWindow) -> None:
+    """With the shipped model: a click offers its guesses; taking one recolors that point."""
+    from vscolorize.core.inference import installed_models
+
+    if not installed_models():
+        pytest.skip("no model weights are installed")
+    window.set_color(RED)
+    click(window, 40, 20)
+    suggestions = window.suggestions
+    assert 1 <= len(suggestions) <= 4
+    assert all(np.hypot(*c.ab) <= 128 for c in suggestions)
+    for i, c in enumerate(suggestions):  # distinct colors only
+        assert all(np.hypot(c.ab[0] - d.ab[0], c.ab[1] - d.ab[1]) > 6 for d in suggestions[:i])
+    window._take_suggestion(suggestions[-1])
+    assert window.doc.keyframe(0).points[0].color == suggestions[-1]
+    assert window.color == suggestions[-1]
