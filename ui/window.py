@@ -26,7 +26,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from vscolorize.core.color import lab_to_srgb, srgb_to_lab
 from vscolorize.core.engine import DEFAULT_METHOD, FrameColorizer
+from vscolorize.core.errors import ImageError
 from vscolorize.core.hints import Color, Hints, Keyframe, load_hints, rasterize
+from vscolorize.core.images import read_image
 from vscolorize.core.inference import installed_models
 
 from .document import HintDocument
@@ -158,11 +160,12 @@ class _Canvas(pg.ViewBox):
 
 
 class _Preview(pg.ViewBox):
-    """The colorized preview: a click there is an eyedropper (picks the color under it)."""
+    """The colorized preview, or a reference picture: a click there is an eyedropper."""
 
-    def __init__(self, window: PaintWindow) -> None:
+    def __init__(self, window: PaintWindow, *, reference: bool = False) -> None:
         super().__init__(lockAspect=True, invertY=True, enableMenu=False)
         self.window = window
+        self.reference = reference
 
     def mouseClickEvent(self, ev: Any) -> None:
         if ev.button() != QtCore.Qt.MouseButton.LeftButton:
@@ -170,7 +173,8 @@ class _Preview(pg.ViewBox):
             return
         ev.accept()
         p = self.mapSceneToView(ev.scenePos())
-        self.window.pick_from_preview(float(p.x()), float(p.y()))
+        pick = self.window.pick_from_reference if self.reference else self.window.pick_from_preview
+        pick(float(p.x()), float(p.y()))
 
 
 def gamut_plane(lightness: float, size: int = 221) -> tuple[np.ndarray, np.ndarray]:
@@ -329,6 +333,11 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.preview_view = _Preview(self)
         view.addItem(self.canvas, row=0, col=0)
         view.addItem(self.preview_view, row=0, col=1)
+        self.reference_view = _Preview(self, reference=True)
+        self.reference_item = pg.ImageItem(axisOrder="row-major")
+        self.reference_view.addItem(self.reference_item)
+        view.addItem(self.reference_view, row=0, col=2)
+        self.reference_view.setVisible(False)
         self.preview_view.setXLink(self.canvas)
         self.preview_view.setYLink(self.canvas)
         self.gray_item = pg.ImageItem(axisOrder="row-major")
@@ -373,6 +382,9 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.color_button = QtWidgets.QPushButton("color...")
         self.color_button.clicked.connect(self.pick_color)
         tool_row.addWidget(self.color_button)
+        reference_button = QtWidgets.QPushButton("reference...")
+        reference_button.clicked.connect(lambda: self.open_reference())
+        tool_row.addWidget(reference_button)
         self.palette_row = QtWidgets.QHBoxLayout()
         tool_row.addLayout(self.palette_row)
         tool_row.addWidget(QtWidgets.QLabel("suggested:" if self._suggester else ""))
@@ -614,14 +626,42 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.gamut.show_lightness(float(lightness[row, col]), self.color)
 
     def pick_from_preview(self, x: float, y: float) -> None:
-        """The eyedropper: the preview's color under pixel (x, y) becomes the current color."""
+        """The eyedropper: the preview's color under frame pixel (x, y) becomes the current one."""
         image = self.preview_item.image
-        if image is None:
-            return
-        height, width = image.shape[:2]
-        row, col = int(y * height / self.source.height), int(x * width / self.source.width)
-        if 0 <= row < height and 0 <= col < width:
-            rgb = image[row, col, :3].astype(np.float32) / 255
+        if image is not None:
+            height, width = image.shape[:2]
+            self._pick(image, y * height / self.source.height, x * width / self.source.width)
+
+    def open_reference(self, path: str | os.PathLike[str] | None = None) -> bool:
+        """Show a color picture (a reference photo, a costume still) beside the frame; a click on
+        it picks its color. Without ``path``, a file dialog asks."""
+        if path is None:
+            name, _ = QtWidgets.QFileDialog.getOpenFileName(
+                self, "Reference picture", "", "Pictures (*.png *.jpg *.jpeg *.tif *.tiff *.webp)"
+            )
+            if not name:
+                return False
+            path = name
+        try:
+            rgb = read_image(path)
+        except ImageError as e:
+            QtWidgets.QMessageBox.warning(self, "Reference picture", str(e))
+            return False
+        self.reference_item.setImage(np.round(rgb * 255).astype(np.uint8), levels=(0, 255))
+        self.reference_view.setVisible(True)
+        self.reference_view.autoRange(padding=0)
+        return True
+
+    def pick_from_reference(self, x: float, y: float) -> None:
+        """The eyedropper on the reference picture, at its pixel (x, y)."""
+        image = self.reference_item.image
+        if image is not None:
+            self._pick(image, y, x)
+
+    def _pick(self, image: np.ndarray, row: float, col: float) -> None:
+        r, c = int(row), int(col)
+        if 0 <= r < image.shape[0] and 0 <= c < image.shape[1]:
+            rgb = image[r, c, :3].astype(np.float32) / 255
             _, a, b = srgb_to_lab(rgb[None, None])[0, 0].tolist()
             self.set_color(Color(ab=(a, b)))
 

@@ -261,3 +261,21 @@ def test_the_model_suggests_colors_for_a_clicked_point(window: PaintWindow) -> N
     window._take_suggestion(suggestions[-1])
     assert window.doc.keyframe(0).points[0].color == suggestions[-1]
     assert window.color == suggestions[-1]
+
+
+def test_reference_picture_eyedropper(window: PaintWindow, tmp_path: Path) -> None:
+    import cv2
+
+    picture = np.zeros((40, 60, 3), np.uint8)
+    picture[:, :30] = (40, 160, 40)  # RGB green on the left
+    picture[:, 30:] = (200, 40, 40)  # red on the right
+    path = tmp_path / "costume.png"
+    cv2.imwrite(str(path), picture[..., ::-1])
+    assert not window.reference_view.isVisible()
+    assert window.open_reference(path) and window.reference_view.isVisible()
+    window.pick_from_reference(10, 20)
+    assert window.color.ab[0] < -30  # green: negative a*
+    window.pick_from_reference(50, 20)
+    assert window.color.ab[0] > 40  # red
+    window.pick_from_reference(500, 20)  # outside: nothing changes
+    assert window.color.ab[0] > 40
