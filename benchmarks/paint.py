@@ -1,8 +1,8 @@
 """How fast the paint window's preview follows a hint change at 1280x720 (run by hand, offscreen).
 
-For each colorizer: a point is moved (a draft preview at half resolution, as while dragging) and
-then released (the full-quality preview); prints the time from the change to the preview on
-screen, median of 10, and the colorizer's own share.
+For each colorizer: a point is moved (a draft preview, small, as while dragging) and then released
+(the full-quality preview); prints the time from the change to the preview on screen, median of
+10, and the colorizer's own share; and how long the model's color suggestions for a click take.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/paint.py [--photo PICTURE] [--model auto|FILE]
         [--methods optimization model]
@@ -88,6 +88,13 @@ def main() -> None:
             shown, computed = np.median(np.array(runs), axis=0) * 1000
             print(f"{method:12s} {name:24s} preview on screen {shown:6.0f} ms "
                   f"(colorizer {computed:4.0f} ms)")  # fmt: skip
+        if window._suggester is not None and method == "model":
+            times = []
+            for i in range(10):
+                start = time.perf_counter()
+                window.suggest(100 + 50 * i, 300)
+                times.append(time.perf_counter() - start)
+            print(f"{'':12s} {'color suggestions':24s} {np.median(times) * 1000:6.0f} ms per click")
         window.close()
     app.quit()
 

@@ -12,7 +12,7 @@ import signal
 from typing import Any
 
 from vscolorize.core.engine import DEFAULT_METHOD
-from vscolorize.core.hints import Hints
+from vscolorize.core.hints import Hints, Keyframe
 
 __all__ = ["PROPAGATION_PREVIEW_FRAMES", "paint"]
 
@@ -66,7 +66,11 @@ def paint(
     if 1 < source.count <= PROPAGATION_PREVIEW_FRAMES:
 
         def carried(h: Hints) -> Hints:
-            return propagate(h, source.count, source.lightness)[0]
+            if not h.keyframes:  # cuts are still worth knowing: track a keyframe-less stand-in
+                h = Hints(keyframes=(Keyframe(frame=0),))
+            propagated, cuts = propagate(h, source.count, source.lightness)
+            return Hints(keyframes=propagated.keyframes,
+                         extra={**propagated.extra, "scene_cuts": sorted(cuts)})  # fmt: skip
 
     window = PaintWindow(source, hints, method=method, device=device, recover=recover,
                          propagated=carried)  # fmt: skip

@@ -424,6 +424,8 @@ class PaintWindow(QtWidgets.QMainWindow):
                 "Left": lambda: self.go_to(self.frame - 1),
                 "PgDown": lambda: self._jump(1),
                 "PgUp": lambda: self._jump(-1),
+                "Shift+PgDown": lambda: self._jump_cut(1),
+                "Shift+PgUp": lambda: self._jump_cut(-1),
                 "K": lambda: self.keyframe_box.toggle(),
                 "P": lambda: self.set_tool(Tool.POINT),
                 "B": lambda: self.set_tool(Tool.BRUSH),
@@ -475,6 +477,19 @@ class PaintWindow(QtWidgets.QMainWindow):
         target = self.doc.next_keyframe(self.frame, step)
         if target is not None:
             self.go_to(target)
+
+    def scene_cuts(self) -> tuple[int, ...]:
+        """The frames that start a new shot, as propagation found them (none without it)."""
+        if self._propagate is None:
+            return ()
+        if self._propagated is None:
+            self._propagated = self._propagate(self.doc.hints)
+        return tuple(sorted(self._propagated.extra.get("scene_cuts", ())))
+
+    def _jump_cut(self, step: int) -> None:
+        cuts = [c for c in self.scene_cuts() if (c - self.frame) * step > 0]
+        if cuts:
+            self.go_to(min(cuts) if step > 0 else max(cuts))
 
     def _keyframe_toggled(self, on: bool) -> None:
         if on:

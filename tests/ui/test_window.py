@@ -279,3 +279,35 @@ def test_reference_picture_eyedropper(window: PaintWindow, tmp_path: Path) -> No
     assert window.color.ab[0] > 40  # red
     window.pick_from_reference(500, 20)  # outside: nothing changes
     assert window.color.ab[0] > 40
+
+
+def test_jumps_to_scene_cuts(qtbot: QtBot, tmp_path: Path) -> None:
+    from vscolorize.core.hints import Hints, Keyframe
+    from vscolorize.core.propagation import propagate
+
+    class TwoShots(Ramp):
+        count = 8
+
+        def lightness(self, n: int) -> np.ndarray:
+            frame = super().lightness(0)
+            return frame if n < 5 else frame * 0.2 + 70  # another shot: another histogram
+
+    source = TwoShots()
+
+    def carried(h: Hints) -> Hints:
+        h = h if h.keyframes else Hints(keyframes=(Keyframe(frame=0),))
+        out, cuts = propagate(h, source.count, source.lightness)
+        return Hints(keyframes=out.keyframes, extra={"scene_cuts": sorted(cuts)})
+
+    w = PaintWindow(source, tmp_path / "h.hints.json", method="optimization", recover="no",
+                    propagated=carried)  # fmt: skip
+    qtbot.addWidget(w)
+    show(w, qtbot)
+    assert w.scene_cuts() == (5,)
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_PageDown, QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert w.frame == 5
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_PageUp, QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert w.frame == 5  # no cut before it
+    w.go_to(7)
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_PageUp, QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert w.frame == 5
