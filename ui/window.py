@@ -100,6 +100,36 @@ class _Job:
 
 class _PreviewSignals(QtCore.QObject):
     done = QtCore.Signal(int, int, bool, object, float)  # generation, frame, draft, rgb, seconds
+    suggested = QtCore.Signal(int, object)  # generation, list of Color
+
+
+def suggest_colors(suggester: FrameColorizer, lightness: np.ndarray, keyframe: Keyframe | None,
+                   x: float, y: float) -> list[Color]:  # fmt: skip
+    """The learned model's guesses for pixel (x, y): with the frame's other hints, without hints,
+    mirrored and at a coarser scale; near-duplicates dropped."""
+    height, width = lightness.shape
+    scale = min(1.0, _SUGGEST_SHORT_SIDE / min(height, width))
+    size = (max(round(width * scale), 16), max(round(height * scale), 16))
+    small = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA)
+    row = min(int(y * small.shape[0] / height), small.shape[0] - 1)
+    col = min(int(x * small.shape[1] / width), small.shape[1] - 1)
+    if keyframe is not None:  # leave out the point being asked about
+        others = tuple(p for p in keyframe.points
+                       if math.dist((p.x * width, p.y * height), (x, y)) > 2)  # fmt: skip
+        keyframe = replace(keyframe, points=others)
+    coarse = cv2.resize(small, (max(small.shape[1] // 2, 16), max(small.shape[0] // 2, 16)),
+                        interpolation=cv2.INTER_AREA)  # fmt: skip
+    guesses = [
+        suggester.ab(small, keyframe)[row, col],
+        suggester.ab(small, None)[row, col],
+        suggester.ab(np.ascontiguousarray(small[:, ::-1]), None)[row, -1 - col],
+        suggester.ab(coarse, None)[row // 2, col // 2],
+    ]
+    colors: list[Color] = []
+    for a, b in guesses:
+        if all(math.dist((a, b), c.ab) > _SUGGEST_APART for c in colors):
+            colors.append(Color(ab=(float(a), float(b))))
+    return colors
 
 
 class _PreviewTask(QtCore.QRunnable):
@@ -311,6 +341,10 @@ class PaintWindow(QtWidgets.QMainWindow):
         self._pool.setMaxThreadCount(1)
         self._signals = _PreviewSignals()
         self._signals.done.connect(self._show_preview)
+        self._signals.suggested.connect(self._show_suggestions)
+        self._suggest_pool = QtCore.QThreadPool(self)
+        self._suggest_pool.setMaxThreadCount(1)
+        self._suggest_generation = 0
         self._build()
         self._offer_recovery(recover)
         self._autosave = QtCore.QTimer(self)
@@ -685,40 +719,33 @@ class PaintWindow(QtWidgets.QMainWindow):
         _fill_swatches(self.palette_row, self.recent, self.set_color)
 
     def suggest(self, x: float, y: float) -> list[Color]:
-        """What the learned model thinks belongs at pixel (x, y) of the current frame: its
-        prediction with the frame's other hints, and alternatives (without hints, mirrored, at a
-        coarser scale), near-duplicates dropped. Empty when no model is installed."""
+        """What the learned model thinks belongs at pixel (x, y) of the current frame (see
+        :func:`suggest_colors`); empty when no model is installed."""
         if self._suggester is None:
             return []
-        lightness = self.lightness(self.frame)
-        height, width = lightness.shape
-        scale = min(1.0, _SUGGEST_SHORT_SIDE / min(height, width))
-        size = (max(round(width * scale), 16), max(round(height * scale), 16))
-        small = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA)
-        row = min(int(y * small.shape[0] / height), small.shape[0] - 1)
-        col = min(int(x * small.shape[1] / width), small.shape[1] - 1)
-        keyframe = self.doc.hints.keyframe(self.frame)
-        if keyframe is not None:  # leave out the point being asked about
-            others = tuple(p for p in keyframe.points
-                           if math.dist((p.x * width, p.y * height), (x, y)) > 2)  # fmt: skip
-            keyframe = replace(keyframe, points=others)
-        coarse = cv2.resize(small, (max(small.shape[1] // 2, 16), max(small.shape[0] // 2, 16)),
-                            interpolation=cv2.INTER_AREA)  # fmt: skip
-        guesses = [
-            self._suggester.ab(small, keyframe)[row, col],
-            self._suggester.ab(small, None)[row, col],
-            self._suggester.ab(np.ascontiguousarray(small[:, ::-1]), None)[row, -1 - col],
-            self._suggester.ab(coarse, None)[row // 2, col // 2],
-        ]
-        colors: list[Color] = []
-        for a, b in guesses:
-            if all(math.dist((a, b), c.ab) > _SUGGEST_APART for c in colors):
-                colors.append(Color(ab=(float(a), float(b))))
-        return colors
+        return suggest_colors(self._suggester, self.lightness(self.frame),
+                              self.doc.hints.keyframe(self.frame), x, y)  # fmt: skip
 
     def _suggest_at(self, x: float, y: float) -> None:
-        self.suggestions = self.suggest(x, y)
-        _fill_swatches(self.suggest_row, self.suggestions, self._take_suggestion)
+        """Suggestions for a click, computed off the UI thread; shown when they arrive."""
+        if self._suggester is None:
+            return
+        self._suggest_generation += 1
+        generation, suggester = self._suggest_generation, self._suggester
+        lightness = self.lightness(self.frame)
+        keyframe = self.doc.hints.keyframe(self.frame)
+
+        def work() -> None:
+            colors = suggest_colors(suggester, lightness, keyframe, x, y)
+            self._signals.suggested.emit(generation, colors)
+
+        self._suggest_pool.clear()
+        self._suggest_pool.start(work)
+
+    def _show_suggestions(self, generation: int, colors: list[Color]) -> None:
+        if generation == self._suggest_generation:
+            self.suggestions = colors
+            _fill_swatches(self.suggest_row, colors, self._take_suggestion)
 
     def _take_suggestion(self, color: Color) -> None:
         """A suggestion recolors the point last placed (and becomes the current color)."""
@@ -754,8 +781,9 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.preview_item.setImage(image, levels=(0, 255))
 
     def wait_for_previews(self, timeout_ms: int = 30_000) -> None:
-        """Block until no preview is being computed (for tests and scripts)."""
+        """Block until no preview or suggestion is being computed (for tests and scripts)."""
         self._pool.waitForDone(timeout_ms)
+        self._suggest_pool.waitForDone(timeout_ms)
         QtCore.QCoreApplication.processEvents()
 
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
@@ -776,6 +804,7 @@ class PaintWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._autosave.stop()
         self.doc.autosave()
-        self._pool.clear()
-        self._pool.waitForDone(10_000)
+        for pool in (self._pool, self._suggest_pool):
+            pool.clear()
+            pool.waitForDone(10_000)
         super().closeEvent(event)

@@ -253,6 +253,7 @@ def test_the_model_suggests_colors_for_a_clicked_point(window: PaintWindow) -> N
         pytest.skip("no model weights are installed")
     window.set_color(RED)
     click(window, 40, 20)
+    window.wait_for_previews()  # suggestions come from a worker thread
     suggestions = window.suggestions
     assert 1 <= len(suggestions) <= 4
     assert all(np.hypot(*c.ab) <= 128 for c in suggestions)
