@@ -312,3 +312,34 @@ def test_jumps_to_scene_cuts(qtbot: QtBot, tmp_path: Path) -> None:
     w.go_to(7)
     qtbot.keyClick(w, QtCore.Qt.Key.Key_PageUp, QtCore.Qt.KeyboardModifier.ShiftModifier)
     assert w.frame == 5
+
+
+def test_killed_mid_session_the_autosave_is_offered(qtbot: QtBot, tmp_path: Path) -> None:
+    """A real process paints a point, lets the autosave timer fire, and is killed (SIGKILL)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "clip.hints.json"
+    script = textwrap.dedent(f"""
+        import os, signal, sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from PySide6 import QtCore, QtWidgets
+        from vscolorize.core.hints import Color
+        from vscolorize.ui.window import AUTOSAVE_MS, PaintWindow
+        from test_window import Ramp
+        app = QtWidgets.QApplication([])
+        w = PaintWindow(Ramp(), {str(path)!r}, method="optimization", recover="no")
+        w.show()
+        w.doc.add_point(0, 50, 50, Color(ab=(60.0, 45.0)))
+        QtCore.QTimer.singleShot(AUTOSAVE_MS + 1500, lambda: os.kill(os.getpid(), signal.SIGKILL))
+        app.exec()
+    """)
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, timeout=120,
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == -9, result.stderr  # killed, never saved
+    assert not path.exists()
+    again = PaintWindow(Ramp(), path, method="optimization", recover="yes")
+    qtbot.addWidget(again)
+    assert len(again.doc.keyframe(0).points) == 1 and again.doc.modified
