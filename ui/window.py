@@ -101,6 +101,7 @@ class _Job:
 class _PreviewSignals(QtCore.QObject):
     done = QtCore.Signal(int, int, bool, object, float)  # generation, frame, draft, rgb, seconds
     suggested = QtCore.Signal(int, object)  # generation, list of Color
+    tracked = QtCore.Signal(object, object)  # the hints tracked, the propagated hints
 
 
 def suggest_colors(suggester: FrameColorizer, lightness: np.ndarray, keyframe: Keyframe | None,
@@ -342,6 +343,11 @@ class PaintWindow(QtWidgets.QMainWindow):
         self._signals = _PreviewSignals()
         self._signals.done.connect(self._show_preview)
         self._signals.suggested.connect(self._show_suggestions)
+        self._signals.tracked.connect(self._show_tracked)
+        self._track_pool = QtCore.QThreadPool(self)
+        self._track_pool.setMaxThreadCount(1)
+        self._tracking: Hints | None = None
+        self._propagated_from: Hints | None = None
         self._suggest_pool = QtCore.QThreadPool(self)
         self._suggest_pool.setMaxThreadCount(1)
         self._suggest_generation = 0
@@ -516,8 +522,9 @@ class PaintWindow(QtWidgets.QMainWindow):
         """The frames that start a new shot, as propagation found them (none without it)."""
         if self._propagate is None:
             return ()
-        if self._propagated is None:
+        if self._propagated is None:  # asked for now: wait for it
             self._propagated = self._propagate(self.doc.hints)
+            self._propagated_from = self.doc.hints
         return tuple(sorted(self._propagated.extra.get("scene_cuts", ())))
 
     def _jump_cut(self, step: int) -> None:
@@ -540,9 +547,31 @@ class PaintWindow(QtWidgets.QMainWindow):
         own = self.doc.hints.keyframe(self.frame)
         if own is not None or self._propagate is None:
             return own, True
-        if self._propagated is None:
-            self._propagated = self._propagate(self.doc.hints)
+        if self._propagated is None or self._propagated_from != self.doc.hints:
+            self._track()  # shown when ready; nothing carried until then
+            return None, False
         return self._propagated.keyframe(self.frame), False
+
+    def _track(self) -> None:
+        """Propagate the hints off the UI thread (it reads the whole clip)."""
+        if self._tracking == self.doc.hints or self._propagate is None:
+            return
+        hints, propagate = self.doc.hints, self._propagate
+        self._tracking = hints
+
+        def work() -> None:
+            self._signals.tracked.emit(hints, propagate(hints))
+
+        self._track_pool.start(work)
+
+    def _show_tracked(self, source: Hints, propagated: Hints) -> None:
+        if self._tracking == source:
+            self._tracking = None
+        if source == self.doc.hints:
+            self._propagated, self._propagated_from = propagated, source
+            self.refresh()
+        else:
+            self._track()  # edited meanwhile: again, with the hints as they are now
 
     def refresh(self) -> None:
         keyframe, own = self.shown_keyframe()
@@ -782,8 +811,8 @@ class PaintWindow(QtWidgets.QMainWindow):
 
     def wait_for_previews(self, timeout_ms: int = 30_000) -> None:
         """Block until no preview or suggestion is being computed (for tests and scripts)."""
-        self._pool.waitForDone(timeout_ms)
-        self._suggest_pool.waitForDone(timeout_ms)
+        for pool in (self._pool, self._suggest_pool, self._track_pool):
+            pool.waitForDone(timeout_ms)
         QtCore.QCoreApplication.processEvents()
 
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
@@ -804,7 +833,7 @@ class PaintWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self._autosave.stop()
         self.doc.autosave()
-        for pool in (self._pool, self._suggest_pool):
+        for pool in (self._pool, self._suggest_pool, self._track_pool):
             pool.clear()
             pool.waitForDone(10_000)
         super().closeEvent(event)

@@ -343,3 +343,30 @@ def test_killed_mid_session_the_autosave_is_offered(qtbot: QtBot, tmp_path: Path
     again = PaintWindow(Ramp(), path, method="optimization", recover="yes")
     qtbot.addWidget(again)
     assert len(again.doc.keyframe(0).points) == 1 and again.doc.modified
+
+
+def test_propagated_hints_show_on_other_frames_without_blocking(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from vscolorize.core.hints import Hints
+    from vscolorize.core.propagation import propagate
+
+    source = Ramp()
+    calls: list[int] = []
+
+    def carried(h: Hints) -> Hints:
+        calls.append(len(h.keyframes))
+        return propagate(h, source.count, source.lightness)[0]
+
+    w = PaintWindow(source, tmp_path / "h.hints.json", method="optimization", recover="no",
+                    propagated=carried)  # fmt: skip
+    qtbot.addWidget(w)
+    show(w, qtbot)
+    click(w, 35, 45)  # on the moving square of frame 0
+    w.go_to(2)
+    assert w.shown_keyframe() == (None, False)  # not yet: tracking runs in the background
+    w.wait_for_previews()
+    keyframe, own = w.shown_keyframe()
+    assert not own and keyframe is not None and len(keyframe.points) == 1
+    assert 35 + 15 < keyframe.points[0].x * 160 < 35 + 23  # it moved with the square (20 px)
+    assert calls and calls[-1] == 1
