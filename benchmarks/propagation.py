@@ -37,6 +37,7 @@ from vscolorize.core.color import lab_to_srgb, srgb_to_lab
 from vscolorize.core.hints import Color, Hints, Keyframe, Point
 from vscolorize.core.metrics import psnr
 from vscolorize.core.propagation import optical_flow
+from vscolorize.core.temporal import warp
 
 core = vs.core
 
@@ -97,21 +98,13 @@ def frame_zero_hints(rgb: np.ndarray, count: int) -> Hints:
     return Hints(keyframes=(Keyframe(frame=0, points=tuple(points)),))
 
 
-def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    h, w = flow.shape[:2]
-    grid = np.stack(np.meshgrid(np.arange(w), np.arange(h)), -1).astype(np.float32)
-    maps = grid + flow
-    return cv2.remap(image, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-
-
 def motion(truth: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per consecutive pair: flow t -> t+1 on the ground truth's L, and where it is reliable."""
     lightness = [np.clip(srgb_to_lab(f)[..., 0] * 2.55, 0, 255).astype(np.uint8) for f in truth]
     out = []
     for a, b in itertools.pairwise(lightness):
         forward, backward = optical_flow(a, b), optical_flow(b, a)
-        error = np.linalg.norm(forward + _warp(backward, forward), axis=-1)
+        error = np.linalg.norm(forward + warp(backward, forward), axis=-1)
         reliable = error <= 1.0 + 0.1 * np.linalg.norm(forward, axis=-1)
         out.append((forward, reliable))
     return out
@@ -121,7 +114,7 @@ def flicker(ab: list[np.ndarray], flows: list[tuple[np.ndarray, np.ndarray]]) ->
     """Mean |a*b*(t) - a*b*(t+1) warped back to t| over reliably tracked pixels."""
     changes = []
     for t, (flow, reliable) in enumerate(flows):
-        moved = _warp(ab[t + 1], flow)
+        moved = warp(ab[t + 1], flow)
         changes.append(np.linalg.norm(ab[t] - moved, axis=-1)[reliable])
     return float(np.concatenate(changes).mean())
 

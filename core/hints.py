@@ -13,6 +13,7 @@ pixel under its center, so tiny hints survive downscaling.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -39,6 +40,7 @@ __all__ = [
     "Keyframe",
     "Point",
     "Stroke",
+    "densify_path",
     "load_hints",
     "parse_hints",
     "rasterize",
@@ -146,10 +148,13 @@ class Hints:
         if len(set(frames)) != len(frames):
             raise HintError(f"Hints: a frame appears in more than one keyframe: {frames}")
         object.__setattr__(self, "keyframes", tuple(sorted(self.keyframes, key=lambda k: k.frame)))
+        # propagated hints hold a keyframe per frame and are asked for one each frame: index them
+        object.__setattr__(self, "_by_frame", {k.frame: k for k in self.keyframes})
 
     def keyframe(self, frame: int) -> Keyframe | None:
         """The keyframe at ``frame``, or None."""
-        return next((k for k in self.keyframes if k.frame == frame), None)
+        by_frame: dict[int, Keyframe] = self._by_frame  # type: ignore[attr-defined]
+        return by_frame.get(frame)
 
     @property
     def frames(self) -> tuple[int, ...]:
@@ -432,6 +437,22 @@ def resolve_hints(hints: HintsLike | None, *, name: str = "hints") -> Hints | No
 
 
 # --- rasterization -----------------------------------------------------------------------------
+
+
+def densify_path(path: np.ndarray, step: float) -> np.ndarray:
+    """A polyline, (N, 2), with repeated vertices dropped and vertices added on the straight
+    segments so that none are more than ``step`` apart: what a stroke keeps of a mouse drag, and
+    what propagation tracks of a stroke."""
+    path = np.asarray(path, np.float64).reshape(-1, 2)
+    if len(path) < 2:
+        return path
+    moved = np.concatenate([[True], np.any(np.diff(path, axis=0) != 0, axis=1)])
+    path = path[moved]
+    out = [path[:1]]
+    for a, b in itertools.pairwise(path):
+        pieces = max(1, math.ceil(float(np.linalg.norm(b - a)) / step))
+        out.append(a + (b - a) * (np.arange(1, pieces + 1)[:, None] / pieces))
+    return np.concatenate(out)
 
 
 def _paint_segment(

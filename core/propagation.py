@@ -20,14 +20,13 @@ inspected in the paint window, and cached.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
-from .hints import Hints, Keyframe, Point, Stroke
+from .hints import Hints, Keyframe, Point, Stroke, densify_path
 
 __all__ = [
     "FLOW_METHODS",
@@ -164,7 +163,7 @@ class _Track:
         xy = np.array([(p.x, p.y) for p in points], np.float64).reshape(-1, 2)
         step = tracker.settings.stroke_step
         strokes = [
-            (s, _resample(tracker.to_pixels(np.array(s.path, np.float64)), step))
+            (s, densify_path(tracker.to_pixels(np.array(s.path, np.float64)), step))
             for s in keyframe.strokes
         ]
         return cls(keyframe.frame, points, tracker.to_pixels(xy), strokes)
@@ -190,16 +189,6 @@ class _Track:
             for s, v in self.strokes
         ]  # fmt: skip
         return points, strokes
-
-
-def _resample(vertices: np.ndarray, step: float) -> np.ndarray:
-    """A polyline with extra vertices so that none are more than ``step`` apart."""
-    out = [vertices[:1]]
-    for a, b in itertools.pairwise(vertices):
-        pieces = max(1, math.ceil(float(np.linalg.norm(b - a)) / step))
-        t = np.arange(1, pieces + 1)[:, None] / pieces
-        out.append(a + (b - a) * t)
-    return np.concatenate(out)
 
 
 def _runs(vertices: np.ndarray, alive: np.ndarray) -> Iterator[np.ndarray]:

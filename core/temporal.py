@@ -13,23 +13,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import cv2
 import numpy as np
 
 from .propagation import optical_flow
 
-__all__ = ["Link", "temporal_filter"]
+__all__ = ["Link", "temporal_filter", "warp"]
 
 _CONSISTENCY = 1.0  # px at the working size, plus a share of the motion
 _CONSISTENCY_SHARE = 0.1
 
 
-def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """``image`` sampled at x + flow(x): a picture of the other frame seen from this one."""
-    h, w = flow.shape[:2]
+@cache
+def _grid(h: int, w: int) -> np.ndarray:
+    """(h, w, 2) float32 pixel coordinates (x, y); read-only, shared by every warp of a size."""
     grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), -1)
-    maps = grid + flow
+    grid.flags.writeable = False
+    return grid
+
+
+def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """``image`` sampled at x + flow(x): a picture of the other frame seen from this one."""
+    maps = _grid(*flow.shape[:2]) + flow
     return cv2.remap(image, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
 
@@ -37,7 +44,7 @@ def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
 def _reliable(there: np.ndarray, back: np.ndarray) -> np.ndarray:
     """Pixels whose flow to the other frame and back returns home, and that land inside it."""
     h, w = there.shape[:2]
-    error = np.linalg.norm(there + _warp(back, there), axis=-1)
+    error = np.linalg.norm(there + warp(back, there), axis=-1)
     ok = error <= _CONSISTENCY + _CONSISTENCY_SHARE * np.linalg.norm(there, axis=-1)
     xs = np.arange(w)[None, :] + there[..., 0]
     ys = np.arange(h)[:, None] + there[..., 1]
@@ -102,11 +109,11 @@ def temporal_filter(
                 break
             flow, holds = (link.forward, link.forward_ok) if step > 0 else (
                 link.backward, link.backward_ok)  # fmt: skip
-            ok = ok * (_warp(holds, moved) > 0.5)
-            moved = moved + _warp(flow, moved)
+            ok = ok * (warp(holds, moved) > 0.5)
+            moved = moved + warp(flow, moved)
             j += step
             weight = np.float32(np.exp(-((j - middle) ** 2) / (2 * sigma**2)))
-            total += _warp(other, moved) * (ok * weight)[..., None]
+            total += warp(other, moved) * (ok * weight)[..., None]
             weights += ok * weight
     result: np.ndarray = total / weights[..., None]
     return result

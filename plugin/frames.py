@@ -9,6 +9,8 @@ lightness comes from all three planes. Float samples are taken as nominal [0, 1]
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import vapoursynth as vs
 
@@ -52,6 +54,14 @@ def _unit(plane: np.ndarray, fmt: vs.VideoFormat, limited: bool) -> np.ndarray:
     return np.clip((plane.astype(np.float32) - low) / span, 0, 1)
 
 
+@cache
+def _lightness_table(format_id: int, limited: bool) -> np.ndarray:
+    """L* of every code value of an integer luma format: (2 ** bits,) float32."""
+    fmt = vs.core.get_video_format(format_id)
+    codes = np.arange(1 << fmt.bits_per_sample, dtype=np.uint32)
+    return gray_to_l(_unit(codes, fmt, limited))
+
+
 def frame_lightness(frame: vs.VideoFrame) -> np.ndarray:
     """(H, W) float32 CIE L* in [0, 100] of a GRAY, YUV or RGB frame."""
     fmt = frame.format
@@ -59,6 +69,8 @@ def frame_lightness(frame: vs.VideoFrame) -> np.ndarray:
     if fmt.color_family == vs.RGB:
         rgb = np.stack([_unit(np.asarray(frame[i]), fmt, limited) for i in range(3)], axis=-1)
         return srgb_to_l(rgb)
+    if fmt.sample_type == vs.INTEGER:  # every frame: a table lookup, not a power per pixel
+        return _lightness_table(fmt.id, limited)[np.asarray(frame[0])]
     return gray_to_l(_unit(np.asarray(frame[0]), fmt, limited))
 
 

@@ -163,7 +163,7 @@ def _colorize(
         keyframe = resolved.keyframe(n) if resolved is not None else None
         lightness = frame_lightness(source)
         if temporal:
-            ab = upsample_ab(window.filtered(n, sources), lightness, keyframe)
+            ab = upsample_ab(window.filtered(n, sources, lightness), lightness, keyframe)
         else:
             ab = engine.ab(lightness, keyframe)
         rgb = lightness_ab_to_srgb(lightness, ab)
@@ -236,11 +236,15 @@ class _Window:
         self._entries: _Memo[tuple[np.ndarray, np.ndarray]] = _Memo(32)
         self._links: _Memo[Link] = _Memo(32)
 
-    def entry(self, n: int, frame: vs.VideoFrame) -> tuple[np.ndarray, np.ndarray]:
-        """(a*b*, uint8 lightness) of frame ``n`` at the working size."""
+    def entry(self, n: int, frame: vs.VideoFrame, lightness: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """(a*b*, uint8 lightness) of frame ``n`` at the working size (``lightness``: the
+        frame's full-size L*, when the caller has it already)."""
 
         def make() -> tuple[np.ndarray, np.ndarray]:
-            lightness = frame_lightness(frame)
+            nonlocal lightness
+            if lightness is None:
+                lightness = frame_lightness(frame)
             keyframe = self.hints.keyframe(n) if self.hints is not None else None
             ab = self.engine.ab_small(lightness, keyframe)
             small = cv2.resize(lightness, ab.shape[1::-1], interpolation=cv2.INTER_AREA)
@@ -248,12 +252,14 @@ class _Window:
 
         return self._entries.get(n, make)
 
-    def filtered(self, n: int, frames: Sequence[vs.VideoFrame]) -> np.ndarray:
-        """Frame n's a*b* at the working size, filtered over ``frames`` (n - K .. n + K)."""
+    def filtered(self, n: int, frames: Sequence[vs.VideoFrame], lightness: np.ndarray
+                 ) -> np.ndarray:  # fmt: skip
+        """Frame n's a*b* at the working size, filtered over ``frames`` (n - K .. n + K);
+        ``lightness`` is frame n's full-size L*."""
         radius = len(frames) // 2
         entries: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(frames)
         links: list[Link | None] = [None] * (len(frames) - 1)
-        entries[radius] = self.entry(n, frames[radius])
+        entries[radius] = self.entry(n, frames[radius], lightness)
         # walk away from frame n on each side, stopping at the clip's ends and at scene cuts
         for step in (-1, 1):
             i = radius

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from vscolorize.core.errors import HintError
 from vscolorize.core.hints import (
     DEFAULT_RADIUS,
@@ -25,6 +27,7 @@ from vscolorize.core.hints import (
     Keyframe,
     Point,
     Stroke,
+    densify_path,
     load_hints,
     save_hints,
 )
@@ -43,17 +46,8 @@ def autosave_path(hints_path: str | os.PathLike[str]) -> Path:
 def smooth_path(points: Sequence[tuple[float, float]], spacing: float) -> list[tuple[float, float]]:
     """A mouse path with vertices at most ``spacing`` apart (straight in between) and repeated
     positions removed: what a stroke keeps of a drag."""
-    out: list[tuple[float, float]] = []
-    for x, y in points:
-        if out and math.dist(out[-1], (x, y)) < 1e-9:
-            continue
-        if out:
-            x0, y0 = out[-1]
-            pieces = math.ceil(math.dist((x0, y0), (x, y)) / spacing)
-            out += [(x0 + (x - x0) * i / pieces, y0 + (y - y0) * i / pieces)
-                    for i in range(1, pieces)]  # fmt: skip
-        out.append((x, y))
-    return out
+    dense = densify_path(np.asarray(points, np.float64), spacing)
+    return [(float(x), float(y)) for x, y in dense]
 
 
 class HintDocument:
