@@ -21,6 +21,7 @@ from .errors import DeviceError, HintError, ImageError, ModelUnavailableError
 from .hints import Hints, HintsLike, Keyframe, rasterize, resolve_hints
 from .inference import Colorizer, load_colorizer, upsample_ab
 from .optimization import levin_colorize
+from .postprocess import ENSEMBLE_MODES, EnsembleMode, parse_postprocess
 
 __all__ = [
     "DEFAULT_METHOD",
@@ -124,7 +125,8 @@ class FrameColorizer:
 
     Args:
         caller: the public function's name, put in front of every error message.
-        method, device, model, postprocess, ensemble: as in :func:`colorize_image`.
+        method, device, model, postprocess, ensemble, ensemble_mode: as in
+            :func:`colorize_image`.
 
     Raises:
         DeviceError, ModelUnavailableError, ValueError: a bad setting, named in one line.
@@ -139,20 +141,20 @@ class FrameColorizer:
         model: str | os.PathLike[str] = "auto",
         postprocess: Sequence[str] = (),
         ensemble: int = 1,
+        ensemble_mode: EnsembleMode = "mean",
     ) -> None:
         self.caller = caller
         if method not in METHODS:
             raise ValueError(f"{caller}: method must be one of {METHODS}, not {method!r}")
-        if isinstance(postprocess, str) or not isinstance(postprocess, Sequence):
+        self.cleanup = parse_postprocess(postprocess, caller=caller)
+        if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
+            raise ValueError(f"{caller}: ensemble must be a whole number >= 1, not {ensemble!r}")
+        if ensemble > 1 and method != "model":
+            raise ValueError(f"{caller}: ensemble={ensemble} needs method='model'")
+        if ensemble_mode not in ENSEMBLE_MODES:
             raise ValueError(
-                f"{caller}: postprocess must be a sequence of names, not {postprocess!r}"
+                f"{caller}: ensemble_mode must be one of {ENSEMBLE_MODES}, not {ensemble_mode!r}"
             )
-        if postprocess:
-            raise ValueError(
-                f"{caller}: postprocess: no post-processing exists yet: {postprocess!r}"
-            )
-        if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble != 1:
-            raise ValueError(f"{caller}: ensemble must be 1 (one model exists), not {ensemble!r}")
         if not isinstance(model, str | os.PathLike):
             raise ValueError(
                 f"{caller}: model must be 'auto', 'fast', 'large' or a path, not {model!r}"
@@ -165,20 +167,25 @@ class FrameColorizer:
         self.colorizer: Colorizer | None = None
         if method == "model":
             try:
-                self.colorizer = load_colorizer(model, self.device)
+                self.colorizer = load_colorizer(
+                    model, self.device, members=ensemble, mode=ensemble_mode
+                )
             except ModelUnavailableError as e:
                 raise ModelUnavailableError(f"{caller}: {e}") from None
+            except ValueError as e:
+                raise ValueError(f"{caller}: {e}") from None
 
     def ab(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
         """(H, W) L in [0, 100] and the frame's hints (or None) -> (H, W, 2) float32 a*b*."""
-        if self.colorizer is not None:
+        if self.colorizer is not None and not self.cleanup.active:
             (ab,) = self.colorizer.predict([lightness], [keyframe])
             return ab
-        return upsample_ab(self.ab_small(lightness, keyframe), lightness, keyframe)
+        return self.finish(self.ab_small(lightness, keyframe), lightness, keyframe)
 
     def ab_small(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
-        """a*b* at the colorizer's working resolution, (h, w, 2) float32; :func:`upsample_ab`
-        (with the same ``lightness`` and ``keyframe``) brings it to full size."""
+        """The colorizer's own a*b* at its working resolution, (h, w, 2) float32, before any
+        post-processing; :meth:`finish` (with the same ``lightness`` and ``keyframe``) brings it
+        to full size."""
         if self.colorizer is not None:
             return self.colorizer.predict_small([lightness], [keyframe])[0]
         height, width = lightness.shape
@@ -189,6 +196,16 @@ class FrameColorizer:
         ab_hint, mask = rasterize(keyframe, h, w)
         # Levin's optimization spreads hints; with none there is nothing to spread (a*b* = 0)
         return levin_colorize(small / 100, ab_hint, mask)
+
+    def finish(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None
+               ) -> np.ndarray:  # fmt: skip
+        """Working-resolution a*b* (from :meth:`ab_small`, maybe filtered over time) ->
+        post-processed and upsampled to ``lightness``'s size, (H, W, 2) float32."""
+        if self.cleanup.active:
+            h, w = ab.shape[:2]
+            small = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
+            ab = self.cleanup.apply(small, ab, *rasterize(keyframe, h, w))
+        return upsample_ab(ab, lightness, keyframe)
 
     def rgb(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
         """(H, W) L in [0, 100] and hints -> (H, W, 3) float32 sRGB whose L* is ``lightness``."""
@@ -204,6 +221,7 @@ def colorize_image(
     model: str | os.PathLike[str] = "auto",
     postprocess: Sequence[str] = (),
     ensemble: int = 1,
+    ensemble_mode: EnsembleMode = "mean",
 ) -> np.ndarray:
     """Colorize one picture.
 
@@ -218,8 +236,13 @@ def colorize_image(
         model: ``"auto"`` (the large model on CUDA when installed, else the fast one), ``"fast"``,
             ``"large"``, or the path of a weights file ``vscolorize train`` wrote; only used by
             ``method="model"``.
-        postprocess: post-processing steps; none exist yet.
-        ensemble: number of model variants to average; only 1 exists yet.
+        postprocess: clean-ups after the colorizer: ``("segment_fill",)`` fills each segment of
+            the picture (Felzenszwalb's method; ``"segment_fill:slic"`` or ``":seeds"`` for
+            superpixels) with its dominant predicted color (``vscolorize.core.postprocess``).
+        ensemble: how many predictions to combine (``method="model"``): the shipped variants
+            of the model first, then their mirrored inputs, then a second working scale.
+        ensemble_mode: ``"mean"``, ``"median"`` or ``"saturated"`` (see
+            :func:`vscolorize.core.postprocess.ensemble`).
 
     Returns:
         (H, W, 3) float32 sRGB in [0, 1] whose L* is the input's, up to rounding.
@@ -235,6 +258,7 @@ def colorize_image(
         model=model,
         postprocess=postprocess,
         ensemble=ensemble,
+        ensemble_mode=ensemble_mode,
     )
     lightness = image_lightness(image)
     resolved = _frame_zero(resolve_hints(hints))

@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -25,15 +26,20 @@ from torch.nn import functional as F
 from .errors import ModelUnavailableError
 from .hints import Keyframe, rasterize
 from .model import ColorUNet, load_model
+from .postprocess import ENSEMBLE_MODES, EnsembleMode, ensemble
 
 __all__ = [
     "MODEL_NAMES",
+    "SECOND_SCALE",
     "Colorizer",
+    "Member",
     "get_colorizer",
     "guided_filter",
     "installed_models",
     "load_colorizer",
+    "plan_members",
     "upsample_ab",
+    "variant_paths",
     "working_size",
 ]
 
@@ -63,13 +69,60 @@ def working_size(height: int, width: int, short_side: int) -> tuple[int, int]:
     return snap(height * scale), snap(width * scale)
 
 
-class Colorizer:
-    """A loaded model on a device; thread-safe (one forward pass at a time per instance)."""
+# The second working scale test-time augmentation uses, relative to the model's own.
+SECOND_SCALE = 0.75
 
-    def __init__(self, model: ColorUNet, device: str) -> None:
-        self.model = model.to(device).eval()
+
+@dataclass(frozen=True)
+class Member:
+    """One prediction of an ensemble: a model variant, its input mirrored or not, at a scale."""
+
+    variant: int
+    flip: bool = False
+    scale: float = 1.0
+
+
+def plan_members(count: int, variants: int) -> tuple[Member, ...]:
+    """The first ``count`` members: every variant as is, then mirrored, then at the second
+    scale, then both (distinct networks first: they disagree the most).
+
+    Raises:
+        ValueError: more members asked for than ``variants`` models can make.
+    """
+    order = [(False, 1.0), (True, 1.0), (False, SECOND_SCALE), (True, SECOND_SCALE)]
+    members = [Member(v, flip, scale) for flip, scale in order for v in range(variants)]
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= len(members):
+        raise ValueError(
+            f"ensemble must be a whole number from 1 to {len(members)} ({variants} model "
+            f"variant{'s' if variants > 1 else ''} x mirrored x 2 scales), not {count!r}"
+        )
+    return tuple(members[:count])
+
+
+class Colorizer:
+    """One or more loaded models on a device, run as an ensemble; thread-safe.
+
+    Args:
+        models: the model variants (one model, or several of the same working size).
+        device: the torch device they are on.
+        members: how many predictions to combine (see :func:`plan_members`); 1 is the first
+            model alone.
+        mode: how they are combined (see :func:`vscolorize.core.postprocess.ensemble`).
+    """
+
+    def __init__(self, models: ColorUNet | Sequence[ColorUNet], device: str, *,
+                 members: int = 1, mode: EnsembleMode = "mean") -> None:  # fmt: skip
+        self.models = [
+            m.to(device).eval() for m in ([models] if isinstance(models, ColorUNet) else models)
+        ]
         self.device = device
-        self.config = model.config
+        self.config = self.models[0].config
+        if any(m.config.working_short_side != self.config.working_short_side for m in self.models):
+            raise ValueError("ensemble: the model variants must share one working size")
+        self.members = plan_members(members, len(self.models))
+        if mode not in ENSEMBLE_MODES:
+            raise ValueError(f"ensemble mode must be one of {ENSEMBLE_MODES}, not {mode!r}")
+        self.mode = mode
         self._lock = threading.Lock()
 
     @torch.inference_mode()
@@ -85,24 +138,49 @@ class Colorizer:
         out = self._forward(lightness, keyframes, (h, w))
         return np.ascontiguousarray(out.float().permute(0, 2, 3, 1).cpu().numpy())
 
-    def _forward(self, lightness: Sequence[np.ndarray], keyframes: Sequence[Keyframe | None],
-                 size: tuple[int, int]) -> torch.Tensor:  # fmt: skip
+    def _inputs(
+        self, lightness: Sequence[np.ndarray], keyframes: Sequence[Keyframe | None],
+        size: tuple[int, int],
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
+        """The network's inputs at ``size``: L, hint a*b* and mask, (B, C, h, w) on the device."""
         h, w = size
         small = np.stack([cv2.resize(l, (w, h), interpolation=cv2.INTER_AREA) for l in lightness])
         painted = [rasterize(k, h, w) for k in keyframes]
         l_t = torch.from_numpy(small[:, None]).to(self.device)
-        ab_t = (
-            torch.from_numpy(np.stack([ab for ab, _ in painted]))
-            .permute(0, 3, 1, 2)
-            .to(self.device)
-        )
-        mask_t = torch.from_numpy(np.stack([m for _, m in painted])[:, None].astype(np.float32)).to(
-            self.device
-        )
+        ab_t = torch.from_numpy(np.stack([ab for ab, _ in painted])).permute(0, 3, 1, 2)
+        mask_t = torch.from_numpy(np.stack([m for _, m in painted])[:, None].astype(np.float32))
+        return l_t, ab_t.to(self.device), mask_t.to(self.device)
+
+    def _forward(self, lightness: Sequence[np.ndarray], keyframes: Sequence[Keyframe | None],
+                 size: tuple[int, int]) -> torch.Tensor:  # fmt: skip
+        """Every member's prediction at ``size``, combined: (B, 2, h, w) on the device.
+
+        Members that share a variant and a scale run as one batch (mirrored copies stacked
+        after the pictures), so N members cost N network passes but one upsampling."""
+        count = len(lightness)
         use_amp = self.device.startswith("cuda")
-        with self._lock, torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
-            out: torch.Tensor = self.model(l_t, ab_t, mask_t)
-        return out
+        predictions: list[torch.Tensor] = []
+        groups = dict.fromkeys((m.variant, m.scale) for m in self.members)
+        for variant, scale in groups:
+            flips = [m.flip for m in self.members if (m.variant, m.scale) == (variant, scale)]
+            shape = size if scale == 1.0 else working_size(
+                *size, round(min(size) * scale))  # fmt: skip
+            l_t, ab_t, mask_t = self._inputs(lightness, keyframes, shape)
+            inputs = [
+                torch.cat([x.flip(-1) if flip else x for flip in flips])
+                for x in (l_t, ab_t, mask_t)
+            ]
+            with self._lock, torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
+                out: torch.Tensor = self.models[variant](*inputs)
+            out = out.float()
+            if shape != size:
+                out = F.interpolate(out, size=size, mode="bilinear", align_corners=False)
+            for i, flip in enumerate(flips):
+                part = out[i * count : (i + 1) * count]
+                predictions.append(part.flip(-1) if flip else part)
+        if len(predictions) == 1:
+            return predictions[0]
+        return ensemble(torch.stack(predictions), self.mode)
 
     @torch.inference_mode()
     def predict(
@@ -194,45 +272,76 @@ def _put_hints(ab: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
     return ab
 
 
+def variant_paths(name: str) -> list[Path]:
+    """The installed weights of model ``name``'s variants: ``NAME.safetensors`` first, then
+    ``NAME-2.safetensors``, ``NAME-3.safetensors``... (the same network trained from other seeds,
+    the members of an ensemble)."""
+    first = _weights_path(name)
+    if not first.is_file():
+        return []
+    more = sorted(
+        (
+            p
+            for p in first.parent.glob(f"{name}-*.safetensors")
+            if p.stem[len(name) + 1 :].isdigit()
+        ),
+        key=lambda p: int(p.stem[len(name) + 1 :]),
+    )
+    return [first, *more]
+
+
 @cache
-def get_colorizer(name: str, device: str) -> Colorizer:
-    """The shipped model ``name`` on ``device``, loaded once per process.
+def _shipped_models(name: str, device: str) -> tuple[ColorUNet, ...]:
+    """Every installed variant of ``name`` on ``device``, loaded once per process."""
+    if name not in MODEL_NAMES:
+        raise ModelUnavailableError(f"model: expected one of {MODEL_NAMES}, not {name!r}")
+    paths = variant_paths(name)
+    if not paths:
+        have = ", ".join(installed_models()) or "none"
+        raise ModelUnavailableError(f"model {name!r} is not installed (installed: {have})")
+    log.info("loading %s on %s", ", ".join(p.name for p in paths), device)
+    return tuple(load_model(p, device=device) for p in paths)
+
+
+@cache
+def get_colorizer(
+    name: str, device: str, members: int = 1, mode: EnsembleMode = "mean"
+) -> Colorizer:
+    """The shipped model ``name`` on ``device`` as an ensemble of ``members`` (see
+    :func:`plan_members`); made once per process.
 
     Raises:
         ModelUnavailableError: no weights for that model are installed.
+        ValueError: more members than its variants can make, or an unknown mode.
     """
-    if name not in MODEL_NAMES:
-        raise ModelUnavailableError(f"model: expected one of {MODEL_NAMES}, not {name!r}")
-    path = _weights_path(name)
-    if not path.is_file():
-        have = ", ".join(installed_models()) or "none"
-        raise ModelUnavailableError(f"model {name!r} is not installed (installed: {have})")
-    log.info("loading %s on %s", path, device)
-    return Colorizer(load_model(path, device=device), device)
+    return Colorizer(_shipped_models(name, device), device, members=members, mode=mode)
 
 
 @cache
-def _colorizer_from_file(path: Path, mtime_ns: int, device: str) -> Colorizer:
+def _model_from_file(path: Path, mtime_ns: int, device: str) -> ColorUNet:
     log.info("loading %s on %s", path, device)
-    return Colorizer(load_model(path, device=device), device)
+    return load_model(path, device=device)
 
 
-def load_colorizer(model: str | os.PathLike[str], device: str) -> Colorizer:
+def load_colorizer(model: str | os.PathLike[str], device: str, *, members: int = 1,
+                   mode: EnsembleMode = "mean") -> Colorizer:  # fmt: skip
     """The colorizer ``model`` names on ``device``: ``"auto"``, a shipped model's name, or the path
-    of a weights file (say one ``vscolorize train`` wrote). Each is loaded once per process (a
-    weights file again when it changes).
+    of a weights file (say one ``vscolorize train`` wrote); ``members`` and ``mode`` make it an
+    ensemble. Each model is loaded once per process (a weights file again when it changes).
 
     Raises:
         ModelUnavailableError: not installed, no such file, or not a usable weights file.
+        ValueError: more members than the model's variants can make, or an unknown mode.
     """
     if isinstance(model, str) and (model == "auto" or model in MODEL_NAMES):
-        return get_colorizer(pick_model(model, device), device)
+        return get_colorizer(pick_model(model, device), device, members, mode)
     path = Path(model).resolve()
     if not path.is_file():
         raise ModelUnavailableError(
             f"model: {os.fspath(model)!r} is neither 'auto', 'fast', 'large' nor a weights file"
         )
-    return _colorizer_from_file(path, path.stat().st_mtime_ns, device)
+    network = _model_from_file(path, path.stat().st_mtime_ns, device)
+    return Colorizer(network, device, members=members, mode=mode)
 
 
 def pick_model(model: str, device: str) -> str:

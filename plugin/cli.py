@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 from vscolorize.core.engine import DEFAULT_METHOD, METHODS
 from vscolorize.core.errors import VscolorizeError
+from vscolorize.core.postprocess import ENSEMBLE_MODES
 
 __all__ = ["main"]
 
@@ -60,6 +61,28 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto (large on CUDA when installed, else fast), fast, large, or a weights file "
         "that 'vscolorize train' wrote",
+    )
+    parser.add_argument(
+        "--postprocess",
+        nargs="+",
+        default=[],
+        metavar="STEP",
+        help="clean-ups: segment_fill (each segment filled with its dominant color; "
+        "segment_fill:slic or :seeds: superpixels instead of Felzenszwalb segments)",
+    )
+    parser.add_argument(
+        "--ensemble",
+        type=int,
+        default=1,
+        metavar="N",
+        help="average N predictions (method model): the shipped variants, then mirrored, then "
+        "at a second scale (default: 1)",
+    )
+    parser.add_argument(
+        "--ensemble-mode",
+        choices=ENSEMBLE_MODES,
+        default="mean",
+        help="how the ensemble's predictions are combined (default: mean)",
     )
     _add_device(parser)
 
@@ -111,6 +134,12 @@ def _build_parser() -> _Parser:
     train.add_argument("--batch", type=int, default=16)
     train.add_argument("--crop", type=int, default=128, help="training crop size in pixels")
     train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed: another seed trains another ensemble member",
+    )
     _add_device(train)
 
     render = commands.add_parser(
@@ -181,7 +210,9 @@ def _run_image(args: argparse.Namespace) -> int:
     if hints is None and args.method == "optimization":
         log.warning("no --hints given: the optimization method leaves the picture gray")
     start = time.perf_counter()
-    rgb = colorize_image(picture, hints, method=args.method, device=args.device, model=args.model)
+    rgb = colorize_image(picture, hints, method=args.method, device=args.device, model=args.model,
+                         postprocess=args.postprocess, ensemble=args.ensemble,
+                         ensemble_mode=args.ensemble_mode)  # fmt: skip
     log.info("colorized %s in %.2f s", args.input, time.perf_counter() - start)
     write_image(args.output, rgb)
     return 0
@@ -203,7 +234,9 @@ def _run_render(args: argparse.Namespace) -> int:
 
     result = render(args.input, args.output, hints=args.hints, method=args.method,
                     model=args.model, device=args.device, propagate=args.propagate,
-                    temporal=args.temporal, codec=args.codec, force=args.force,
+                    temporal=args.temporal, postprocess=args.postprocess,
+                    ensemble=args.ensemble, ensemble_mode=args.ensemble_mode,
+                    codec=args.codec, force=args.force,
                     progress=_progress_bar("colorizing"))  # fmt: skip
     sys.stdout.write(
         f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "
@@ -261,7 +294,9 @@ def _run_train(args: argparse.Namespace) -> int:
         Path(args.images) if args.images else None, Path(args.videos) if args.videos else None
     )
     validation = load_pictures(Path(args.val)) if args.val else None
-    options = TrainOptions(steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr)
+    options = TrainOptions(
+        steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr, seed=args.seed
+    )
     config = LARGE if args.size == "large" else FAST
     init = Path(args.init) if args.init else None
     scores = train(pictures, out, config=config, options=options, device=device, resume=args.resume,

@@ -27,7 +27,6 @@ import vapoursynth as vs
 from vscolorize.core.engine import DEFAULT_METHOD, FrameColorizer, lightness_ab_to_srgb
 from vscolorize.core.errors import HintError, VscolorizeError
 from vscolorize.core.hints import Hints, HintsLike, resolve_hints
-from vscolorize.core.inference import upsample_ab
 from vscolorize.core.propagation import scene_cut
 from vscolorize.core.temporal import Link, temporal_filter
 
@@ -76,6 +75,7 @@ def colorize(
     temporal: int = 2,
     postprocess: Sequence[str] = (),
     ensemble: int = 1,
+    ensemble_mode: str = "mean",
     output: str = "RGBS",
 ) -> vs.VideoNode:
     """Colorize a grayscale (or faded) clip, guided by an artist's hints.
@@ -96,7 +96,12 @@ def colorize(
         propagate: carry each keyframe's hints to the other frames of its shot along optical
             flow (computed when the node is built, with a progress bar on stderr, and cached;
             see ``vscolorize.tracks``). With False a keyframe's hints color only that frame.
-        postprocess, ensemble: reserved for the post-processing steps; ``()`` and 1 for now.
+        postprocess: clean-ups of each frame's a*b*: ``("segment_fill",)`` fills each segment of
+            the picture (Felzenszwalb's method; ``"segment_fill:slic"`` or ``":seeds"`` for
+            superpixels) with its dominant color, after the temporal filter.
+        ensemble: how many predictions to average (``method="model"``): the shipped variants
+            of the model, then mirrored inputs, then a second working scale.
+        ensemble_mode: ``"mean"``, ``"median"`` or ``"saturated"``.
         output: ``"RGBS"`` (float32) or ``"RGBH"`` (float16).
 
     Returns:
@@ -108,7 +113,7 @@ def colorize(
     """
     try:
         return _colorize(clip, hints, method, model, device, propagate, temporal, postprocess,
-                         ensemble, output)  # fmt: skip
+                         ensemble, ensemble_mode, output)  # fmt: skip
     except (VscolorizeError, ValueError, TypeError) as e:
         # VapourSynth users (vspipe, vspreview, VapourSynth Editor) expect vs.Error
         raise vs.Error(str(e)) from None
@@ -124,6 +129,7 @@ def _colorize(
     temporal: int,
     postprocess: Sequence[str],
     ensemble: int,
+    ensemble_mode: str,
     output: str,
 ) -> vs.VideoNode:
     if not isinstance(clip, vs.VideoNode):
@@ -147,6 +153,7 @@ def _colorize(
         model=model,
         postprocess=postprocess,
         ensemble=ensemble,
+        ensemble_mode=ensemble_mode,  # type: ignore[arg-type]
     )
     if propagate and resolved is not None:
         resolved = propagated_hints(clip, resolved, progress=_progress_bar)
@@ -163,7 +170,9 @@ def _colorize(
         keyframe = resolved.keyframe(n) if resolved is not None else None
         lightness = frame_lightness(source)
         if temporal:
-            ab = upsample_ab(window.filtered(n, sources, lightness), lightness, keyframe)
+            # post-processing works on the filtered a*b*: a segment's fill then follows the
+            # stabilized colors rather than one frame's guess
+            ab = engine.finish(window.filtered(n, sources, lightness), lightness, keyframe)
         else:
             ab = engine.ab(lightness, keyframe)
         rgb = lightness_ab_to_srgb(lightness, ab)

@@ -14,7 +14,7 @@ import logging
 import os
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -109,6 +109,9 @@ def render(
     device: str | None = None,
     propagate: bool = True,
     temporal: int = 2,
+    postprocess: Sequence[str] = (),
+    ensemble: int = 1,
+    ensemble_mode: str = "mean",
     codec: str = "h264",
     force: bool = False,
     progress: Progress | None = None,
@@ -116,8 +119,8 @@ def render(
     """Colorize the video file ``source`` into ``output``, keeping its audio.
 
     Args:
-        hints, method, model, device, propagate, temporal: as :func:`vscolorize.colorize`
-            takes them.
+        hints, method, model, device, propagate, temporal, postprocess, ensemble,
+            ensemble_mode: as :func:`vscolorize.colorize` takes them.
         codec, force, progress: as :func:`encode` takes them.
 
     Raises:
@@ -130,7 +133,8 @@ def render(
     clip = open_video(source)
     try:
         colored = colorize(clip, hints, method=method, model=model, device=device,
-                           propagate=propagate, temporal=temporal)  # fmt: skip
+                           propagate=propagate, temporal=temporal, postprocess=postprocess,
+                           ensemble=ensemble, ensemble_mode=ensemble_mode)  # fmt: skip
     except vs.Error as e:
         raise RenderError(str(e)) from None
     return encode(colored, output, codec=codec, force=force, progress=progress, audio=source)

@@ -108,8 +108,18 @@ def test_bad_options() -> None:
         colorize_image(gray, method="model", model="huge")
     with pytest.raises(ValueError, match="model must be 'auto', 'fast', 'large' or a path"):
         colorize_image(gray, method="model", model=3)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="ensemble must be 1"):
+    with pytest.raises(ValueError, match=r"ensemble=3 needs method='model'"):
         colorize_image(gray, method="optimization", ensemble=3)
+    with pytest.raises(ValueError, match="ensemble must be a whole number >= 1"):
+        colorize_image(gray, method="optimization", ensemble=0)
+    with pytest.raises(ValueError, match="postprocess: unknown step 'sharpen'"):
+        colorize_image(gray, method="optimization", postprocess=("sharpen",))
+    with pytest.raises(ValueError, match="postprocess must be a sequence of names"):
+        colorize_image(gray, method="optimization", postprocess="segment_fill")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="segmentation must be one of"):
+        colorize_image(gray, method="optimization", postprocess=("segment_fill:quadtree",))
+    with pytest.raises(ValueError, match="ensemble_mode must be one of"):
+        colorize_image(gray, method="optimization", ensemble_mode="max")  # type: ignore[arg-type]
 
 
 @pytest.mark.skipif(bool(installed_models()), reason="a model is installed")

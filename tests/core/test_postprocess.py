@@ -1,0 +1,157 @@
+"""Segment fill and ensembles: pure functions on a*b*, then through colorize_image and a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from vscolorize.core import colorize_image
+from vscolorize.core.color import srgb_to_lab
+from vscolorize.core.inference import SECOND_SCALE, Colorizer, Member, plan_members
+from vscolorize.core.metrics import perceivable_artifacts
+from vscolorize.core.model import ColorUNet, ModelConfig, save_model
+from vscolorize.core.postprocess import ensemble, segment, segment_fill
+
+TINY = ModelConfig(name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32)
+
+
+def two_regions(height: int = 64, width: int = 96) -> np.ndarray:
+    """L* 30 on the left half, 70 on the right."""
+    lightness = np.full((height, width), 30.0, np.float32)
+    lightness[:, width // 2 :] = 70.0
+    return lightness
+
+
+@pytest.mark.parametrize("method", ["felzenszwalb", "slic", "seeds"])
+def test_segments_are_dense_labels_that_respect_a_strong_edge(method: str) -> None:
+    lightness = two_regions()
+    labels = segment(lightness, method=method)  # type: ignore[arg-type]
+    assert labels.shape == lightness.shape and labels.dtype == np.int32
+    assert set(np.unique(labels)) == set(range(labels.max() + 1))
+    # no segment straddles the edge between the halves
+    left, right = set(np.unique(labels[:, :48])), set(np.unique(labels[:, 48:]))
+    assert not left & right
+
+
+def test_fill_takes_the_larger_cluster_not_the_mean() -> None:
+    lightness = two_regions()
+    ab = np.zeros((64, 96, 2), np.float32)
+    ab[..., 0] = 40.0  # the left half is mostly a* = 40 ...
+    ab[5:15, 5:15] = (-30.0, 20.0)  # ... with a stray patch
+    ab[:, 48:] = (0.0, -35.0)
+    out = segment_fill(lightness, ab, seam_radius=0)
+    np.testing.assert_allclose(out[:, :48], np.broadcast_to([40.0, 0.0], (64, 48, 2)), atol=1e-3)
+    np.testing.assert_allclose(out[:, 48:], np.broadcast_to([0.0, -35.0], (64, 48, 2)), atol=1e-3)
+
+
+def test_a_hinted_segment_takes_the_hint_and_hinted_pixels_keep_it() -> None:
+    lightness = two_regions()
+    ab = np.zeros((64, 96, 2), np.float32)
+    hint_ab = np.zeros_like(ab)
+    mask = np.zeros((64, 96), bool)
+    mask[30:33, 10:13] = True
+    hint_ab[mask] = (25.0, 50.0)
+    out = segment_fill(lightness, ab, hint_ab=hint_ab, hint_mask=mask)
+    # beyond the seam filter's reach (twice its radius) from the edge exactly the hint, and no
+    # more than a fifth of it across the edge
+    np.testing.assert_allclose(out[:, :34], np.broadcast_to([25.0, 50.0], (64, 34, 2)), atol=0.01)
+    assert np.abs(out[:, 62:]).max() < 0.01  # the other half had no hint: still gray
+    assert np.abs(out[:, 48:]).max() < 0.2 * np.hypot(25, 50)
+    np.testing.assert_array_equal(out[mask], hint_ab[mask])
+
+
+def test_hints_that_disagree_leave_their_segment_as_predicted() -> None:
+    lightness = np.full((40, 40), 50.0, np.float32)  # one flat segment
+    ab = np.random.default_rng(0).normal(0, 3, (40, 40, 2)).astype(np.float32)
+    hint_ab = np.zeros_like(ab)
+    mask = np.zeros((40, 40), bool)
+    mask[5, 5] = mask[30, 30] = True
+    hint_ab[5, 5], hint_ab[30, 30] = (60.0, 0.0), (-60.0, 0.0)
+    out = segment_fill(lightness, ab, hint_ab=hint_ab, hint_mask=mask, seam_radius=0)
+    keep = ~mask
+    np.testing.assert_array_equal(out[keep], ab[keep])
+
+
+def test_seams_become_ramps_where_the_lightness_is_smooth() -> None:
+    lightness = np.full((32, 64), 50.0, np.float32)
+    ab = np.zeros((32, 64, 2), np.float32)
+    ab[:, 32:, 0] = 20.0
+    labels = np.zeros((32, 64), np.int32)
+    labels[:, 32:] = 1
+    hard = segment_fill(lightness, ab, labels=labels, seam_radius=0)
+    soft = segment_fill(lightness, ab, labels=labels, seam_radius=6)
+    assert np.abs(np.diff(hard[..., 0], axis=1)).max() == pytest.approx(20.0)
+    assert np.abs(np.diff(soft[..., 0], axis=1)).max() < 5.0
+
+
+def test_segment_fill_lowers_artifacts_of_a_noisy_prediction() -> None:
+    rng = np.random.default_rng(1)
+    lightness = two_regions()
+    truth = np.zeros((64, 96, 2), np.float32)
+    truth[:, :48] = (30.0, 10.0)
+    truth[:, 48:] = (-10.0, 40.0)
+    noisy = truth + rng.normal(0, 4, truth.shape).astype(np.float32)
+    filled = segment_fill(lightness, noisy)
+    assert perceivable_artifacts(filled, truth) < 0.3 * perceivable_artifacts(noisy, truth)
+
+
+def test_ensemble_modes() -> None:
+    members = np.array([[[10.0, 0.0]], [[20.0, 0.0]], [[90.0, 0.0]]], np.float32)  # (3, 1, 2)
+    np.testing.assert_allclose(ensemble(members, "mean"), [[40.0, 0.0]])
+    np.testing.assert_allclose(ensemble(members, "median"), [[20.0, 0.0]])
+    opposite = np.array([[[30.0, 0.0]], [[-30.0, 0.0]]], np.float32)
+    np.testing.assert_allclose(ensemble(opposite, "saturated"), [[0.0, 0.0]], atol=1e-5)
+    # same hue, different strengths: the saturated mean keeps the members' mean chroma
+    agree = np.array([[[10.0, 10.0]], [[30.0, 30.0]]], np.float32)
+    np.testing.assert_allclose(ensemble(agree, "saturated"), [[20.0, 20.0]], atol=1e-4)
+    # torch, channels first: the same numbers
+    t = torch.from_numpy(members).permute(0, 2, 1)[..., None]  # (3, 2, 1, 1)
+    np.testing.assert_allclose(ensemble(t, "median")[:, 0, 0].numpy(), [20.0, 0.0])
+    with pytest.raises(ValueError, match="ensemble mode must be one of"):
+        ensemble(members, "max")  # type: ignore[arg-type]
+
+
+def test_members_come_in_order_and_have_a_limit() -> None:
+    assert plan_members(3, 2) == (Member(0), Member(1), Member(0, flip=True))
+    assert plan_members(4, 1)[-1] == Member(0, flip=True, scale=SECOND_SCALE)
+    with pytest.raises(ValueError, match="ensemble must be a whole number from 1 to 4"):
+        plan_members(5, 1)
+
+
+def test_an_ensemble_combines_its_members_predictions() -> None:
+    torch.manual_seed(0)
+    models = [ColorUNet(TINY), ColorUNet(TINY)]
+    lightness = np.random.default_rng(2).uniform(10, 90, (40, 56)).astype(np.float32)
+    alone = [Colorizer(m, "cpu").predict_small([lightness], [None])[0] for m in models]
+    both = Colorizer(models, "cpu", members=2).predict_small([lightness], [None])[0]
+    np.testing.assert_allclose(both, (alone[0] + alone[1]) / 2, atol=1e-5)
+    # a mirrored member sees the picture mirrored and is mirrored back
+    mirrored = Colorizer(models[0], "cpu").predict_small([lightness[:, ::-1].copy()], [None])[0]
+    flip = Colorizer(models[0], "cpu", members=2).predict_small([lightness], [None])[0]
+    np.testing.assert_allclose(flip, (alone[0] + mirrored[:, ::-1]) / 2, atol=1e-5)
+    # batched pictures give each picture its own result
+    two = Colorizer(models, "cpu", members=4).predict_small([lightness, lightness[::-1].copy()], [None, None])
+    one = Colorizer(models, "cpu", members=4).predict_small([lightness], [None])
+    np.testing.assert_allclose(two[0], one[0], atol=1e-5)
+
+
+def test_colorize_image_applies_segment_fill_and_ensembles(tmp_path: Path) -> None:
+    torch.manual_seed(3)
+    weights = tmp_path / "tiny.safetensors"
+    save_model(ColorUNet(TINY), weights)
+    lightness = two_regions(96, 128)
+    gray = np.repeat((lightness / 100)[..., None], 3, -1).clip(0, 1)
+    plain = colorize_image(gray, method="model", model=weights)
+    filled = colorize_image(gray, method="model", model=weights, postprocess=("segment_fill",))
+    lab_plain, lab_filled = srgb_to_lab(plain), srgb_to_lab(filled)
+    # the same lightness, and within each half (away from the edge) far less color variation
+    np.testing.assert_allclose(lab_filled[..., 0], lab_plain[..., 0], atol=0.5)
+    for half in (np.s_[8:-8, 8:50], np.s_[8:-8, 78:-8]):
+        spread = lab_plain[half][..., 1:].std(axis=(0, 1)).max()
+        assert spread > 0.1  # the untrained network's colors do vary
+        assert lab_filled[half][..., 1:].std(axis=(0, 1)).max() < 0.2 * spread
+    four = colorize_image(gray, method="model", model=weights, ensemble=4, ensemble_mode="median")
+    assert four.shape == plain.shape and not np.allclose(four, plain, atol=1e-3)
