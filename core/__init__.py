@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from .engine import colorize_image
-from .errors import DeviceError, HintError, ImageError, ModelUnavailableError, VscolorizeError
+from .errors import (
+    DeviceError,
+    HintError,
+    ImageError,
+    ModelUnavailableError,
+    SettingError,
+    VscolorizeError,
+)
 from .hints import Color, Hints, Keyframe, Point, Stroke, load_hints, rasterize, save_hints
 
 __all__ = [
@@ -15,6 +22,7 @@ __all__ = [
     "Keyframe",
     "ModelUnavailableError",
     "Point",
+    "SettingError",
     "Stroke",
     "VscolorizeError",
     "colorize_image",

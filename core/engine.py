@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .color import fit_chroma_fast, gray_to_l, lab_to_srgb, srgb_to_l
-from .errors import DeviceError, HintError, ImageError, ModelUnavailableError
+from .errors import DeviceError, HintError, ImageError, ModelUnavailableError, SettingError
 from .hints import Hints, HintsLike, Keyframe, rasterize, resolve_hints
 from .inference import Colorizer, load_colorizer, upsample_ab
 from .optimization import levin_colorize
@@ -129,7 +129,7 @@ class FrameColorizer:
             :func:`colorize_image`.
 
     Raises:
-        DeviceError, ModelUnavailableError, ValueError: a bad setting, named in one line.
+        DeviceError, ModelUnavailableError, SettingError: a bad setting, named in one line.
     """
 
     def __init__(
@@ -145,18 +145,18 @@ class FrameColorizer:
     ) -> None:
         self.caller = caller
         if method not in METHODS:
-            raise ValueError(f"{caller}: method must be one of {METHODS}, not {method!r}")
+            raise SettingError(f"{caller}: method must be one of {METHODS}, not {method!r}")
         self.cleanup = parse_postprocess(postprocess, caller=caller)
         if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
-            raise ValueError(f"{caller}: ensemble must be a whole number >= 1, not {ensemble!r}")
+            raise SettingError(f"{caller}: ensemble must be a whole number >= 1, not {ensemble!r}")
         if ensemble > 1 and method != "model":
-            raise ValueError(f"{caller}: ensemble={ensemble} needs method='model'")
+            raise SettingError(f"{caller}: ensemble={ensemble} needs method='model'")
         if ensemble_mode not in ENSEMBLE_MODES:
-            raise ValueError(
+            raise SettingError(
                 f"{caller}: ensemble_mode must be one of {ENSEMBLE_MODES}, not {ensemble_mode!r}"
             )
         if not isinstance(model, str | os.PathLike):
-            raise ValueError(
+            raise SettingError(
                 f"{caller}: model must be 'auto', 'fast', 'large' or a path, not {model!r}"
             )
         try:
@@ -173,7 +173,7 @@ class FrameColorizer:
             except ModelUnavailableError as e:
                 raise ModelUnavailableError(f"{caller}: {e}") from None
             except ValueError as e:
-                raise ValueError(f"{caller}: {e}") from None
+                raise SettingError(f"{caller}: {e}") from None
 
     def ab(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
         """(H, W) L in [0, 100] and the frame's hints (or None) -> (H, W, 2) float32 a*b*."""
@@ -248,7 +248,7 @@ def colorize_image(
         (H, W, 3) float32 sRGB in [0, 1] whose L* is the input's, up to rounding.
 
     Raises:
-        ImageError, HintError, DeviceError, ModelUnavailableError, ValueError: bad input, each
+        ImageError, HintError, DeviceError, ModelUnavailableError, SettingError: bad input, each
             with a one-line message naming the parameter.
     """
     colorizer = FrameColorizer(

@@ -7,7 +7,14 @@ and JSON path); the command line prints them as they are.
 
 from __future__ import annotations
 
-__all__ = ["DeviceError", "HintError", "ImageError", "ModelUnavailableError", "VscolorizeError"]
+__all__ = [
+    "DeviceError",
+    "HintError",
+    "ImageError",
+    "ModelUnavailableError",
+    "SettingError",
+    "VscolorizeError",
+]
 
 
 class VscolorizeError(Exception):
@@ -20,6 +27,10 @@ class HintError(VscolorizeError, ValueError):
 
 class ImageError(VscolorizeError, ValueError):
     """A picture cannot be read, written or used (wrong shape, range, dtype or file)."""
+
+
+class SettingError(VscolorizeError, ValueError):
+    """A setting (method, post-processing step, ensemble size...) is unknown or out of range."""
 
 
 class DeviceError(VscolorizeError, RuntimeError):

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .errors import ModelUnavailableError
+from .errors import ModelUnavailableError, SettingError
 from .hints import Keyframe, rasterize
 from .model import ColorUNet, load_model
 from .postprocess import ENSEMBLE_MODES, EnsembleMode, ensemble
@@ -87,12 +87,12 @@ def plan_members(count: int, variants: int) -> tuple[Member, ...]:
     scale, then both (distinct networks first: they disagree the most).
 
     Raises:
-        ValueError: more members asked for than ``variants`` models can make.
+        SettingError: more members asked for than ``variants`` models can make.
     """
     order = [(False, 1.0), (True, 1.0), (False, SECOND_SCALE), (True, SECOND_SCALE)]
     members = [Member(v, flip, scale) for flip, scale in order for v in range(variants)]
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= len(members):
-        raise ValueError(
+        raise SettingError(
             f"ensemble must be a whole number from 1 to {len(members)} ({variants} model "
             f"variant{'s' if variants > 1 else ''} x mirrored x 2 scales), not {count!r}"
         )
@@ -121,7 +121,7 @@ class Colorizer:
             raise ValueError("ensemble: the model variants must share one working size")
         self.members = plan_members(members, len(self.models))
         if mode not in ENSEMBLE_MODES:
-            raise ValueError(f"ensemble mode must be one of {ENSEMBLE_MODES}, not {mode!r}")
+            raise SettingError(f"ensemble mode must be one of {ENSEMBLE_MODES}, not {mode!r}")
         self.mode = mode
         self._lock = threading.Lock()
 
@@ -312,7 +312,7 @@ def get_colorizer(
 
     Raises:
         ModelUnavailableError: no weights for that model are installed.
-        ValueError: more members than its variants can make, or an unknown mode.
+        SettingError: more members than its variants can make, or an unknown mode.
     """
     return Colorizer(_shipped_models(name, device), device, members=members, mode=mode)
 
@@ -331,7 +331,7 @@ def load_colorizer(model: str | os.PathLike[str], device: str, *, members: int =
 
     Raises:
         ModelUnavailableError: not installed, no such file, or not a usable weights file.
-        ValueError: more members than the model's variants can make, or an unknown mode.
+        SettingError: more members than the model's variants can make, or an unknown mode.
     """
     if isinstance(model, str) and (model == "auto" or model in MODEL_NAMES):
         return get_colorizer(pick_model(model, device), device, members, mode)

@@ -21,6 +21,8 @@ import cv2
 import numpy as np
 import torch
 
+from .errors import SettingError
+
 __all__ = [
     "ENSEMBLE_MODES",
     "SEGMENTATIONS",
@@ -318,23 +320,23 @@ def parse_postprocess(steps: Sequence[str], *, caller: str) -> Cleanup:
     and ``"segment_fill:seeds"`` pick another segmentation.
 
     Raises:
-        ValueError: one line naming what is wrong.
+        SettingError: one line naming what is wrong.
     """
     if isinstance(steps, str) or not isinstance(steps, Sequence):
-        raise ValueError(f"{caller}: postprocess must be a sequence of names, not {steps!r}")
+        raise SettingError(f"{caller}: postprocess must be a sequence of names, not {steps!r}")
     segmentation: str | None = None
     for step in steps:
         name, _, option = step.partition(":") if isinstance(step, str) else (step, "", "")
         if name != "segment_fill":
             known = ", ".join(f"segment_fill:{s}" for s in SEGMENTATIONS)
-            raise ValueError(
+            raise SettingError(
                 f"{caller}: postprocess: unknown step {step!r} (known: segment_fill, {known})"
             )
         if segmentation is not None:
-            raise ValueError(f"{caller}: postprocess: segment_fill given twice")
+            raise SettingError(f"{caller}: postprocess: segment_fill given twice")
         segmentation = option or "felzenszwalb"
         if segmentation not in SEGMENTATIONS:
-            raise ValueError(
+            raise SettingError(
                 f"{caller}: postprocess: {step!r}: segmentation must be one of {SEGMENTATIONS}"
             )
     return Cleanup(segmentation)  # type: ignore[arg-type]

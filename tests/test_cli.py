@@ -56,6 +56,20 @@ def test_image_command(tmp_path: Path, photo: Path) -> None:
     assert np.abs(lightness - expected).max() < 1.0
 
 
+def test_image_command_post_processing(tmp_path: Path, photo: Path) -> None:
+    hints = hints_file(tmp_path, GOOD_HINTS)
+    outs = {}
+    for name, extra in {"plain": [], "filled": ["--postprocess", "segment_fill"],
+                        "ensemble": ["--ensemble", "2", "--ensemble-mode", "median"]}.items():  # fmt: skip
+        outs[name] = tmp_path / f"{name}.png"
+        result = run(
+            "image", photo, "-o", outs[name], "--hints", hints, "--method", "model", *extra
+        )
+        assert result.returncode == 0, result.stderr
+    plain, filled, ensemble = (cv2.imread(str(outs[n])).astype(int) for n in outs)
+    assert np.abs(filled - plain).max() > 2 and np.abs(ensemble - plain).max() > 2
+
+
 def _with_point(**changes: object) -> dict[str, object]:
     doc = json.loads(json.dumps(GOOD_HINTS))
     doc["keyframes"][0]["points"][0].update(changes)
@@ -77,6 +91,10 @@ BAD = {
     "bad device": (GOOD_HINTS, ["--device", "tpu"], "device: expected 'auto', 'cpu'"),
     "bad model": (GOOD_HINTS, ["--method", "model", "--model", "huge"], "colorize_image: model: 'huge' is neither 'auto', 'fast', 'large' nor a weights file"),
     "bad output format": (GOOD_HINTS, ["-o", "out.xyz"], "out.xyz: cannot write .xyz"),
+    "bad postprocess": (GOOD_HINTS, ["--postprocess", "sharpen"], "postprocess: unknown step 'sharpen'"),
+    "ensemble without model": (GOOD_HINTS, ["--ensemble", "3"], "ensemble=3 needs method='model'"),
+    "ensemble too big": (GOOD_HINTS, ["--method", "model", "--ensemble", "99"], "ensemble must be a whole number from 1 to"),
+    "ensemble not a number": (GOOD_HINTS, ["--ensemble", "many"], "argument --ensemble: invalid int value"),
 }  # fmt: skip
 
 

@@ -133,7 +133,9 @@ def test_an_ensemble_combines_its_members_predictions() -> None:
     flip = Colorizer(models[0], "cpu", members=2).predict_small([lightness], [None])[0]
     np.testing.assert_allclose(flip, (alone[0] + mirrored[:, ::-1]) / 2, atol=1e-5)
     # batched pictures give each picture its own result
-    two = Colorizer(models, "cpu", members=4).predict_small([lightness, lightness[::-1].copy()], [None, None])
+    two = Colorizer(models, "cpu", members=4).predict_small(
+        [lightness, lightness[::-1].copy()], [None, None]
+    )
     one = Colorizer(models, "cpu", members=4).predict_small([lightness], [None])
     np.testing.assert_allclose(two[0], one[0], atol=1e-5)
 

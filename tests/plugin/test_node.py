@@ -179,10 +179,20 @@ def _frames_in_order(node: vs.VideoNode, order: list[int]) -> dict[int, np.ndarr
     return {n: planes(f.result()) for n, f in futures.items()}
 
 
-@pytest.mark.parametrize("method", ["model", "optimization"])
-def test_bit_identical_in_any_order_and_thread_count(method: str, tiny_model: Path) -> None:
+@pytest.mark.parametrize(
+    ("method", "extra"),
+    [
+        ("model", {}),
+        ("optimization", {}),
+        ("model", {"postprocess": ("segment_fill",), "ensemble": 3}),
+    ],
+    ids=["model", "optimization", "model+segment_fill+ensemble"],
+)
+def test_bit_identical_in_any_order_and_thread_count(
+    method: str, extra: dict[str, object], tiny_model: Path
+) -> None:
     clip = gradient(vs.YUV420P8, width=96, height=64, length=8)
-    kwargs = {"model": tiny_model} if method == "model" else {}
+    kwargs: dict[str, object] = {"model": tiny_model, **extra} if method == "model" else {}
     threads = core.num_threads
     try:
         results = []
@@ -190,7 +200,7 @@ def test_bit_identical_in_any_order_and_thread_count(method: str, tiny_model: Pa
             core.num_threads = count
             order = list(range(clip.num_frames))
             random.Random(seed).shuffle(order)
-            out = vscolorize.colorize(clip, HINTS, method=method, **kwargs)
+            out = vscolorize.colorize(clip, HINTS, method=method, **kwargs)  # type: ignore[arg-type]
             results.append(_frames_in_order(out, order))
     finally:
         core.num_threads = threads

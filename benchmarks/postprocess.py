@@ -1,0 +1,131 @@
+"""Benchmark of the post-processing (run by hand, not a test).
+
+On held-out color photos with random ground-truth point hints (5x5 patch means, radius 2 px):
+mean RGB PSNR, the perceivable-artifacts share PA (pixels whose 4-neighborhood is consistent in
+the ground truth, every neighbor within 2 in a*b*, but not in the result; lower is better),
+colorfulness (Hasler and Suesstrunk) and milliseconds per picture (854x480 photos, CPU), for the
+plain model, segment fill per segmentation, ensembles (mean / median / saturated) and both.
+Then on video (vtest.avi and a pan over a held-out photo, as benchmarks/propagation.py): PSNR
+and flicker with and without the post-processing.
+
+    python benchmarks/postprocess.py [FOLDER] [--hints 20] [--limit N] [--method model]
+        [--video data/video/vtest.avi] [--frames 60] [--skip-video]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from models import random_hints
+from propagation import flicker as flow_flicker
+from propagation import frame_zero_hints, frames_of, gray_clip, motion, read_video, synthetic_pan
+
+import vscolorize
+from vscolorize.core import colorize_image
+from vscolorize.core.color import srgb_to_lab
+from vscolorize.core.images import read_image
+from vscolorize.core.inference import variant_paths
+from vscolorize.core.metrics import colorfulness, perceivable_artifacts, psnr
+
+
+def configurations(method: str, variants: int) -> dict[str, dict[str, Any]]:
+    fill = {f"segment_fill:{s}": {"postprocess": (f"segment_fill:{s}",)}
+            for s in ("felzenszwalb", "slic", "seeds")}  # fmt: skip
+    if method != "model":
+        return {"plain": {}, **fill}
+    biggest = 4 * variants
+    return {
+        "plain": {},
+        **fill,
+        "ensemble 3 mean": {"ensemble": 3},
+        "ensemble 3 median": {"ensemble": 3, "ensemble_mode": "median"},
+        "ensemble 3 saturated": {"ensemble": 3, "ensemble_mode": "saturated"},
+        f"ensemble {biggest} mean": {"ensemble": biggest},
+        f"ensemble {biggest} median": {"ensemble": biggest, "ensemble_mode": "median"},
+        "ensemble 3 + segment_fill": {"ensemble": 3, "postprocess": ("segment_fill",)},
+    }
+
+
+def photos(args: argparse.Namespace, method: str) -> None:
+    files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".png", ".jpg"})
+    pictures = [read_image(p) for p in files[: args.limit]]
+    configs = configurations(method, len(variant_paths("fast")))
+    rows: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in configs}
+    for i, rgb in enumerate(pictures):
+        truth = srgb_to_lab(rgb)[..., 1:]
+        hints = random_hints(rgb, args.hints, seed=20_000 + i)
+        for name, kwargs in configs.items():
+            colorize_image(rgb, hints, method=method, **kwargs)  # warm-up (and model loading)
+            start = time.perf_counter()
+            out = colorize_image(rgb, hints, method=method, **kwargs)
+            ms = 1000 * (time.perf_counter() - start)
+            rows[name].append((psnr(out, rgb), perceivable_artifacts(srgb_to_lab(out)[..., 1:],
+                               truth), colorfulness(out), ms))  # fmt: skip
+    plain = np.mean(rows["plain"], 0)
+    size = "x".join(map(str, pictures[0].shape[1::-1]))
+    print(f"\n{len(pictures)} photos from {args.folder} ({size}), {args.hints} hints, "
+          f"method={method}, CPU {torch.get_num_threads()} threads; truth colorfulness "
+          f"{np.mean([colorfulness(p) for p in pictures]):.1f}")  # fmt: skip
+    print(f"{'':28s}{'PSNR':>8s}{'vs plain':>9s}{'PA %':>8s}{'vs plain':>9s}{'colorful':>9s}"
+          f"{'ms':>7s}{'x plain':>8s}")  # fmt: skip
+    for name, values in rows.items():
+        p, pa, c, ms = np.mean(values, 0)
+        print(f"{name:28s}{p:8.2f}{p - plain[0]:+9.2f}{100 * pa:8.2f}"
+              f"{100 * (pa / plain[1] - 1):+8.0f}%{c:9.1f}{ms:7.0f}{ms / plain[3]:8.2f}")  # fmt: skip
+
+
+def video(args: argparse.Namespace, method: str) -> None:
+    photo = sorted(Path("data/heldout").glob("*.png"))[1]
+    clips = {args.video.name: read_video(args.video, args.frames),
+             f"pan over {photo.name}": synthetic_pan(photo, args.frames)}  # fmt: skip
+    configs = {k: v for k, v in configurations(method, len(variant_paths("fast"))).items()
+               if k in ("plain", "segment_fill:felzenszwalb", "ensemble 3 mean")}  # fmt: skip
+    for name, truth in clips.items():
+        clip = gray_clip(truth)
+        hints = frame_zero_hints(truth[0], 50)
+        truth_ab = [srgb_to_lab(f)[..., 1:] for f in truth]
+        flows = motion(truth)
+        own = flow_flicker(truth_ab, flows)
+        print(f"\n{name}: {len(truth)} frames, 50 hints on frame 0, propagation on, "
+              f"method={method}; ground truth flicker {own:.3f}")  # fmt: skip
+        for temporal in (2, 0):
+            for label, kwargs in configs.items():
+                node = vscolorize.colorize(clip, hints, method=method, temporal=temporal, **kwargs)
+                start = time.perf_counter()
+                out = frames_of(node)
+                ms = 1000 * (time.perf_counter() - start) / len(out)
+                ab = [srgb_to_lab(o)[..., 1:] for o in out]
+                f = flow_flicker(ab, flows)
+                score = np.mean([psnr(o, t) for o, t in zip(out, truth, strict=True)])
+                pa = np.mean(
+                    [perceivable_artifacts(a, t) for a, t in zip(ab, truth_ab, strict=True)]
+                )
+                print(f"  temporal={temporal} {label:28s} PSNR {score:5.2f}  PA {100 * pa:5.2f} %  "
+                      f"flicker {f:.3f} ({f / own:.2f}x truth)  {ms:4.0f} ms/frame", flush=True)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", nargs="?", default=Path("data/heldout"), type=Path)
+    parser.add_argument("--hints", type=int, default=20)
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--method", nargs="+", default=["model"])
+    parser.add_argument("--video", type=Path, default=Path("data/video/vtest.avi"))
+    parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--skip-video", action="store_true")
+    parser.add_argument("--skip-photos", action="store_true")
+    args = parser.parse_args()
+    for method in args.method:
+        if not args.skip_photos:
+            photos(args, method)
+        if not args.skip_video:
+            video(args, method)
+
+
+if __name__ == "__main__":
+    main()
