@@ -1,7 +1,7 @@
 # vscolorize: `make demo` runs the main job, `make test` the checks. Both set everything up first.
 VENV := .venv
 BIN := $(VENV)/bin
-SOURCES := pyproject.toml $(shell find plugin core ui -name '*.py' -o -name '*.json' -o -name 'py.typed' 2>/dev/null)
+SOURCES := pyproject.toml $(shell find plugin core ui -name '*.py' -o -name '*.json' -o -name 'py.typed' -o -name '*.safetensors' 2>/dev/null)
 CODE := plugin core ui tests tools benchmarks examples
 
 .PHONY: demo test lint install clean

@@ -48,6 +48,10 @@ def configurations(method: str, variants: int) -> dict[str, dict[str, Any]]:
         f"ensemble {biggest} mean": {"ensemble": biggest},
         f"ensemble {biggest} median": {"ensemble": biggest, "ensemble_mode": "median"},
         "ensemble 3 + segment_fill": {"ensemble": 3, "postprocess": ("segment_fill",)},
+        f"ensemble {biggest} + segment_fill": {
+            "ensemble": biggest,
+            "postprocess": ("segment_fill",),
+        },
     }
 
 
@@ -84,7 +88,8 @@ def video(args: argparse.Namespace, method: str) -> None:
     clips = {args.video.name: read_video(args.video, args.frames),
              f"pan over {photo.name}": synthetic_pan(photo, args.frames)}  # fmt: skip
     configs = {k: v for k, v in configurations(method, len(variant_paths("fast"))).items()
-               if k in ("plain", "segment_fill:felzenszwalb", "ensemble 3 mean")}  # fmt: skip
+               if k in ("plain", "segment_fill:seeds", "segment_fill:felzenszwalb",
+                     "ensemble 3 mean")}  # fmt: skip
     for name, truth in clips.items():
         clip = gray_clip(truth)
         hints = frame_zero_hints(truth[0], 50)

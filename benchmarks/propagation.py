@@ -13,8 +13,9 @@ Prints, per clip and method:
   histograms of consecutive frames (Lei and Chen 2019 use frames 1, 2 and 4 apart; 1 here);
 - seconds per frame with and without propagation (cold cache: tracking included).
 
-    python benchmarks/propagation.py [--video data/video/vtest.avi] [--photo PICTURE]
+    python benchmarks/propagation.py [--video data/video/vtest.avi] [--photo PICTURE ...]
         [--frames 60] [--hints 50] [--methods optimization model] [--model auto|FILE]
+        [--temporal 2 0] [--postprocess segment_fill] [--ensemble N] [--skip-video]
 
 tools/prepare_videos.sh puts vtest.avi in data/video/.
 """
@@ -139,7 +140,7 @@ def frames_of(node: vs.VideoNode) -> list[np.ndarray]:
 
 
 def run_clip(name: str, truth: np.ndarray, hints_count: int, methods: list[str], model: str,
-             temporal: list[int]) -> None:  # fmt: skip
+             temporal: list[int], **options: object) -> None:  # fmt: skip
     clip = gray_clip(truth)
     hints = frame_zero_hints(truth[0], hints_count)
     truth_ab = [srgb_to_lab(f)[..., 1:] for f in truth]
@@ -156,7 +157,8 @@ def run_clip(name: str, truth: np.ndarray, hints_count: int, methods: list[str],
                     vscolorize.propagated_hints(clip, hints)
                 tracking = (time.perf_counter() - start) / len(truth)
                 node = vscolorize.colorize(clip, hints, method=method, model=model,
-                                           propagate=propagate, temporal=radius)  # fmt: skip
+                                           propagate=propagate, temporal=radius,
+                                           **options)  # type: ignore[arg-type]  # fmt: skip
                 out = frames_of(node)
                 seconds = (time.perf_counter() - start) / len(out)
             scores = [psnr(o, t) for o, t in zip(out, truth, strict=True)]
@@ -172,7 +174,7 @@ def run_clip(name: str, truth: np.ndarray, hints_count: int, methods: list[str],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--video", type=Path, default=Path("data/video/vtest.avi"))
-    parser.add_argument("--photo", type=Path)
+    parser.add_argument("--photo", type=Path, nargs="+", help="photos to pan over (default: one)")
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--hints", type=int, default=50)
     parser.add_argument("--methods", nargs="+", default=["optimization"])
@@ -184,12 +186,18 @@ def main() -> None:
         default=[2, 0],
         help="temporal filter radii to compare (with propagation)",
     )
+    parser.add_argument("--postprocess", nargs="*", default=[], help="as colorize() takes it")
+    parser.add_argument("--ensemble", type=int, default=1)
+    parser.add_argument("--skip-video", action="store_true")
     args = parser.parse_args()
-    photo = args.photo or sorted(Path("data/heldout").glob("*.png"))[1]
-    run_clip(args.video.name, read_video(args.video, args.frames), args.hints, args.methods,
-             args.model, args.temporal)  # fmt: skip
-    run_clip(f"pan over {photo.name}", synthetic_pan(photo, args.frames), args.hints,
-             args.methods, args.model, args.temporal)  # fmt: skip
+    options = {"postprocess": tuple(args.postprocess), "ensemble": args.ensemble}
+    photos = args.photo if args.photo else sorted(Path("data/heldout").glob("*.png"))[1:2]
+    if not args.skip_video:
+        run_clip(args.video.name, read_video(args.video, args.frames), args.hints, args.methods,
+                 args.model, args.temporal, **options)  # fmt: skip
+    for photo in photos:
+        run_clip(f"pan over {photo.name}", synthetic_pan(photo, args.frames), args.hints,
+                 args.methods, args.model, args.temporal, **options)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -197,14 +197,22 @@ class FrameColorizer:
         # Levin's optimization spreads hints; with none there is nothing to spread (a*b* = 0)
         return levin_colorize(small / 100, ab_hint, mask)
 
-    def finish(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None
-               ) -> np.ndarray:  # fmt: skip
-        """Working-resolution a*b* (from :meth:`ab_small`, maybe filtered over time) ->
-        post-processed and upsampled to ``lightness``'s size, (H, W, 2) float32."""
-        if self.cleanup.active:
-            h, w = ab.shape[:2]
-            small = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
-            ab = self.cleanup.apply(small, ab, *rasterize(keyframe, h, w))
+    def clean(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None
+              ) -> np.ndarray:  # fmt: skip
+        """The post-processing steps on working-resolution a*b* (from :meth:`ab_small`);
+        ``lightness`` and ``keyframe`` are the frame's own, at full size."""
+        if not self.cleanup.active:
+            return ab
+        h, w = ab.shape[:2]
+        small = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
+        return self.cleanup.apply(small, ab, *rasterize(keyframe, h, w))
+
+    def finish(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None, *,
+               clean: bool = True) -> np.ndarray:  # fmt: skip
+        """Working-resolution a*b* (from :meth:`ab_small`) -> post-processed (unless ``clean`` is
+        False: done already) and upsampled to ``lightness``'s size, (H, W, 2) float32."""
+        if clean:
+            ab = self.clean(ab, lightness, keyframe)
         return upsample_ab(ab, lightness, keyframe)
 
     def rgb(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:

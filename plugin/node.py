@@ -170,9 +170,10 @@ def _colorize(
         keyframe = resolved.keyframe(n) if resolved is not None else None
         lightness = frame_lightness(source)
         if temporal:
-            # post-processing works on the filtered a*b*: a segment's fill then follows the
-            # stabilized colors rather than one frame's guess
-            ab = engine.finish(window.filtered(n, sources, lightness), lightness, keyframe)
+            # each frame is post-processed before the filter averages it with its neighbors:
+            # segments differ a little from frame to frame, and the filter evens that out
+            ab = engine.finish(window.filtered(n, sources, lightness), lightness, keyframe,
+                               clean=False)  # fmt: skip
         else:
             ab = engine.ab(lightness, keyframe)
         rgb = lightness_ab_to_srgb(lightness, ab)
@@ -255,7 +256,7 @@ class _Window:
             if lightness is None:
                 lightness = frame_lightness(frame)
             keyframe = self.hints.keyframe(n) if self.hints is not None else None
-            ab = self.engine.ab_small(lightness, keyframe)
+            ab = self.engine.clean(self.engine.ab_small(lightness, keyframe), lightness, keyframe)
             small = cv2.resize(lightness, ab.shape[1::-1], interpolation=cv2.INTER_AREA)
             return ab, np.clip(small * 2.55 + 0.5, 0, 255).astype(np.uint8)
 
@@ -285,7 +286,9 @@ class _Window:
                 links[early] = self._links.get(m, partial(Link.between, first[1], second[1]))
                 entries[j] = far
                 i = j
-        return temporal_filter([e[0] if e else None for e in entries], links)
+        # the weights reach the window's ends: sigma grows with the radius (1 frame up to 2)
+        sigma = max(1.0, radius / 2)
+        return temporal_filter([e[0] if e else None for e in entries], links, sigma=sigma)
 
 
 def _cut_between(first: vs.VideoFrame, second: vs.VideoFrame, a: np.ndarray,

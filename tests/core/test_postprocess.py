@@ -10,7 +10,14 @@ import torch
 
 from vscolorize.core import colorize_image
 from vscolorize.core.color import srgb_to_lab
-from vscolorize.core.inference import SECOND_SCALE, Colorizer, Member, plan_members
+from vscolorize.core.inference import (
+    SECOND_SCALE,
+    Colorizer,
+    Member,
+    get_colorizer,
+    plan_members,
+    variant_paths,
+)
 from vscolorize.core.metrics import perceivable_artifacts
 from vscolorize.core.model import ColorUNet, ModelConfig, save_model
 from vscolorize.core.postprocess import ensemble, segment, segment_fill
@@ -147,13 +154,27 @@ def test_colorize_image_applies_segment_fill_and_ensembles(tmp_path: Path) -> No
     lightness = two_regions(96, 128)
     gray = np.repeat((lightness / 100)[..., None], 3, -1).clip(0, 1)
     plain = colorize_image(gray, method="model", model=weights)
-    filled = colorize_image(gray, method="model", model=weights, postprocess=("segment_fill",))
-    lab_plain, lab_filled = srgb_to_lab(plain), srgb_to_lab(filled)
-    # the same lightness, and within each half (away from the edge) far less color variation
-    np.testing.assert_allclose(lab_filled[..., 0], lab_plain[..., 0], atol=0.5)
-    for half in (np.s_[8:-8, 8:50], np.s_[8:-8, 78:-8]):
-        spread = lab_plain[half][..., 1:].std(axis=(0, 1)).max()
-        assert spread > 0.1  # the untrained network's colors do vary
-        assert lab_filled[half][..., 1:].std(axis=(0, 1)).max() < 0.2 * spread
+    lab_plain = srgb_to_lab(plain)
+    # Felzenszwalb makes each flat half one segment: one color; superpixels split them into
+    # several, each of one color
+    for step, most in (("segment_fill:felzenszwalb", 0.2), ("segment_fill", 0.6)):
+        filled = colorize_image(gray, method="model", model=weights, postprocess=(step,))
+        lab_filled = srgb_to_lab(filled)
+        np.testing.assert_allclose(lab_filled[..., 0], lab_plain[..., 0], atol=0.5)
+        for half in (np.s_[8:-8, 8:50], np.s_[8:-8, 78:-8]):
+            spread = lab_plain[half][..., 1:].std(axis=(0, 1)).max()
+            assert spread > 0.1  # the untrained network's colors do vary
+            assert lab_filled[half][..., 1:].std(axis=(0, 1)).max() < most * spread, step
     four = colorize_image(gray, method="model", model=weights, ensemble=4, ensemble_mode="median")
     assert four.shape == plain.shape and not np.allclose(four, plain, atol=1e-3)
+
+
+@pytest.mark.skipif(len(variant_paths("fast")) < 2, reason="needs two shipped variants")
+def test_shipped_variants_are_genuinely_different_members() -> None:
+    colorizer = get_colorizer("fast", "cpu", 3)
+    assert [m.variant for m in colorizer.members] == [0, 1, 0]
+    first, second = colorizer.models[:2]
+    assert first.config == second.config
+    weights = [dict(m.named_parameters()) for m in (first, second)]
+    name = next(iter(weights[0]))
+    assert not torch.equal(weights[0][name], weights[1][name])  # other seeds, other weights
