@@ -245,8 +245,9 @@ def colorize_image(
             ``"large"``, or the path of a weights file ``vscolorize train`` wrote; only used by
             ``method="model"``.
         postprocess: clean-ups after the colorizer: ``("segment_fill",)`` fills each segment of
-            the picture (Felzenszwalb's method; ``"segment_fill:slic"`` or ``":seeds"`` for
-            superpixels) with its dominant predicted color (``vscolorize.core.postprocess``).
+            the picture (SEEDS superpixels; ``"segment_fill:slic"`` or
+            ``"segment_fill:felzenszwalb"`` for other segmentations) with its dominant predicted
+            color (``vscolorize.core.postprocess``).
         ensemble: how many predictions to combine (``method="model"``): the shipped variants
             of the model first, then their mirrored inputs, then a second working scale.
         ensemble_mode: ``"mean"``, ``"median"`` or ``"saturated"`` (see

@@ -67,8 +67,8 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=[],
         metavar="STEP",
-        help="clean-ups: segment_fill (each segment filled with its dominant color; "
-        "segment_fill:slic or :seeds: superpixels instead of Felzenszwalb segments)",
+        help="clean-ups: segment_fill (each segment filled with its dominant color: SEEDS "
+        "superpixels; segment_fill:slic or :felzenszwalb for other segmentations)",
     )
     parser.add_argument(
         "--ensemble",

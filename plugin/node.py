@@ -97,8 +97,9 @@ def colorize(
             flow (computed when the node is built, with a progress bar on stderr, and cached;
             see ``vscolorize.tracks``). With False a keyframe's hints color only that frame.
         postprocess: clean-ups of each frame's a*b*: ``("segment_fill",)`` fills each segment of
-            the picture (Felzenszwalb's method; ``"segment_fill:slic"`` or ``":seeds"`` for
-            superpixels) with its dominant color, after the temporal filter.
+            the picture (SEEDS superpixels; ``"segment_fill:slic"`` or
+            ``"segment_fill:felzenszwalb"`` for other segmentations) with its dominant color,
+            before the temporal filter.
         ensemble: how many predictions to average (``method="model"``): the shipped variants
             of the model, then mirrored inputs, then a second working scale.
         ensemble_mode: ``"mean"``, ``"median"`` or ``"saturated"``.
