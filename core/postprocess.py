@@ -1,8 +1,9 @@
 """Post-processing of predicted a*b*: segmentation + flood fill, and the ensemble of predictions.
 
 After the Futschik thesis. ``segment_fill`` segments the lightness, clusters each segment's
-predicted a*b* with k-means (k = 2) and fills the segment with its larger cluster's centroid:
-color bleeding across an edge and small patches of a stray color vanish. ``ensemble`` combines
+predicted a*b* with k-means (k = 2) and gives the larger cluster's centroid to the pixels of the
+smaller one (or, with ``fill="segment"``, to the whole segment): color bleeding across an edge and
+small patches of a stray color vanish. ``ensemble`` combines
 several predictions of the same picture (model variants, flipped or rescaled inputs) so that
 colors the members disagree on cancel out.
 
@@ -40,6 +41,8 @@ SEGMENTATIONS: tuple[str, ...] = ("felzenszwalb", "slic", "seeds")
 # much as the others for the least time; Felzenszwalb's larger segments carry hints further
 # (more PSNR) at 1.5x the time per frame (benchmarks/postprocess-results.txt)
 DEFAULT_SEGMENTATION: Segmentation = "seeds"
+FillMode = Literal["strays", "segment"]
+FILL_MODES: tuple[str, ...] = ("strays", "segment")
 EnsembleMode = Literal["mean", "median", "saturated"]
 ENSEMBLE_MODES: tuple[str, ...] = ("mean", "median", "saturated")
 
@@ -128,8 +131,25 @@ def _segment_sums(labels: np.ndarray, values: np.ndarray, count: int) -> np.ndar
     return np.stack([np.bincount(labels, values[:, c], count) for c in range(values.shape[1])], 1)
 
 
-def _kmeans_dominant(labels: np.ndarray, ab: np.ndarray, count: int, k: int) -> np.ndarray:
-    """Per segment, k-means on its pixels' a*b*; the centroid of the largest cluster.
+def _nearest(labels: np.ndarray, x: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """For (P, 2) pixels in segments ``labels``: the index of the nearest of their own
+    segment's (count, k, 2) centroids, by |c|^2 - 2 x.c (|x|^2 is the same for every centroid);
+    per centroid, gathers of contiguous per-segment arrays are what numpy does fastest."""
+    xa, xb = x[:, 0], x[:, 1]
+    best = np.full(len(x), np.inf)
+    nearest = np.zeros(len(x), np.int64)
+    for j in range(centroids.shape[1]):
+        ca = np.ascontiguousarray(centroids[:, j, 0])
+        cb = np.ascontiguousarray(centroids[:, j, 1])
+        score = (ca * ca + cb * cb)[labels] - 2 * (xa * ca[labels] + xb * cb[labels])
+        closer = score < best
+        best[closer], nearest[closer] = score[closer], j
+    return nearest
+
+
+def _kmeans(labels: np.ndarray, ab: np.ndarray, count: int, k: int
+            ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Per segment, k-means on its pixels' a*b*.
 
     All segments are clustered at once: centroids start spread along each segment's principal
     axis (so the result is deterministic), then Lloyd iterations assign every pixel to the
@@ -140,7 +160,8 @@ def _kmeans_dominant(labels: np.ndarray, ab: np.ndarray, count: int, k: int) -> 
         ab: (P, 2) the pixels' a*b*.
 
     Returns:
-        (count, 2) float64: each segment's dominant color.
+        (count, k, 2) float64 centroids and (count,) the index of each segment's largest
+        cluster.
     """
     x = ab.astype(np.float64)
     n = np.maximum(np.bincount(labels, minlength=count), 1).astype(np.float64)
@@ -155,44 +176,32 @@ def _kmeans_dominant(labels: np.ndarray, ab: np.ndarray, count: int, k: int) -> 
     offsets = np.linspace(-1, 1, k) if k > 1 else np.zeros(1)
     centroids = mean[:, None, :] + offsets[None, :, None] * axis[:, None, :]  # (count, k, 2)
     sizes = np.zeros((count, k))
-    xa, xb = x[:, 0], x[:, 1]
     for _ in range(_KMEANS_ITERATIONS):
-        # nearest centroid by |c|^2 - 2 x.c (|x|^2 is the same for every centroid); per
-        # centroid, gathers of contiguous per-segment arrays are what numpy does fastest
-        best = np.full(len(x), np.inf)
-        nearest = np.zeros(len(x), np.int64)
-        for j in range(k):
-            ca, cb = (
-                np.ascontiguousarray(centroids[:, j, 0]),
-                np.ascontiguousarray(centroids[:, j, 1]),
-            )
-            score = (ca * ca + cb * cb)[labels] - 2 * (xa * ca[labels] + xb * cb[labels])
-            closer = score < best
-            best[closer], nearest[closer] = score[closer], j
-        cluster = labels * k + nearest
+        cluster = labels * k + _nearest(labels, x, centroids)
         sizes = np.bincount(cluster, minlength=count * k).reshape(count, k).astype(np.float64)
         sums = _segment_sums(cluster, x, count * k).reshape(count, k, 2)
         filled = sizes > 0  # an empty cluster keeps its centroid
         centroids[filled] = sums[filled] / sizes[filled][:, None]
-    dominant: np.ndarray = centroids[np.arange(count), sizes.argmax(1)]
-    return dominant
+    largest: np.ndarray = sizes.argmax(1)
+    return centroids, largest
 
 
-def _dominant_colors(labels: np.ndarray, ab: np.ndarray, count: int, k: int) -> np.ndarray:
-    """Each segment's dominant a*b*, from k-means on every other pixel in each direction (a
-    quarter of the work, the same colors); segments too thin to be sampled take their mean."""
+def _clusters(labels: np.ndarray, ab: np.ndarray, count: int, k: int
+              ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """:func:`_kmeans` on every other pixel in each direction (a quarter of the work, the same
+    colors); segments too thin to be sampled get their mean as every centroid."""
     sampled = labels[::_SAMPLE_STRIDE, ::_SAMPLE_STRIDE].ravel()
-    colors = _kmeans_dominant(
+    centroids, largest = _kmeans(
         sampled, ab[::_SAMPLE_STRIDE, ::_SAMPLE_STRIDE].reshape(-1, 2), count, k
     )
     missed = np.bincount(sampled, minlength=count) == 0
     if missed.any():
         flat = labels.ravel()
         n = np.maximum(np.bincount(flat, minlength=count), 1)
-        colors[missed] = (
-            _segment_sums(flat, ab.reshape(-1, 2).astype(np.float64), count) / n[:, None]
-        )[missed]
-    return colors
+        mean = _segment_sums(flat, ab.reshape(-1, 2).astype(np.float64), count) / n[:, None]
+        centroids[missed] = mean[missed][:, None, :]
+        largest[missed] = 0
+    return centroids, largest
 
 
 def segment_fill(
@@ -207,6 +216,7 @@ def segment_fill(
     hint_mask: np.ndarray | None = None,
     labels: np.ndarray | None = None,
     seam_radius: int | None = None,
+    fill: FillMode = "strays",
 ) -> np.ndarray:
     """Fill each segment of the picture with the dominant color of its predicted a*b*.
 
@@ -214,7 +224,11 @@ def segment_fill(
         lightness: (H, W) L* in [0, 100], what is segmented.
         ab: (H, W, 2) predicted a*b* of the same picture.
         method, scale, min_size: the segmentation (see :func:`segment`).
-        k: clusters per segment; the largest one's centroid fills the segment.
+        k: clusters per segment; the largest one's centroid is the segment's color.
+        fill: ``"strays"`` recolors the pixels of a segment's smaller clusters (stray patches,
+            bleeding) with its color and leaves the rest as predicted, shading included;
+            ``"segment"`` fills the whole segment (flat, as in the Futschik thesis; on video
+            the flat segments change from frame to frame and flicker).
         hint_ab, hint_mask: the artist's hints at this size ((H, W, 2) and (H, W) bool): a
             segment whose hints agree takes their color (one whose hints disagree spans several
             things and keeps its prediction), and hinted pixels keep their hint.
@@ -236,8 +250,17 @@ def segment_fill(
         labels = segment(lightness, method=method, scale=scale, min_size=min_size)
     flat = labels.ravel()
     count = int(flat.max()) + 1
-    fill = _dominant_colors(labels, ab, count, k)
-    keep = np.zeros(count, bool)  # segments left as predicted
+    if fill not in FILL_MODES:
+        raise ValueError(f"segment_fill: fill must be one of {FILL_MODES}, not {fill!r}")
+    centroids, largest = _clusters(labels, ab, count, k)
+    color = centroids[np.arange(count), largest]  # each segment's dominant color
+    pixels = ab.reshape(-1, 2)
+    if fill == "segment":
+        out = color[flat].astype(np.float32)
+    else:
+        stray = _nearest(flat, pixels.astype(np.float64), centroids) != largest[flat]
+        out = pixels.copy()
+        out[stray] = color[flat[stray]]
     if hint_ab is not None and hint_mask is not None and hint_mask.any():
         hinted = hint_mask.ravel()
         where, colors = flat[hinted], hint_ab.reshape(-1, 2)[hinted].astype(np.float64)
@@ -248,12 +271,13 @@ def segment_fill(
         far = np.zeros(count)
         np.maximum.at(far, where, np.linalg.norm(colors - mean[where], axis=1))
         agree = has & (far <= _HINT_AGREEMENT)
-        fill[agree] = mean[agree]
-        keep = has & ~agree
-    out = fill[flat].astype(np.float32)
-    kept = keep[flat]
-    out[kept] = ab.reshape(-1, 2)[kept]
-    out = out.reshape(ab.shape)
+        # a segment whose hints agree takes their color; one whose hints disagree spans
+        # several things and keeps its prediction
+        took = agree[flat]
+        out[took] = mean[flat[took]]
+        kept = (has & ~agree)[flat]
+        out[kept] = pixels[kept]
+    out = out.reshape(ab.shape).astype(np.float32, copy=False)
     if seam_radius is None:
         seam_radius = max(1, round(min(lightness.shape) * _SEAM_SHARE))
     if seam_radius > 0:
