@@ -145,7 +145,7 @@ def main() -> None:
     parser.add_argument("--model", default="auto")
     parser.add_argument("--methods", nargs="+", default=["model", "optimization"])
     parser.add_argument("--sizes", nargs="+", default=["854x480", "1920x1080"])
-    parser.add_argument("--temporal", type=int, default=2, help="the node's temporal radius")
+    parser.add_argument("--temporal", type=int, default=4, help="the node's temporal radius")
     args = parser.parse_args()
     photo = args.photo or sorted(Path("data/heldout").glob("*.png"))[0]
     if Path(args.model).is_file():  # vspipe runs the script in its own folder

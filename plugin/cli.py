@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from vscolorize.core.engine import DEFAULT_METHOD, METHODS
 from vscolorize.core.errors import VscolorizeError
 from vscolorize.core.postprocess import ENSEMBLE_MODES
+from vscolorize.core.temporal import DEFAULT_TEMPORAL
 
 __all__ = ["main"]
 
@@ -168,9 +169,10 @@ def _build_parser() -> _Parser:
     render.add_argument(
         "--temporal",
         type=int,
-        default=2,
+        default=DEFAULT_TEMPORAL,
         metavar="N",
-        help="average colors over N frames on each side along optical flow (0: off; default 2)",
+        help="average colors over N frames on each side along optical flow "
+        f"(0: off; default {DEFAULT_TEMPORAL})",
     )
 
     paint = commands.add_parser(

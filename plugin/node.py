@@ -28,7 +28,7 @@ from vscolorize.core.engine import DEFAULT_METHOD, FrameColorizer, lightness_ab_
 from vscolorize.core.errors import HintError, VscolorizeError
 from vscolorize.core.hints import Hints, HintsLike, resolve_hints
 from vscolorize.core.propagation import scene_cut
-from vscolorize.core.temporal import Link, temporal_filter
+from vscolorize.core.temporal import DEFAULT_TEMPORAL, Link, temporal_filter
 
 from .frames import check_format, frame_lightness, write_rgb
 from .tracks import DEFAULT_SETTINGS, propagated_hints
@@ -38,6 +38,7 @@ __all__ = ["OUTPUTS", "colorize"]
 log = logging.getLogger(__name__)
 
 OUTPUTS = {"RGBS": vs.RGBS, "RGBH": vs.RGBH}
+
 _CALLER = "colorize"
 
 
@@ -72,7 +73,7 @@ def colorize(
     model: str | os.PathLike[str] = "auto",
     device: str | None = None,
     propagate: bool = True,
-    temporal: int = 2,
+    temporal: int = DEFAULT_TEMPORAL,
     postprocess: Sequence[str] = (),
     ensemble: int = 1,
     ensemble_mode: str = "mean",

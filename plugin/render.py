@@ -24,6 +24,7 @@ import vapoursynth as vs
 from vscolorize.core.engine import DEFAULT_METHOD
 from vscolorize.core.errors import VscolorizeError
 from vscolorize.core.hints import HintsLike
+from vscolorize.core.temporal import DEFAULT_TEMPORAL
 
 from .node import colorize
 
@@ -108,7 +109,7 @@ def render(
     model: str | os.PathLike[str] = "auto",
     device: str | None = None,
     propagate: bool = True,
-    temporal: int = 2,
+    temporal: int = DEFAULT_TEMPORAL,
     postprocess: Sequence[str] = (),
     ensemble: int = 1,
     ensemble_mode: str = "mean",
