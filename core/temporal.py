@@ -23,7 +23,7 @@ from .propagation import optical_flow
 __all__ = ["DEFAULT_TEMPORAL", "Link", "temporal_filter", "warp"]
 
 # frames on each side the filter averages over by default (weights with sigma = radius / 2): 4
-# flickers 10-35 % less than 2 on vtest.avi and pans over held-out photos, for 4-9 % more time
+# flickers 11-47 % less than 2 on vtest.avi and pans over held-out photos, for 2-13 % more time
 # per frame (benchmarks/propagation-results-temporal4.txt)
 DEFAULT_TEMPORAL = 4
 
