@@ -161,14 +161,16 @@ class Colorizer:
         use_amp = self.device.startswith("cuda")
         predictions: list[torch.Tensor] = []
         groups = dict.fromkeys((m.variant, m.scale) for m in self.members)
+        # each scale's inputs are made once, whichever variants see them
+        prepared: dict[float, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
         for variant, scale in groups:
             flips = [m.flip for m in self.members if (m.variant, m.scale) == (variant, scale)]
             shape = size if scale == 1.0 else working_size(
                 *size, round(min(size) * scale))  # fmt: skip
-            l_t, ab_t, mask_t = self._inputs(lightness, keyframes, shape)
+            if scale not in prepared:
+                prepared[scale] = self._inputs(lightness, keyframes, shape)
             inputs = [
-                torch.cat([x.flip(-1) if flip else x for flip in flips])
-                for x in (l_t, ab_t, mask_t)
+                torch.cat([x.flip(-1) if flip else x for flip in flips]) for x in prepared[scale]
             ]
             with self._lock, torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
                 out: torch.Tensor = self.models[variant](*inputs)

@@ -121,9 +121,12 @@ def segment(
         labels = seeds.getLabels()
     if (h, w) != (height, width):
         labels = cv2.resize(labels, (width, height), interpolation=cv2.INTER_NEAREST)
-    # make the labels dense: some implementations leave numbers unused
-    _, dense = np.unique(labels.ravel(), return_inverse=True)
-    return dense.reshape(height, width).astype(np.int32)
+    # make the labels dense (some implementations leave numbers unused); a lookup table from
+    # bincount, where np.unique would sort every pixel
+    ids = np.asarray(labels, dtype=np.int32).ravel()
+    table = (np.cumsum(np.bincount(ids) > 0) - 1).astype(np.int32)
+    dense: np.ndarray = table[ids].reshape(height, width)
+    return dense
 
 
 def _segment_sums(labels: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:

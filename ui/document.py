@@ -103,17 +103,18 @@ class HintDocument:
         self._commit(self.hints.with_keyframe(keyframe))
 
     def undo(self) -> bool:
-        if not self._undo:
-            return False
-        self._redo.append(self.hints)
-        self.hints = self._undo.pop()
-        return True
+        return self._step(self._undo, self._redo)
 
     def redo(self) -> bool:
-        if not self._redo:
+        return self._step(self._redo, self._undo)
+
+    def _step(self, source: list[Hints], target: list[Hints]) -> bool:
+        """Go back (undo) or forth (redo) one edit: the top of ``source`` becomes the hints,
+        the hints now go on ``target``. False when there is nothing to step to."""
+        if not source:
             return False
-        self._undo.append(self.hints)
-        self.hints = self._redo.pop()
+        target.append(self.hints)
+        self.hints = source.pop()
         return True
 
     # --- keyframes --------------------------------------------------------------------------
