@@ -28,6 +28,7 @@ from propagation import frame_zero_hints, frames_of, gray_clip, motion, read_vid
 import vscolorize
 from vscolorize.core import colorize_image
 from vscolorize.core.color import srgb_to_lab
+from vscolorize.core.temporal import DEFAULT_TEMPORAL
 from vscolorize.core.images import read_image
 from vscolorize.core.inference import variant_paths
 from vscolorize.core.metrics import colorfulness, perceivable_artifacts, psnr
@@ -116,7 +117,7 @@ def video(args: argparse.Namespace, method: str) -> None:
         own = flow_flicker(truth_ab, flows)
         print(f"\n{name}: {len(truth)} frames, 50 hints on frame 0, propagation on, "
               f"method={method}; ground truth flicker {own:.3f}")  # fmt: skip
-        for temporal in (2, 0):
+        for temporal in (DEFAULT_TEMPORAL, 0):
             for label, kwargs in configs.items():
                 node = vscolorize.colorize(clip, hints, method=method, temporal=temporal, **kwargs)
                 start = time.perf_counter()

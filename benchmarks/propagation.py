@@ -27,6 +27,7 @@ import itertools
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -139,13 +140,33 @@ def frames_of(node: vs.VideoNode) -> list[np.ndarray]:
     return [np.stack([np.asarray(f[i]) for i in range(3)], -1) for f in node.frames(close=True)]
 
 
+@dataclass
+class Row:
+    """One clip, method and temporal radius, with propagation on, against propagation off."""
+
+    clip: str
+    method: str
+    temporal: int
+    first: float  # PSNR of frame 0
+    rest: float  # mean PSNR of frames 1..
+    off: float  # mean PSNR of frames 1.. with propagation off
+    flicker: float  # relative to the ground truth's own
+    tracking: float  # share of the time per frame spent tracking (cold cache)
+
+    def passes(self) -> tuple[bool, bool, bool, bool]:
+        """The acceptance: >= frame 0 - 1.5 dB, >= off + 2 dB, flicker <= 1.25x, tracking <= 25 %."""
+        return (self.rest >= self.first - 1.5, self.rest >= self.off + 2, self.flicker <= 1.25,
+                self.tracking <= 0.25)  # fmt: skip
+
+
 def run_clip(name: str, truth: np.ndarray, hints_count: int, methods: list[str], model: str,
-             temporal: list[int], **options: object) -> None:  # fmt: skip
+             temporal: list[int], **options: object) -> list[Row]:  # fmt: skip
     clip = gray_clip(truth)
     hints = frame_zero_hints(truth[0], hints_count)
     truth_ab = [srgb_to_lab(f)[..., 1:] for f in truth]
     flows = motion(truth)
     own = flicker(truth_ab, flows)
+    rows, results = [], {}
     print(f"{name}: {len(truth)} frames {truth.shape[2]}x{truth.shape[1]}, {hints_count} hints "
           f"on frame 0; ground truth flicker {own:.3f}, CDC {cdc(truth_ab):.4f}")  # fmt: skip
     for method in methods:
@@ -169,6 +190,30 @@ def run_clip(name: str, truth: np.ndarray, hints_count: int, methods: list[str],
                   f"flicker {f:.3f} ({f / own:.2f}x truth)  CDC {cdc(ab):.4f}  "
                   f"{seconds * 1000:5.0f} ms/frame, tracking {tracking * 1000:4.0f} of them",
                   flush=True)  # fmt: skip
+            results[method, propagate, radius] = (scores, f / own, tracking / seconds)
+        off = np.mean(results[method, False, temporal[0]][0][1:])
+        for radius in temporal:
+            scores, ratio, share = results[method, True, radius]
+            rows.append(Row(name, method, radius, scores[0], float(np.mean(scores[1:])), float(off),
+                            ratio, share))  # fmt: skip
+    return rows
+
+
+def summary(rows: list[Row]) -> None:
+    """Per method and radius: the means over clips, and how many clips pass each criterion."""
+    print("\nsummary (means over clips; passing clips: >= frame 0 - 1.5 dB, >= off + 2 dB, "
+          "flicker <= 1.25x, tracking <= 25 %)")  # fmt: skip
+    for method, radius in sorted({(r.method, r.temporal) for r in rows}):
+        group = [r for r in rows if r.method == method and r.temporal == radius]
+        passing = np.sum([r.passes() for r in group], axis=0)
+        print(f"  {method:12s} temporal={radius}  {len(group)} clips  frame 0 "
+              f"{np.mean([r.first for r in group]):5.2f}  frames 1.. "
+              f"{np.mean([r.rest for r in group]):5.2f}  off {np.mean([r.off for r in group]):5.2f}"
+              f"  flicker {np.mean([r.flicker for r in group]):.2f}x (median "
+              f"{np.median([r.flicker for r in group]):.2f}x)  tracking "
+              f"{np.mean([r.tracking for r in group]) * 100:.0f} %  passing "
+              f"{'/'.join(str(int(p)) for p in passing)} of {len(group)}"
+              f"  all four: {sum(all(r.passes()) for r in group)}")  # fmt: skip
 
 
 def main() -> None:
@@ -192,12 +237,14 @@ def main() -> None:
     args = parser.parse_args()
     options = {"postprocess": tuple(args.postprocess), "ensemble": args.ensemble}
     photos = args.photo if args.photo else sorted(Path("data/heldout").glob("*.png"))[1:2]
+    rows = []
     if not args.skip_video:
-        run_clip(args.video.name, read_video(args.video, args.frames), args.hints, args.methods,
+        rows += run_clip(args.video.name, read_video(args.video, args.frames), args.hints, args.methods,
                  args.model, args.temporal, **options)  # fmt: skip
     for photo in photos:
-        run_clip(f"pan over {photo.name}", synthetic_pan(photo, args.frames), args.hints,
+        rows += run_clip(f"pan over {photo.name}", synthetic_pan(photo, args.frames), args.hints,
                  args.methods, args.model, args.temporal, **options)  # fmt: skip
+    summary(rows)
 
 
 if __name__ == "__main__":

@@ -101,6 +101,38 @@ def test_hints_that_disagree_leave_their_segment_as_predicted() -> None:
     np.testing.assert_array_equal(out[keep], ab[keep])
 
 
+
+def test_a_small_change_in_the_prediction_makes_a_small_change_in_the_fill() -> None:
+    # one segment, half of one color and half of another: which half is larger flips with one
+    # column. A hard fill recolored the whole smaller half and flipped with it (a change of 40
+    # over half the picture: the flicker of filled video); with no clear majority the fill must
+    # leave both about as they are.
+    lightness = np.full((20, 40), 50.0, np.float32)
+    labels = np.zeros((20, 40), np.int32)
+    before = np.zeros((20, 40, 2), np.float32)
+    before[:, :21] = (20.0, 0.0)
+    before[:, 21:] = (-20.0, 0.0)
+    after = before.copy()
+    after[:, 20] = (-20.0, 0.0)  # the other half is now the larger
+    fills = [segment_fill(lightness, ab, labels=labels, seam_radius=0) for ab in (before, after)]
+    for fill, ab in zip(fills, (before, after), strict=True):
+        assert np.abs(fill - ab).max() < 0.1 * 40
+    # a hint that crosses the seam between two segments by one pixel moves colors by degrees
+    two = np.zeros((20, 40), np.int32)
+    two[:, 20:] = 1
+    gray = np.zeros((20, 40, 2), np.float32)
+    hint_ab = np.zeros_like(gray)
+    hint_ab[...] = (30.0, 30.0)
+    moved = []
+    for column in (18, 19):  # the hint's two pixels: both in segment 0, then one in each
+        mask = np.zeros((20, 40), bool)
+        mask[10, column : column + 2] = True
+        moved.append(segment_fill(lightness, gray, labels=two, hint_ab=hint_ab, hint_mask=mask,
+                                  seam_radius=0))  # fmt: skip
+    np.testing.assert_allclose(moved[0][0, 0], (30.0, 30.0), atol=1e-4)  # both pixels: all of it
+    np.testing.assert_allclose(moved[1][0, 0], (15.0, 15.0), atol=1e-4)  # one pixel: half
+    np.testing.assert_allclose(moved[1][0, 39], (15.0, 15.0), atol=1e-4)
+
 def test_seams_become_ramps_where_the_lightness_is_smooth() -> None:
     lightness = np.full((32, 64), 50.0, np.float32)
     ab = np.zeros((32, 64, 2), np.float32)
