@@ -183,9 +183,7 @@ def _build_parser() -> _Parser:
     )
     paint.add_argument("input", metavar="INPUT", help="the video or picture to paint on")
     paint.add_argument("--hints", metavar="FILE", help="the *.hints.json to edit (created on save)")
-    paint.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD,
-                       help="the preview's colorizer")  # fmt: skip
-    _add_device(paint)
+    _add_engine_options(paint)  # the preview's colorizer
 
     demo = commands.add_parser(
         "demo",
@@ -261,7 +259,9 @@ def _run_paint(args: argparse.Namespace) -> int:
     from vscolorize.ui import paint
 
     source = open_source(args.input)
-    paint(source, args.hints, method=args.method, device=args.device)
+    paint(source, args.hints, method=args.method, model=args.model, device=args.device,
+          postprocess=args.postprocess, ensemble=args.ensemble,
+          ensemble_mode=args.ensemble_mode)  # fmt: skip
     return 0
 
 

@@ -44,6 +44,7 @@ def paint(
     method: str = DEFAULT_METHOD,
     device: str | None = None,
     recover: str = "ask",
+    **engine: Any,
 ) -> Hints:
     """Open the paint window and return the hints as they are when it closes.
 
@@ -53,6 +54,9 @@ def paint(
         hints: the ``*.hints.json`` file to edit (created on the first save).
         method, device: the colorizer of the live preview.
         recover: autosaved work found for ``hints``: ``"ask"``, ``"yes"`` or ``"no"``.
+        engine: the preview colorizer's other settings, as ``colorize_image`` takes them
+            (``model``, ``postprocess``, ``ensemble``, ``ensemble_mode``), so that the preview
+            shows what the render will.
     """
     from PySide6 import QtCore, QtWidgets
 
@@ -73,7 +77,7 @@ def paint(
                          extra={**propagated.extra, "scene_cuts": sorted(cuts)})  # fmt: skip
 
     window = PaintWindow(source, hints, method=method, device=device, recover=recover,
-                         propagated=carried)  # fmt: skip
+                         propagated=carried, **engine)  # fmt: skip
     window.show()
     log.info("paint window open on %s (%d frames)", clip_or_path, source.count)
     # Ctrl+C or a polite kill closes the window properly (it autosaves on the way out); Python

@@ -301,6 +301,8 @@ class PaintWindow(QtWidgets.QMainWindow):
         recover: what to do with autosaved work found for ``hints_path``: ``"ask"`` (a dialog),
             ``"yes"`` or ``"no"``.
         propagated: frame -> hints carried there from the keyframes (shown faintly), or None.
+        method, device, engine: the preview's colorizer (``engine``: ``model``,
+            ``postprocess``, ``ensemble``, ``ensemble_mode``, as ``FrameColorizer`` takes them).
     """
 
     def __init__(
@@ -312,10 +314,11 @@ class PaintWindow(QtWidgets.QMainWindow):
         device: str | None = None,
         recover: str = "ask",
         propagated: Callable[[Hints], Hints] | None = None,
+        **engine: Any,
     ) -> None:
         super().__init__()
         self.source = source
-        self.colorizer = FrameColorizer(caller="paint", method=method, device=device)
+        self.colorizer = FrameColorizer(caller="paint", method=method, device=device, **engine)
         path = Path(hints_path) if hints_path is not None else None
         hints = load_hints(path) if path is not None and path.is_file() else None
         self.doc = HintDocument(source.width, source.height, hints, path)

@@ -43,3 +43,13 @@ def test_paint_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "vscolorize.cli", "paint", "x.mp4", "--hints",
                              str(broken)], env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert result.returncode == 2 and "broken.hints.json" in result.stderr
+
+
+def test_paint_refuses_a_bad_engine_setting_in_one_line(film: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-m", "vscolorize.cli", "paint", str(film),
+                             "--postprocess", "blur"], env=env, capture_output=True, text=True,
+                            timeout=60)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith("vscolorize: error: paint: postprocess: unknown step 'blur'")
+    assert result.stderr.count("\n") == 1

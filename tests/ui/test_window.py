@@ -11,6 +11,7 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 from pytestqt.qtbot import QtBot
 
+from vscolorize.core.engine import FrameColorizer
 from vscolorize.core.hints import Color, load_hints
 from vscolorize.ui.document import autosave_path
 from vscolorize.ui.window import PaintWindow, Tool
@@ -131,6 +132,28 @@ def test_preview_shows_the_hint_color(window: PaintWindow) -> None:
     assert r > g + 20 and r > b + 20
     assert any(not draft for draft, _ in window.preview_seconds)
 
+
+
+def test_the_preview_shows_the_render_s_post_processing(qtbot: QtBot, tmp_path: Path) -> None:
+    cleanup = {"postprocess": ("segment_fill",)}
+    w = PaintWindow(Ramp(), tmp_path / "clip.hints.json", method="optimization", recover="no",
+                    **cleanup)  # type: ignore[arg-type]  # fmt: skip
+    qtbot.addWidget(w)
+    show(w, qtbot)
+    w.set_color(RED)
+    click(w, 100, 20)
+    w.set_color(Color(ab=(-30.0, -40.0)))
+    click(w, 10, 80)
+    w.wait_for_previews()
+    lightness, keyframe = Ramp().lightness(0), w.doc.keyframe(0)
+
+    def render(**settings: object) -> np.ndarray:
+        engine = FrameColorizer(caller="test", method="optimization", **settings)  # type: ignore[arg-type]
+        return np.round(np.clip(engine.rgb(lightness, keyframe), 0, 1) * 255).astype(np.uint8)
+
+    filled = render(**cleanup)
+    assert np.abs(filled.astype(int) - render()).max() > 2  # the clean-up shows at all
+    np.testing.assert_array_equal(w.preview_item.image, filled)
 
 def test_ctrl_s_saves_a_file_the_node_accepts(
     window: PaintWindow, qtbot: QtBot, tmp_path: Path
