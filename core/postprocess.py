@@ -72,9 +72,11 @@ _HINT_AGREEMENT = 8.0
 _HINT_PIXELS = 2  # hinted pixels in a segment for its hints to count fully
 # a pixel moves to its segment's dominant color as it goes this share of the way (in squared
 # distance) from the dominant centroid to the nearest other; a segment is filled as its dominant
-# cluster's share goes from half to 70 %
-_STRAY_ALONG = (0.35, 0.65)
-_MAJORITY = (0.5, 0.7)
+# cluster's share goes from half to 90 %. Narrower ramps (35-65 %, half to 70 %) cut artifacts as
+# much but flickered on video: 0.88x the ground truth's flicker on vtest.avi instead of the plain
+# model's 0.80x, these 0.73x (benchmarks/postprocess.py)
+_STRAY_ALONG = (0.2, 0.8)
+_MAJORITY = (0.5, 0.9)
 
 
 def segment(
@@ -230,7 +232,7 @@ def _stray_weights(flat: np.ndarray, pixels: np.ndarray, centroids: np.ndarray,
     the plain model's flicker on vtest.avi). A pixel's own weight rises from 0 to 1 as it goes
     from the dominant centroid to the nearest other one (squared distances, 35-65 % of the way);
     a segment's weight rises from 0 to 1 as its dominant cluster's share of it goes from half
-    (no real majority) to 70 %.
+    (no real majority) to 90 %.
     """
     count, k, _ = centroids.shape
     if k == 1:
@@ -252,12 +254,18 @@ def _stray_weights(flat: np.ndarray, pixels: np.ndarray, centroids: np.ndarray,
 
 def _follow_hints(flat: np.ndarray, count: int, out: np.ndarray, pixels: np.ndarray,
                   hint_ab: np.ndarray, hint_mask: np.ndarray) -> np.ndarray:  # fmt: skip
-    """Hints beat the fill: a segment whose hints agree is shifted by the difference between the
-    hints' color and what the fill gave the hinted pixels (its shading kept); one whose hints
-    disagree spans several things and goes back to the prediction. Both by degrees: by how many
-    hinted pixels the segment holds (full at _HINT_PIXELS) and how far apart its hints are (agree
-    within _HINT_AGREEMENT, disagree past twice that), so a hint that crosses a seam between two
-    frames moves the colors a little, not a whole segment at once."""
+    """Hints beat the fill: a segment whose hints agree takes their color (shifted by the
+    difference between the hints' color and what the fill gave the hinted pixels, so its shading
+    stays), one whose hints disagree spans several things and goes back to the prediction.
+
+    By degrees, so that hints carried along a video and segments that change shape from frame to
+    frame move the colors a little, not whole segments at once: the shift is full at the hints
+    and fades with the distance from them (a Gaussian of sigma half the segment's side, the
+    square root of its area: a hint's color reaches most of its own segment); a segment's hints
+    count fully from _HINT_PIXELS hinted pixels on (a hint that straddles a seam counts partly on
+    each side); and hints agree by degrees (within _HINT_AGREEMENT of their mean, disagree past
+    twice that). A segment-wide shift made the fill flicker 1.6x more on vtest.avi without the
+    temporal filter."""
     hinted = hint_mask.ravel()
     where, colors = flat[hinted], hint_ab.reshape(-1, 2)[hinted].astype(np.float64)
     n = np.bincount(where, minlength=count).astype(np.float64)
@@ -270,11 +278,15 @@ def _follow_hints(flat: np.ndarray, count: int, out: np.ndarray, pixels: np.ndar
     np.maximum.at(far, where, np.linalg.norm(colors - mean[where], axis=1))
     strength = np.minimum(1, n / _HINT_PIXELS)
     agree = 1 - _smoothstep(far, _HINT_AGREEMENT, 2 * _HINT_AGREEMENT)
+    # distance of each pixel to the nearest hinted pixel (of any segment: where a neighbor's hint
+    # is nearer, a pixel takes a little more of its own segment's hints than it would)
+    distance = cv2.distanceTransform((~hint_mask).astype(np.uint8), cv2.DIST_L2, 3).ravel()
+    sigma = np.sqrt(np.bincount(flat, minlength=count))[flat] / 2
+    reach = np.exp(-0.5 * (distance / sigma) ** 2)
     shift = (strength * agree)[:, None] * (mean - filled)
     back = (strength * (1 - agree))[flat][:, None]
-    result: np.ndarray = out + shift[flat] + back * (pixels - out)
+    result: np.ndarray = out + reach[:, None] * shift[flat] + back * (pixels - out)
     return result
-
 
 def segment_fill(
     lightness: np.ndarray,
@@ -305,8 +317,9 @@ def segment_fill(
             thesis; on video the flat segments change from frame to frame and flicker).
         hint_ab, hint_mask: the artist's hints at this size ((H, W, 2) and (H, W) bool): a
             segment whose hints agree takes their color (shifted so that its hinted pixels get
-            it, its shading kept), one whose hints disagree spans several things and keeps its
-            prediction, and hinted pixels keep their hint.
+            it, its shading kept; fully near the hints, fading over about the segment's size),
+            one whose hints disagree spans several things and keeps its prediction, and hinted
+            pixels keep their hint.
         labels: a segmentation to use instead of computing one.
         seam_radius: radius in pixels of the guided filter that softens the seams between
             segments where the lightness is smooth (None: 6 px per 256 px of the short side);

@@ -74,20 +74,23 @@ def test_strays_are_recolored_and_shading_kept_unless_whole_segments_are_asked_f
 
 
 def test_a_hinted_segment_takes_the_hint_and_hinted_pixels_keep_it() -> None:
-    lightness = two_regions()
+    lightness = two_regions()  # two 64x48 segments
     ab = np.zeros((64, 96, 2), np.float32)
     hint_ab = np.zeros_like(ab)
     mask = np.zeros((64, 96), bool)
     mask[30:33, 10:13] = True
     hint_ab[mask] = (25.0, 50.0)
     out = segment_fill(lightness, ab, hint_ab=hint_ab, hint_mask=mask)
-    # beyond the seam filter's reach (twice its radius) from the edge exactly the hint, and no
-    # more than a fifth of it across the edge
-    np.testing.assert_allclose(out[:, :34], np.broadcast_to([25.0, 50.0], (64, 34, 2)), atol=0.01)
-    assert np.abs(out[:, 62:]).max() < 0.01  # the other half had no hint: still gray
-    assert np.abs(out[:, 48:]).max() < 0.2 * np.hypot(25, 50)
     np.testing.assert_array_equal(out[mask], hint_ab[mask])
-
+    # around the hint its color, fading with the distance over about the segment's size (a
+    # Gaussian of sigma half its side, sqrt(64 * 48) / 2 = 28 px), in the hint's direction
+    chroma = np.hypot(*np.moveaxis(out, -1, 0)) / np.hypot(25, 50)
+    hue = np.arctan2(out[..., 1], out[..., 0])
+    assert chroma[28:36, 6:16].min() > 0.97
+    assert 0.25 < chroma[0, 40] < 0.45  # 41 px away: exp(-0.5 (41 / 28)^2) = 0.34
+    assert np.abs(hue[:, :34] - np.arctan2(50, 25)).max() < 0.01
+    assert np.abs(out[:, 62:]).max() < 0.01  # the other half had no hint: still gray
+    assert np.all(np.diff(chroma[31, 12:34]) <= 1e-6)  # fading, never rising
 
 def test_hints_that_disagree_leave_their_segment_as_predicted() -> None:
     lightness = np.full((40, 40), 50.0, np.float32)  # one flat segment
@@ -129,9 +132,11 @@ def test_a_small_change_in_the_prediction_makes_a_small_change_in_the_fill() -> 
         mask[10, column : column + 2] = True
         moved.append(segment_fill(lightness, gray, labels=two, hint_ab=hint_ab, hint_mask=mask,
                                   seam_radius=0))  # fmt: skip
-    np.testing.assert_allclose(moved[0][0, 0], (30.0, 30.0), atol=1e-4)  # both pixels: all of it
-    np.testing.assert_allclose(moved[1][0, 0], (15.0, 15.0), atol=1e-4)  # one pixel: half
-    np.testing.assert_allclose(moved[1][0, 39], (15.0, 15.0), atol=1e-4)
+    # just below the hint: both pixels in one segment give it all of the color (less the fading
+    # over one pixel); one pixel in each segment gives each side half of it
+    np.testing.assert_allclose(moved[0][11, 19], (30.0, 30.0), rtol=0.01)
+    np.testing.assert_allclose(moved[1][11, 19], (15.0, 15.0), rtol=0.01)
+    np.testing.assert_allclose(moved[1][11, 20], (15.0, 15.0), rtol=0.01)
 
 def test_seams_become_ramps_where_the_lightness_is_smooth() -> None:
     lightness = np.full((32, 64), 50.0, np.float32)
