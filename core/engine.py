@@ -248,8 +248,9 @@ def colorize_image(
             the picture (SEEDS superpixels; ``"segment_fill:slic"`` or
             ``"segment_fill:felzenszwalb"`` for other segmentations) with its dominant predicted
             color (``vscolorize.core.postprocess``).
-        ensemble: how many predictions to combine (``method="model"``): the shipped variants
-            of the model first, then their mirrored inputs, then a second working scale.
+        ensemble: how many predictions to combine (``method="model"``): the model as is,
+            mirrored, at a second working scale and both, then the next shipped variant
+            likewise (see :func:`vscolorize.core.inference.plan_members`).
         ensemble_mode: ``"mean"``, ``"median"`` or ``"saturated"`` (see
             :func:`vscolorize.core.postprocess.ensemble`).
 

@@ -76,8 +76,8 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=1,
         metavar="N",
-        help="average N predictions (method model): the shipped variants, then mirrored, then "
-        "at a second scale (default: 1)",
+        help="average N predictions (method model): the model as is, mirrored, at a second "
+        "scale and both, then the next shipped variant likewise (default: 1)",
     )
     parser.add_argument(
         "--ensemble-mode",

@@ -101,8 +101,9 @@ def colorize(
             the picture (SEEDS superpixels; ``"segment_fill:slic"`` or
             ``"segment_fill:felzenszwalb"`` for other segmentations) with its dominant color,
             before the temporal filter.
-        ensemble: how many predictions to average (``method="model"``): the shipped variants
-            of the model, then mirrored inputs, then a second working scale.
+        ensemble: how many predictions to average (``method="model"``): the model as is,
+            mirrored, at a second working scale and both, then the next shipped variant
+            likewise (see ``vscolorize.core.inference.plan_members``).
         ensemble_mode: ``"mean"``, ``"median"`` or ``"saturated"``.
         output: ``"RGBS"`` (float32) or ``"RGBH"`` (float16).
 

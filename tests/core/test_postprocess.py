@@ -178,8 +178,10 @@ def test_ensemble_modes() -> None:
 
 
 def test_members_come_in_order_and_have_a_limit() -> None:
-    assert plan_members(3, 2) == (Member(0), Member(1), Member(0, flip=True))
+    # the first variant's augmentations, then the next variant's (steadier on video)
+    assert plan_members(3, 2) == (Member(0), Member(0, flip=True), Member(0, scale=SECOND_SCALE))
     assert plan_members(4, 1)[-1] == Member(0, flip=True, scale=SECOND_SCALE)
+    assert plan_members(5, 2)[-1] == Member(1)
     with pytest.raises(ValueError, match="ensemble must be a whole number from 1 to 4"):
         plan_members(5, 1)
 
@@ -189,8 +191,10 @@ def test_an_ensemble_combines_its_members_predictions() -> None:
     models = [ColorUNet(TINY), ColorUNet(TINY)]
     lightness = np.random.default_rng(2).uniform(10, 90, (40, 56)).astype(np.float32)
     alone = [Colorizer(m, "cpu").predict_small([lightness], [None])[0] for m in models]
-    both = Colorizer(models, "cpu", members=2).predict_small([lightness], [None])[0]
-    np.testing.assert_allclose(both, (alone[0] + alone[1]) / 2, atol=1e-5)
+    # five members: the first variant's four, then the second variant as is
+    four = Colorizer(models[0], "cpu", members=4).predict_small([lightness], [None])[0]
+    five = Colorizer(models, "cpu", members=5).predict_small([lightness], [None])[0]
+    np.testing.assert_allclose(five, (4 * four + alone[1]) / 5, atol=1e-5)
     # a mirrored member sees the picture mirrored and is mirrored back
     mirrored = Colorizer(models[0], "cpu").predict_small([lightness[:, ::-1].copy()], [None])[0]
     flip = Colorizer(models[0], "cpu", members=2).predict_small([lightness], [None])[0]
@@ -226,8 +230,8 @@ def test_colorize_image_applies_segment_fill_and_ensembles(tmp_path: Path) -> No
 
 @pytest.mark.skipif(len(variant_paths("fast")) < 2, reason="needs two shipped variants")
 def test_shipped_variants_are_genuinely_different_members() -> None:
-    colorizer = get_colorizer("fast", "cpu", 3)
-    assert [m.variant for m in colorizer.members] == [0, 1, 0]
+    colorizer = get_colorizer("fast", "cpu", 8)
+    assert [m.variant for m in colorizer.members] == [0, 0, 0, 0, 1, 1, 1, 1]
     first, second = colorizer.models[:2]
     assert first.config == second.config
     weights = [dict(m.named_parameters()) for m in (first, second)]
