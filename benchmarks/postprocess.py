@@ -9,7 +9,7 @@ Then on video (vtest.avi and a pan over a held-out photo, as benchmarks/propagat
 and flicker with and without the post-processing.
 
     python benchmarks/postprocess.py [FOLDER] [--hints 20] [--limit N] [--method model]
-        [--video data/video/vtest.avi] [--frames 60] [--skip-video]
+        [--video data/video/vtest.avi] [--photo PICTURE ...] [--frames 60] [--skip-video]
 """
 
 from __future__ import annotations
@@ -103,9 +103,9 @@ def timing(rgb: np.ndarray, hints: Any, method: str, configs: dict[str, dict[str
 
 
 def video(args: argparse.Namespace, method: str) -> None:
-    photo = sorted(Path("data/heldout").glob("*.png"))[1]
-    clips = {args.video.name: read_video(args.video, args.frames),
-             f"pan over {photo.name}": synthetic_pan(photo, args.frames)}  # fmt: skip
+    photos = args.photo if args.photo else sorted(Path("data/heldout").glob("*.png"))[1:2]
+    clips = {args.video.name: read_video(args.video, args.frames)}
+    clips |= {f"pan over {p.name}": synthetic_pan(p, args.frames) for p in photos}
     configs = {k: v for k, v in configurations(method, len(variant_paths("fast"))).items()
                if k in ("plain", "segment_fill:seeds", "segment_fill:felzenszwalb",
                      "ensemble 3 mean")}  # fmt: skip
@@ -140,6 +140,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--method", nargs="+", default=["model"])
     parser.add_argument("--video", type=Path, default=Path("data/video/vtest.avi"))
+    parser.add_argument("--photo", type=Path, nargs="+", help="photos to pan over (default: one)")
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--skip-video", action="store_true")
     parser.add_argument("--skip-photos", action="store_true")
