@@ -265,8 +265,9 @@ def _follow_hints(flat: np.ndarray, count: int, out: np.ndarray, pixels: np.ndar
     square root of its area: a hint's color reaches most of its own segment); a segment's hints
     count fully from _HINT_PIXELS hinted pixels on (a hint that straddles a seam counts partly on
     each side); and hints agree by degrees (within _HINT_AGREEMENT of their mean, disagree past
-    twice that). A segment-wide shift made the fill flicker 1.6x more on vtest.avi without the
-    temporal filter."""
+    twice that). With the shift spread evenly over each segment, the filled vtest.avi flickered
+    1.97x as much as its ground truth with the temporal filter off (30 frames); fading over 8 px,
+    1.38x; unfilled, 1.00x."""
     hinted = hint_mask.ravel()
     where, colors = flat[hinted], hint_ab.reshape(-1, 2)[hinted].astype(np.float64)
     n = np.bincount(where, minlength=count).astype(np.float64)
