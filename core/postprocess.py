@@ -237,19 +237,25 @@ def _stray_weights(flat: np.ndarray, pixels: np.ndarray, centroids: np.ndarray,
     """
     count, k, _ = centroids.shape
     if k == 1:
-        return np.zeros(len(flat))
-    dominant = centroids[np.arange(count), largest][flat]
-    to_dominant = ((pixels - dominant) ** 2).sum(1)
-    to_other = np.full(len(flat), np.inf)
-    for j in range(k):
-        other = centroids[:, j][flat]
-        d = np.where(largest[flat] == j, np.inf, ((pixels - other) ** 2).sum(1))
-        np.minimum(to_other, d, out=to_other)
+        return np.zeros(len(flat), np.float32)
+    x = pixels.astype(np.float32)
+    xa, xb = x[:, 0], x[:, 1]
+    mine = largest[flat]
+    to_dominant = np.zeros(len(flat), np.float32)
+    to_other = np.full(len(flat), np.inf, np.float32)
+    for j in range(k):  # squared distances to each centroid; contiguous gathers, as _nearest
+        ca = np.ascontiguousarray(centroids[:, j, 0], np.float32)[flat]
+        cb = np.ascontiguousarray(centroids[:, j, 1], np.float32)[flat]
+        d = (xa - ca) ** 2 + (xb - cb) ** 2
+        dominant = mine == j
+        to_dominant[dominant] = d[dominant]
+        np.minimum(to_other, np.where(dominant, np.inf, d), out=to_other)
     along = to_dominant / np.maximum(to_dominant + to_other, 1e-12)
-    nearest = _nearest(flat, pixels, centroids) == largest[flat]
     n = np.maximum(np.bincount(flat, minlength=count), 1)
-    share = np.bincount(flat, nearest, count) / n
-    weights: np.ndarray = _smoothstep(along, *_STRAY_ALONG) * _smoothstep(share, *_MAJORITY)[flat]
+    share = np.bincount(flat, to_dominant <= to_other, count) / n  # nearest is the dominant
+    weights: np.ndarray = _smoothstep(along, *_STRAY_ALONG) * _smoothstep(
+        share, *_MAJORITY
+    ).astype(np.float32)[flat]
     return weights
 
 
@@ -283,11 +289,17 @@ def _follow_hints(flat: np.ndarray, count: int, out: np.ndarray, pixels: np.ndar
     # distance of each pixel to the nearest hinted pixel (of any segment: where a neighbor's hint
     # is nearer, a pixel takes a little more of its own segment's hints than it would)
     distance = cv2.distanceTransform((~hint_mask).astype(np.uint8), cv2.DIST_L2, 3).ravel()
-    sigma = np.sqrt(np.bincount(flat, minlength=count))[flat] / 2
-    reach = np.exp(-0.5 * (distance / sigma) ** 2)
-    shift = (strength * agree)[:, None] * (mean - filled)
-    back = (strength * (1 - agree))[flat][:, None]
-    result: np.ndarray = out + reach[:, None] * shift[flat] + back * (pixels - out)
+    # sigma = sqrt(area) / 2, so exp(-d^2 / 2 sigma^2) = exp(-d^2 * 2 / area)
+    falloff = (2 / np.maximum(np.bincount(flat, minlength=count), 1)).astype(np.float32)
+    shift = ((strength * agree)[:, None] * (mean - filled)).astype(np.float32)
+    back = (strength * (1 - agree)).astype(np.float32)
+    touched = np.flatnonzero(has[flat])  # only segments that hold hints change
+    segment = flat[touched]
+    reach = np.exp(-(distance[touched] ** 2) * falloff[segment])
+    result: np.ndarray = out.copy()
+    result[touched] += reach[:, None] * shift[segment] + back[segment][:, None] * (
+        pixels[touched] - out[touched]
+    )
     return result
 
 def segment_fill(
@@ -344,7 +356,8 @@ def segment_fill(
         raise ValueError(f"segment_fill: fill must be one of {FILL_MODES}, not {fill!r}")
     centroids, largest = _clusters(labels, ab, count, k)
     color = centroids[np.arange(count), largest]  # each segment's dominant color
-    pixels = ab.reshape(-1, 2).astype(np.float64)
+    pixels = ab.reshape(-1, 2).astype(np.float32)
+    color = color.astype(np.float32)
     if fill == "segment":
         out = color[flat]
     else:
