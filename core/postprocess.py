@@ -253,9 +253,9 @@ def _stray_weights(flat: np.ndarray, pixels: np.ndarray, centroids: np.ndarray,
     along = to_dominant / np.maximum(to_dominant + to_other, 1e-12)
     n = np.maximum(np.bincount(flat, minlength=count), 1)
     share = np.bincount(flat, to_dominant <= to_other, count) / n  # nearest is the dominant
-    weights: np.ndarray = _smoothstep(along, *_STRAY_ALONG) * _smoothstep(
-        share, *_MAJORITY
-    ).astype(np.float32)[flat]
+    weights: np.ndarray = (
+        _smoothstep(along, *_STRAY_ALONG) * _smoothstep(share, *_MAJORITY).astype(np.float32)[flat]
+    )
     return weights
 
 
@@ -301,6 +301,7 @@ def _follow_hints(flat: np.ndarray, count: int, out: np.ndarray, pixels: np.ndar
         pixels[touched] - out[touched]
     )
     return result
+
 
 def segment_fill(
     lightness: np.ndarray,

@@ -92,6 +92,7 @@ def test_a_hinted_segment_takes_the_hint_and_hinted_pixels_keep_it() -> None:
     assert np.abs(out[:, 62:]).max() < 0.01  # the other half had no hint: still gray
     assert np.all(np.diff(chroma[31, 12:34]) <= 1e-6)  # fading, never rising
 
+
 def test_hints_that_disagree_leave_their_segment_as_predicted() -> None:
     lightness = np.full((40, 40), 50.0, np.float32)  # one flat segment
     ab = np.random.default_rng(0).normal(0, 3, (40, 40, 2)).astype(np.float32)
@@ -102,7 +103,6 @@ def test_hints_that_disagree_leave_their_segment_as_predicted() -> None:
     out = segment_fill(lightness, ab, hint_ab=hint_ab, hint_mask=mask, seam_radius=0)
     keep = ~mask
     np.testing.assert_allclose(out[keep], ab[keep], atol=1e-4)
-
 
 
 def test_a_small_change_in_the_prediction_makes_a_small_change_in_the_fill() -> None:
@@ -137,6 +137,7 @@ def test_a_small_change_in_the_prediction_makes_a_small_change_in_the_fill() -> 
     np.testing.assert_allclose(moved[0][11, 19], (30.0, 30.0), rtol=0.01)
     np.testing.assert_allclose(moved[1][11, 19], (15.0, 15.0), rtol=0.01)
     np.testing.assert_allclose(moved[1][11, 20], (15.0, 15.0), rtol=0.01)
+
 
 def test_seams_become_ramps_where_the_lightness_is_smooth() -> None:
     lightness = np.full((32, 64), 50.0, np.float32)

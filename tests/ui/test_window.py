@@ -133,7 +133,6 @@ def test_preview_shows_the_hint_color(window: PaintWindow) -> None:
     assert any(not draft for draft, _ in window.preview_seconds)
 
 
-
 def test_the_preview_shows_the_render_s_post_processing(qtbot: QtBot, tmp_path: Path) -> None:
     cleanup = {"postprocess": ("segment_fill",)}
     w = PaintWindow(Ramp(), tmp_path / "clip.hints.json", method="optimization", recover="no",
@@ -154,6 +153,7 @@ def test_the_preview_shows_the_render_s_post_processing(qtbot: QtBot, tmp_path: 
     filled = render(**cleanup)
     assert np.abs(filled.astype(int) - render()).max() > 2  # the clean-up shows at all
     np.testing.assert_array_equal(w.preview_item.image, filled)
+
 
 def test_ctrl_s_saves_a_file_the_node_accepts(
     window: PaintWindow, qtbot: QtBot, tmp_path: Path
