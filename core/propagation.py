@@ -64,9 +64,11 @@ class PropagationSettings:
     flow: str = "dis"
     short_side: int = 360
     # 3 px: DIS misses by 1-2 px on fine texture, where a 1 px limit dropped good hints (a pan
-    # over a held-out painting lost 11 of 50 in 5 frames and its frames 1-59 fell 3.0 dB below
-    # frame 0; with 3 px, 0.3-2.1 dB better on vtest.avi and that pan, no worse on four others);
-    # an occluder moving a few px per frame still fails it (tests/core/test_propagation.py)
+    # over a held-out painting lost 11 of 50 in 5 frames). With 3 px instead of 1, 50 hints on
+    # frame 0, classical engine: frames 1-59 of vtest.avi 26.94 -> 27.39 dB and flicker 0.75x ->
+    # 0.64x the ground truth's; that pan 24.54 -> 27.19 dB, 4.96x -> 3.56x; the other 18 pans
+    # within 0.12 dB (benchmarks/propagation-results-all-pans.txt). An occluder moving a few px
+    # per frame still fails it (tests/core/test_propagation.py).
     consistency: float = 3.0
     consistency_share: float = 0.1
     cut_threshold: float = 0.45
