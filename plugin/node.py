@@ -28,7 +28,7 @@ from vscolorize.core.engine import DEFAULT_METHOD, FrameColorizer, lightness_ab_
 from vscolorize.core.errors import HintError, VscolorizeError
 from vscolorize.core.hints import Hints, HintsLike, resolve_hints
 from vscolorize.core.propagation import scene_cut
-from vscolorize.core.temporal import DEFAULT_TEMPORAL, Link, temporal_filter
+from vscolorize.core.temporal import DEFAULT_TEMPORAL, MAX_TEMPORAL, Link, temporal_filter
 
 from .frames import check_format, frame_lightness, write_rgb
 from .tracks import DEFAULT_SETTINGS, propagated_hints
@@ -144,9 +144,14 @@ def _colorize(
         raise ValueError(f"{_CALLER}: output must be one of {tuple(OUTPUTS)}, not {output!r}")
     if not isinstance(propagate, bool):
         raise ValueError(f"{_CALLER}: propagate must be True or False, not {propagate!r}")
-    if isinstance(temporal, bool) or not isinstance(temporal, int) or not 0 <= temporal <= 8:
+    if (
+        isinstance(temporal, bool)
+        or not isinstance(temporal, int)
+        or not 0 <= temporal <= MAX_TEMPORAL
+    ):
         raise ValueError(
-            f"{_CALLER}: temporal must be a whole number of frames in [0, 8], not {temporal!r}"
+            f"{_CALLER}: temporal must be a whole number of frames in [0, {MAX_TEMPORAL}], "
+            f"not {temporal!r}"
         )
     resolved = _check_hints(hints, clip.num_frames)
     engine = FrameColorizer(
@@ -165,7 +170,7 @@ def _colorize(
     dtype = np.float16 if output == "RGBH" else np.float32
     blank = clip.std.BlankClip(format=OUTPUTS[output], keep=True)
     offsets = range(-temporal, temporal + 1)
-    window = _Window(engine, resolved, clip.num_frames)
+    window = _Window(engine, resolved, clip.num_frames, temporal)
 
     def colorize_frame(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
         out, sources = f[0].copy(), f[1:]
@@ -242,12 +247,15 @@ class _Window:
     """Per-frame predictions at the working size and the motion between consecutive frames, each
     computed once and kept for the frames around it; and the temporal filter over them."""
 
-    def __init__(self, engine: FrameColorizer, hints: Hints | None, count: int) -> None:
+    def __init__(self, engine: FrameColorizer, hints: Hints | None, count: int,
+                 radius: int) -> None:  # fmt: skip
         self.engine = engine
         self.hints = hints
         self.count = count
-        self._entries: _Memo[tuple[np.ndarray, np.ndarray]] = _Memo(32)
-        self._links: _Memo[Link] = _Memo(32)
+        # room for the windows of several frames in flight at once (vspipe's threads)
+        keep = 4 * radius + 16
+        self._entries: _Memo[tuple[np.ndarray, np.ndarray]] = _Memo(keep)
+        self._links: _Memo[Link] = _Memo(keep)
 
     def entry(self, n: int, frame: vs.VideoFrame, lightness: np.ndarray | None = None
               ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
