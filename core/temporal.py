@@ -23,8 +23,8 @@ from .propagation import optical_flow
 __all__ = ["DEFAULT_TEMPORAL", "MAX_TEMPORAL", "Link", "temporal_filter", "warp"]
 
 # frames on each side the filter averages over by default (weights with sigma = radius / 2). 8
-# flickers 18-39 % less than 4 on vtest.avi and pans over four held-out photos (classical engine;
-# 18-20 % with the model), PSNR the same, for 3-7 % more time per frame (10 % with the model)
+# flickers 21-37 % less than 4 on vtest.avi and pans over four held-out photos (classical engine;
+# 18-20 % with the model), PSNR the same, for 3-7 % more time per frame (10-12 % with the model)
 # (benchmarks/propagation-results-temporal8.txt); 4 flickered 11-47 % less than 2
 # (benchmarks/propagation-results-temporal4.txt)
 DEFAULT_TEMPORAL = 8
