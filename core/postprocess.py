@@ -224,7 +224,7 @@ def _smoothstep(x: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 def _stray_weights(flat: np.ndarray, pixels: np.ndarray, centroids: np.ndarray,
-                   largest: np.ndarray) -> np.ndarray:  # fmt: skip
+                   largest: np.ndarray, area: np.ndarray) -> np.ndarray:  # fmt: skip
     """How far (0-1) each pixel moves to its segment's dominant color.
 
     Every step is continuous in the prediction, so that a small change between two frames makes
@@ -233,7 +233,7 @@ def _stray_weights(flat: np.ndarray, pixels: np.ndarray, centroids: np.ndarray,
     pixel's own weight rises from 0 to 1 as it goes from the dominant centroid to the nearest
     other one (squared distances, 20-80 % of the way);
     a segment's weight rises from 0 to 1 as its dominant cluster's share of it goes from half
-    (no real majority) to 90 %.
+    (no real majority) to 90 %. ``area``: each segment's pixel count, at least 1.
     """
     count, k, _ = centroids.shape
     if k == 1:
@@ -251,15 +251,14 @@ def _stray_weights(flat: np.ndarray, pixels: np.ndarray, centroids: np.ndarray,
         to_dominant[dominant] = d[dominant]
         np.minimum(to_other, np.where(dominant, np.inf, d), out=to_other)
     along = to_dominant / np.maximum(to_dominant + to_other, 1e-12)
-    n = np.maximum(np.bincount(flat, minlength=count), 1)
-    share = np.bincount(flat, to_dominant <= to_other, count) / n  # nearest is the dominant
+    share = np.bincount(flat, to_dominant <= to_other, count) / area  # nearest is the dominant
     weights: np.ndarray = (
         _smoothstep(along, *_STRAY_ALONG) * _smoothstep(share, *_MAJORITY).astype(np.float32)[flat]
     )
     return weights
 
 
-def _follow_hints(flat: np.ndarray, count: int, out: np.ndarray, pixels: np.ndarray,
+def _follow_hints(flat: np.ndarray, area: np.ndarray, out: np.ndarray, pixels: np.ndarray,
                   hint_ab: np.ndarray, hint_mask: np.ndarray) -> np.ndarray:  # fmt: skip
     """Hints beat the fill: a segment whose hints agree takes their color (shifted by the
     difference between the hints' color and what the fill gave the hinted pixels, so its shading
@@ -273,7 +272,8 @@ def _follow_hints(flat: np.ndarray, count: int, out: np.ndarray, pixels: np.ndar
     each side); and hints agree by degrees (within _HINT_AGREEMENT of their mean, disagree past
     twice that). With the shift spread evenly over each segment, the filled vtest.avi flickered
     1.97x as much as its ground truth with the temporal filter off (30 frames); fading over 8 px,
-    1.38x; unfilled, 1.00x."""
+    1.38x; unfilled, 1.00x. ``area``: each segment's pixel count, at least 1."""
+    count = len(area)
     hinted = hint_mask.ravel()
     where, colors = flat[hinted], hint_ab.reshape(-1, 2)[hinted].astype(np.float64)
     n = np.bincount(where, minlength=count).astype(np.float64)
@@ -290,7 +290,7 @@ def _follow_hints(flat: np.ndarray, count: int, out: np.ndarray, pixels: np.ndar
     # is nearer, a pixel takes a little more of its own segment's hints than it would)
     distance = cv2.distanceTransform((~hint_mask).astype(np.uint8), cv2.DIST_L2, 3).ravel()
     # sigma = sqrt(area) / 2, so exp(-d^2 / 2 sigma^2) = exp(-d^2 * 2 / area)
-    falloff = (2 / np.maximum(np.bincount(flat, minlength=count), 1)).astype(np.float32)
+    falloff = (2 / area).astype(np.float32)
     shift = ((strength * agree)[:, None] * (mean - filled)).astype(np.float32)
     back = (strength * (1 - agree)).astype(np.float32)
     touched = np.flatnonzero(has[flat])  # only segments that hold hints change
@@ -356,17 +356,17 @@ def segment_fill(
     if fill not in FILL_MODES:
         raise ValueError(f"segment_fill: fill must be one of {FILL_MODES}, not {fill!r}")
     centroids, largest = _clusters(labels, ab, count, k)
-    color = centroids[np.arange(count), largest]  # each segment's dominant color
+    color = centroids[np.arange(count), largest].astype(np.float32)  # each segment's own
     pixels = ab.reshape(-1, 2).astype(np.float32)
-    color = color.astype(np.float32)
+    area = np.maximum(np.bincount(flat, minlength=count), 1)  # pixels per segment, once
     if fill == "segment":
         out = color[flat]
     else:
-        out = pixels + _stray_weights(flat, pixels, centroids, largest)[:, None] * (
+        out = pixels + _stray_weights(flat, pixels, centroids, largest, area)[:, None] * (
             color[flat] - pixels
         )
     if hint_ab is not None and hint_mask is not None and hint_mask.any():
-        out = _follow_hints(flat, count, out, pixels, hint_ab, hint_mask)
+        out = _follow_hints(flat, area, out, pixels, hint_ab, hint_mask)
     out = out.reshape(ab.shape).astype(np.float32)
     if seam_radius is None:
         seam_radius = max(1, round(min(lightness.shape) * _SEAM_SHARE))
