@@ -32,6 +32,7 @@ __all__ = [
     "fit_chroma",
     "fit_chroma_fast",
     "gray_to_l",
+    "lab_planes_to_srgb",
     "lab_to_srgb",
     "normalize_ab",
     "normalize_l",
@@ -184,6 +185,22 @@ def _to_srgb(lab: Any, dim: int, xp: Any, gamut: Gamut) -> Any:
     return rgb if gamut == "none" else rgb.clip(0, 1)
 
 
+def _to_srgb_opencv(lab: Array, dim: int, xp: Any, gamut: Gamut) -> Array:
+    """:func:`_to_srgb` of float32 numpy ``(..., 3)`` through OpenCV's Lab -> RGB, which clips
+    to [0, 1] and is within 5e-4 of the formulas (a tenth of an 8-bit step), 10x faster."""
+    if gamut == "chroma":
+        lab = _fit_chroma(lab, dim, xp)
+    if lab.size == 0:
+        return lab.copy()
+    image = lab if lab.ndim == 3 else lab.reshape(1, -1, 3)  # OpenCV wants (rows, columns, 3)
+    lum = image[..., 0]
+    if float(lum.min()) < 0 or float(lum.max()) > 100:  # L is clamped, as the formulas do
+        image = image.copy()
+        np.clip(lum, 0, 100, out=image[..., 0])
+    rgb: Array = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_Lab2RGB)
+    return rgb.reshape(lab.shape)
+
+
 def _apply_numpy(fn: Any, x: Array, name: str, *args: object) -> Array:
     if x.ndim < 1 or x.shape[-1] != 3:
         raise ValueError(f"{name}: expected an array of shape (..., 3), got {x.shape}")
@@ -240,7 +257,10 @@ def lab_to_srgb(lab: Array | torch.Tensor, *, gamut: Gamut = "clip") -> Array | 
         raise ValueError(f"lab_to_srgb: gamut must be 'clip', 'chroma' or 'none', not {gamut!r}")
     if isinstance(lab, torch.Tensor):
         return _apply_torch(_to_srgb, lab, "lab_to_srgb", -3, gamut)
-    return _apply_numpy(_to_srgb, np.asarray(lab), "lab_to_srgb", gamut)
+    x = np.asarray(lab)
+    if gamut != "none" and x.dtype in (np.float16, np.float32) and x.ndim and x.shape[-1] == 3:
+        return _apply_numpy(_to_srgb_opencv, x, "lab_to_srgb", gamut)
+    return _apply_numpy(_to_srgb, x, "lab_to_srgb", gamut)
 
 
 @overload
@@ -317,20 +337,47 @@ def _chroma_limits() -> np.ndarray:
     return low.astype(np.float32)
 
 
+def _chroma_scale(lightness: Array, a: Array, b: Array) -> Array:
+    """The factor (<= 1) that brings each (L*, a*, b*) into the sRGB gamut by the table: (H, W)
+    float32 planes in, (H, W) float32 out. OpenCV throughout (one pass each, no temporaries the
+    size of the frame in float64): hue to within 0.01 degree, the table interpolated bilinearly."""
+    chroma, hue = cv2.cartToPolar(a, b, angleInDegrees=True)  # hue in [0, 360)
+    rows = cv2.multiply(np.clip(lightness, 0, 100), 1 / _LUT_L_STEP, dtype=cv2.CV_32F)
+    cols = hue if _LUT_HUE_STEP == 1.0 else hue * np.float32(1 / _LUT_HUE_STEP)
+    limit = cv2.remap(
+        _chroma_limits(), cols, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    scale: Array = np.minimum(limit * np.float32(_LUT_MARGIN) / np.maximum(chroma, 1e-6), 1.0)
+    return scale
+
+
+def _planes(lightness: Array, ab: Array) -> tuple[Array, Array, Array]:
+    """(H, W) L and (H, W, 2) a*b* as three contiguous (H, W) float32 planes."""
+    lum = np.ascontiguousarray(lightness, dtype=np.float32)
+    a, b = cv2.split(np.ascontiguousarray(ab, dtype=np.float32))
+    return lum, a, b
+
+
 def fit_chroma_fast(lab: Array) -> Array:
     """:func:`fit_chroma` for (H, W, 3) float32 frames, through a table of the sRGB gamut's
     largest chroma per lightness and hue (bilinear), at 1-2 % less chroma at the boundary than
     the exact search: one pass instead of a bisection, for every frame of a video."""
-    limits = _chroma_limits()
     lab = np.ascontiguousarray(lab, dtype=np.float32)
-    a, b = lab[..., 1], lab[..., 2]
-    chroma = np.hypot(a, b)
-    hue = np.degrees(np.arctan2(b, a)) % 360
-    rows = (np.clip(lab[..., 0], 0, 100) / _LUT_L_STEP).astype(np.float32)
-    cols = (hue / _LUT_HUE_STEP).astype(np.float32)
-    limit = cv2.remap(limits, cols, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    scale = np.minimum(1.0, limit * _LUT_MARGIN / np.maximum(chroma, 1e-6))
-    out = lab.copy()
-    out[..., 1] *= scale
-    out[..., 2] *= scale
-    return out
+    lum, a, b = cv2.split(lab)
+    scale = _chroma_scale(lum, a, b)
+    return cv2.merge([lum, a * scale, b * scale])
+
+
+def lab_planes_to_srgb(lightness: Array, ab: Array) -> Array:
+    """(H, W) L* in [0, 100] and (H, W, 2) a*b* -> (H, W, 3) float32 sRGB in [0, 1], the chroma
+    (not L*) lowered where a color falls outside the gamut (:func:`fit_chroma_fast`).
+
+    The per-frame conversion of the engine: OpenCV's Lab -> RGB (within 5e-4 of the exact
+    formulas, a tenth of an 8-bit step), about 10x faster than numpy's pow on a frame."""
+    lum, a, b = _planes(lightness, ab)
+    if lum.size == 0:
+        return np.zeros((*lum.shape, 3), np.float32)
+    lum = np.clip(lum, 0, 100)
+    scale = _chroma_scale(lum, a, b)
+    rgb: Array = cv2.cvtColor(cv2.merge([lum, a * scale, b * scale]), cv2.COLOR_Lab2RGB)
+    return rgb

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import torch
 
-from .color import fit_chroma_fast, gray_to_l, lab_to_srgb, srgb_to_l
+from .color import gray_to_l, lab_planes_to_srgb, srgb_to_l
 from .errors import DeviceError, HintError, ImageError, ModelUnavailableError, SettingError
 from .hints import Hints, HintsLike, Keyframe, rasterize, resolve_hints
 from .inference import Colorizer, load_colorizer, upsample_ab
@@ -280,5 +280,4 @@ def colorize_image(
 
 def lightness_ab_to_srgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """(H, W) L and (H, W, 2) a*b* -> (H, W, 3) sRGB, chroma lowered (not L) where out of gamut."""
-    lab = np.concatenate([lightness[..., None], ab], axis=-1)
-    return lab_to_srgb(fit_chroma_fast(lab), gamut="clip")
+    return lab_planes_to_srgb(lightness, ab)

@@ -9,7 +9,9 @@ from vscolorize.core.color import (
     AB_SCALE,
     denormalize_ab,
     fit_chroma,
+    fit_chroma_fast,
     gray_to_l,
+    lab_planes_to_srgb,
     lab_to_srgb,
     normalize_ab,
     normalize_l,
@@ -143,3 +145,62 @@ def test_model_normalization() -> None:
 def test_cuda_matches_cpu(rgb: np.ndarray) -> None:
     t = torch.from_numpy(rgb).permute(2, 0, 1)[None].float()
     torch.testing.assert_close(srgb_to_lab(t.cuda()).cpu(), srgb_to_lab(t), atol=1e-3, rtol=0)
+
+
+@pytest.mark.parametrize("shape", [(3,), (7, 3), (16, 24, 3), (2, 5, 7, 3)])
+def test_float32_lab_to_srgb_through_opencv_matches_skimage(shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(2)
+    rgb = rng.random(shape)
+    lab = skcolor.rgb2lab(rgb.reshape(-1, 3)).reshape(shape)
+    out = lab_to_srgb(lab.astype(np.float32))
+    assert out.dtype == np.float32 and out.shape == shape
+    np.testing.assert_allclose(out, skcolor.lab2rgb(lab.reshape(-1, 3)).reshape(shape), atol=5e-4)
+    assert lab_to_srgb(np.zeros((0, 3), np.float32)).shape == (0, 3)
+
+
+def test_float32_lab_to_srgb_clamps_l_and_leaves_input_alone() -> None:
+    lab = np.array([[120.0, 0, 0], [-5.0, 20, 30], [50.0, 150, -150]], np.float32)
+    before = lab.copy()
+    out = lab_to_srgb(lab)
+    np.testing.assert_array_equal(lab, before)
+    np.testing.assert_allclose(out, lab_to_srgb(lab.astype(np.float64)), atol=5e-4)
+    chroma = lab_to_srgb(lab, gamut="chroma")
+    np.testing.assert_allclose(
+        chroma, lab_to_srgb(lab.astype(np.float64), gamut="chroma"), atol=5e-4
+    )
+
+
+def test_lab_planes_to_srgb_keeps_lightness_and_hue() -> None:
+    rng = np.random.default_rng(3)
+    lum = rng.uniform(0, 100, (40, 60)).astype(np.float32)
+    ab = rng.uniform(-120, 120, (40, 60, 2)).astype(np.float32)
+    rgb = lab_planes_to_srgb(lum, ab)
+    assert rgb.dtype == np.float32 and rgb.shape == (40, 60, 3)
+    assert rgb.min() >= 0 and rgb.max() <= 1
+    back = srgb_to_lab(rgb.astype(np.float64))
+    # L* is kept (the chroma went down instead) except at the very ends, where the table's
+    # interpolation leaves a sliver of clipping
+    assert np.percentile(np.abs(back[..., 0] - lum), 99) < 0.02
+    np.testing.assert_allclose(rgb, lab_to_srgb(fit_chroma_fast(np.dstack([lum, ab]))), atol=1e-6)
+    # hue kept where there is chroma left to measure it
+    hue_in = np.arctan2(ab[..., 1], ab[..., 0])
+    hue_out = np.arctan2(back[..., 2], back[..., 1])
+    chroma = np.hypot(back[..., 1], back[..., 2])
+    diff = np.angle(np.exp(1j * (hue_out - hue_in)))[chroma > 10]
+    assert np.percentile(np.abs(diff), 99) < 0.02
+    # same bits for the same input
+    np.testing.assert_array_equal(rgb, lab_planes_to_srgb(lum, ab))
+
+
+def test_fit_chroma_fast_close_to_fit_chroma() -> None:
+    rng = np.random.default_rng(4)
+    lab = np.dstack([rng.uniform(5, 95, (30, 30)), rng.uniform(-120, 120, (30, 30, 2))])
+    fast = fit_chroma_fast(lab.astype(np.float32))
+    exact = fit_chroma(lab)
+    assert fast.dtype == np.float32
+    np.testing.assert_array_equal(fast[..., 0], lab[..., 0].astype(np.float32))
+    ratio = np.hypot(*fast[..., 1:].transpose(2, 0, 1)) / np.hypot(
+        *exact[..., 1:].transpose(2, 0, 1)
+    )
+    # the interpolated table is a little off near the gamut's cusps, both ways
+    assert ratio.min() > 0.97 and ratio.max() < 1.06 and abs(np.median(ratio) - 0.99) < 0.01
