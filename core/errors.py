@@ -8,6 +8,7 @@ and JSON path); the command line prints them as they are.
 from __future__ import annotations
 
 __all__ = [
+    "ClipError",
     "DeviceError",
     "HintError",
     "ImageError",
@@ -23,6 +24,10 @@ class VscolorizeError(Exception):
 
 class HintError(VscolorizeError, ValueError):
     """A hints file or hints object is malformed; the message names the file and JSON path."""
+
+
+class ClipError(VscolorizeError, ValueError):
+    """A clip cannot be colorized (not a clip, or a format or size that is not supported)."""
 
 
 class ImageError(VscolorizeError, ValueError):

@@ -1,49 +1,47 @@
-"""Hints that follow the picture: dense optical flow carries each keyframe's hints to the frames
-around it.
+"""Hints that follow the picture: each keyframe's hints carried along optical flow to the frames
+of its shot, on demand.
 
-Flow is computed on the lightness at a working resolution (OpenCV's DIS by default, Farneback on
-request), forward and backward between each pair of consecutive frames. A hint point moves with the
-forward flow at its center; it is dropped where the backward flow does not bring it back (the
-forward-backward check: an occlusion, or flow that cannot be trusted) or where it leaves the frame.
-A stroke is first resampled into closely spaced vertices, each tracked like a point; the runs of
-surviving vertices stay strokes. Propagation never crosses a scene cut (``_SceneChangePrev`` /
-``_SceneChangeNext`` when the clip has them, else a luma-histogram detector) and stops at the next
-keyframe. Between two keyframes a frame gets the hints of both, each with a confidence that falls
-linearly with the distance to its keyframe; where they overlap the more confident one is painted
-last and wins.
+Motion comes from ``vscolorize.core.footage`` (optical flow between consecutive frames, both
+ways, measured once and kept in the motion store). A hint point moves with the forward flow at its
+center; it is dropped where the backward flow does not bring it back (the forward-backward check:
+an occlusion, or flow that cannot be trusted) or where it leaves the frame. A stroke is first
+resampled into closely spaced vertices, each tracked like a point; the runs of surviving vertices
+stay strokes. Propagation never crosses a scene cut and stops at the next keyframe.
 
-The result is itself a :class:`~vscolorize.core.hints.Hints` with a keyframe on every frame
-(``extra`` records each hint's keyframe and confidence), so it can be saved as a hints file,
-inspected in the paint window, and cached.
+The unit of work is a *span*: the frames between two neighbors that are each a keyframe or a
+shot's end. A frame's hints need only its span: the frames and pairs of motion in it, read in
+order; the hints of every frame of the span are made together and kept while frames nearby are
+asked for (a few spans at most: memory is bounded by a shot, never by the clip). Between two
+keyframes a frame gets the hints of both, each with a confidence that falls linearly with the
+distance to its keyframe; where they overlap the more confident one is painted last and wins.
+
+A carried frame's hints are a :class:`~vscolorize.core.hints.Keyframe` marked
+``"propagated": true`` (each hint's ``extra`` records its keyframe and confidence).
 """
 
 from __future__ import annotations
 
-import itertools
+import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
+from .footage import Footage, MemoryStore, SourceFrame, Store
 from .hints import Hints, Keyframe, Point, Stroke, densify_path
+from .memo import Memo
+from .motion import FLOW_METHODS, HINT_CONSISTENCY, MOTION_SHARE, MotionSettings, Pair
 
 __all__ = [
-    "FLOW_METHODS",
+    "CarriedHints",
     "PropagationSettings",
     "Tracker",
-    "flow_image",
-    "optical_flow",
     "propagate",
-    "scene_cut",
 ]
 
-FLOW_METHODS = ("dis", "farneback")
-_MIN_FLOW_SIDE = 16
-_DIS_PRESETS = {
-    "dis": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-    "dis-fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-}
+# spans whose hints are kept at once (frames in flight on several threads sit in one or two)
+_KEEP_SPANS = 4
 
 
 @dataclass(frozen=True)
@@ -63,14 +61,9 @@ class PropagationSettings:
 
     flow: str = "dis"
     short_side: int = 360
-    # 3 px: DIS misses by 1-2 px on fine texture, where a 1 px limit dropped good hints (a pan
-    # over a held-out painting lost 11 of 50 in 5 frames). With 3 px instead of 1, 50 hints on
-    # frame 0, classical engine: frames 1-59 of vtest.avi 26.94 -> 27.39 dB and flicker 0.75x ->
-    # 0.64x the ground truth's; that pan 24.54 -> 27.19 dB, 4.96x -> 3.56x; the other 18 pans
-    # within 0.12 dB (benchmarks/propagation-results-all-pans.txt). An occluder moving a few px
-    # per frame still fails it (tests/core/test_propagation.py).
-    consistency: float = 3.0
-    consistency_share: float = 0.1
+    # see HINT_CONSISTENCY in vscolorize.core.motion for how it was chosen
+    consistency: float = HINT_CONSISTENCY
+    consistency_share: float = MOTION_SHARE
     cut_threshold: float = 0.45
     stroke_step: float = 4.0
 
@@ -80,40 +73,10 @@ class PropagationSettings:
         if self.short_side < 16:
             raise ValueError(f"propagation: short_side must be at least 16, not {self.short_side}")
 
-
-def flow_image(lightness: np.ndarray, short_side: int) -> np.ndarray:
-    """(H, W) L* in [0, 100] -> uint8 picture at the working size the flow is computed on."""
-    height, width = lightness.shape
-    scale = min(1.0, short_side / min(height, width))
-    size = (max(round(width * scale), 1), max(round(height * scale), 1))
-    small = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA) if scale < 1 else lightness
-    return np.clip(small * 2.55 + 0.5, 0, 255).astype(np.uint8)
-
-
-def optical_flow(a: np.ndarray, b: np.ndarray, method: str = "dis") -> np.ndarray:
-    """Dense flow from uint8 picture ``a`` to ``b``: (h, w, 2) float32 displacements (x, y).
-
-    ``method``: ``"dis"`` (DIS, medium preset: what hints travel on), ``"dis-fast"`` (DIS, fast
-    preset: 3x quicker, for the temporal filter's frame-to-frame links) or ``"farneback"``.
-    Pictures smaller than 16 px on a side carry too little to measure motion: their flow is 0.
-    """
-    if min(a.shape) < _MIN_FLOW_SIDE:
-        return np.zeros((*a.shape, 2), np.float32)
-    if method in _DIS_PRESETS:
-        dis = cv2.DISOpticalFlow.create(_DIS_PRESETS[method])
-        return dis.calc(a, b, np.zeros((*a.shape, 2), np.float32))
-    if method == "farneback":
-        flow = np.zeros((*a.shape, 2), np.float32)
-        return cv2.calcOpticalFlowFarneback(a, b, flow, 0.5, 4, 15, 3, 5, 1.2, 0)
-    raise ValueError(f"optical_flow: method must be one of {FLOW_METHODS}, not {method!r}")
-
-
-def scene_cut(a: np.ndarray, b: np.ndarray, threshold: float) -> bool:
-    """Whether uint8 pictures ``a`` and ``b`` belong to different shots (luma histograms)."""
-    hists = [cv2.calcHist([x], [0], None, [64], [0, 256]) for x in (a, b)]
-    for h in hists:
-        cv2.normalize(h, h, 1, 0, cv2.NORM_L1)
-    return bool(cv2.compareHist(hists[0], hists[1], cv2.HISTCMP_BHATTACHARYYA) > threshold)
+    @property
+    def motion(self) -> MotionSettings:
+        """The part of the settings motion depends on (and the motion store is keyed by)."""
+        return MotionSettings(self.flow, self.short_side, self.cut_threshold)
 
 
 def _sample(field: np.ndarray, xy: np.ndarray) -> np.ndarray:
@@ -211,48 +174,128 @@ def _runs(vertices: np.ndarray, alive: np.ndarray) -> Iterator[np.ndarray]:
 _Side = tuple[float, list[Point], list[Stroke]]  # (confidence, points, strokes) from one keyframe
 
 
-class _Shot:
-    """One shot's pictures and keyframes; tracks its hints when complete."""
+@dataclass(frozen=True)
+class _Span:
+    """Frames ``first`` .. ``last`` of one shot with no keyframe strictly inside; each end is a
+    keyframe or the shot's end."""
 
-    def __init__(self, start: int, keyframes: dict[int, Keyframe], settings: PropagationSettings,
-                 tracker: Tracker, sides: dict[int, list[_Side]]) -> None:  # fmt: skip
-        self.start = start
-        self.pictures: list[np.ndarray] = []
-        self.keyframes = keyframes
-        self.settings = settings
-        self.tracker = tracker
-        self.sides = sides
+    first: int
+    last: int
+    first_is_key: bool
+    last_is_key: bool
 
-    def _step(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Flow between frames n and n + 1, both ways."""
-        a, b = self.pictures[n - self.start], self.pictures[n + 1 - self.start]
-        return optical_flow(a, b, self.settings.flow), optical_flow(b, a, self.settings.flow)
 
-    def _carry(self, mark: int, frames: range, other: int | None,
-               steps: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> None:  # fmt: skip
-        """Track keyframe ``mark`` through ``frames`` (moving away from it, one by one)."""
-        track = _Track.start(self.keyframes[mark], self.tracker)
-        forward = frames.step > 0
-        for n in frames:
-            there, back = steps(n - 1) if forward else steps(n)[::-1]
-            track.step(self.tracker, there, back)
-            weight = 1.0 if other is None else abs(other - n) / abs(other - mark)
-            self.sides[n].append((weight, *track.hints(self.tracker, weight)))
+def _carry(footage: Footage, tracker: Tracker, keyframe: Keyframe, frames: range,
+           other: int | None, sides: dict[int, list[_Side]]) -> None:  # fmt: skip
+    """Track ``keyframe`` through ``frames`` (moving away from it, one by one), reading each
+    pair of motion once; ``other``: the keyframe at the far end, if any (for the weights)."""
+    track = _Track.start(keyframe, tracker)
+    forward = frames.step > 0
+    for n in frames:
+        pair: Pair = footage.pair(n - 1) if forward else footage.pair(n)
+        track.step(tracker, pair.flow(forward), pair.flow(not forward))
+        weight = 1.0 if other is None else abs(other - n) / abs(other - keyframe.frame)
+        sides[n].append((weight, *track.hints(tracker, weight)))
 
-    def finish(self) -> None:
-        stop = self.start + len(self.pictures)
-        marks = [f for f in range(self.start, stop) if f in self.keyframes]
-        if not marks:
-            return  # nothing to carry: no flow computed
-        # before the first keyframe and after the last, one direction: flow computed as it goes
-        self._carry(marks[0], range(marks[0] - 1, self.start - 1, -1), None, self._step)
-        self._carry(marks[-1], range(marks[-1] + 1, stop), None, self._step)
-        # between two keyframes, both directions over the same flow: computed once
-        for a, b in itertools.pairwise(marks):
-            steps = {n: self._step(n) for n in range(a, b)}
-            self._carry(a, range(a + 1, b), b, steps.__getitem__)
-            self._carry(b, range(b - 1, a, -1), a, steps.__getitem__)
-        self.pictures = []
+
+def _span_hints(footage: Footage, keyframes: dict[int, Keyframe], span: _Span,
+                settings: PropagationSettings) -> dict[int, Keyframe]:  # fmt: skip
+    """The carried hints of every frame of ``span`` that is not a keyframe."""
+    inner = range(span.first + span.first_is_key, span.last + 1 - span.last_is_key)
+    if not inner or not (span.first_is_key or span.last_is_key):
+        return {}
+    tracker = Tracker(settings, footage.shape)
+    sides: dict[int, list[_Side]] = {n: [] for n in inner}
+    if span.first_is_key:
+        other = span.last if span.last_is_key else None
+        _carry(footage, tracker, keyframes[span.first], inner, other, sides)
+    if span.last_is_key:
+        other = span.first if span.first_is_key else None
+        _carry(footage, tracker, keyframes[span.last], inner[::-1], other, sides)
+    out = {}
+    for n in inner:
+        ordered = sorted(sides[n], key=lambda side: side[0])  # most confident painted last
+        points = tuple(p for _, ps, _ in ordered for p in ps)
+        strokes = tuple(s for _, _, ss in ordered for s in ss)
+        if points or strokes:
+            out[n] = Keyframe(frame=n, points=points, strokes=strokes, extra={"propagated": True})
+    return out
+
+
+class CarriedHints:
+    """The hints of any frame: the artist's where it is a keyframe, else carried there from the
+    keyframes of its shot, computed on demand (see the module's doc). Thread-safe; every answer
+    is a pure function of the frames, the hints and the settings.
+
+    Args:
+        footage: the clip's frames and motion.
+        hints: the artist's keyframes (those past the clip's end are ignored).
+        settings: how hints travel; its motion part must be ``footage``'s.
+    """
+
+    def __init__(self, footage: Footage, hints: Hints,
+                 settings: PropagationSettings | None = None) -> None:  # fmt: skip
+        self.footage = footage
+        self.hints = hints
+        self.settings = settings if settings is not None else PropagationSettings()
+        if self.settings.motion != footage.settings:
+            raise ValueError("CarriedHints: the settings' motion part differs from the footage's")
+        self.keyframes = {k.frame: k for k in hints.keyframes if 0 <= k.frame < footage.count}
+        self._marks = sorted(self.keyframes)
+        self._stops = frozenset(self.keyframes)
+        self._spans: Memo[_Span, dict[int, Keyframe]] = Memo(_KEEP_SPANS)
+
+    def span(self, n: int) -> _Span:
+        """The span frame n lies in (for a keyframe: the span that starts there)."""
+        footage = self.footage
+        # no keyframe in reach on either side: the walk ends at the shot's ends, and those
+        # frames are read only if a keyframe could be there
+        i = bisect.bisect_left(self._marks, n)
+        before = self._marks[i - 1] if i > 0 else None
+        after = self._marks[i] if i < len(self._marks) else None
+        if before is None and after is None:
+            return _Span(n, n, False, False)
+        first = footage.shot_start(n, stop=self._stops) if before is not None else None
+        last = footage.shot_end(n, stop=self._stops) if after is not None else None
+        if first is None:  # only a keyframe after n could reach it: where does the shot start?
+            first = footage.shot_start(n) if last in self.keyframes else n
+        if last is None:
+            last = footage.shot_end(n) if first in self.keyframes else n
+        return _Span(first, last, first in self.keyframes, last in self.keyframes)
+
+    def keyframe(self, n: int) -> Keyframe | None:
+        """Frame n's hints: the artist's keyframe, the carried ones, or None."""
+        if n in self.keyframes:
+            return self.keyframes[n]
+        if not self.keyframes or not 0 <= n < self.footage.count:
+            return None
+        span = self.span(n)
+        hints = self._spans.get(
+            span, lambda: _span_hints(self.footage, self.keyframes, span, self.settings)
+        )
+        return hints.get(n)
+
+    def frames(self, first: int = 0, last: int | None = None) -> Iterator[Keyframe]:
+        """The hints of every frame from ``first`` to ``last`` that has any, in order."""
+        last = self.footage.count - 1 if last is None else last
+        for n in range(first, last + 1):
+            keyframe = self.keyframe(n)
+            if keyframe is not None:
+                yield keyframe
+
+
+class _Lightness:
+    """A frame source over a function of the frame index (the paint window's and the tests')."""
+
+    def __init__(self, count: int, lightness: Callable[[int], np.ndarray],
+                 known_cut: Callable[[int], bool | None] | None) -> None:  # fmt: skip
+        self.count = count
+        self._lightness = lightness
+        self._known_cut = known_cut
+
+    def read(self, n: int) -> SourceFrame:
+        said = self._known_cut(n) if self._known_cut is not None and n > 0 else None
+        return SourceFrame(self._lightness(n), starts_shot=said)
 
 
 def propagate(
@@ -262,60 +305,32 @@ def propagate(
     *,
     settings: PropagationSettings = PropagationSettings(),
     known_cut: Callable[[int], bool | None] | None = None,
+    store: Store | None = None,
 ) -> tuple[Hints, set[int]]:
-    """Carry each keyframe's hints to every frame of its shot.
+    """Carry each keyframe's hints to every frame of its shot, for a whole clip at once.
 
-    The clip is read once, in order; only the current shot's small flow pictures are kept, and
-    flow is computed only in shots that hold a keyframe.
+    For clips that fit in memory (tests, short clips, exporting a propagated hints file); a
+    renderer asks :class:`CarriedHints` frame by frame instead.
 
     Args:
         hints: the artist's keyframes.
         count: the clip's length.
-        lightness: frame index -> (H, W) L* in [0, 100]; called once per frame, in order.
+        lightness: frame index -> (H, W) L* in [0, 100].
         known_cut: frame index -> whether it starts a new shot, as the clip says (its
-            ``_SceneChange*`` props), or None to let the detector decide; called after
-            ``lightness`` for the same frame.
+            ``_SceneChange*`` props), or None to let the detector decide.
+        store: where motion is kept (default: in memory, for this call only).
 
     Returns:
         ``(propagated, cuts)``: a keyframe for every frame that has any hint (the artist's
         keyframes unchanged, propagated ones marked ``"propagated": true``) and the frames that
         start a new shot.
     """
-    keyframes = {k.frame: k for k in hints.keyframes if 0 <= k.frame < count}
-    cuts: set[int] = set()
-    if not keyframes:
-        return Hints(extra=hints.extra), cuts
-    sides: dict[int, list[_Side]] = {n: [] for n in range(count)}
-    shot: _Shot | None = None
-    for n in range(count):
-        picture = flow_image(lightness(n), settings.short_side)
-        if shot is None:
-            shot = _Shot(0, keyframes, settings, Tracker(settings, picture.shape), sides)
-        elif picture.shape != shot.pictures[-1].shape:
-            raise ValueError(
-                f"propagate: frame {n} is {picture.shape}, not {shot.pictures[-1].shape}"
-            )
-        else:
-            said = known_cut(n) if known_cut is not None else None
-            if said is None:
-                said = scene_cut(shot.pictures[-1], picture, settings.cut_threshold)
-            if said:
-                cuts.add(n)
-                shot.finish()
-                shot = _Shot(n, keyframes, settings, shot.tracker, sides)
-        shot.pictures.append(picture)
-    assert shot is not None
-    shot.finish()
-    out = []
-    for n in range(count):
-        if n in keyframes:
-            out.append(keyframes[n])
-            continue
-        ordered = sorted(sides[n], key=lambda side: side[0])  # most confident painted last
-        points = tuple(p for _, ps, _ in ordered for p in ps)
-        strokes = tuple(s for _, _, ss in ordered for s in ss)
-        if points or strokes:
-            out.append(
-                Keyframe(frame=n, points=points, strokes=strokes, extra={"propagated": True})
-            )
-    return Hints(keyframes=tuple(out), extra=hints.extra), cuts
+    footage = Footage(_Lightness(count, lightness, known_cut), settings.motion,
+                      store if store is not None else MemoryStore())  # fmt: skip
+    for n in range(count):  # frames in order: read once each, as far as memory allows
+        footage.picture(n)
+        if n:
+            footage.cut_before(n)
+    cuts = {n for n in range(1, count) if footage.cut_before(n)}
+    carried = CarriedHints(footage, hints, settings)
+    return Hints(keyframes=tuple(carried.frames()), extra=hints.extra), cuts

@@ -3,7 +3,7 @@
 Each frame is colorized on its own, so small changes between frames (a hint that moved by a
 fraction of a pixel, a slightly different solve) make colors shimmer. This filter replaces a
 frame's a*b* by a weighted mean of its neighbors' a*b*, each warped onto it by dense optical flow
-(DIS, fast preset, chained frame to frame) and counted only where the forward-backward check
+(from the motion store, chained frame to frame) and counted only where the forward-backward check
 passes (an occluded or mistracked pixel keeps its own color) and only within the same shot. It
 depends on the neighbors' own predictions and pictures only, so a frame's output stays a pure
 function of the clip, the hints and the settings.
@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import cv2
 import numpy as np
 
-from .propagation import optical_flow
+from .motion import PIXEL_CONSISTENCY, MotionSettings, Pair, warp
 
-__all__ = ["DEFAULT_TEMPORAL", "MAX_TEMPORAL", "Link", "temporal_filter", "warp"]
+__all__ = ["DEFAULT_TEMPORAL", "MAX_TEMPORAL", "Link", "temporal_filter"]
 
 # frames on each side the filter averages over by default (weights with sigma = radius / 2). 8
 # flickers 21-37 % less than 4 on vtest.avi and pans over four held-out photos (classical engine;
@@ -30,38 +29,11 @@ __all__ = ["DEFAULT_TEMPORAL", "MAX_TEMPORAL", "Link", "temporal_filter", "warp"
 DEFAULT_TEMPORAL = 8
 MAX_TEMPORAL = 16
 
-_CONSISTENCY = 1.0  # px at the working size, plus a share of the motion
-_CONSISTENCY_SHARE = 0.1
-
-
-@cache
-def _grid(h: int, w: int) -> np.ndarray:
-    """(h, w, 2) float32 pixel coordinates (x, y); read-only, shared by every warp of a size."""
-    grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), -1)
-    grid.flags.writeable = False
-    return grid
-
-
-def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """``image`` sampled at x + flow(x): a picture of the other frame seen from this one."""
-    maps = _grid(*flow.shape[:2]) + flow
-    return cv2.remap(image, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-
-
-def _reliable(there: np.ndarray, back: np.ndarray) -> np.ndarray:
-    """Pixels whose flow to the other frame and back returns home, and that land inside it."""
-    h, w = there.shape[:2]
-    error = np.linalg.norm(there + warp(back, there), axis=-1)
-    ok = error <= _CONSISTENCY + _CONSISTENCY_SHARE * np.linalg.norm(there, axis=-1)
-    xs = np.arange(w)[None, :] + there[..., 0]
-    ys = np.arange(h)[:, None] + there[..., 1]
-    return ok & (xs >= -0.5) & (xs <= w - 0.5) & (ys >= -0.5) & (ys <= h - 0.5)
-
 
 @dataclass(frozen=True)
 class Link:
-    """The motion between two consecutive frames m and m + 1, both ways, and where it holds."""
+    """The motion between two consecutive frames m and m + 1, both ways, and where it holds, at
+    the size of the a*b* the filter averages."""
 
     forward: np.ndarray  # (h, w, 2) on frame m's grid, to frame m + 1
     backward: np.ndarray  # (h, w, 2) on frame m + 1's grid, to frame m
@@ -69,11 +41,34 @@ class Link:
     backward_ok: np.ndarray  # (h, w) float32 1/0: frame m + 1's pixels that pass it
 
     @classmethod
+    def from_pair(cls, pair: Pair, size: tuple[int, int]) -> Link:
+        """The link of a stored pair of motion, resampled to (h, w) ``size``."""
+        h, w = size
+        ph, pw = pair.shape
+        scale = np.array([w / pw, h / ph], np.float32)
+
+        def flow(forward: bool) -> np.ndarray:
+            f = pair.flow(forward)
+            if (ph, pw) == (h, w):
+                return f
+            resized: np.ndarray = cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR) * scale
+            return resized
+
+        def ok(forward: bool) -> np.ndarray:
+            holds: np.ndarray = pair.holds(forward, PIXEL_CONSISTENCY).astype(np.float32)
+            if (ph, pw) != (h, w):  # a pixel holds where most of what it covers holds
+                holds = cv2.resize(holds, (w, h), interpolation=cv2.INTER_AREA)
+            ok: np.ndarray = (holds >= 0.5).astype(np.float32)
+            return ok
+
+        return cls(flow(True), flow(False), ok(True), ok(False))
+
+    @classmethod
     def between(cls, a: np.ndarray, b: np.ndarray) -> Link:
-        """The link between uint8 pictures ``a`` (frame m) and ``b`` (frame m + 1)."""
-        forward, backward = optical_flow(a, b, "dis-fast"), optical_flow(b, a, "dis-fast")
-        return cls(forward, backward, _reliable(forward, backward).astype(np.float32),
-                   _reliable(backward, forward).astype(np.float32))  # fmt: skip
+        """The link between uint8 pictures ``a`` (frame m) and ``b`` (frame m + 1), measured at
+        their own size."""
+        settings = MotionSettings(short_side=min(a.shape))
+        return cls.from_pair(Pair.compute(a, b, settings), a.shape)
 
 
 def temporal_filter(

@@ -15,6 +15,7 @@ import numpy as np
 import vapoursynth as vs
 
 from vscolorize.core.color import gray_to_l, srgb_to_l
+from vscolorize.core.errors import ClipError
 
 __all__ = ["check_format", "frame_lightness", "is_limited_range", "write_rgb"]
 
@@ -23,13 +24,13 @@ def check_format(clip: vs.VideoNode, *, caller: str) -> vs.VideoFormat:
     """The clip's constant format; a clear error for variable or unsupported ones."""
     fmt = clip.format
     if fmt is None or fmt.id == vs.PresetVideoFormat.NONE:
-        raise ValueError(f"{caller}: clip: variable format clips are not supported")
+        raise ClipError(f"{caller}: clip: variable format clips are not supported")
     if clip.width == 0 or clip.height == 0:
-        raise ValueError(f"{caller}: clip: variable size clips are not supported")
+        raise ClipError(f"{caller}: clip: variable size clips are not supported")
     if fmt.color_family not in (vs.GRAY, vs.YUV, vs.RGB):
-        raise ValueError(f"{caller}: clip: expected GRAY, YUV or RGB, not {fmt.color_family.name}")
+        raise ClipError(f"{caller}: clip: expected GRAY, YUV or RGB, not {fmt.color_family.name}")
     if fmt.sample_type == vs.INTEGER and fmt.bits_per_sample > 16:
-        raise ValueError(f"{caller}: clip: at most 16-bit integer samples, not {fmt.name}")
+        raise ClipError(f"{caller}: clip: at most 16-bit integer samples, not {fmt.name}")
     return fmt
 
 

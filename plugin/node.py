@@ -1,52 +1,52 @@
 """``vscolorize.colorize``: the VapourSynth node (DESIGN.md, a contract).
 
-Everything is checked, the model loaded and the hints propagated (``tracks.py``: once per clip and
-hints, then cached) when the node is built, so a script fails at once with one clear line and no
-frame is ever requested from a half-configured filter. Each output frame is computed by
-``std.ModifyFrame`` from its source frame and, for the temporal filter, the ``temporal`` frames on
-each side (shifted copies of the clip): VapourSynth runs the callbacks on its worker threads
-(torch, OpenCV and numpy release the GIL while they compute). Predictions and the motion between
-neighbors are shared through small caches, but every cached value is a pure function of its own
-frames, so the same frame comes out bit-identical in any order and with any thread count.
+Everything is checked and the model loaded when the node is built, so a script fails at once with
+one clear line; no frame is read then. Each output frame is computed on request by its own
+``std.ModifyFrame`` made inside ``std.FrameEval`` (a single ModifyFrame runs one callback at a
+time; one per frame lets VapourSynth's threads compute several frames at once). A frame gets its
+source frame and, for the temporal filter, the ``temporal`` frames on each side (shifted copies
+of the clip). Its hints are the artist's keyframe or those carried to it from the keyframes of
+its shot (``vscolorize.core.propagation``: on demand, from its span of the shot alone), and the
+motion both need comes from the motion store (``vscolorize.core.store``): measured once per pair
+of frames, whatever the hints, and shared with the paint window, ``analyze`` and other renders.
+Predictions and motion are shared between neighboring frames through small bounded caches, but
+every cached value is a pure function of its own frames, so a frame comes out bit-identical in
+any order, with any thread count and with a cold or warm store.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
-import cv2
 import numpy as np
 import vapoursynth as vs
 
 from vscolorize.core.engine import DEFAULT_METHOD, FrameColorizer, lightness_ab_to_srgb
-from vscolorize.core.errors import HintError, VscolorizeError
-from vscolorize.core.hints import Hints, HintsLike, resolve_hints
-from vscolorize.core.propagation import scene_cut
+from vscolorize.core.errors import ClipError, HintError, SettingError, VscolorizeError
+from vscolorize.core.footage import Footage
+from vscolorize.core.hints import Hints, HintsLike, Keyframe, resolve_hints
+from vscolorize.core.memo import Memo
+from vscolorize.core.propagation import CarriedHints, PropagationSettings
+from vscolorize.core.store import MotionStore
 from vscolorize.core.temporal import DEFAULT_TEMPORAL, MAX_TEMPORAL, Link, temporal_filter
 
 from .frames import check_format, frame_lightness, write_rgb
-from .tracks import DEFAULT_SETTINGS, propagated_hints
+from .tracks import ClipSource, source_frame
 
-__all__ = ["OUTPUTS", "colorize"]
+__all__ = ["INTERNAL_ERROR", "OUTPUTS", "colorize"]
 
 log = logging.getLogger(__name__)
 
 OUTPUTS = {"RGBS": vs.RGBS, "RGBH": vs.RGBH}
+# what a frame's error says when it is a bug of ours rather than a problem with the input
+INTERNAL_ERROR = "vscolorize internal error"
 
 _CALLER = "colorize"
-
-
-def _progress_bar(frames: Iterator[vs.VideoFrame], total: int) -> Iterator[vs.VideoFrame]:
-    from tqdm import tqdm
-
-    return iter(tqdm(frames, total=total, unit="frame", desc="vscolorize: tracking hints",
-                     file=sys.stderr, leave=False))  # fmt: skip
+_PROPAGATION = PropagationSettings()
 
 
 def _check_hints(hints: HintsLike | None, num_frames: int) -> Hints | None:
@@ -117,8 +117,9 @@ def colorize(
     try:
         return _colorize(clip, hints, method, model, device, propagate, temporal, postprocess,
                          ensemble, ensemble_mode, output)  # fmt: skip
-    except (VscolorizeError, ValueError, TypeError) as e:
-        # VapourSynth users (vspipe, vspreview, VapourSynth Editor) expect vs.Error
+    except VscolorizeError as e:
+        # VapourSynth users (vspipe, vspreview, VapourSynth Editor) expect vs.Error; anything
+        # else is a bug of ours and keeps its traceback
         raise vs.Error(str(e)) from None
 
 
@@ -136,20 +137,20 @@ def _colorize(
     output: str,
 ) -> vs.VideoNode:
     if not isinstance(clip, vs.VideoNode):
-        raise TypeError(
+        raise ClipError(
             f"{_CALLER}: clip: expected a VapourSynth video clip, not {type(clip).__name__}"
         )
     check_format(clip, caller=_CALLER)
     if output not in OUTPUTS:
-        raise ValueError(f"{_CALLER}: output must be one of {tuple(OUTPUTS)}, not {output!r}")
+        raise SettingError(f"{_CALLER}: output must be one of {tuple(OUTPUTS)}, not {output!r}")
     if not isinstance(propagate, bool):
-        raise ValueError(f"{_CALLER}: propagate must be True or False, not {propagate!r}")
+        raise SettingError(f"{_CALLER}: propagate must be True or False, not {propagate!r}")
     if (
         isinstance(temporal, bool)
         or not isinstance(temporal, int)
         or not 0 <= temporal <= MAX_TEMPORAL
     ):
-        raise ValueError(
+        raise SettingError(
             f"{_CALLER}: temporal must be a whole number of frames in [0, {MAX_TEMPORAL}], "
             f"not {temporal!r}"
         )
@@ -163,27 +164,32 @@ def _colorize(
         ensemble=ensemble,
         ensemble_mode=ensemble_mode,  # type: ignore[arg-type]
     )
-    if propagate and resolved is not None:
-        resolved = propagated_hints(clip, resolved, progress=_progress_bar)
     if method == "optimization" and resolved is None:
         log.warning("colorize: method='optimization' without hints leaves every frame gray")
+    # nothing is read here: motion and carried hints are made when frames ask for them
+    footage = Footage(ClipSource(clip), _PROPAGATION.motion, MotionStore())
+    hints_of: Callable[[int], Keyframe | None]
+    if resolved is None:
+        hints_of = lambda n: None  # noqa: E731
+    elif propagate:
+        hints_of = CarriedHints(footage, resolved, _PROPAGATION).keyframe
+    else:
+        hints_of = resolved.keyframe
     dtype = np.float16 if output == "RGBH" else np.float32
     blank = clip.std.BlankClip(format=OUTPUTS[output], keep=True)
-    offsets = range(-temporal, temporal + 1)
-    window = _Window(engine, resolved, clip.num_frames, temporal)
+    window = _Window(engine, footage, hints_of, temporal)
 
     def colorize_frame(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
         out, sources = f[0].copy(), f[1:]
         source = sources[temporal]
-        keyframe = resolved.keyframe(n) if resolved is not None else None
         lightness = frame_lightness(source)
         if temporal:
             # each frame is post-processed before the filter averages it with its neighbors:
             # segments differ a little from frame to frame, and the filter evens that out
-            ab = engine.finish(window.filtered(n, sources, lightness), lightness, keyframe,
+            ab = engine.finish(window.filtered(n, sources, lightness), lightness, hints_of(n),
                                clean=False)  # fmt: skip
         else:
-            ab = engine.ab(lightness, keyframe)
+            ab = engine.ab(lightness, hints_of(n))
         rgb = lightness_ab_to_srgb(lightness, ab)
         write_rgb(out, rgb.astype(dtype, copy=False))
         props = out.props
@@ -191,11 +197,38 @@ def _colorize(
             props[key] = value
         props["_Matrix"] = vs.MatrixCoefficients.MATRIX_RGB
         props["_Range"] = vs.ColorRange.RANGE_FULL
+        props["_Primaries"] = vs.ColorPrimaries.PRIMARIES_BT709
+        props["_Transfer"] = vs.TransferCharacteristics.TRANSFER_IEC_61966_2_1  # sRGB
         props.pop("_ChromaLocation", None)
         return out
 
-    neighbors = [_shift(clip, k) for k in offsets]
-    return blank.std.ModifyFrame(clips=[blank, *neighbors], selector=colorize_frame)
+    clips = [blank, *(_shift(clip, k) for k in range(-temporal, temporal + 1))]
+    selector = _guarded(colorize_frame)
+
+    def frame_node(n: int) -> vs.VideoNode:
+        return blank.std.ModifyFrame(clips=clips, selector=selector)
+
+    return blank.std.FrameEval(frame_node, clip_src=clips)
+
+
+def _guarded(
+    colorize_frame: Callable[[int, list[vs.VideoFrame]], vs.VideoFrame],
+) -> Callable[[int, list[vs.VideoFrame]], vs.VideoFrame]:
+    """The frame callback, with its failures told apart: a problem with the input stays one line;
+    anything else is a bug of ours, logged with its traceback and reported as an internal error
+    (so that ``render`` exits 1, not 2)."""
+
+    def guarded(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
+        try:
+            return colorize_frame(n, f)
+        except VscolorizeError as e:
+            raise vs.Error(f"{_CALLER}: frame {n}: {e}") from None
+        except Exception as e:
+            if os.environ.get("VSCOLORIZE_DEBUG"):
+                log.exception("colorize: frame %d failed", n)
+            raise vs.Error(f"{INTERNAL_ERROR}: frame {n}: {type(e).__name__}: {e}") from e
+
+    return guarded
 
 
 def _shift(clip: vs.VideoNode, k: int) -> vs.VideoNode:
@@ -210,103 +243,61 @@ def _shift(clip: vs.VideoNode, k: int) -> vs.VideoNode:
     return clip[0] * -k + clip[: count + k]
 
 
-class _Memo[T]:
-    """A small thread-safe cache of values that are pure functions of their key. A value being
-    computed by one thread is waited for by the others, never computed twice at once."""
-
-    def __init__(self, keep: int) -> None:
-        self._keep = keep
-        self._values: OrderedDict[int, T] = OrderedDict()
-        self._pending: dict[int, threading.Event] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: int, make: Callable[[], T]) -> T:
-        while True:
-            with self._lock:
-                if key in self._values:
-                    self._values.move_to_end(key)
-                    return self._values[key]
-                pending = self._pending.get(key)
-                if pending is None:
-                    self._pending[key] = threading.Event()
-                    break
-            pending.wait()  # another thread is making it; then look again
-        try:
-            value = make()
-            with self._lock:
-                self._values[key] = value
-                while len(self._values) > self._keep:
-                    self._values.popitem(last=False)
-        finally:
-            with self._lock:
-                self._pending.pop(key).set()
-        return value
-
-
 class _Window:
-    """Per-frame predictions at the working size and the motion between consecutive frames, each
-    computed once and kept for the frames around it; and the temporal filter over them."""
+    """Per-frame predictions at the working size and the links of motion between consecutive
+    frames, each computed once and kept for the frames around it; and the temporal filter."""
 
-    def __init__(self, engine: FrameColorizer, hints: Hints | None, count: int,
-                 radius: int) -> None:  # fmt: skip
+    def __init__(self, engine: FrameColorizer, footage: Footage,
+                 hints_of: Callable[[int], Keyframe | None], radius: int) -> None:  # fmt: skip
         self.engine = engine
-        self.hints = hints
-        self.count = count
+        self.footage = footage
+        self.hints_of = hints_of
         # room for the windows of several frames in flight at once (vspipe's threads)
         keep = 4 * radius + 16
-        self._entries: _Memo[tuple[np.ndarray, np.ndarray]] = _Memo(keep)
-        self._links: _Memo[Link] = _Memo(keep)
+        self._entries: Memo[int, np.ndarray] = Memo(keep)
+        self._links: Memo[int, Link] = Memo(keep)
+        self._lock = threading.Lock()
 
     def entry(self, n: int, frame: vs.VideoFrame, lightness: np.ndarray | None = None
-              ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """(a*b*, uint8 lightness) of frame ``n`` at the working size (``lightness``: the
-        frame's full-size L*, when the caller has it already)."""
+              ) -> np.ndarray:  # fmt: skip
+        """a*b* of frame ``n`` at the working size, post-processed (``lightness``: the frame's
+        full-size L*, when the caller has it already)."""
 
-        def make() -> tuple[np.ndarray, np.ndarray]:
-            nonlocal lightness
-            if lightness is None:
-                lightness = frame_lightness(frame)
-            keyframe = self.hints.keyframe(n) if self.hints is not None else None
-            ab = self.engine.clean(self.engine.ab_small(lightness, keyframe), lightness, keyframe)
-            small = cv2.resize(lightness, ab.shape[1::-1], interpolation=cv2.INTER_AREA)
-            return ab, np.clip(small * 2.55 + 0.5, 0, 255).astype(np.uint8)
+        def make() -> np.ndarray:
+            full = lightness if lightness is not None else frame_lightness(frame)
+            keyframe = self.hints_of(n)
+            return self.engine.clean(self.engine.ab_small(full, keyframe), full, keyframe)
 
         return self._entries.get(n, make)
+
+    def link(self, m: int, size: tuple[int, int]) -> Link:
+        """The motion between frames m and m + 1 at (h, w) ``size``."""
+        return self._links.get(m, lambda: Link.from_pair(self.footage.pair(m), size))
 
     def filtered(self, n: int, frames: Sequence[vs.VideoFrame], lightness: np.ndarray
                  ) -> np.ndarray:  # fmt: skip
         """Frame n's a*b* at the working size, filtered over ``frames`` (n - K .. n + K);
         ``lightness`` is frame n's full-size L*."""
         radius = len(frames) // 2
-        entries: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(frames)
+        count = self.footage.count
+        first, last = max(n - radius, 0), min(n + radius, count - 1)
+        for k in range(first, last + 1):  # the frames at hand: the footage need not read them
+            self.footage.offer(k, partial(source_frame, frames[k - n + radius]))
+        entries: list[np.ndarray | None] = [None] * len(frames)
         links: list[Link | None] = [None] * (len(frames) - 1)
-        entries[radius] = self.entry(n, frames[radius], lightness)
+        center = self.entry(n, frames[radius], lightness)
+        entries[radius] = center
+        size = center.shape[:2]
         # walk away from frame n on each side, stopping at the clip's ends and at scene cuts
         for step in (-1, 1):
-            i = radius
-            while 0 <= i + step < len(frames) and 0 <= n + i + step - radius < self.count:
-                j = i + step
-                near, far = entries[i], self.entry(n + j - radius, frames[j])
-                assert near is not None
-                early, late = (i, j) if step > 0 else (j, i)
-                first, second = (near, far) if step > 0 else (far, near)
-                if _cut_between(frames[early], frames[late], first[1], second[1]):
+            k = n
+            while first <= k + step <= last:
+                early = min(k, k + step)
+                if self.footage.cut_before(early + 1):
                     break
-                # link m joins frames m and m + 1: a pure function of their pictures
-                m = n + early - radius
-                links[early] = self._links.get(m, partial(Link.between, first[1], second[1]))
-                entries[j] = far
-                i = j
+                links[early - n + radius] = self.link(early, size)
+                k += step
+                entries[k - n + radius] = self.entry(k, frames[k - n + radius])
         # the weights reach the window's ends: sigma grows with the radius (1 frame up to 2)
         sigma = max(1.0, radius / 2)
-        return temporal_filter([e[0] if e else None for e in entries], links, sigma=sigma)
-
-
-def _cut_between(first: vs.VideoFrame, second: vs.VideoFrame, a: np.ndarray,
-                 b: np.ndarray) -> bool:  # fmt: skip
-    """Whether a shot ends between two consecutive frames: their props say so, or (when they say
-    nothing) the luma histograms do."""
-    props = (first.props.get("_SceneChangeNext"), second.props.get("_SceneChangePrev"))
-    if any(p is not None for p in props):
-        return any(bool(p) for p in props)
-    return scene_cut(a, b, DEFAULT_SETTINGS.cut_threshold)
+        return temporal_filter(entries, links, sigma=sigma)

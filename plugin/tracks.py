@@ -1,111 +1,79 @@
-"""Propagated hints for a clip, computed once and cached.
+"""A VapourSynth clip as the engine's frame source, and a clip's carried hints for export.
 
-:func:`propagated_hints` reads the clip once, in order, and carries the artist's keyframes along
-optical flow (``vscolorize.core.propagation``). The result is a hints file with a keyframe on every
-frame, cached under ``$VSCOLORIZE_CACHE`` (default ``$XDG_CACHE_HOME/vscolorize`` or
-``~/.cache/vscolorize``) by a key made of the clip's size, format and length, a sample of its
-frames' content, the hints and the settings, so that building the same node again costs nothing
-and every frame request stays a pure function of its inputs.
+The node, ``vscolorize analyze`` and :func:`propagated_hints` read motion through
+``vscolorize.core.footage`` over :class:`ClipSource`; motion itself is kept in the motion store
+(``vscolorize.core.store``), shared by all of them and by the paint window.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import os
-from collections.abc import Callable, Iterator
-from dataclasses import asdict
-from pathlib import Path
-
-import numpy as np
 import vapoursynth as vs
 
 from vscolorize.core.errors import HintError
-from vscolorize.core.hints import Hints, load_hints, save_hints
-from vscolorize.core.propagation import PropagationSettings, propagate
+from vscolorize.core.footage import Footage, SourceFrame
+from vscolorize.core.hints import Hints, HintsLike, resolve_hints
+from vscolorize.core.propagation import CarriedHints, PropagationSettings
+from vscolorize.core.store import MotionStore
 
-from .frames import frame_lightness
+from .frames import check_format, frame_lightness
 
-__all__ = ["cache_folder", "propagated_hints"]
-
-log = logging.getLogger(__name__)
-
-_CACHE_VERSION = 1
-DEFAULT_SETTINGS = PropagationSettings()
-_SAMPLED_FRAMES = 9
+__all__ = ["ClipSource", "propagated_hints", "source_frame"]
 
 
-def cache_folder() -> Path:
-    if os.environ.get("VSCOLORIZE_CACHE"):
-        return Path(os.environ["VSCOLORIZE_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "vscolorize"
+def _said(frame: vs.VideoFrame, key: str) -> bool | None:
+    value = frame.props.get(key)
+    return None if value is None else bool(value)
 
 
-def _key(clip: vs.VideoNode, hints: Hints, settings: PropagationSettings) -> str:
-    digest = hashlib.sha256()
-    assert clip.format is not None
-    shape = (clip.width, clip.height, clip.num_frames, clip.format.name, str(clip.fps))
-    digest.update(json.dumps([_CACHE_VERSION, shape, asdict(settings)]).encode())
-    digest.update(json.dumps(hints.to_json(), sort_keys=True).encode())
-    for n in np.linspace(0, clip.num_frames - 1, _SAMPLED_FRAMES).round().astype(int).tolist():
-        frame = clip.get_frame(n)
-        digest.update(np.ascontiguousarray(np.asarray(frame[0])).tobytes())
-    return digest.hexdigest()[:32]
+def source_frame(frame: vs.VideoFrame) -> SourceFrame:
+    """A frame's lightness and what its ``_SceneChangePrev`` / ``_SceneChangeNext`` say."""
+    return SourceFrame(frame_lightness(frame), _said(frame, "_SceneChangePrev"),
+                       _said(frame, "_SceneChangeNext"))  # fmt: skip
 
 
-def _said_cut(frame: vs.VideoFrame, previous_said_next: bool) -> bool | None:
-    """What a frame's ``_SceneChangePrev`` (and the frame before's ``_SceneChangeNext``) say."""
-    props = frame.props
-    if "_SceneChangePrev" not in props and "_SceneChangeNext" not in props:
-        return None
-    return bool(props.get("_SceneChangePrev", 0)) or previous_said_next
+class ClipSource:
+    """Frames of a clip by index (``read`` may be called from VapourSynth's worker threads: the
+    core lends another thread while one waits for a frame)."""
+
+    def __init__(self, clip: vs.VideoNode) -> None:
+        self.clip = clip
+        self.count = clip.num_frames
+
+    def read(self, n: int) -> SourceFrame:
+        return source_frame(self.clip.get_frame(n))
 
 
 def propagated_hints(
     clip: vs.VideoNode,
-    hints: Hints,
+    hints: HintsLike,
     *,
-    settings: PropagationSettings = DEFAULT_SETTINGS,
-    progress: Callable[[Iterator[vs.VideoFrame], int], Iterator[vs.VideoFrame]] | None = None,
-    cache: bool = True,
+    settings: PropagationSettings | None = None,
+    store: MotionStore | None = None,
 ) -> Hints:
-    """``hints`` carried to every frame of ``clip`` (see the module's doc), from the cache if there.
+    """``hints`` carried to every frame of ``clip``, as one hints object (a keyframe on every
+    frame that has any hint; ``extra["scene_cuts"]``: the frames that start a shot).
+
+    For exporting or inspecting; the node computes the same hints frame by frame, on demand.
 
     Args:
-        progress: wraps the frame iterator while the clip is read (a progress bar).
-        cache: read and write the cache.
+        hints: a ``*.hints.json`` path, a dict in that format, or a loaded ``Hints``.
+        store: where motion is kept (default: the motion store in the cache folder).
+
+    Raises:
+        HintError: the hints cannot be read, or name a frame past the clip's end.
     """
-    if not hints.keyframes:
-        return hints
-    path = cache_folder() / "tracks" / f"{_key(clip, hints, settings)}.hints.json"
-    if cache and path.is_file():
-        try:
-            log.info("propagated hints from %s", path)
-            return load_hints(path)
-        except HintError as e:  # a damaged cache entry is rebuilt
-            log.warning("ignoring a damaged cache entry: %s", e)
-    frames: Iterator[vs.VideoFrame] = clip.frames(close=True)
-    if progress is not None:
-        frames = progress(frames, clip.num_frames)
-    said: dict[int, bool | None] = {}
-    said_next = False
-
-    def lightness(n: int) -> np.ndarray:
-        nonlocal said_next
-        frame = next(frames)
-        said[n] = _said_cut(frame, said_next)
-        said_next = bool(frame.props.get("_SceneChangeNext", 0))
-        return frame_lightness(frame)
-
-    result, cuts = propagate(hints, clip.num_frames, lightness, settings=settings,
-                             known_cut=said.get)  # fmt: skip
-    result = Hints(keyframes=result.keyframes, extra={**result.extra, "scene_cuts": sorted(cuts)})
-    if cache:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            save_hints(result, path)
-        except OSError as e:
-            log.warning("could not cache the propagated hints in %s: %s", path, e)
-    return result
+    check_format(clip, caller="propagated_hints")
+    try:
+        resolved = resolve_hints(hints) or Hints()
+    except HintError as e:
+        raise HintError(f"propagated_hints: {e}") from None
+    late = [f for f in resolved.frames if f >= clip.num_frames]
+    if late:
+        raise HintError(f"propagated_hints: hints: keyframe {late[0]} is past the clip's last "
+                        f"frame ({clip.num_frames - 1})")  # fmt: skip
+    settings = settings if settings is not None else PropagationSettings()
+    footage = Footage(ClipSource(clip), settings.motion, store)
+    cuts = [shot.start for shot in footage.shots()][1:]
+    carried = CarriedHints(footage, resolved, settings)
+    return Hints(keyframes=tuple(carried.frames()),
+                 extra={**resolved.extra, "scene_cuts": cuts})  # fmt: skip

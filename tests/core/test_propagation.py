@@ -6,13 +6,8 @@ import skimage.data
 
 from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.hints import Color, Hints, Keyframe, Point, Stroke
-from vscolorize.core.propagation import (
-    PropagationSettings,
-    flow_image,
-    optical_flow,
-    propagate,
-    scene_cut,
-)
+from vscolorize.core.motion import flow_image, optical_flow, scene_cut
+from vscolorize.core.propagation import PropagationSettings, propagate
 
 WIDTH, HEIGHT = 320, 180
 TEXTURE = srgb_to_lab(skimage.data.astronaut() / 255.0)[..., 0].astype(np.float32)  # 512x512
@@ -115,7 +110,7 @@ def test_scene_cut_detector() -> None:
 
 
 def test_frames_of_another_size_are_refused() -> None:
-    with pytest.raises(ValueError, match="propagate: frame 3 is"):
+    with pytest.raises(ValueError, match="frame 3 is"):
         propagate(
             one_keyframe(0, point(0.5, 0.5)), 5, lambda n: pan(n) if n < 3 else pan(n)[:, :200]
         )

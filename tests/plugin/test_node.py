@@ -107,25 +107,23 @@ def panning(length: int = 12, speed: int = 3) -> vs.VideoNode:
     return blank.std.ModifyFrame(clips=blank, selector=fill)
 
 
-def test_propagated_hints_follow_the_picture_and_are_cached(private_cache: Path) -> None:
+def test_propagated_hints_follow_the_picture_and_motion_is_stored(private_cache: Path) -> None:
     clip = panning()
     hints = {"format": "vscolorize.hints", "version": 1,
              "keyframes": [{"frame": 0, "points": [{"x": 0.5, "y": 0.5, "ab": [50, 40], "radius": 0.06}]}]}  # fmt: skip
     out = vscolorize.colorize(clip, hints, method="optimization")
-    tracks = list((private_cache / "tracks").glob("*.hints.json"))
-    assert len(tracks) == 1
+    assert not (private_cache / "motion").exists()  # building the node measures nothing
     rgb = planes(out.get_frame(10))
     # the hint moved 30 px left with the picture: reddish there, gray where it started
     red = rgb[48, 80 - 30] - rgb[48, 80 - 30].mean()
     assert red[0] > 0.05 and red[2] < 0
-    exported = vscolorize.propagated_hints(clip, vscolorize_hints(hints))
+    stored = list((private_cache / "motion").rglob("*.motion"))
+    assert len(stored) >= 10  # frames 0-10 of the shot, and the temporal filter's neighbors
+    exported = vscolorize.propagated_hints(clip, hints)  # a dict, like colorize takes
     frame10 = exported.keyframe(10)
     assert frame10 is not None and abs(frame10.points[0].x * 160 - (80 - 30)) < 1.5
     assert frame10.points[0].extra["propagated_from"] == 0
-    # built again: read from the cache (a damaged entry would be rebuilt, not trusted)
-    tracks[0].write_text(tracks[0].read_text().replace('"propagated"', '"propagated_x"'))
-    again = vscolorize.propagated_hints(clip, vscolorize_hints(hints))
-    assert again.keyframe(10).extra.get("propagated_x") is True  # type: ignore[union-attr]
+    assert exported.extra["scene_cuts"] == []
 
 
 def vscolorize_hints(doc: dict[str, object]) -> Hints:

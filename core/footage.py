@@ -1,0 +1,240 @@
+"""A clip's motion, on demand and shot by shot, in bounded memory.
+
+:class:`Footage` wraps a :class:`FrameSource` (anything that can give frame n's lightness: a
+VapourSynth clip in the plugin, a video or picture in the paint window, an array in tests) and
+answers what propagation and the temporal filter ask: the picture motion is measured on, whether
+a shot starts at frame n, and the :class:`~vscolorize.core.motion.Pair` between frames m and
+m + 1, from the motion store when it is there (measured and stored when it is not).
+
+Nothing is read up front: a question about frame n reads only the frames it needs, in short
+forward runs (decoders seek forward cheaply, backward dearly). What is kept in memory is a few
+dozen pictures and pairs and the cut decisions, each bounded: a film of any length costs the
+same memory as a clip.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from .memo import Memo
+from .motion import MotionSettings, Pair, flow_image, picture_digest, scene_cut
+from .store import MotionStore
+
+__all__ = ["Footage", "FrameSource", "MemoryStore", "SourceFrame", "Store"]
+
+# pictures read in one forward run when a frame is missing (a walk backwards reads runs this long)
+_RUN = 32
+_KEEP_PICTURES = 2 * _RUN + 8
+_KEEP_PAIRS = 8
+_KEEP_CUTS = 1 << 16
+
+
+@dataclass(frozen=True)
+class SourceFrame:
+    """What a source says of one frame.
+
+    Attributes:
+        lightness: (H, W) float32 L* in [0, 100].
+        starts_shot: whether the frame says it starts a new shot (VapourSynth's
+            ``_SceneChangePrev``), None when it does not say.
+        ends_shot: whether it says the next frame starts one (``_SceneChangeNext``), or None.
+    """
+
+    lightness: np.ndarray
+    starts_shot: bool | None = None
+    ends_shot: bool | None = None
+
+
+class FrameSource(Protocol):
+    """Frames by index; ``read`` may be called from several threads at once."""
+
+    @property
+    def count(self) -> int: ...
+
+    def read(self, n: int) -> SourceFrame: ...
+
+
+class Store(Protocol):
+    def get(self, key: str) -> Pair | None: ...
+
+    def put(self, key: str, pair: Pair) -> None: ...
+
+
+class MemoryStore:
+    """A store in memory, for tests and for callers that must not touch the disk; at most
+    ``limit`` bytes, least recently used dropped."""
+
+    def __init__(self, limit: int = 1 << 30) -> None:
+        self.limit = limit
+        self._pairs: OrderedDict[str, Pair] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Pair | None:
+        with self._lock:
+            pair = self._pairs.get(key)
+            if pair is not None:
+                self._pairs.move_to_end(key)
+            return pair
+
+    def put(self, key: str, pair: Pair) -> None:
+        with self._lock:
+            if key in self._pairs:
+                return
+            self._pairs[key] = pair
+            self._size += pair.nbytes
+            while self._size > self.limit and len(self._pairs) > 1:
+                _, old = self._pairs.popitem(last=False)
+                self._size -= old.nbytes
+
+
+@dataclass(frozen=True)
+class _Picture:
+    picture: np.ndarray  # uint8 at the motion working size
+    digest: bytes
+    starts_shot: bool | None
+    ends_shot: bool | None
+
+
+class Footage:
+    """A clip's pictures, shots and motion, computed when asked and kept in bounded memory.
+
+    Args:
+        source: the frames.
+        settings: how motion is measured (the store's key includes them).
+        store: where pairs are kept: a :class:`~vscolorize.core.store.MotionStore` (the default:
+            on disk, shared with every other user of the same footage), a :class:`MemoryStore`,
+            or anything with ``get(key)`` and ``put(key, pair)``.
+    """
+
+    def __init__(self, source: FrameSource, settings: MotionSettings | None = None,
+                 store: Store | None = None) -> None:  # fmt: skip
+        self.source = source
+        self.count = source.count
+        self.settings = settings if settings is not None else MotionSettings()
+        self.store: Store = store if store is not None else MotionStore()
+        self._pictures: Memo[int, _Picture] = Memo(_KEEP_PICTURES)
+        self._pairs: Memo[int, Pair] = Memo(_KEEP_PAIRS)
+        self._cuts: OrderedDict[int, bool] = OrderedDict()
+        self._cuts_lock = threading.Lock()
+        self._run_lock = threading.Lock()
+        self._shape: tuple[int, ...] | None = None
+        self.reads = 0  # frames read from the source (for tests and benchmarks)
+        self.measured = 0  # pairs measured here rather than found in the store
+
+    def _make(self, n: int, frame: SourceFrame | None = None) -> _Picture:
+        if frame is None:
+            frame = self.source.read(n)
+            self.reads += 1
+        picture = flow_image(frame.lightness, self.settings.short_side)
+        with self._cuts_lock:
+            if self._shape is None:
+                self._shape = picture.shape
+        if picture.shape != self._shape:
+            raise ValueError(f"frame {n} is {frame.lightness.shape[::-1]} (width, height), "
+                             f"unlike the frames before it")  # fmt: skip
+        return _Picture(picture, picture_digest(picture), frame.starts_shot, frame.ends_shot)
+
+    def _frame(self, n: int) -> _Picture:
+        if not 0 <= n < self.count:
+            raise IndexError(f"frame {n} is outside the clip (0-{self.count - 1})")
+        found = self._pictures.peek(n)
+        if found is not None:
+            return found
+        return self._pictures.get(n, lambda: self._make(n))
+
+    def offer(self, n: int, frame: Callable[[], SourceFrame]) -> None:
+        """Frame n, at the caller's hand (``frame()`` makes it): used rather than read, if it is
+        not in memory already."""
+        if self._pictures.peek(n) is None:
+            self._pictures.get(n, lambda: self._make(n, frame()))
+
+    def prefetch(self, first: int, last: int) -> None:
+        """Read the pictures of frames ``first`` .. ``last`` (clipped to the clip) that are not in
+        memory, in increasing order."""
+        with self._run_lock:
+            for k in range(max(first, 0), min(last, self.count - 1) + 1):
+                self._frame(k)
+
+    def picture(self, n: int) -> np.ndarray:
+        """(h, w) uint8 lightness of frame n at the motion working size."""
+        return self._frame(n).picture
+
+    def digest(self, n: int) -> bytes:
+        return self._frame(n).digest
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(h, w) of the pictures (read from frame 0's size the first time)."""
+        h, w = self.picture(0).shape
+        return h, w
+
+    def cut_before(self, n: int) -> bool:
+        """Whether frame n starts a new shot (frame 0 does). The clip's own scene-change props
+        decide when either frame carries one; the luma-histogram detector otherwise."""
+        if n <= 0:
+            return True
+        with self._cuts_lock:
+            if n in self._cuts:
+                self._cuts.move_to_end(n)
+                return self._cuts[n]
+        before, after = self._frame(n - 1), self._frame(n)
+        said = [s for s in (before.ends_shot, after.starts_shot) if s is not None]
+        if said:
+            cut = any(said)
+        else:
+            cut = scene_cut(before.picture, after.picture, self.settings.cut_threshold)
+        with self._cuts_lock:
+            self._cuts[n] = cut
+            while len(self._cuts) > _KEEP_CUTS:
+                self._cuts.popitem(last=False)
+        return cut
+
+    def pair(self, m: int) -> Pair:
+        """The motion between frames m and m + 1 (both ways), from the store or measured."""
+
+        def make() -> Pair:
+            first, second = self._frame(m), self._frame(m + 1)
+            key = MotionStore.key(self.settings, first.digest, second.digest)
+            pair = self.store.get(key)
+            if pair is None or pair.shape != first.picture.shape:
+                pair = Pair.compute(first.picture, second.picture, self.settings)
+                self.measured += 1
+                self.store.put(key, pair)
+            return pair
+
+        return self._pairs.get(m, make)
+
+    def shot_start(self, n: int, *, stop: frozenset[int] = frozenset()) -> int:
+        """The first frame of n's shot, or the nearest frame in ``stop`` at or before n."""
+        k = n
+        while k not in stop and not self._cut_reading_back(k):
+            k -= 1
+        return k
+
+    def shot_end(self, n: int, *, stop: frozenset[int] = frozenset()) -> int:
+        """The last frame of n's shot, or the nearest frame in ``stop`` at or after n."""
+        k = n
+        while k not in stop and k < self.count - 1 and not self.cut_before(k + 1):
+            k += 1
+        return k
+
+    def _cut_reading_back(self, k: int) -> bool:
+        if k > 0 and self._pictures.peek(k - 1) is None:
+            self.prefetch(k - _RUN, k)  # one forward run rather than frame by frame backwards
+        return self.cut_before(k)
+
+    def shots(self, first: int = 0, last: int | None = None) -> Iterator[range]:
+        """The shots that meet frames ``first`` .. ``last``, in order, reading forward."""
+        last = self.count - 1 if last is None else last
+        start = self.shot_start(first)
+        while start <= last:
+            end = self.shot_end(start)
+            yield range(start, end + 1)
+            start = end + 1

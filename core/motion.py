@@ -1,0 +1,230 @@
+"""Motion between frames: the one place that computes it.
+
+Everything that follows the picture (hints carried along flow, the temporal filter, the paint
+window's carried hints, the renderer) takes its motion from here, so there is one flow, one
+forward-backward check and one scene-cut detector, with their constants side by side:
+
+- a frame's *picture*: its lightness at the motion working size (short side ``short_side``, never
+  upscaled) as uint8;
+- a :class:`Pair`: dense optical flow between two consecutive pictures both ways (OpenCV DIS,
+  medium preset) and, per pixel, how far the flow misses when it goes there and back (the
+  forward-backward error: large where a pixel is occluded or the flow cannot be trusted);
+- :func:`scene_cut`: whether two consecutive pictures belong to different shots.
+
+A pair is a pure function of its two pictures and the settings, never of hints: that is what lets
+``vscolorize.core.store`` keep pairs on disk keyed by the pictures' content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "FLOW_METHODS",
+    "HINT_CONSISTENCY",
+    "MOTION_SHARE",
+    "PIXEL_CONSISTENCY",
+    "MotionSettings",
+    "Pair",
+    "flow_image",
+    "forward_backward_error",
+    "optical_flow",
+    "picture_digest",
+    "scene_cut",
+    "warp",
+]
+
+FLOW_METHODS = ("dis", "farneback")
+_MIN_FLOW_SIDE = 16
+_DIS_PRESETS = {
+    "dis": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+    "dis-fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+}
+
+# How far (working pixels) a flow may miss on its way there and back, plus MOTION_SHARE of the
+# motion (fast motion is measured less precisely), for...
+# ...a hint to survive a step: DIS misses by 1-2 px on fine texture, where a 1 px limit dropped
+# good hints (a pan over a held-out painting lost 11 of 50 in 5 frames; see
+# benchmarks/propagation-results-all-pans.txt). An occluder moving a few px per frame still fails.
+HINT_CONSISTENCY = 3.0
+# ...a pixel's color to be averaged with its neighbor's in the temporal filter: stricter, since a
+# wrong match smears a color over an edge while a dropped one only leaves the pixel unfiltered.
+PIXEL_CONSISTENCY = 1.0
+MOTION_SHARE = 0.1
+
+# forward-backward errors are kept in quarter pixels in a byte (up to 63.75 px: far past any limit)
+_ERROR_STEP = 0.25
+
+
+@dataclass(frozen=True)
+class MotionSettings:
+    """How motion is measured. Part of every stored pair's key.
+
+    Attributes:
+        flow: ``"dis"`` (OpenCV DIS, medium preset) or ``"farneback"``.
+        short_side: motion is measured with the frame's short side scaled to this (never up).
+        cut_threshold: Bhattacharyya distance between consecutive luma histograms above which
+            the detector declares a scene cut.
+    """
+
+    flow: str = "dis"
+    short_side: int = 360
+    cut_threshold: float = 0.45
+
+    def __post_init__(self) -> None:
+        if self.flow not in FLOW_METHODS:
+            raise ValueError(f"motion: flow must be one of {FLOW_METHODS}, not {self.flow!r}")
+        if isinstance(self.short_side, bool) or not isinstance(self.short_side, int):
+            raise ValueError(f"motion: short_side must be a whole number, not {self.short_side!r}")
+        if self.short_side < _MIN_FLOW_SIDE:
+            raise ValueError(
+                f"motion: short_side must be at least {_MIN_FLOW_SIDE}, not {self.short_side}"
+            )
+        if not 0 < self.cut_threshold <= 1:
+            raise ValueError(f"motion: cut_threshold must be in (0, 1], not {self.cut_threshold}")
+
+    def working_size(self, height: int, width: int) -> tuple[int, int]:
+        """(h, w) of the pictures motion is measured on, for frames of (height, width)."""
+        scale = min(1.0, self.short_side / min(height, width))
+        return max(round(height * scale), 1), max(round(width * scale), 1)
+
+
+def flow_image(lightness: np.ndarray, short_side: int) -> np.ndarray:
+    """(H, W) L* in [0, 100] -> uint8 picture at the working size the flow is computed on."""
+    height, width = lightness.shape
+    scale = min(1.0, short_side / min(height, width))
+    size = (max(round(width * scale), 1), max(round(height * scale), 1))
+    small = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA) if scale < 1 else lightness
+    return np.clip(small * 2.55 + 0.5, 0, 255).astype(np.uint8)
+
+
+def picture_digest(picture: np.ndarray) -> bytes:
+    """A 16-byte digest of a picture's content and size (a stored pair's key is made of two)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.asarray(picture.shape, np.int64).tobytes())
+    digest.update(np.ascontiguousarray(picture).data)
+    return digest.digest()
+
+
+def optical_flow(a: np.ndarray, b: np.ndarray, method: str = "dis") -> np.ndarray:
+    """Dense flow from uint8 picture ``a`` to ``b``: (h, w, 2) float32 displacements (x, y).
+
+    ``method``: ``"dis"`` (DIS, medium preset), ``"dis-fast"`` (DIS, fast preset: 3x quicker,
+    less precise) or ``"farneback"``. Pictures smaller than 16 px on a side carry too little to
+    measure motion: their flow is 0.
+    """
+    if min(a.shape) < _MIN_FLOW_SIDE:
+        return np.zeros((*a.shape, 2), np.float32)
+    if method in _DIS_PRESETS:
+        dis = cv2.DISOpticalFlow.create(_DIS_PRESETS[method])
+        return dis.calc(a, b, np.zeros((*a.shape, 2), np.float32))
+    if method == "farneback":
+        flow = np.zeros((*a.shape, 2), np.float32)
+        return cv2.calcOpticalFlowFarneback(a, b, flow, 0.5, 4, 15, 3, 5, 1.2, 0)
+    raise ValueError(f"optical_flow: method must be one of {FLOW_METHODS}, not {method!r}")
+
+
+def scene_cut(a: np.ndarray, b: np.ndarray, threshold: float) -> bool:
+    """Whether uint8 pictures ``a`` and ``b`` belong to different shots (luma histograms)."""
+    hists = [cv2.calcHist([x], [0], None, [64], [0, 256]) for x in (a, b)]
+    for h in hists:
+        cv2.normalize(h, h, 1, 0, cv2.NORM_L1)
+    return bool(cv2.compareHist(hists[0], hists[1], cv2.HISTCMP_BHATTACHARYYA) > threshold)
+
+
+@cache
+def _grid(h: int, w: int) -> np.ndarray:
+    """(h, w, 2) float32 pixel coordinates (x, y); read-only, shared by every warp of a size."""
+    grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), -1)
+    grid.flags.writeable = False
+    return grid
+
+
+def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """``image`` sampled at x + flow(x): a picture of the other frame seen from this one."""
+    maps = _grid(*flow.shape[:2]) + flow
+    return cv2.remap(image, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+
+
+def forward_backward_error(there: np.ndarray, back: np.ndarray) -> np.ndarray:
+    """Per pixel, how far flow ``there`` followed by flow ``back`` lands from home: (h, w)
+    float32 px; infinite where ``there`` leaves the picture."""
+    h, w = there.shape[:2]
+    error = np.linalg.norm(there + warp(back, there), axis=-1)
+    xs = np.arange(w, dtype=np.float32)[None, :] + there[..., 0]
+    ys = np.arange(h, dtype=np.float32)[:, None] + there[..., 1]
+    outside = (xs < -0.5) | (xs > w - 0.5) | (ys < -0.5) | (ys > h - 0.5)
+    error[outside] = np.inf
+    return error
+
+
+def _quantize_error(error: np.ndarray) -> np.ndarray:
+    return np.minimum(np.ceil(error / _ERROR_STEP), 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The motion between consecutive pictures a (frame m) and b (frame m + 1).
+
+    ``forward`` / ``backward``: (h, w, 2) float16 flow on a's / b's grid towards the other;
+    ``forward_error`` / ``backward_error``: (h, w) uint8, the forward-backward error of each of
+    a's / b's pixels in quarter pixels (255: lost, or leaves the picture). float16 keeps flow to
+    1/64 px up to 32 px of motion and 1/32 px up to 64 px, well under DIS's own error.
+    """
+
+    forward: np.ndarray
+    backward: np.ndarray
+    forward_error: np.ndarray
+    backward_error: np.ndarray
+
+    @classmethod
+    def compute(cls, a: np.ndarray, b: np.ndarray, settings: MotionSettings) -> Pair:
+        there = optical_flow(a, b, settings.flow)
+        back = optical_flow(b, a, settings.flow)
+        # the check runs on the flow as it will be stored, so a fresh pair and a loaded one agree
+        there16, back16 = there.astype(np.float16), back.astype(np.float16)
+        there, back = there16.astype(np.float32), back16.astype(np.float32)
+        return cls(
+            there16,
+            back16,
+            _quantize_error(forward_backward_error(there, back)),
+            _quantize_error(forward_backward_error(back, there)),
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        h, w = self.forward.shape[:2]
+        return h, w
+
+    @property
+    def nbytes(self) -> int:
+        return sum(x.nbytes for x in self.arrays())
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self.forward, self.backward, self.forward_error, self.backward_error
+
+    def flow(self, forward: bool) -> np.ndarray:
+        """(h, w, 2) float32 flow one way."""
+        return (self.forward if forward else self.backward).astype(np.float32)
+
+    def error(self, forward: bool) -> np.ndarray:
+        """(h, w) float32 forward-backward error in px of the pixels the flow ``forward`` (or
+        backward) starts from; infinite where lost."""
+        quantized = self.forward_error if forward else self.backward_error
+        error = quantized.astype(np.float32) * _ERROR_STEP
+        error[quantized == 255] = np.inf
+        return error
+
+    def holds(self, forward: bool, limit: float) -> np.ndarray:
+        """(h, w) bool: pixels whose flow returns home within ``limit`` px plus MOTION_SHARE of
+        their motion."""
+        flow = self.forward if forward else self.backward
+        speed = np.linalg.norm(flow.astype(np.float32), axis=-1)
+        holds: np.ndarray = self.error(forward) <= limit + MOTION_SHARE * speed
+        return holds
