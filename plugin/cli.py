@@ -159,6 +159,22 @@ def _build_parser() -> _Parser:
         default="h264",
         help="h264: x264 CRF 16, 4:2:0, plays everywhere (default); ffv1: lossless 16-bit RGB",
     )
+    render.add_argument(
+        "--start",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first frame to write (default: 0). The whole clip is colorized and then cut, so "
+        "the frames are those of a full render and the hints keep the clip's frame numbers",
+    )
+    render.add_argument(
+        "--end",
+        type=int,
+        metavar="N",
+        help="last frame to write, included, as in vspipe (default: the clip's last). The "
+        "audio is cut to the same frames and re-encoded (AAC in .mp4/.mov, FLAC in .mkv, PCM "
+        "in .avi); a variable-frame-rate input loses its audio, with a warning",
+    )
     render.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     render.add_argument(
         "--no-propagate",
@@ -236,7 +252,7 @@ def _run_render(args: argparse.Namespace) -> int:
                     model=args.model, device=args.device, propagate=args.propagate,
                     temporal=args.temporal, postprocess=args.postprocess,
                     ensemble=args.ensemble, ensemble_mode=args.ensemble_mode,
-                    codec=args.codec, force=args.force,
+                    start=args.start, end=args.end, codec=args.codec, force=args.force,
                     progress=_progress_bar("colorizing"))  # fmt: skip
     sys.stdout.write(
         f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "

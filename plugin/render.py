@@ -6,6 +6,13 @@ H.264 (x264, CRF 16, BT.709 4:2:0, what every player plays) or FFV1 (16-bit RGB,
 audio of the input is kept. VapourSynth converts RGB to the encoder's format (zimg, dithered), raw
 planes go to ffmpeg's stdin, and the result is written under a temporary name that replaces the
 output only once ffmpeg has finished: an interrupted render never leaves a broken file behind.
+
+A frame range (``start`` to ``end``, both included, as vspipe's ``--start``/``--end``) is cut from
+the colorized clip, never from the input: the whole clip is colorized (hints keep the clip's frame
+numbers, propagation and the temporal filter see the frames around the range) and then trimmed,
+so the range's frames are bit for bit those of the whole render. The audio is cut to the same
+span by ffmpeg and re-encoded, which cuts it to the sample; with a variable frame rate there is
+no exact span, and the audio is left out with a warning.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from vscolorize.core.temporal import DEFAULT_TEMPORAL
 
 from .node import colorize
 
-__all__ = ["CODECS", "RenderError", "RenderResult", "encode", "open_video", "render"]
+__all__ = ["CODECS", "RenderError", "RenderResult", "encode", "frame_range", "open_video", "render"]
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +44,20 @@ CODECS: dict[str, tuple[tuple[str, ...], int, str]] = {
     "h264": ((".mkv", ".mp4", ".mov"), vs.YUV420P8, "yuv420p"),
     "ffv1": ((".mkv", ".avi"), vs.RGB48, "gbrp16le"),
 }
+# BT.709 tags on the frames themselves (setparams): given only as the encoder's options, ffmpeg
+# 7+ takes the (untagged) frames' primaries and transfer, and x264 writes "unspecified" in the VUI
+_BT709 = ["-vf", "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709",
+          "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+          "-color_range", "tv"]  # fmt: skip
 _ENCODER_ARGS = {
-    "h264": ["-c:v", "libx264", "-preset", "medium", "-crf", "16",
-             "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-             "-color_range", "tv"],
+    "h264": ["-c:v", "libx264", "-preset", "medium", "-crf", "16", "-pix_fmt", "yuv420p",
+             *_BT709],
     "ffv1": ["-c:v", "ffv1", "-level", "3", "-g", "1", "-slicecrc", "1"],
 }  # fmt: skip
+_CONTAINER_ARGS = {".mp4": ["-movflags", "+faststart"], ".mov": ["-movflags", "+faststart"]}
 _AUDIO_ARGS = {".mp4": ["-c:a", "aac", "-b:a", "192k"], ".mov": ["-c:a", "aac", "-b:a", "192k"]}
+# a cut can't be stream-copied exactly (packets hold ~20 ms): lossless re-encodes where copied
+_CUT_AUDIO_ARGS = {".mkv": ["-c:a", "flac"], ".avi": ["-c:a", "pcm_s16le"]}
 Progress = Callable[[Iterator[vs.VideoFrame], int], Iterator[vs.VideoFrame]]
 _PLANE_ORDER = {vs.YUV: (0, 1, 2), vs.RGB: (1, 2, 0)}  # ffmpeg's gbrp is G, B, R
 
@@ -95,6 +109,25 @@ def _encoder_input(node: vs.VideoNode, codec: str) -> vs.VideoNode:
     return node.resize.Point(format=fmt, dither_type="error_diffusion")
 
 
+def _audio_args(audio: Path | None, start: int | None, clip: vs.VideoNode, suffix: str
+                ) -> tuple[list[str], list[str]]:  # fmt: skip
+    """ffmpeg's options for the audio input (its second) and its encoder."""
+    if audio is None:
+        return [], []
+    codec = _AUDIO_ARGS.get(suffix, ["-c:a", "copy"])
+    if start is None:
+        return ["-i", str(audio), "-map", "0:v", "-map", "1:a?"], codec
+    if clip.fps.numerator <= 0:
+        log.warning("variable frame rate: the frame range has no exact span of audio; "
+                    "the audio is left out")  # fmt: skip
+        return [], []
+    # ffmpeg takes decimal seconds: a microsecond is well below a sample (21 us at 48 kHz)
+    seconds = [f"{n * clip.fps.denominator / clip.fps.numerator:.6f}"
+               for n in (start, clip.num_frames)]  # fmt: skip
+    inputs = ["-ss", seconds[0], "-t", seconds[1], "-i", str(audio), "-map", "0:v", "-map", "1:a?"]
+    return inputs, _AUDIO_ARGS.get(suffix) or _CUT_AUDIO_ARGS.get(suffix, ["-c:a", "flac"])
+
+
 def _write_planes(frame: vs.VideoFrame, pipe: IO[bytes]) -> None:
     for plane in _PLANE_ORDER[frame.format.color_family]:
         pipe.write(memoryview(frame[plane]).tobytes())
@@ -113,6 +146,8 @@ def render(
     postprocess: Sequence[str] = (),
     ensemble: int = 1,
     ensemble_mode: str = "mean",
+    start: int = 0,
+    end: int | None = None,
     codec: str = "h264",
     force: bool = False,
     progress: Progress | None = None,
@@ -122,23 +157,49 @@ def render(
     Args:
         hints, method, model, device, propagate, temporal, postprocess, ensemble,
             ensemble_mode: as :func:`vscolorize.colorize` takes them.
+        start, end: the first and the last frame written, both included (as vspipe's
+            ``--start``/``--end``); ``end=None`` is the clip's last frame. The frames are those
+            of the whole clip's render, and the audio is cut to match.
         codec, force, progress: as :func:`encode` takes them.
 
     Raises:
-        RenderError: a bad input, output, setting or codec, or the encoder failed.
+        RenderError: a bad input, output, setting, frame range or codec, or the encoder failed.
     """
     source, output = Path(source), Path(output)
     _check_output(output, codec, force)
     if source.exists() and output.exists() and output.resolve() == source.resolve():
         raise RenderError(f"{output}: the output would overwrite the input video")
     clip = open_video(source)
+    last = frame_range(start, end, clip.num_frames)
     try:
         colored = colorize(clip, hints, method=method, model=model, device=device,
                            propagate=propagate, temporal=temporal, postprocess=postprocess,
                            ensemble=ensemble, ensemble_mode=ensemble_mode)  # fmt: skip
     except vs.Error as e:
         raise RenderError(str(e)) from None
-    return encode(colored, output, codec=codec, force=force, progress=progress, audio=source)
+    whole = start == 0 and last == clip.num_frames - 1
+    return encode(colored if whole else colored[start : last + 1], output, codec=codec,
+                  force=force, progress=progress, audio=source,
+                  audio_from=None if whole else start)  # fmt: skip
+
+
+def frame_range(start: int, end: int | None, count: int) -> int:
+    """The last frame of the range ``start`` to ``end`` (both included) of a ``count``-frame clip.
+
+    Raises:
+        RenderError: a negative frame, one past the clip's end, or ``start`` after ``end``.
+    """
+    last = count - 1 if end is None else end
+    for name, value in (("--start", start), ("--end", last)):
+        if value < 0:
+            raise RenderError(f"{name} {value}: frames are numbered from 0")
+        if value >= count:
+            raise RenderError(
+                f"{name} {value}: past the clip's last frame ({count - 1}; it has {count} frames)"
+            )
+    if start > last:
+        raise RenderError(f"--start {start} is after --end {last}")
+    return last
 
 
 def _check_output(output: Path, codec: str, force: bool) -> None:
@@ -163,6 +224,7 @@ def encode(
     force: bool = False,
     progress: Progress | None = None,
     audio: Path | None = None,
+    audio_from: int | None = None,
 ) -> RenderResult:
     """Encode an RGB clip (``colorize``'s output) into ``output``.
 
@@ -171,6 +233,9 @@ def encode(
         force: replace an existing output.
         progress: wraps the frame iterator (a progress bar), given it and the frame count.
         audio: a file whose audio tracks go along, if it has any.
+        audio_from: ``None``: the audio as it is; N: ``clip`` is frames N on of ``audio``'s
+            video, and the audio is cut to the same span (needs a constant frame rate: else it
+            is left out, with a warning).
 
     Raises:
         RenderError: a bad output or codec, a frame failed, or the encoder failed.
@@ -182,13 +247,13 @@ def encode(
     if fps is None:
         log.warning("variable frame rate; writing 25 fps")
     rate = f"{fps.numerator}/{fps.denominator}" if fps else "25"
-    audio_args = ["-i", str(audio), "-map", "0:v", "-map", "1:a?"] if audio else []
-    audio_codec = _AUDIO_ARGS.get(output.suffix.lower(), ["-c:a", "copy"]) if audio else []
+    audio_args, audio_codec = _audio_args(audio, audio_from, clip, output.suffix.lower())
     temporary = output.with_name(f".{output.stem}.partial{output.suffix}")
     command = [
         _ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
         "-f", "rawvideo", "-pix_fmt", CODECS[codec][2], "-s", f"{clip.width}x{clip.height}",
-        "-r", rate, "-i", "-", *audio_args, *_ENCODER_ARGS[codec], *audio_codec, str(temporary),
+        "-r", rate, "-i", "-", *audio_args, *_ENCODER_ARGS[codec], *audio_codec,
+        *_CONTAINER_ARGS.get(output.suffix.lower(), []), str(temporary),
     ]  # fmt: skip
     log.info("encoding with: %s", " ".join(command))
     began = time.perf_counter()

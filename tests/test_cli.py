@@ -169,3 +169,31 @@ def test_demo(tmp_path: Path) -> None:
         result.stdout,
     ).groups()  # type: ignore[union-attr]
     assert float(fps) > 0 and float(colored) > float(gray) + 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "5", "--end", "3"], "vscolorize: error: --start 5 is after --end 3\n"),
+        (["--end", "40"], "vscolorize: error: --end 40: past the clip's last frame (11; it has "
+                          "12 frames)\n"),
+        (["--start", "-3"], "vscolorize: error: --start -3: frames are numbered from 0\n"),
+        (["--start", "two"], "vscolorize: error: argument --start: invalid int value: 'two' "
+                             "(see 'vscolorize render --help')\n"),
+    ],
+)  # fmt: skip
+def test_render_range_errors(film: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                             args: list[str], message: str) -> None:  # fmt: skip
+    out = tmp_path / "o.mp4"
+    assert main(["render", str(film), "-o", str(out), "--method", "optimization", *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == message and captured.out == ""
+    assert not out.exists()
+
+
+def test_render_help_says_what_the_range_means() -> None:
+    result = run("render", "--help")
+    text = " ".join(result.stdout.split())
+    assert "--start N" in text and "--end N" in text
+    assert "last frame to write, included, as in vspipe" in text
+    assert "audio is cut to the same frames" in text and "loses its audio, with a warning" in text

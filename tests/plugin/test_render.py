@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -113,3 +114,78 @@ def test_render_errors_are_one_line(
 def test_render_api_refuses_bad_codec(film: Path, tmp_path: Path) -> None:
     with pytest.raises(RenderError, match="--codec must be one of"):
         render(film, tmp_path / "o.mkv", codec="vp9")
+
+
+def _planes(path: Path) -> np.ndarray:
+    clip = open_video(path)
+    return np.stack([np.stack([np.asarray(f[i]) for i in range(3)]) for f in clip.frames()])
+
+
+def _audio_samples(path: Path) -> int:
+    """How many samples the first audio track holds (decoded, mono, at 44.1 kHz)."""
+    pcm = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
+                          "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", "44100",
+                          "-f", "s16le", "-"], capture_output=True, check=True).stdout  # fmt: skip
+    return len(pcm) // 2
+
+
+def test_a_range_is_the_whole_render_cut(film: Path, hints: Path, tmp_path: Path) -> None:
+    whole, part = tmp_path / "whole.mkv", tmp_path / "part.mkv"
+    assert render(film, whole, hints=hints, method="optimization", codec="ffv1").frames == 12
+    result = cli("render", film, "-o", part, "--hints", hints, "--method", "optimization",
+                 "--codec", "ffv1", "--start", "3", "--end", "7")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"wrote {part}: 5 frames")
+    # frames 3-7 of the whole render, bit for bit: hint frames 1 and 3 kept the clip's numbering
+    assert np.array_equal(_planes(part), _planes(whole)[3:8])
+    assert "Audio: flac" in streams(part)  # cut, so re-encoded losslessly rather than copied
+    # 5 frames at 12 fps: 5/12 s of the 44.1 kHz tone, to within a few samples
+    assert abs(_audio_samples(part) - 44100 * 5 / 12) < 64
+
+
+def test_a_range_to_the_end_and_the_whole_clip(film: Path, tmp_path: Path) -> None:
+    tail, everything = tmp_path / "tail.mp4", tmp_path / "all.mp4"
+    assert render(film, tail, method="optimization", start=10).frames == 2
+    assert render(film, everything, method="optimization", start=0, end=11).frames == 12
+    assert abs(_audio_samples(tail) - 44100 * 2 / 12) < 2048  # AAC: whole 1024-sample frames
+    assert abs(_audio_samples(everything) - 44100) < 2048
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        (-1, None, "--start -1: frames are numbered from 0"),
+        (0, -2, "--end -2: frames are numbered from 0"),
+        (0, 12, "--end 12: past the clip's last frame (11; it has 12 frames)"),
+        (12, None, "--start 12: past the clip's last frame"),
+        (5, 3, "--start 5 is after --end 3"),
+    ],
+)
+def test_bad_ranges_are_refused_before_any_work(
+    film: Path, tmp_path: Path, start: int, end: int | None, message: str
+) -> None:
+    with pytest.raises(RenderError, match=re.escape(message)):
+        render(film, tmp_path / "o.mp4", method="optimization", start=start, end=end)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_h264_is_tagged_bt709_limited_420(film: Path, tmp_path: Path) -> None:
+    """What browsers and players need to show the colors right: 4:2:0, limited range, and BT.709
+    matrix, primaries and transfer, in the container and in the stream's own VUI."""
+    out = tmp_path / "colored.mp4"
+    render(film, out, method="optimization")
+    assert "Video: h264 (High)" in streams(out) and "yuv420p(tv, bt709, progressive)" in streams(
+        out
+    )
+    trace = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(out),
+                            "-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"],
+                           capture_output=True, text=True, check=True).stderr  # fmt: skip
+    vui = {}
+    for line in trace.splitlines():
+        name = next((k for k in ("chroma_format_idc", "video_full_range_flag", "colour_primaries",
+                                 "transfer_characteristics", "matrix_coefficients")
+                     if f" {k} " in line), None)  # fmt: skip
+        if name is not None:
+            vui.setdefault(name, int(line.rsplit("=", 1)[1]))
+    assert vui == {"chroma_format_idc": 1, "video_full_range_flag": 0, "colour_primaries": 1,
+                   "transfer_characteristics": 1, "matrix_coefficients": 1}  # fmt: skip
