@@ -15,7 +15,15 @@ from .conftest import HINTS
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.vpy"))
 VSPIPE = Path(sys.executable).parent / "vspipe"
 # bytes per pixel, summed over planes, for the y4m colorspaces VapourSynth writes
-_PIXEL_BYTES = {"C444p10": 6, "C444p16": 6, "C444": 3, "C420jpeg": 1.5, "C420p10": 3, "Cmono": 1}
+_PIXEL_BYTES = {
+    "C444p10": 6,
+    "C444p16": 6,
+    "C444": 3,
+    "C420jpeg": 1.5,
+    "C420": 1.5,
+    "C420p10": 3,
+    "Cmono": 1,
+}
 
 
 def vspipe(script: Path, *args: str) -> bytes:
