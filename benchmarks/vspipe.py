@@ -92,12 +92,13 @@ def vspipe_fps(script: Path, **args: str) -> float:
 
 def stage_breakdown(video: Path, hints_path: Path, model: str, device: str, frames: int
                     ) -> dict[str, float]:  # fmt: skip
-    """Milliseconds per frame in each stage of the model path, in one process, one thread."""
+    """Milliseconds per frame in each stage of the model path, in one process, one thread
+    (the model's stage includes shrinking L to its working size and painting the hints)."""
     import vapoursynth as vs
 
     from vscolorize.core.engine import FrameColorizer, lightness_ab_to_srgb
-    from vscolorize.core.hints import load_hints, rasterize
-    from vscolorize.core.inference import upsample_ab, working_size
+    from vscolorize.core.hints import load_hints
+    from vscolorize.core.inference import upsample_ab
     from vscolorize.frames import frame_lightness
 
     clip = vs.core.bs.VideoSource(source=str(video))
@@ -116,16 +117,8 @@ def stage_breakdown(video: Path, hints_path: Path, model: str, device: str, fram
         marks.append(time.perf_counter())
         lightness = frame_lightness(frame)
         marks.append(time.perf_counter())
-        h, w = working_size(*lightness.shape, colorizer.config.working_short_side)
-        small = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
-        ab_hint, mask = rasterize(keyframe, h, w)
-        with torch.inference_mode():
-            out = colorizer.model(
-                torch.from_numpy(small[None, None]).to(device),
-                torch.from_numpy(ab_hint).permute(2, 0, 1)[None].to(device),
-                torch.from_numpy(mask[None, None].astype(np.float32)).to(device),
-            )
-            ab_small = out.float()[0].permute(1, 2, 0).cpu().numpy()
+        # the model's stage: shrinking L, painting the hints and the network, as the node runs it
+        (ab_small,) = colorizer.predict_small([lightness], [keyframe])
         sync()
         marks.append(time.perf_counter())
         ab = upsample_ab(ab_small, lightness, keyframe)
