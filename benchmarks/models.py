@@ -5,6 +5,7 @@ the 5x5 ground-truth patch mean, radius 2 px) for each model and for the classic
 same hints; then milliseconds per 854x480 picture through colorize_image on CPU (and CUDA).
 
     python benchmarks/models.py [FOLDER] [--weights FILE ...] [--limit N] [--skip-levin]
+        [--size 854x480]
 
 Without --weights it measures the installed models; FOLDER defaults to data/heldout.
 """
@@ -56,7 +57,9 @@ def main() -> None:
     parser.add_argument("--weights", nargs="*", type=Path, default=[])
     parser.add_argument("--limit", type=int)
     parser.add_argument("--skip-levin", action="store_true")
+    parser.add_argument("--size", default="854x480", help="the timed picture's size, WxH")
     args = parser.parse_args()
+    width, height = map(int, args.size.split("x"))
 
     colorizers = {p.stem: Colorizer(load_model(p), "cpu") for p in args.weights}
     colorizers |= {
@@ -95,7 +98,7 @@ def main() -> None:
                 + "".join(f"{table[name][c] - table['levin'][c]:+8.2f}" for c in COUNTS)
             )
 
-    picture = np.random.default_rng(0).random((480, 854, 3)).astype(np.float32)
+    picture = np.random.default_rng(0).random((height, width, 3)).astype(np.float32)
     hints = random_hints(picture, 20, 0)
     for name, colorizer in colorizers.items():
         for _ in range(3):
@@ -106,11 +109,11 @@ def main() -> None:
             model_rgb(colorizer, picture, hints)
             times.append(time.perf_counter() - start)
         print(
-            f"{name}: {1000 * np.median(times):.0f} ms per 854x480 picture on CPU ({torch.get_num_threads()} threads), 20 hints"
+            f"{name}: {1000 * np.median(times):.0f} ms per {args.size} picture on CPU ({torch.get_num_threads()} threads), 20 hints"
         )
     start = time.perf_counter()
     colorize_image(picture, hints, method="optimization")
-    print(f"levin: {1000 * (time.perf_counter() - start):.0f} ms per 854x480 picture on CPU")
+    print(f"levin: {1000 * (time.perf_counter() - start):.0f} ms per {args.size} picture on CPU")
 
 
 if __name__ == "__main__":

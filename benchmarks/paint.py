@@ -5,7 +5,7 @@ For each colorizer: a point is moved (a draft preview, small, as while dragging)
 10, and the colorizer's own share; and how long the model's color suggestions for a click take.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/paint.py [--photo PICTURE] [--model auto|FILE]
-        [--methods optimization model]
+        [--methods optimization model] [--size 1280x720]
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from vscolorize.ui.window import PaintWindow
 
 
 class Still:
-    """One 1280x720 frame."""
+    """One frame, 1280x720 unless told."""
 
     count = 1
 
-    def __init__(self, photo: Path) -> None:
-        rgb = cv2.resize(read_image(photo), (1280, 720), interpolation=cv2.INTER_AREA)
+    def __init__(self, photo: Path, size: tuple[int, int] = (1280, 720)) -> None:
+        rgb = cv2.resize(read_image(photo), size, interpolation=cv2.INTER_AREA)
         self._lightness = image_lightness(rgb)
         self.height, self.width = self._lightness.shape
 
@@ -58,10 +58,12 @@ def main() -> None:
     parser.add_argument("--photo", type=Path)
     parser.add_argument("--model", default="auto")
     parser.add_argument("--methods", nargs="+", default=["optimization", "model"])
+    parser.add_argument("--size", default="1280x720", help="the frame's size, WxH")
     args = parser.parse_args()
+    width, height = map(int, args.size.split("x"))
     photo = args.photo or sorted(Path("data/heldout").glob("*.png"))[0]
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    source = Still(photo)
+    source = Still(photo, (width, height))
     for method in args.methods:
         window = PaintWindow(source, None, method=method, recover="no")
         if method == "model" and args.model != "auto":
@@ -72,13 +74,13 @@ def main() -> None:
         window._rest.setInterval(10**6)  # the drafts' follow-up full preview is timed on its own
         rng = np.random.default_rng(0)
         for _ in range(20):
-            window.doc.add_point(0, *rng.uniform((0, 0), (1280, 720)), Color(ab=(30.0, 20.0)))
+            window.doc.add_point(0, *rng.uniform((0, 0), (width, height)), Color(ab=(30.0, 20.0)))
         window.changed()
         window.wait_for_previews()
         drafts, fulls = [], []
         for i in range(10):
             before = len(window.preview_seconds)
-            window.doc.move_point(0, 0, 100 + 10 * i, 100)
+            window.doc.move_point(0, 0, (100 + 10 * i) % width, 100 % height)
             window.changed(draft=True)
             drafts.append((wait_shown(window, before), window.preview_seconds[-1][1]))
             before = len(window.preview_seconds)
@@ -92,7 +94,7 @@ def main() -> None:
             times = []
             for i in range(10):
                 start = time.perf_counter()
-                window.suggest(100 + 50 * i, 300)
+                window.suggest((100 + 50 * i) % width, 300 % height)
                 times.append(time.perf_counter() - start)
             print(f"{'':12s} {'color suggestions':24s} {np.median(times) * 1000:6.0f} ms per click")
         window.close()

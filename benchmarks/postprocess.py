@@ -9,7 +9,8 @@ Then on video (vtest.avi and a pan over a held-out photo, as benchmarks/propagat
 and flicker with and without the post-processing.
 
     python benchmarks/postprocess.py [FOLDER] [--hints 20] [--limit N] [--method model]
-        [--video data/video/vtest.avi] [--photo PICTURE ...] [--frames 60] [--skip-video]
+        [--video data/video/vtest.avi] [--photo PICTURE ...] [--frames 60] [--size 854x480]
+        [--runs 9] [--skip-video] [--skip-photos]
 """
 
 from __future__ import annotations
@@ -68,12 +69,13 @@ def photos(args: argparse.Namespace, method: str) -> None:
             out = colorize_image(rgb, hints, method=method, **kwargs)
             rows[name].append((psnr(out, rgb), perceivable_artifacts(srgb_to_lab(out)[..., 1:],
                                truth), colorfulness(out)))  # fmt: skip
-    times = timing(pictures[0], random_hints(pictures[0], args.hints, seed=20_000), method, configs)
+    times = timing(pictures[0], random_hints(pictures[0], args.hints, seed=20_000), method, configs,
+                   args.runs)  # fmt: skip
     plain = np.mean(rows["plain"], 0)
     size = "x".join(map(str, pictures[0].shape[1::-1]))
     print(f"\n{len(pictures)} photos from {args.folder} ({size}), {args.hints} hints, "
           f"method={method}, CPU {torch.get_num_threads()} threads; truth colorfulness "
-          f"{np.mean([colorfulness(p) for p in pictures]):.1f}; ms: median of {_RUNS} runs "
+          f"{np.mean([colorfulness(p) for p in pictures]):.1f}; ms: median of {args.runs} runs "
           f"taken in turns, on the first photo")  # fmt: skip
     print(f"{'':28s}{'PSNR':>8s}{'vs plain':>9s}{'PA %':>8s}{'vs plain':>9s}{'colorful':>9s}"
           f"{'ms':>7s}{'x plain':>8s}")  # fmt: skip
@@ -84,17 +86,17 @@ def photos(args: argparse.Namespace, method: str) -> None:
               f"{100 * (pa / plain[1] - 1):+8.0f}%{c:9.1f}{ms:7.0f}{ms / times['plain']:8.2f}")  # fmt: skip
 
 
-_RUNS = 9
+_RUNS = 9  # --runs
 
 
-def timing(rgb: np.ndarray, hints: Any, method: str, configs: dict[str, dict[str, Any]]
-           ) -> dict[str, float]:  # fmt: skip
+def timing(rgb: np.ndarray, hints: Any, method: str, configs: dict[str, dict[str, Any]],
+           repeats: int = _RUNS) -> dict[str, float]:  # fmt: skip
     """Median milliseconds per picture for each configuration, the runs taken in turns (one of
     each, then again) so that a slower moment of a shared machine hits them all alike."""
     for kwargs in configs.values():
         colorize_image(rgb, hints, method=method, **kwargs)  # warm-up, models loaded
     runs: dict[str, list[float]] = {name: [] for name in configs}
-    for _ in range(_RUNS):
+    for _ in range(repeats):
         for name, kwargs in configs.items():
             start = time.perf_counter()
             colorize_image(rgb, hints, method=method, **kwargs)
@@ -105,7 +107,8 @@ def timing(rgb: np.ndarray, hints: Any, method: str, configs: dict[str, dict[str
 def video(args: argparse.Namespace, method: str) -> None:
     photos = args.photo if args.photo else sorted(Path("data/heldout").glob("*.png"))[1:2]
     clips = {args.video.name: read_video(args.video, args.frames)}
-    clips |= {f"pan over {p.name}": synthetic_pan(p, args.frames) for p in photos}
+    width, height = map(int, args.size.split("x"))
+    clips |= {f"pan over {p.name}": synthetic_pan(p, args.frames, width, height) for p in photos}
     configs = {k: v for k, v in configurations(method, len(variant_paths("fast"))).items()
                if k in ("plain", "segment_fill:seeds", "segment_fill:felzenszwalb",
                      "ensemble 3 mean")}  # fmt: skip
@@ -142,6 +145,8 @@ def main() -> None:
     parser.add_argument("--video", type=Path, default=Path("data/video/vtest.avi"))
     parser.add_argument("--photo", type=Path, nargs="+", help="photos to pan over (default: one)")
     parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--size", default="854x480", help="the pans' size, WxH")
+    parser.add_argument("--runs", type=int, default=_RUNS, help="timed runs per configuration")
     parser.add_argument("--skip-video", action="store_true")
     parser.add_argument("--skip-photos", action="store_true")
     args = parser.parse_args()

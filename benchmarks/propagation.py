@@ -15,7 +15,8 @@ Prints, per clip and method:
 
     python benchmarks/propagation.py [--video data/video/vtest.avi] [--photo PICTURE ...]
         [--frames 60] [--hints 50] [--methods optimization model] [--model auto|FILE]
-        [--temporal 2 0] [--postprocess segment_fill] [--ensemble N] [--skip-video]
+        [--temporal 2 0] [--postprocess segment_fill] [--ensemble N] [--size 854x480]
+        [--skip-video]
 
 tools/prepare_videos.sh puts vtest.avi in data/video/.
 """
@@ -38,8 +39,7 @@ import vscolorize
 from vscolorize.core.color import lab_to_srgb, srgb_to_lab
 from vscolorize.core.hints import Color, Hints, Keyframe, Point
 from vscolorize.core.metrics import psnr
-from vscolorize.core.propagation import optical_flow
-from vscolorize.core.temporal import warp
+from vscolorize.core.motion import optical_flow, warp
 
 core = vs.core
 
@@ -233,8 +233,10 @@ def main() -> None:
     )
     parser.add_argument("--postprocess", nargs="*", default=[], help="as colorize() takes it")
     parser.add_argument("--ensemble", type=int, default=1)
+    parser.add_argument("--size", default="854x480", help="the pans' size, WxH")
     parser.add_argument("--skip-video", action="store_true")
     args = parser.parse_args()
+    width, height = map(int, args.size.split("x"))
     options = {"postprocess": tuple(args.postprocess), "ensemble": args.ensemble}
     photos = args.photo if args.photo else sorted(Path("data/heldout").glob("*.png"))[1:2]
     rows = []
@@ -242,8 +244,9 @@ def main() -> None:
         rows += run_clip(args.video.name, read_video(args.video, args.frames), args.hints, args.methods,
                  args.model, args.temporal, **options)  # fmt: skip
     for photo in photos:
-        rows += run_clip(f"pan over {photo.name}", synthetic_pan(photo, args.frames), args.hints,
-                 args.methods, args.model, args.temporal, **options)  # fmt: skip
+        pan = synthetic_pan(photo, args.frames, width, height)
+        rows += run_clip(f"pan over {photo.name}", pan, args.hints, args.methods, args.model,
+                         args.temporal, **options)  # fmt: skip
     summary(rows)
 
 
