@@ -10,12 +10,15 @@ Two solvers:
 
 - ``"direct"``: a sparse LU factorization (SuperLU) of the full system, the exact solution; about
   9 s for an 854x480 frame on a 2-core machine.
-- ``"cascade"`` (default, about 0.8 s there): coarse to fine. The system is rebuilt on an image
-  pyramid (2x smaller each level; a partly hinted coarse pixel gets a soft constraint weighted by
-  its hint coverage), the coarsest level (<= 40k pixels) is solved directly, and each finer level
-  starts from the upsampled coarser solution and is refined by GMRES on its own operator. The
-  coarse solve carries color across the picture, which local iterations are slow to do; the fine
-  iterations put the color edges back where the full-resolution luminance has them.
+- ``"cascade"`` (default, about 0.3 s there, 0.1 s at the engine's 320x569): coarse to fine. The
+  system is rebuilt on an image pyramid (2x smaller each level; a partly hinted coarse pixel gets
+  a soft constraint weighted by its hint coverage), the coarsest level (<= 40k pixels) is solved
+  directly, its solution is upsampled to full size and refined there by a few GMRES steps on the
+  full-resolution operator. The coarse solve carries color across the picture, which local
+  iterations are slow to do; the fine iterations put the color edges back where the
+  full-resolution luminance has them. Refining the intermediate levels as well, or more steps,
+  bought nothing measurable: with 12 steps on every level, 0.003 dB more at the engine's size
+  and 0.001 dB less at full size, 19 held-out photos, at 3x the time.
 
 Levin's solution depends on the resolution it is computed at (its weights come from 3x3 windows),
 so the cascade is an approximation, not the same solution: on 19 held-out 854x480 photos with 20
@@ -23,12 +26,18 @@ point hints its mean PSNR is 0.1 dB below the direct solve's, individual photos 
 (``benchmarks/levin.py``). True multigrid on this operator (Galerkin coarsening with bilinear,
 matrix-dependent or aggregation interpolation, as a GMRES preconditioner) converged too slowly to
 beat the direct solve; see the notes in that benchmark.
+
+Everything here is a pure function of its arguments and safe to run from several threads; what
+depends on a level's size alone (the matrix structure) is made once and shared read-only. The
+solver calls no BLAS on frame-sized vectors: OpenBLAS's own threads oversubscribe the cores when
+frames already run in parallel (measured 10x slower than one thread on 2 loaded cores).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from functools import lru_cache
 from typing import Literal
 
 import cv2
@@ -50,22 +59,81 @@ _MIN_SIGMA2 = 2e-6
 
 # The 8 neighbors of a 3x3 window as (row, column) offsets.
 _OFFSETS = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
+# A matrix row's 9 slots, by increasing column: the neighbors above, the pixel, those below.
+_SLOTS = (*_OFFSETS[:4], (0, 0), *_OFFSETS[4:])
+_CENTER = 4
+_NEIGHBOR_SLOTS = (0, 1, 2, 3, 5, 6, 7, 8)
 
 # Below this many pixels a level is solved directly; above it, it is refined iteratively.
 _DIRECT_PIXELS = 40_000
-# GMRES iterations per level and channel: more buy little (the remaining difference to the direct
-# solution is low-frequency, which local Krylov steps barely move).
-_REFINE_ITERATIONS = 12
+# GMRES steps on the finest level, per channel: more buy little (the remaining difference to the
+# direct solution is low-frequency, which local Krylov steps barely move): at the engine's size,
+# 4 steps are within 0.001 dB of 8 and 12 (benchmarks/levin.py photos).
+_REFINE_ITERATIONS = 4
+# The refinement's working precision: float32 halves the memory traffic of its products.
+_REFINE_DTYPE = np.float32
 
 
-def _shift(x: np.ndarray, dy: int, dx: int, fill: float) -> np.ndarray:
-    """``out[i, j] = x[i + dy, j + dx]`` with ``fill`` outside the image."""
-    height, width = x.shape
-    out = np.full_like(x, fill)
-    out[max(-dy, 0) : height - max(dy, 0), max(-dx, 0) : width - max(dx, 0)] = x[
-        max(dy, 0) : height + min(dy, 0), max(dx, 0) : width + min(dx, 0)
+@lru_cache(maxsize=16)
+def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What depends on a level's size alone, made once per size (read-only, shared by threads).
+
+    Returns:
+        ``missing``: flat indices into an (8, H, W) array of the neighbors (in ``_OFFSETS``
+        order) outside the image;
+        ``count``: (H, W) float64, pixels in each 3x3 window (the pixel included);
+        ``columns``: (H * W * 9,) int32 column indices of the 9 slots per row, in CSR order
+        (row r's neighbors and r itself by increasing index; a missing neighbor points at
+        the nearest pixel that exists and gets weight 0).
+    """
+    rows = np.arange(height)[:, None]
+    cols = np.arange(width)[None, :]
+    valid = np.stack(
+        [
+            (rows + dy >= 0) & (rows + dy < height) & (cols + dx >= 0) & (cols + dx < width)
+            for dy, dx in _OFFSETS
+        ]
+    )
+    missing = np.flatnonzero(~valid)
+    count = valid.sum(0).astype(np.float64) + 1
+    slots = [
+        np.clip(rows + dy, 0, height - 1) * width + np.clip(cols + dx, 0, width - 1)
+        for dy, dx in _SLOTS
     ]
-    return out
+    columns = np.stack(slots, -1).astype(np.int32).reshape(-1)
+    for array in (missing, count, columns):
+        array.flags.writeable = False
+    return missing, count, columns
+
+
+def _weights(intensity: np.ndarray, dtype: type) -> np.ndarray:
+    """:func:`levin_weights` computed in ``dtype`` (the window statistics in float64)."""
+    y = np.ascontiguousarray(intensity, dtype=np.float64)
+    height, width = y.shape
+    missing, count, _ = _grid(height, width)
+
+    # window mean and variance (the pixel and its existing neighbors) from two box sums
+    def box_sum(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT)
+
+    mean = box_sum(y) / count
+    variance = box_sum(y * y) / count - mean * mean
+    # squared differences to the 8 neighbors; a missing one is infinitely far (weight 0)
+    yd: np.ndarray = y.astype(dtype, copy=False)
+    padded = np.zeros((height + 2, width + 2), dtype)
+    padded[1:-1, 1:-1] = yd
+    diff2 = np.stack(
+        [padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] for dy, dx in _OFFSETS]
+    )
+    diff2 -= yd
+    diff2 *= diff2
+    diff2.reshape(-1)[missing] = np.inf
+    sigma2 = np.maximum(_VARIANCE_FACTOR * variance, _MIN_SIGMA2).astype(dtype)
+    np.maximum(sigma2, diff2.min(0) * dtype(1 / -math.log(_MIN_NEIGHBOR_WEIGHT)), out=sigma2)
+    diff2 /= -sigma2
+    weights = np.exp(diff2, out=diff2)
+    weights /= weights.sum(0)
+    return weights
 
 
 def levin_weights(intensity: np.ndarray) -> np.ndarray:
@@ -78,24 +146,23 @@ def levin_weights(intensity: np.ndarray) -> np.ndarray:
         (8, H, W) float64 weights of the neighbors in ``_OFFSETS`` order, 0 outside the image,
         each pixel's weights summing to 1.
     """
-    y = intensity.astype(np.float64)
-    neighbors = np.stack([_shift(y, dy, dx, np.nan) for dy, dx in _OFFSETS])
-    valid = ~np.isnan(neighbors)
-    neighbors = np.where(valid, neighbors, 0.0)
-    count = valid.sum(0) + 1
-    mean = (neighbors.sum(0) + y) / count
-    variance = (np.where(valid, (neighbors - mean) ** 2, 0.0).sum(0) + (y - mean) ** 2) / count
-    diff2 = np.where(valid, (neighbors - y) ** 2, np.inf)
-    sigma2 = np.maximum.reduce(
-        [
-            _VARIANCE_FACTOR * variance,
-            diff2.min(0) / -math.log(_MIN_NEIGHBOR_WEIGHT),
-            np.full_like(y, _MIN_SIGMA2),
-        ]
-    )
-    weights = np.where(valid, np.exp(-np.where(valid, diff2, 0.0) / sigma2), 0.0)
-    weights /= weights.sum(0)
-    return weights
+    return _weights(intensity, np.float64)
+
+
+def _operator(intensity: np.ndarray, coverage: np.ndarray, dtype: type) -> sp.csr_matrix:
+    """:func:`levin_matrix` in ``dtype``, with the 9 slots a row as they come (explicit zeros
+    and repeated columns at the border), which is all a product with a vector needs."""
+    height, width = intensity.shape
+    n = height * width
+    _, _, columns = _grid(height, width)
+    weights = _weights(intensity, dtype)
+    weights *= (coverage - 1).astype(dtype, copy=False)  # -(1 - c) w: the off-diagonal entries
+    data: np.ndarray = np.empty((height, width, 9), dtype)
+    data[..., _CENTER] = 1
+    for k, slot in enumerate(_NEIGHBOR_SLOTS):
+        data[..., slot] = weights[k]
+    indptr = np.arange(0, 9 * n + 1, 9, dtype=np.int32)
+    return sp.csr_matrix((data.reshape(-1), columns, indptr), shape=(n, n), copy=False)
 
 
 def levin_matrix(intensity: np.ndarray, coverage: np.ndarray) -> sp.csr_matrix:
@@ -109,22 +176,8 @@ def levin_matrix(intensity: np.ndarray, coverage: np.ndarray) -> sp.csr_matrix:
         intensity: (H, W) luminance in [0, 1].
         coverage: (H, W) share of each pixel covered by hints, in [0, 1].
     """
-    height, width = intensity.shape
-    n = height * width
-    weights = levin_weights(intensity)
-    index = np.arange(n).reshape(height, width)
-    columns = np.stack([_shift(index, dy, dx, -1) for dy, dx in _OFFSETS] + [index], axis=-1)
-    data = np.concatenate(
-        [-weights.transpose(1, 2, 0) * (1 - coverage)[..., None], np.ones((height, width, 1))],
-        axis=-1,
-    )
-    outside = columns < 0
-    columns[outside] = np.broadcast_to(index[..., None], columns.shape)[outside]
-    data[outside] = 0
-    # 9 slots a row, already in CSR order: no sorting needed (duplicates at the border add up)
-    matrix = sp.csr_matrix(
-        (data.reshape(-1), columns.reshape(-1), np.arange(0, 9 * n + 1, 9)), shape=(n, n)
-    )
+    matrix = _operator(intensity, coverage, np.float64)
+    matrix.indices = matrix.indices.copy()  # the shared, read-only structure stays as it is
     matrix.sum_duplicates()
     matrix.eliminate_zeros()
     return matrix
@@ -148,23 +201,84 @@ def _upsample(values: np.ndarray, height: int, width: int) -> np.ndarray:
     return cv2.resize(values, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+def _gmres(matrix: sp.csr_matrix, rhs: np.ndarray, guess: np.ndarray, steps: int) -> np.ndarray:
+    """One cycle of GMRES(``steps``) from ``guess``, for each of the C right-hand sides at once.
+
+    Args:
+        matrix: (n, n) sparse, of the working precision.
+        rhs, guess: (C, n) of the working precision.
+
+    Returns:
+        (C, n): the point of ``guess`` + the Krylov space of its residual (one per channel) with
+        the least residual. The vector work is numpy's einsum loops and scipy's sparse product,
+        not BLAS: OpenBLAS's own threads oversubscribe the cores when frames already run in
+        parallel, several times slower than one thread.
+    """
+    channels, n = rhs.shape
+
+    def product(x: np.ndarray) -> np.ndarray:  # channel by channel: contiguous vectors
+        return np.stack([matrix @ x[c] for c in range(channels)])
+
+    residual = rhs - product(guess)
+    beta = np.sqrt(np.einsum("cn,cn->c", residual, residual).astype(np.float64))
+    basis = np.zeros((channels, steps + 1, n), rhs.dtype)
+    hessenberg = np.zeros((channels, steps + 1, steps))
+
+    def put(j: int, w: np.ndarray, norm: np.ndarray) -> None:
+        # a channel whose Krylov space holds its solution already gets no further directions
+        alive = norm > 1e-6 * beta  # float32 rounding, relative to the channel's residual
+        basis[:, j] = w / np.where(alive, norm, 1.0)[:, None].astype(rhs.dtype)
+        basis[~alive, j] = 0
+
+    put(0, residual, beta)
+    for j in range(steps):
+        w = product(basis[:, j])
+        previous = basis[:, : j + 1]
+        # classical Gram-Schmidt, one pass: over a few steps the basis stays orthogonal enough
+        h = np.einsum("ckn,cn->ck", previous, w)
+        w -= np.einsum("ck,ckn->cn", h, previous)
+        norm = np.sqrt(np.einsum("cn,cn->c", w, w).astype(np.float64))
+        hessenberg[:, : j + 1, j] = h
+        hessenberg[:, j + 1, j] = norm
+        put(j + 1, w, norm)
+    out = guess.copy()
+    for c in range(channels):
+        target = np.zeros(steps + 1)
+        target[0] = beta[c]
+        y = np.linalg.lstsq(hessenberg[c], target, rcond=None)[0]
+        out[c] += np.einsum("k,kn->n", y.astype(rhs.dtype), basis[c, :steps])
+    return out
+
+
 def _solve_level(
-    intensity: np.ndarray, values: np.ndarray, coverage: np.ndarray, method: SolveMethod
-) -> np.ndarray:
+    intensity: np.ndarray, values: np.ndarray, coverage: np.ndarray, method: SolveMethod,
+    *, finest: bool = True,
+) -> np.ndarray:  # fmt: skip
     height, width = intensity.shape
-    matrix = levin_matrix(intensity, coverage)
     rhs = (values * coverage[..., None]).reshape(-1, 2)
     if method == "direct" or height * width <= _DIRECT_PIXELS or min(height, width) < 8:
-        lu = spla.splu(matrix.tocsc())
-        return lu.solve(rhs).reshape(values.shape)
-    coarse = _solve_level(*_downsample(intensity, values, coverage), method)
-    guess = _upsample(coarse, height, width).reshape(-1, 2)
-    out = np.empty_like(guess)
-    for c in range(2):
-        out[:, c], _ = spla.gmres(
-            matrix, rhs[:, c], x0=guess[:, c], rtol=1e-8, restart=_REFINE_ITERATIONS, maxiter=1
+        matrix = levin_matrix(intensity, coverage)
+        # the pattern is symmetric and the rows diagonally dominant: an ordering of A + A^T with
+        # pivots kept on the diagonal fills in 35 % less than SuperLU's default, 1.5x faster
+        lu = spla.splu(
+            matrix.tocsc(),
+            permc_spec="MMD_AT_PLUS_A",
+            diag_pivot_thresh=0.1,
+            options={"SymmetricMode": True},
         )
-    return out.reshape(values.shape)
+        return lu.solve(rhs).reshape(values.shape)
+    coarse = _solve_level(*_downsample(intensity, values, coverage), method, finest=False)
+    guess = _upsample(coarse, height, width)
+    if not finest:  # what refining an intermediate level achieves, the finest one redoes
+        return guess
+    matrix = _operator(intensity, coverage, _REFINE_DTYPE)
+    out = _gmres(
+        matrix,
+        np.ascontiguousarray(rhs.T, dtype=_REFINE_DTYPE),
+        np.ascontiguousarray(guess.reshape(-1, 2).T, dtype=_REFINE_DTYPE),
+        _REFINE_ITERATIONS,
+    )
+    return out.T.reshape(values.shape).astype(np.float64)
 
 
 def levin_colorize(

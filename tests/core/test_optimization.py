@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
 import numpy as np
 import pytest
+import scipy.sparse.linalg as spla
 
-from vscolorize.core.optimization import levin_colorize, levin_matrix, levin_weights
+from vscolorize.core.optimization import (
+    _gmres,
+    _operator,
+    levin_colorize,
+    levin_matrix,
+    levin_weights,
+)
 
 
 def two_regions(height: int = 40, width: int = 60) -> np.ndarray:
@@ -91,3 +101,60 @@ def test_no_hints_gives_gray_and_bad_arguments_are_refused() -> None:
         levin_colorize(y, np.zeros((40, 61, 2), np.float32), np.zeros((40, 60), bool))
     with pytest.raises(ValueError, match="method must be"):
         levin_colorize(y, *hints_each_side(), method="fast")  # type: ignore[arg-type]
+
+
+def _reference_weights(y: np.ndarray) -> np.ndarray:
+    """Levin's weights transcribed directly (NaN outside the image), as the first version did."""
+    height, width = y.shape
+    padded = np.pad(y, 1, constant_values=np.nan)
+    offsets = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
+    neighbors = np.stack([padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width]
+                          for dy, dx in offsets])  # fmt: skip
+    window = np.concatenate([neighbors, y[None]])
+    variance = np.nanvar(window, 0)
+    diff2 = (neighbors - y) ** 2
+    sigma2 = np.maximum.reduce(
+        [0.6 * variance, np.nanmin(diff2, 0) / -np.log(0.01), np.full_like(y, 2e-6)]
+    )
+    weights = np.nan_to_num(np.exp(-diff2 / sigma2))
+    return weights / weights.sum(0)
+
+
+def test_weights_match_a_direct_transcription() -> None:
+    y = np.random.default_rng(5).random((17, 23))
+    y[5:9, 5:12] = 0.4  # a flat patch: the variance floor
+    np.testing.assert_allclose(levin_weights(y), _reference_weights(y), rtol=1e-7, atol=1e-9)
+
+
+def test_gmres_both_channels_match_scipy() -> None:
+    rng = np.random.default_rng(6)
+    y = two_regions(30, 40)
+    coverage = (rng.random(y.shape) < 0.02).astype(np.float64)
+    matrix = _operator(y, coverage, np.float64)
+    rhs = rng.normal(size=(2, y.size))
+    guess = rng.normal(size=(2, y.size))
+    ours = _gmres(matrix, rhs, guess, 6)
+    for c in range(2):
+        theirs, _ = spla.gmres(matrix, rhs[c], x0=guess[c], rtol=1e-12, restart=6, maxiter=1)
+        np.testing.assert_allclose(ours[c], theirs, rtol=1e-6, atol=1e-6)
+    # a channel that is solved already stays as it is, without stopping the other one
+    exact = spla.spsolve(matrix.tocsc(), rhs[0])
+    both = _gmres(matrix, rhs, np.stack([exact, guess[1]]), 6)
+    np.testing.assert_allclose(both[0], exact, atol=1e-9)
+    np.testing.assert_allclose(both[1], ours[1], rtol=1e-6, atol=1e-6)
+
+
+def test_cascade_is_deterministic_across_threads() -> None:
+    rng = np.random.default_rng(7)
+    y = cv2.GaussianBlur(rng.random((240, 300)), (0, 0), 3)
+    y = (y - y.min()) / np.ptp(y)
+    ab_hint = np.zeros((240, 300, 2), np.float32)
+    mask = np.zeros((240, 300), bool)
+    for r, c in rng.integers(5, 235, (12, 2)):
+        mask[r, c] = True
+        ab_hint[r, c] = rng.uniform(-60, 60, 2)
+    first = levin_colorize(y, ab_hint, mask)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: levin_colorize(y, ab_hint, mask), range(4)))
+    for result in results:
+        np.testing.assert_array_equal(result, first)
