@@ -29,8 +29,9 @@ from .store import MotionStore
 __all__ = ["Footage", "FrameSource", "MemoryStore", "SourceFrame", "Store"]
 
 # pictures read in one forward run when a frame is missing (a walk backwards reads runs this long)
-_RUN = 32
-_KEEP_PICTURES = 2 * _RUN + 8
+_RUN = 8
+# the temporal filter's widest window (33 frames) for a few frames in flight: 96 x 230 KB at 854x480
+_KEEP_PICTURES = 96
 _KEEP_PAIRS = 8
 _KEEP_CUTS = 1 << 16
 
@@ -123,7 +124,6 @@ class Footage:
         self._pairs: Memo[int, Pair] = Memo(_KEEP_PAIRS)
         self._cuts: OrderedDict[int, bool] = OrderedDict()
         self._cuts_lock = threading.Lock()
-        self._run_lock = threading.Lock()
         self._shape: tuple[int, ...] | None = None
         self.reads = 0  # frames read from the source (for tests and benchmarks)
         self.measured = 0  # pairs measured here rather than found in the store
@@ -144,23 +144,19 @@ class Footage:
     def _frame(self, n: int) -> _Picture:
         if not 0 <= n < self.count:
             raise IndexError(f"frame {n} is outside the clip (0-{self.count - 1})")
-        found = self._pictures.peek(n)
-        if found is not None:
-            return found
-        return self._pictures.get(n, lambda: self._make(n))
+        # reads a frame: never wait for another thread here (see vscolorize.core.memo)
+        return self._pictures.compute(n, lambda: self._make(n))
 
     def offer(self, n: int, frame: Callable[[], SourceFrame]) -> None:
         """Frame n, at the caller's hand (``frame()`` makes it): used rather than read, if it is
         not in memory already."""
-        if self._pictures.peek(n) is None:
-            self._pictures.get(n, lambda: self._make(n, frame()))
+        self._pictures.compute(n, lambda: self._make(n, frame()))
 
     def prefetch(self, first: int, last: int) -> None:
         """Read the pictures of frames ``first`` .. ``last`` (clipped to the clip) that are not in
         memory, in increasing order."""
-        with self._run_lock:
-            for k in range(max(first, 0), min(last, self.count - 1) + 1):
-                self._frame(k)
+        for k in range(max(first, 0), min(last, self.count - 1) + 1):
+            self._frame(k)
 
     def picture(self, n: int) -> np.ndarray:
         """(h, w) uint8 lightness of frame n at the motion working size."""
@@ -168,12 +164,6 @@ class Footage:
 
     def digest(self, n: int) -> bytes:
         return self._frame(n).digest
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """(h, w) of the pictures (read from frame 0's size the first time)."""
-        h, w = self.picture(0).shape
-        return h, w
 
     def cut_before(self, n: int) -> bool:
         """Whether frame n starts a new shot (frame 0 does). The clip's own scene-change props
@@ -198,9 +188,14 @@ class Footage:
 
     def pair(self, m: int) -> Pair:
         """The motion between frames m and m + 1 (both ways), from the store or measured."""
+        found = self._pairs.peek(m)
+        if found is not None:
+            return found
+        # the frames first (which may read them), then the measuring, which other threads that
+        # want the same pair wait for: it asks VapourSynth for nothing
+        first, second = self._frame(m), self._frame(m + 1)
 
         def make() -> Pair:
-            first, second = self._frame(m), self._frame(m + 1)
             key = MotionStore.key(self.settings, first.digest, second.digest)
             pair = self.store.get(key)
             if pair is None or pair.shape != first.picture.shape:
@@ -226,6 +221,10 @@ class Footage:
         return k
 
     def _cut_reading_back(self, k: int) -> bool:
+        with self._cuts_lock:
+            known = self._cuts.get(k)
+        if known is not None:
+            return known
         if k > 0 and self._pictures.peek(k - 1) is None:
             self.prefetch(k - _RUN, k)  # one forward run rather than frame by frame backwards
         return self.cut_before(k)

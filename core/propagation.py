@@ -22,6 +22,7 @@ A carried frame's hints are a :class:`~vscolorize.core.hints.Keyframe` marked
 from __future__ import annotations
 
 import bisect
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
@@ -204,7 +205,7 @@ def _span_hints(footage: Footage, keyframes: dict[int, Keyframe], span: _Span,
     inner = range(span.first + span.first_is_key, span.last + 1 - span.last_is_key)
     if not inner or not (span.first_is_key or span.last_is_key):
         return {}
-    tracker = Tracker(settings, footage.shape)
+    tracker = Tracker(settings, footage.picture(span.first).shape)
     sides: dict[int, list[_Side]] = {n: [] for n in inner}
     if span.first_is_key:
         other = span.last if span.last_is_key else None
@@ -244,24 +245,28 @@ class CarriedHints:
         self._marks = sorted(self.keyframes)
         self._stops = frozenset(self.keyframes)
         self._spans: Memo[_Span, dict[int, Keyframe]] = Memo(_KEEP_SPANS)
+        self._recent: list[_Span] = []
+        self._lock = threading.Lock()
 
     def span(self, n: int) -> _Span:
-        """The span frame n lies in (for a keyframe: the span that starts there)."""
+        """The span frame n lies in (n is not a keyframe)."""
+        for span in self._recent:  # frames nearby were asked for just now
+            if span.first <= n <= span.last:
+                return span
         footage = self.footage
-        # no keyframe in reach on either side: the walk ends at the shot's ends, and those
-        # frames are read only if a keyframe could be there
         i = bisect.bisect_left(self._marks, n)
         before = self._marks[i - 1] if i > 0 else None
-        after = self._marks[i] if i < len(self._marks) else None
-        if before is None and after is None:
-            return _Span(n, n, False, False)
-        first = footage.shot_start(n, stop=self._stops) if before is not None else None
-        last = footage.shot_end(n, stop=self._stops) if after is not None else None
-        if first is None:  # only a keyframe after n could reach it: where does the shot start?
-            first = footage.shot_start(n) if last in self.keyframes else n
-        if last is None:
-            last = footage.shot_end(n) if first in self.keyframes else n
-        return _Span(first, last, first in self.keyframes, last in self.keyframes)
+        # the walks end at the nearest keyframe or cut; in a shot with no keyframe they cover the
+        # shot (to find that none reaches it), and never go further
+        last = footage.shot_end(n, stop=self._stops)
+        if last in self.keyframes or before is not None:
+            first = footage.shot_start(n, stop=self._stops)
+        else:
+            first = n  # nothing can reach n: no keyframe before it, none after it in its shot
+        span = _Span(first, last, first in self.keyframes, last in self.keyframes)
+        with self._lock:
+            self._recent = [span, *self._recent[: _KEEP_SPANS - 1]]
+        return span
 
     def keyframe(self, n: int) -> Keyframe | None:
         """Frame n's hints: the artist's keyframe, the carried ones, or None."""
@@ -270,7 +275,9 @@ class CarriedHints:
         if not self.keyframes or not 0 <= n < self.footage.count:
             return None
         span = self.span(n)
-        hints = self._spans.get(
+        # computing a span reads frames: never wait for another thread doing it (see
+        # vscolorize.core.memo); two threads rarely do, and the motion they share is measured once
+        hints = self._spans.compute(
             span, lambda: _span_hints(self.footage, self.keyframes, span, self.settings)
         )
         return hints.get(n)

@@ -28,6 +28,7 @@ import re
 import struct
 import tempfile
 import threading
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -45,6 +46,7 @@ _FORMAT_VERSION = 1
 DEFAULT_LIMIT = 20 * 1024**3
 # after going over the limit, prune down to this share of it (so pruning is not done per write)
 _PRUNE_TO = 0.9
+_STALE_SECONDS = 3600
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
 
@@ -163,7 +165,9 @@ class MotionStore:
             if not sub.is_dir():
                 continue
             for entry in os.scandir(sub.path):
-                if entry.name.endswith(".motion"):
+                if entry.name.endswith(".partial"):
+                    _remove_if_stale(entry)
+                elif entry.name.endswith(".motion"):
                     try:
                         stat = entry.stat()
                     except FileNotFoundError:  # pruned by another process meanwhile
@@ -195,6 +199,13 @@ class MotionStore:
             log.info("motion store: removed %d least recently used pairs", removed)
         with self._lock:
             self._size = total
+
+
+def _remove_if_stale(entry: os.DirEntry[str]) -> None:
+    """A temporary file left by a writer that died (no writer takes an hour over one pair)."""
+    with contextlib.suppress(FileNotFoundError):
+        if time.time() - entry.stat().st_mtime > _STALE_SECONDS:
+            os.unlink(entry.path)
 
 
 def _encode(pair: Pair) -> bytes:

@@ -263,16 +263,24 @@ class _Window:
         """a*b* of frame ``n`` at the working size, post-processed (``lightness``: the frame's
         full-size L*, when the caller has it already)."""
 
+        found = self._entries.peek(n)
+        if found is not None:
+            return found
+        keyframe = self.hints_of(n)  # may read frames: not inside the memo's wait
+
         def make() -> np.ndarray:
             full = lightness if lightness is not None else frame_lightness(frame)
-            keyframe = self.hints_of(n)
             return self.engine.clean(self.engine.ab_small(full, keyframe), full, keyframe)
 
         return self._entries.get(n, make)
 
     def link(self, m: int, size: tuple[int, int]) -> Link:
         """The motion between frames m and m + 1 at (h, w) ``size``."""
-        return self._links.get(m, lambda: Link.from_pair(self.footage.pair(m), size))
+        found = self._links.peek(m)
+        if found is not None:
+            return found
+        pair = self.footage.pair(m)  # may read frames: not inside the memo's wait
+        return self._links.get(m, lambda: Link.from_pair(pair, size))
 
     def filtered(self, n: int, frames: Sequence[vs.VideoFrame], lightness: np.ndarray
                  ) -> np.ndarray:  # fmt: skip
