@@ -191,6 +191,18 @@ def _build_parser() -> _Parser:
         f"(0: off; default {DEFAULT_TEMPORAL})",
     )
 
+    analyze = commands.add_parser(
+        "analyze",
+        help="measure a video's motion ahead of time and list its shots",
+        description="Read a video once and fill the motion store (optical flow, occlusions, scene "
+        "cuts; $VSCOLORIZE_CACHE/motion, limited to $VSCOLORIZE_CACHE_SIZE, default 20G) so that "
+        "renders, previews and the paint window find it measured; then print the shots found. "
+        "Optional: colorizing measures what it needs as it goes, with the same result.",
+    )
+    analyze.add_argument("input", metavar="INPUT", help="the video to analyze")
+    analyze.add_argument("--start", type=int, default=0, metavar="N", help="first frame")
+    analyze.add_argument("--end", type=int, metavar="N", help="last frame, included")
+
     paint = commands.add_parser(
         "paint",
         help="paint hints on a clip's keyframes",
@@ -261,6 +273,28 @@ def _run_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_analyze(args: argparse.Namespace) -> int:
+    from vscolorize.analyze import analyze
+    from vscolorize.render import open_video
+
+    clip = open_video(args.input)
+    last = clip.num_frames - 1 if args.end is None else args.end
+    if not 0 <= args.start <= last < clip.num_frames:
+        raise UsageError(
+            f"analyze: --start {args.start} --end {last}: frames must lie within "
+            f"0-{clip.num_frames - 1}, start before end"
+        )
+    began = time.perf_counter()
+    result = analyze(clip, first=args.start, last=last, progress=_progress_bar("analyzing"))
+    fps = clip.fps.numerator / clip.fps.denominator if clip.fps.numerator else None
+    seconds = time.perf_counter() - began
+    sys.stdout.write(
+        f"{result.summary(fps)}\n{len(result.shots)} shots in frames {args.start}-{last}; "
+        f"{result.measured} pairs of frames measured in {seconds:.1f} s\n"
+    )
+    return 0
+
+
 def _run_paint(args: argparse.Namespace) -> int:
     headless = sys.platform.startswith("linux") and not any(
         os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
@@ -327,6 +361,7 @@ def _run_train(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "image": _run_image,
     "render": _run_render,
+    "analyze": _run_analyze,
     "paint": _run_paint,
     "demo": _run_demo,
     "train": _run_train,

@@ -33,7 +33,7 @@ from vscolorize.core.errors import VscolorizeError
 from vscolorize.core.hints import HintsLike
 from vscolorize.core.temporal import DEFAULT_TEMPORAL
 
-from .node import colorize
+from .node import INTERNAL_ERROR, colorize
 
 __all__ = ["CODECS", "RenderError", "RenderResult", "encode", "frame_range", "open_video", "render"]
 
@@ -202,6 +202,18 @@ def frame_range(start: int, end: int | None, count: int) -> int:
     return last
 
 
+def _cause(message: str) -> str:
+    """The line that says why a frame failed: VapourSynth reports an exception raised in a frame
+    callback with the traceback around it."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    for line in reversed(lines):
+        if INTERNAL_ERROR in line:
+            return line[line.index(INTERNAL_ERROR) :]
+    if len(lines) > 1 and lines[0].startswith("Traceback"):
+        return lines[-1].removeprefix("vapoursynth.Error: ")
+    return lines[0] if lines else "unknown error"
+
+
 def _check_output(output: Path, codec: str, force: bool) -> None:
     if codec not in CODECS:
         raise RenderError(f"--codec must be one of {tuple(CODECS)}, not {codec!r}")
@@ -273,7 +285,10 @@ def encode(
         except BrokenPipeError:
             pass  # ffmpeg stopped; its message follows
         except vs.Error as e:
-            raise RenderError(f"frame {done}: {str(e).strip().splitlines()[0]}") from None
+            line = _cause(str(e))
+            if INTERNAL_ERROR in line:  # a bug of ours, not a problem with the input
+                raise RuntimeError(f"frame {done}: {line}") from e
+            raise RenderError(f"frame {done}: {line}") from None
         encoder.stdin.close()
         message = encoder.stderr.read().decode(errors="replace").strip()
         if encoder.wait() != 0 or done != encoded.num_frames:

@@ -197,3 +197,32 @@ def test_render_help_says_what_the_range_means() -> None:
     assert "--start N" in text and "--end N" in text
     assert "last frame to write, included, as in vspipe" in text
     assert "audio is cut to the same frames" in text and "loses its audio, with a warning" in text
+
+
+def test_analyze_fills_the_store_and_prints_shots(
+    film: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VSCOLORIZE_CACHE", str(tmp_path / "cache"))
+    assert main(["analyze", str(film)]) == 0
+    out = capsys.readouterr().out
+    assert "shot 1: frames 0-11 (12 frames)" in out and "11 pairs of frames measured" in out
+    assert len(list((tmp_path / "cache" / "motion").rglob("*.motion"))) == 11
+    assert main(["analyze", str(film)]) == 0  # all there now: nothing measured again
+    assert "0 pairs of frames measured" in capsys.readouterr().out
+    assert main(["analyze", str(film), "--start", "5", "--end", "40"]) == 2
+    assert "frames must lie within 0-11" in capsys.readouterr().err
+
+
+def test_a_bug_inside_the_node_is_an_internal_error_not_a_user_error(
+    film: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import vscolorize.node
+
+    def broken(*args: object) -> np.ndarray:
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(vscolorize.node, "lightness_ab_to_srgb", broken)
+    code = main(["render", str(film), "-o", str(tmp_path / "out.mkv"), "--temporal", "0"])
+    err = capsys.readouterr().err
+    assert code == 1 and "internal error" in err and "TypeError: a bug" in err, err
+    assert not (tmp_path / "out.mkv").exists()
