@@ -122,6 +122,11 @@ class Colorizer:
         self.models = [
             m.to(device).eval() for m in ([models] if isinstance(models, ColorUNet) else models)
         ]
+        if not device.startswith("cuda"):
+            # oneDNN's convolutions run faster on channels-last weights (the fast model at
+            # 256x448, one thread: 227 -> 157 ms idle, 227 -> 199 ms on a loaded machine),
+            # outputs within 2e-5 of a*b*
+            self.models = [m.to(memory_format=torch.channels_last) for m in self.models]
         self.device = device
         self.config = self.models[0].config
         if any(m.config.working_short_side != self.config.working_short_side for m in self.models):
@@ -258,6 +263,12 @@ def _guide_radius(small: tuple[int, int], full: tuple[int, int]) -> int:
 def upsample_ab(ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
     """a*b* from a working resolution to ``lightness``'s, guided by it; hinted pixels exact.
 
+    He and Sun's fast guided filter (2015): the filter's local linear models ``ab = A L + B`` are
+    fitted at the working resolution (radius 2 working pixels, as the full-size filter used),
+    then ``A`` and ``B`` are upsampled and applied to the full-resolution L. Against the guided
+    filter at full size: at 1920x1080 60 instead of 141 ms (one thread), and PSNR within
+    +-0.02 dB per photo (mean +0.0001 dB, 19 held-out photos, the optimization engine).
+
     Args:
         ab: (h, w, 2) a*b* at the working resolution.
         lightness: (H, W) full-resolution L* in [0, 100], the guide (never altered).
@@ -265,12 +276,53 @@ def upsample_ab(ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None
     """
     height, width = lightness.shape
     h, w = ab.shape[:2]
+    ab = ab.astype(np.float32, copy=False)
     if (h, w) != (height, width):
-        ab = cv2.resize(ab, (width, height), interpolation=cv2.INTER_LINEAR)
-        guide = (lightness / 100).astype(np.float32)
-        radius = _guide_radius((h, w), (height, width))
-        ab = cv2.ximgproc.guidedFilter(guide, ab.astype(np.float32), radius, _GUIDE_EPS)
-    return _put_hints(ab.astype(np.float32), keyframe)
+        guide = lightness.astype(np.float32) * np.float32(1 / 100)
+        small = cv2.resize(guide, (w, h), interpolation=cv2.INTER_AREA)
+        scale, offset = _guided_coefficients(small, ab, _SMALL_GUIDE_RADIUS, _GUIDE_EPS)
+        size = (width, height)
+        scale = cv2.resize(scale, size, interpolation=cv2.INTER_LINEAR)
+        offset = cv2.resize(offset, size, interpolation=cv2.INTER_LINEAR)
+        ab = scale * guide[..., None] + offset
+    else:
+        ab = ab.copy()
+    return _put_hints(ab, keyframe)
+
+
+# The guided upsampling's radius at the working resolution (about two working pixels, as
+# :func:`_guide_radius` gives at full resolution).
+_SMALL_GUIDE_RADIUS = 2
+
+
+def _guided_coefficients(
+    guide: np.ndarray, src: np.ndarray, radius: int, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The guided filter's mean linear coefficients: ``src ~ A guide + B`` over each window.
+
+    Args:
+        guide: (h, w) float32; src: (h, w, C) float32.
+
+    Returns:
+        ``(A, B)``, each (h, w, C) float32, already averaged over the windows (so the filtered
+        ``src`` is ``A * guide + B``).
+    """
+    radius = max(1, min(radius, min(guide.shape) - 1))
+    size = (2 * radius + 1, 2 * radius + 1)
+
+    def box(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, -1, size, borderType=cv2.BORDER_REFLECT)
+
+    mean_i = box(guide)
+    var_i = box(guide * guide) - mean_i * mean_i + np.float32(eps)
+    mean_p = box(src)
+    cov_ip = box(src * guide[..., None]) - mean_i[..., None] * mean_p
+    a = cov_ip / var_i[..., None]
+    b = mean_p - a * mean_i[..., None]
+    a, b = box(a), box(b)
+    if a.ndim == 2:  # OpenCV drops a last axis of length 1
+        a, b = a[..., None], b[..., None]
+    return a, b
 
 
 def _put_hints(ab: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:

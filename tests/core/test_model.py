@@ -134,3 +134,31 @@ def test_colorizer_on_cuda_matches_cpu() -> None:
     (cpu,) = Colorizer(model, "cpu").predict([lightness], [None])
     (gpu,) = Colorizer(model, "cuda").predict([lightness], [None])
     np.testing.assert_allclose(gpu, cpu, atol=1.0)  # fp16 autocast on the GPU
+
+
+def test_upsample_ab_follows_the_full_resolution_edges() -> None:
+    import cv2
+
+    from vscolorize.core.inference import upsample_ab
+
+    # an edge in L between two colors, at full size; the working size sees it blurred
+    lightness = np.full((120, 200), 30.0, np.float32)
+    lightness[:, 101:] = 70.0
+    truth = np.zeros((120, 200, 2), np.float32)
+    truth[:, :101] = (40.0, 10.0)
+    truth[:, 101:] = (-20.0, 30.0)
+    small = cv2.resize(truth, (50, 30), interpolation=cv2.INTER_AREA)
+    keyframe = Keyframe(
+        frame=0, points=(Point(x=0.25, y=0.5, color=Color(ab=(41.0, 9.0)), radius=0.02),)
+    )
+    ab = upsample_ab(small, lightness, keyframe)
+    assert ab.shape == (120, 200, 2) and ab.dtype == np.float32
+    np.testing.assert_array_equal(ab[60, 50], [41.0, 9.0])  # the hint, exactly
+    # away from the edge the colors are the truth, and next to it far closer than bilinear
+    np.testing.assert_allclose(ab[:, 90:99], truth[:, 90:99], atol=0.5)
+    np.testing.assert_allclose(ab[:, 103:112], truth[:, 103:112], atol=0.5)
+    bilinear = cv2.resize(small, (200, 120), interpolation=cv2.INTER_LINEAR)
+    assert np.abs(ab - truth)[:, 95:107].mean() < 0.2 * np.abs(bilinear - truth)[:, 95:107].mean()
+    np.testing.assert_array_equal(ab, upsample_ab(small, lightness, keyframe))  # same bits
+    same = upsample_ab(truth, lightness, None)  # already full size: only the hints go in
+    np.testing.assert_array_equal(same, truth)
