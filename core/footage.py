@@ -33,6 +33,7 @@ _RUN = 8
 # the temporal filter's widest window (33 frames) for a few frames in flight: 96 x 230 KB at 854x480
 _KEEP_PICTURES = 96
 _KEEP_PAIRS = 8
+# cut decisions and digests of this many frames seen lately (about 100 bytes each)
 _KEEP_CUTS = 1 << 16
 
 
@@ -123,6 +124,7 @@ class Footage:
         self._pictures: Memo[int, _Picture] = Memo(_KEEP_PICTURES)
         self._pairs: Memo[int, Pair] = Memo(_KEEP_PAIRS)
         self._cuts: OrderedDict[int, bool] = OrderedDict()
+        self._digests: OrderedDict[int, bytes] = OrderedDict()
         self._cuts_lock = threading.Lock()
         self._shape: tuple[int, ...] | None = None
         self.reads = 0  # frames read from the source (for tests and benchmarks)
@@ -139,7 +141,12 @@ class Footage:
         if picture.shape != self._shape:
             raise ValueError(f"frame {n} is {frame.lightness.shape[::-1]} (width, height), "
                              f"unlike the frames before it")  # fmt: skip
-        return _Picture(picture, picture_digest(picture), frame.starts_shot, frame.ends_shot)
+        digest = picture_digest(picture)
+        with self._cuts_lock:
+            self._digests[n] = digest
+            while len(self._digests) > _KEEP_CUTS:
+                self._digests.popitem(last=False)
+        return _Picture(picture, digest, frame.starts_shot, frame.ends_shot)
 
     def _frame(self, n: int) -> _Picture:
         if not 0 <= n < self.count:
@@ -163,6 +170,12 @@ class Footage:
         return self._frame(n).picture
 
     def digest(self, n: int) -> bytes:
+        """Frame n's picture's digest (what the store's keys are made of)."""
+        with self._cuts_lock:
+            known = self._digests.get(n)
+            if known is not None:
+                self._digests.move_to_end(n)
+                return known
         return self._frame(n).digest
 
     def cut_before(self, n: int) -> bool:
@@ -191,14 +204,19 @@ class Footage:
         found = self._pairs.peek(m)
         if found is not None:
             return found
+        # the digests name the pair in the store (the digests of frames seen lately are kept, so
+        # a pair in the store is found without reading its frames again)
+        key = MotionStore.key(self.settings, self.digest(m), self.digest(m + 1))
+        stored = self.store.get(key)
+        if stored is not None:
+            return self._pairs.compute(m, lambda: stored)
         # the frames first (which may read them), then the measuring, which other threads that
         # want the same pair wait for: it asks VapourSynth for nothing
         first, second = self._frame(m), self._frame(m + 1)
 
         def make() -> Pair:
-            key = MotionStore.key(self.settings, first.digest, second.digest)
-            pair = self.store.get(key)
-            if pair is None or pair.shape != first.picture.shape:
+            pair = self.store.get(key)  # measured meanwhile by another user of the store?
+            if pair is None:
                 pair = Pair.compute(first.picture, second.picture, self.settings)
                 self.measured += 1
                 self.store.put(key, pair)
