@@ -29,13 +29,14 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from .footage import Footage, MemoryStore, SourceFrame, Store
+from .footage import Footage, FrameSource, MemoryStore, SourceFrame, Store
 from .hints import Hints, Keyframe, Point, Stroke, densify_path
 from .memo import Memo
 from .motion import FLOW_METHODS, HINT_CONSISTENCY, MOTION_SHARE, MotionSettings, Pair
 
 __all__ = [
     "CarriedHints",
+    "HintCarrier",
     "PropagationSettings",
     "Tracker",
     "propagate",
@@ -341,3 +342,34 @@ def propagate(
     cuts = {n for n in range(1, count) if footage.cut_before(n)}
     carried = CarriedHints(footage, hints, settings)
     return Hints(keyframes=tuple(carried.frames()), extra=hints.extra), cuts
+
+
+class HintCarrier:
+    """Carried hints for hints that keep changing (the paint window): one footage (so motion,
+    cuts and digests are shared by every version of the hints), a :class:`CarriedHints` for the
+    latest version. Thread-safe; slow calls (they read and track a span) belong off a UI thread.
+
+    Args:
+        source: the frames.
+        store: where motion is kept (default: the motion store in the cache folder, shared with
+            renders).
+    """
+
+    def __init__(self, source: FrameSource, *, settings: PropagationSettings | None = None,
+                 store: Store | None = None) -> None:  # fmt: skip
+        self.settings = settings if settings is not None else PropagationSettings()
+        self.footage = Footage(source, self.settings.motion, store)
+        self._carried: CarriedHints | None = None
+        self._lock = threading.Lock()
+
+    def keyframe(self, hints: Hints, n: int) -> Keyframe | None:
+        """Frame n's hints under ``hints``: the artist's keyframe or those carried there."""
+        with self._lock:
+            carried = self._carried
+            if carried is None or (carried.hints is not hints and carried.hints != hints):
+                carried = self._carried = CarriedHints(self.footage, hints, self.settings)
+        return carried.keyframe(n)
+
+    def shot(self, n: int) -> range:
+        """The frames of n's shot."""
+        return range(self.footage.shot_start(n), self.footage.shot_end(n) + 1)

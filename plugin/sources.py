@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import vapoursynth as vs
 
+from vscolorize.core.footage import SourceFrame
 from vscolorize.core.images import PICTURE_SUFFIXES
 
 from .frames import check_format, frame_lightness
+from .tracks import source_frame
 from .render import open_video
 
 __all__ = ["ClipSource", "open_source"]
@@ -26,6 +28,10 @@ class ClipSource:
 
     def lightness(self, n: int) -> np.ndarray:
         return frame_lightness(self.clip.get_frame(n))
+
+    def read(self, n: int) -> SourceFrame:
+        """Frame n as motion sees it (with its scene-change props, as the node reads it)."""
+        return source_frame(self.clip.get_frame(n))
 
 
 def open_source(path: str | os.PathLike[str]) -> object:

@@ -12,7 +12,8 @@ import signal
 from typing import Any
 
 from vscolorize.core.engine import DEFAULT_METHOD
-from vscolorize.core.hints import Hints, Keyframe
+from vscolorize.core.footage import SourceFrame
+from vscolorize.core.hints import Hints
 
 __all__ = ["PROPAGATION_PREVIEW_FRAMES", "paint"]
 
@@ -32,9 +33,6 @@ import cv2  # noqa: E402,F401 (imported here, once, so that its Qt paths are set
 _forget_opencv_qt()
 
 log = logging.getLogger(__name__)
-
-# the window shows hints carried to non-keyframes for clips up to this long (it reads them all)
-PROPAGATION_PREVIEW_FRAMES = 600
 
 
 def paint(
@@ -60,21 +58,14 @@ def paint(
     """
     from PySide6 import QtCore, QtWidgets
 
-    from vscolorize.core.propagation import propagate
+    from vscolorize.core.propagation import HintCarrier
 
     from .window import PaintWindow
 
     source = _as_source(clip_or_path)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    carried = None
-    if 1 < source.count <= PROPAGATION_PREVIEW_FRAMES:
-
-        def carried(h: Hints) -> Hints:
-            if not h.keyframes:  # cuts are still worth knowing: track a keyframe-less stand-in
-                h = Hints(keyframes=(Keyframe(frame=0),))
-            propagated, cuts = propagate(h, source.count, source.lightness)
-            return Hints(keyframes=propagated.keyframes,
-                         extra={**propagated.extra, "scene_cuts": sorted(cuts)})  # fmt: skip
+    # hints carried to other frames, on demand, over the motion store that renders use too
+    carried = HintCarrier(_motion_source(source)) if source.count > 1 else None
 
     window = PaintWindow(source, hints, method=method, device=device, recover=recover,
                          propagated=carried, **engine)  # fmt: skip
@@ -100,3 +91,19 @@ def _as_source(thing: Any) -> Any:
     if isinstance(thing, str | os.PathLike):
         return open_source(thing)
     return ClipSource(thing)
+
+
+class _LightnessSource:
+    """A paint source as the engine's frame source (no scene-change props: the detector)."""
+
+    def __init__(self, source: Any) -> None:
+        self.count = source.count
+        self._source = source
+
+    def read(self, n: int) -> SourceFrame:
+        return SourceFrame(self._source.lightness(n))
+
+
+def _motion_source(source: Any) -> Any:
+    """What motion reads: the source itself when it can tell scene-change props (a clip)."""
+    return source if hasattr(source, "read") else _LightnessSource(source)

@@ -30,6 +30,7 @@ from vscolorize.core.errors import ImageError
 from vscolorize.core.hints import Color, Hints, Keyframe, load_hints, rasterize
 from vscolorize.core.images import read_image
 from vscolorize.core.inference import installed_models
+from vscolorize.core.propagation import HintCarrier
 
 from .document import HintDocument
 from .sources import FrameSource
@@ -101,7 +102,7 @@ class _Job:
 class _PreviewSignals(QtCore.QObject):
     done = QtCore.Signal(int, int, bool, object, float)  # generation, frame, draft, rgb, seconds
     suggested = QtCore.Signal(int, object)  # generation, list of Color
-    tracked = QtCore.Signal(object, object)  # the hints tracked, the propagated hints
+    tracked = QtCore.Signal(object, int, object)  # the hints, a frame, its carried hints
 
 
 def suggest_colors(suggester: FrameColorizer, lightness: np.ndarray, keyframe: Keyframe | None,
@@ -294,13 +295,18 @@ class _KeyframeBar(QtWidgets.QWidget):
         self.clicked.emit(min(max(frame, 0), self.count - 1))
 
 
+# carried hints of this many frames are kept between edits (they are tracked again when needed)
+_KEEP_CARRIED = 2000
+
+
 class PaintWindow(QtWidgets.QMainWindow):
     """The paint window on ``source`` with hints from (and saved to) ``hints_path``.
 
     Args:
         recover: what to do with autosaved work found for ``hints_path``: ``"ask"`` (a dialog),
             ``"yes"`` or ``"no"``.
-        propagated: frame -> hints carried there from the keyframes (shown faintly), or None.
+        propagated: hints carried from the keyframes to other frames (shown faintly, tracked
+            off the UI thread, on demand, shot by shot), or None.
         method, device, engine: the preview's colorizer (``engine``: ``model``,
             ``postprocess``, ``ensemble``, ``ensemble_mode``, as ``FrameColorizer`` takes them).
     """
@@ -313,7 +319,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         method: str = DEFAULT_METHOD,
         device: str | None = None,
         recover: str = "ask",
-        propagated: Callable[[Hints], Hints] | None = None,
+        propagated: HintCarrier | None = None,
         **engine: Any,
     ) -> None:
         super().__init__()
@@ -335,7 +341,9 @@ class PaintWindow(QtWidgets.QMainWindow):
         )
         self.suggestions: list[Color] = []
         self._last_point: tuple[int, int] | None = None
-        self._propagated: Hints | None = None
+        # carried hints of the frames seen since the last edit (bounded: reset by every edit)
+        self._carried: dict[int, Keyframe | None] = {}
+        self._carried_from: Hints | None = None
         self._dragging: int | None = None
         self._stroke: list[tuple[float, float]] = []
         self._generation = 0
@@ -349,8 +357,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         self._signals.tracked.connect(self._show_tracked)
         self._track_pool = QtCore.QThreadPool(self)
         self._track_pool.setMaxThreadCount(1)
-        self._tracking: Hints | None = None
-        self._propagated_from: Hints | None = None
+        self._tracking: tuple[Hints, int] | None = None
         self._suggest_pool = QtCore.QThreadPool(self)
         self._suggest_pool.setMaxThreadCount(1)
         self._suggest_generation = 0
@@ -521,19 +528,20 @@ class PaintWindow(QtWidgets.QMainWindow):
         if target is not None:
             self.go_to(target)
 
-    def scene_cuts(self) -> tuple[int, ...]:
-        """The frames that start a new shot, as propagation found them (none without it)."""
-        if self._propagate is None:
-            return ()
-        if self._propagated is None:  # asked for now: wait for it
-            self._propagated = self._propagate(self.doc.hints)
-            self._propagated_from = self.doc.hints
-        return tuple(sorted(self._propagated.extra.get("scene_cuts", ())))
-
     def _jump_cut(self, step: int) -> None:
-        cuts = [c for c in self.scene_cuts() if (c - self.frame) * step > 0]
-        if cuts:
-            self.go_to(min(cuts) if step > 0 else max(cuts))
+        """To the next scene cut (the first frame of the next shot), or the one before this
+        frame; reads the frames of this shot the first time (cuts are then known)."""
+        if self._propagate is None:
+            return
+        shot = self._propagate.shot(self.frame)
+        if step > 0:
+            cut = shot.stop if shot.stop < self.source.count else None
+        elif self.frame > shot.start:
+            cut = shot.start
+        else:
+            cut = self._propagate.shot(shot.start - 1).start if shot.start > 0 else None
+        if cut:  # frame 0 starts the clip, not a cut
+            self.go_to(cut)
 
     def _keyframe_toggled(self, on: bool) -> None:
         if on:
@@ -550,31 +558,46 @@ class PaintWindow(QtWidgets.QMainWindow):
         own = self.doc.hints.keyframe(self.frame)
         if own is not None or self._propagate is None:
             return own, True
-        if self._propagated is None or self._propagated_from != self.doc.hints:
-            self._track()  # shown when ready; nothing carried until then
+        if self._carried_from is not self.doc.hints or self.frame not in self._carried:
+            self._track()  # shown when ready; the status line says so meanwhile
             return None, False
-        return self._propagated.keyframe(self.frame), False
+        return self._carried[self.frame], False
+
+    def carried_pending(self) -> bool:
+        """Whether the current frame's carried hints are still being tracked."""
+        own = self.doc.hints.keyframe(self.frame)
+        return (own is None and self._propagate is not None
+                and (self._carried_from is not self.doc.hints
+                     or self.frame not in self._carried))  # fmt: skip
 
     def _track(self) -> None:
-        """Propagate the hints off the UI thread (it reads the whole clip)."""
-        if self._tracking == self.doc.hints or self._propagate is None:
+        """Carry the hints to the current frame off the UI thread (it may read and track the
+        frames of its span)."""
+        job = (self.doc.hints, self.frame)
+        if self._propagate is None or self._tracking == job:
             return
-        hints, propagate = self.doc.hints, self._propagate
-        self._tracking = hints
+        carrier = self._propagate
+        self._tracking = job
 
         def work() -> None:
-            self._signals.tracked.emit(hints, propagate(hints))
+            hints, frame = job
+            self._signals.tracked.emit(hints, frame, carrier.keyframe(hints, frame))
 
         self._track_pool.start(work)
 
-    def _show_tracked(self, source: Hints, propagated: Hints) -> None:
-        if self._tracking == source:
+    def _show_tracked(self, source: Hints, frame: int, keyframe: Keyframe | None) -> None:
+        if self._tracking == (source, frame):
             self._tracking = None
-        if source == self.doc.hints:
-            self._propagated, self._propagated_from = propagated, source
+        if source is not self.doc.hints:
+            self._track()  # edited meanwhile: again, with the hints as they are now
+            return
+        if self._carried_from is not source or len(self._carried) > _KEEP_CARRIED:
+            self._carried, self._carried_from = {}, source
+        self._carried[frame] = keyframe
+        if frame == self.frame:
             self.refresh()
         else:
-            self._track()  # edited meanwhile: again, with the hints as they are now
+            self._track()  # moved on meanwhile
 
     def refresh(self) -> None:
         keyframe, own = self.shown_keyframe()
@@ -585,13 +608,15 @@ class PaintWindow(QtWidgets.QMainWindow):
                            [p.y * self.source.height for p in points])  # fmt: skip
         self.bar.set_state(self.doc.hints.frames, self.frame)
         marker = "*" if self.doc.modified else ""
+        state = "(tracking hints...) " if self.carried_pending() else ""
+        state = state or ("" if own else "(propagated) ")
         self.status.setText(f"frame {self.frame}/{self.source.count - 1}  {len(points)} points "
-                            f"{'' if own else '(propagated) '}{marker}")  # fmt: skip
+                            f"{state}{marker}")  # fmt: skip
         self.request_preview(draft=False)
 
     def changed(self, *, draft: bool = False) -> None:
         """After an edit: redraw, and a preview (a draft while the mouse moves)."""
-        self._propagated = None
+        self._carried, self._carried_from = {}, None
         if not draft:
             self.refresh()
             return

@@ -12,7 +12,10 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pytestqt.qtbot import QtBot
 
 from vscolorize.core.engine import FrameColorizer
-from vscolorize.core.hints import Color, load_hints
+from vscolorize.core.footage import MemoryStore
+from vscolorize.core.hints import Color, Hints, Keyframe, load_hints
+from vscolorize.core.propagation import HintCarrier
+from vscolorize.ui import _LightnessSource
 from vscolorize.ui.document import autosave_path
 from vscolorize.ui.window import PaintWindow, Tool
 
@@ -306,9 +309,6 @@ def test_reference_picture_eyedropper(window: PaintWindow, tmp_path: Path) -> No
 
 
 def test_jumps_to_scene_cuts(qtbot: QtBot, tmp_path: Path) -> None:
-    from vscolorize.core.hints import Hints, Keyframe
-    from vscolorize.core.propagation import propagate
-
     class TwoShots(Ramp):
         count = 8
 
@@ -317,17 +317,12 @@ def test_jumps_to_scene_cuts(qtbot: QtBot, tmp_path: Path) -> None:
             return frame if n < 5 else frame * 0.2 + 70  # another shot: another histogram
 
     source = TwoShots()
-
-    def carried(h: Hints) -> Hints:
-        h = h if h.keyframes else Hints(keyframes=(Keyframe(frame=0),))
-        out, cuts = propagate(h, source.count, source.lightness)
-        return Hints(keyframes=out.keyframes, extra={"scene_cuts": sorted(cuts)})
-
+    carried = HintCarrier(_LightnessSource(source), store=MemoryStore())
     w = PaintWindow(source, tmp_path / "h.hints.json", method="optimization", recover="no",
                     propagated=carried)  # fmt: skip
     qtbot.addWidget(w)
     show(w, qtbot)
-    assert w.scene_cuts() == (5,)
+    assert carried.shot(2) == range(5)
     qtbot.keyClick(w, QtCore.Qt.Key.Key_PageDown, QtCore.Qt.KeyboardModifier.ShiftModifier)
     assert w.frame == 5
     qtbot.keyClick(w, QtCore.Qt.Key.Key_PageUp, QtCore.Qt.KeyboardModifier.ShiftModifier)
@@ -371,16 +366,15 @@ def test_killed_mid_session_the_autosave_is_offered(qtbot: QtBot, tmp_path: Path
 def test_propagated_hints_show_on_other_frames_without_blocking(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
-    from vscolorize.core.hints import Hints
-    from vscolorize.core.propagation import propagate
-
     source = Ramp()
     calls: list[int] = []
 
-    def carried(h: Hints) -> Hints:
-        calls.append(len(h.keyframes))
-        return propagate(h, source.count, source.lightness)[0]
+    class Counted(HintCarrier):
+        def keyframe(self, hints: Hints, n: int) -> Keyframe | None:
+            calls.append(len(hints.keyframes))
+            return super().keyframe(hints, n)
 
+    carried = Counted(_LightnessSource(source), store=MemoryStore())
     w = PaintWindow(source, tmp_path / "h.hints.json", method="optimization", recover="no",
                     propagated=carried)  # fmt: skip
     qtbot.addWidget(w)
@@ -388,6 +382,7 @@ def test_propagated_hints_show_on_other_frames_without_blocking(
     click(w, 35, 45)  # on the moving square of frame 0
     w.go_to(2)
     assert w.shown_keyframe() == (None, False)  # not yet: tracking runs in the background
+    assert "tracking hints" in w.status.text()  # and the window says so
     w.wait_for_previews()
     keyframe, own = w.shown_keyframe()
     assert not own and keyframe is not None and len(keyframe.points) == 1
