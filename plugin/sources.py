@@ -12,8 +12,8 @@ from vscolorize.core.footage import SourceFrame
 from vscolorize.core.images import PICTURE_SUFFIXES
 
 from .frames import check_format, frame_lightness
-from .tracks import source_frame
 from .render import open_video
+from .tracks import source_frame
 
 __all__ = ["ClipSource", "open_source"]
 
