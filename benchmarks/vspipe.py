@@ -7,7 +7,13 @@ Then, in one process, where a frame's time goes: decoding, lightness (frame -> L
 its working size, hints painted), guided upsampling, and L*a*b* -> sRGB (gamut mapping included).
 
     python benchmarks/vspipe.py [--photo PICTURE] [--frames N] [--model auto|FILE]
-        [--methods model optimization] [--sizes 854x480 1920x1080] [--temporal 2]
+        [--methods model optimization] [--sizes 854x480 1920x1080] [--temporal 8]
+        [--threads 2 1] [--baseline DIR]
+
+Each render starts with an empty motion store (what a first render costs). ``--threads``: the
+VapourSynth thread counts to time (0: VapourSynth's default, one per CPU). ``--baseline DIR``:
+also time the ``vscolorize`` package found in DIR (e.g. a link farm of another commit's
+plugin/, core/, ui/), in the same run, and print the ratios.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ import torch
 SCRIPT = """
 import vapoursynth as vs, vscolorize
 a = globals()
+if int(a.get("threads", 0)):
+    vs.core.num_threads = int(a["threads"])
 clip = vs.core.bs.VideoSource(source=a["src"])
 if a["method"] != "decode":
     device = None if a["device"] == "auto" else a["device"]
@@ -79,11 +87,18 @@ def make_clip(photo: Path, size: tuple[int, int], frames: int, folder: Path) -> 
     return video, hints
 
 
-def vspipe_fps(script: Path, **args: str) -> float:
+def vspipe_fps(script: Path, package: Path | None = None, **args: str) -> float:
+    """Frames per second of ``script`` through vspipe, with an empty motion store; ``package``:
+    a folder whose ``vscolorize`` is imported instead of the installed one."""
     vspipe = Path(sys.executable).parent / "vspipe"
     pairs = [part for key, value in args.items() for part in ("-a", f"{key}={value}")]
     command = [str(vspipe), "-p", *pairs, str(script), "."]
-    result = subprocess.run(command, capture_output=True, text=True)
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "VSCOLORIZE_CACHE": cache}
+        if package is not None:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package),
+                                                              env.get("PYTHONPATH")]))  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise SystemExit(f"vspipe failed: {result.stderr.strip().splitlines()[-1]}")
     # vspipe's last words: "Output N frames in S seconds (F fps)"
@@ -138,7 +153,17 @@ def main() -> None:
     parser.add_argument("--model", default="auto")
     parser.add_argument("--methods", nargs="+", default=["model", "optimization"])
     parser.add_argument("--sizes", nargs="+", default=["854x480", "1920x1080"])
-    parser.add_argument("--temporal", type=int, default=4, help="the node's temporal radius")
+    parser.add_argument("--temporal", type=int, default=8, help="the node's temporal radius")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="VapourSynth thread counts to time (0: one per CPU)",
+    )
+    parser.add_argument(
+        "--baseline", type=Path, help="a folder holding another vscolorize package to time beside"
+    )
     args = parser.parse_args()
     photo = args.photo or sorted(Path("data/heldout").glob("*.png"))[0]
     if Path(args.model).is_file():  # vspipe runs the script in its own folder
@@ -160,9 +185,20 @@ def main() -> None:
             print(f"{size}: decoding alone {decode:.1f} fps")
             for method in args.methods:
                 for device in devices if method == "model" else ["cpu"]:
-                    fps = vspipe_fps(script, method=method, device=device, **common)
-                    print(f"{size}: {method:12s} on {device:4s} {fps:7.2f} fps through vspipe")
-                    results.append({"size": size, "method": method, "device": device, "fps": fps})
+                    for threads in args.threads:
+                        run = {"method": method, "device": device, "threads": str(threads),
+                               **common}  # fmt: skip
+                        fps = vspipe_fps(script, **run)
+                        line = (f"{size}: {method:12s} on {device:4s} threads {threads or 'all'}: "
+                                f"{fps:7.2f} fps through vspipe")  # fmt: skip
+                        result = {"size": size, "method": method, "device": device,
+                                  "threads": threads, "fps": fps}  # fmt: skip
+                        if args.baseline is not None:
+                            base = vspipe_fps(script, args.baseline.resolve(), **run)
+                            line += f"; baseline {base:.2f} fps, {fps / base:.2f}x"
+                            result["baseline_fps"] = base
+                        print(line, flush=True)
+                        results.append(result)
             if "model" in args.methods:
                 for device in devices:
                     stages = stage_breakdown(video, hints, args.model, device, args.frames)

@@ -23,6 +23,7 @@ from functools import cache
 
 import cv2
 import numpy as np
+import torch
 
 __all__ = [
     "FLOW_METHODS",
@@ -35,6 +36,7 @@ __all__ = [
     "forward_backward_error",
     "optical_flow",
     "picture_digest",
+    "pixel_grid",
     "scene_cut",
     "warp",
 ]
@@ -138,7 +140,7 @@ def scene_cut(a: np.ndarray, b: np.ndarray, threshold: float) -> bool:
 
 
 @cache
-def _grid(h: int, w: int) -> np.ndarray:
+def pixel_grid(h: int, w: int) -> np.ndarray:
     """(h, w, 2) float32 pixel coordinates (x, y); read-only, shared by every warp of a size."""
     grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), -1)
     grid.flags.writeable = False
@@ -147,7 +149,7 @@ def _grid(h: int, w: int) -> np.ndarray:
 
 def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """``image`` sampled at x + flow(x): a picture of the other frame seen from this one."""
-    maps = _grid(*flow.shape[:2]) + flow
+    maps = pixel_grid(*flow.shape[:2]) + flow
     return cv2.remap(image, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
 
@@ -162,6 +164,18 @@ def forward_backward_error(there: np.ndarray, back: np.ndarray) -> np.ndarray:
     outside = (xs < -0.5) | (xs > w - 0.5) | (ys < -0.5) | (ys > h - 0.5)
     error[outside] = np.inf
     return error
+
+
+def _half(x: np.ndarray) -> np.ndarray:
+    """float32 -> float16, rounded to nearest even as numpy does, 5x faster (torch's SIMD)."""
+    half: np.ndarray = torch.from_numpy(np.ascontiguousarray(x, np.float32)).half().numpy()
+    return half
+
+
+def _single(x: np.ndarray) -> np.ndarray:
+    """float16 -> float32, exactly, 5x faster than numpy."""
+    single: np.ndarray = torch.from_numpy(np.ascontiguousarray(x)).float().numpy()
+    return single
 
 
 def _quantize_error(error: np.ndarray) -> np.ndarray:
@@ -188,8 +202,8 @@ class Pair:
         there = optical_flow(a, b, settings.flow)
         back = optical_flow(b, a, settings.flow)
         # the check runs on the flow as it will be stored, so a fresh pair and a loaded one agree
-        there16, back16 = there.astype(np.float16), back.astype(np.float16)
-        there, back = there16.astype(np.float32), back16.astype(np.float32)
+        there16, back16 = _half(there), _half(back)
+        there, back = _single(there16), _single(back16)
         return cls(
             there16,
             back16,
@@ -211,7 +225,7 @@ class Pair:
 
     def flow(self, forward: bool) -> np.ndarray:
         """(h, w, 2) float32 flow one way."""
-        return (self.forward if forward else self.backward).astype(np.float32)
+        return _single(self.forward if forward else self.backward)
 
     def error(self, forward: bool) -> np.ndarray:
         """(h, w) float32 forward-backward error in px of the pixels the flow ``forward`` (or

@@ -247,6 +247,7 @@ class CarriedHints:
         self._stops = frozenset(self.keyframes)
         self._spans: Memo[_Span, dict[int, Keyframe]] = Memo(_KEEP_SPANS)
         self._recent: list[_Span] = []
+        self._todo: dict[_Span, Iterator[int]] = {}
         self._lock = threading.Lock()
 
     def span(self, n: int) -> _Span:
@@ -276,12 +277,32 @@ class CarriedHints:
         if not self.keyframes or not 0 <= n < self.footage.count:
             return None
         span = self.span(n)
+        if self._spans.peek(span) is None:
+            self._measure(span)
         # computing a span reads frames: never wait for another thread doing it (see
-        # vscolorize.core.memo); two threads rarely do, and the motion they share is measured once
+        # vscolorize.core.memo); the motion it reads is measured (above) or stored already
         hints = self._spans.compute(
             span, lambda: _span_hints(self.footage, self.keyframes, span, self.settings)
         )
         return hints.get(n)
+
+    def _measure(self, span: _Span) -> None:
+        """Measure the motion ``span`` needs, shared by the threads that want it at once: each
+        takes the next pair no one has taken, so that two frames starting a span split its motion
+        rather than wait for each other (each pair goes to the store, where tracking reads it)."""
+        if not (span.first_is_key or span.last_is_key):
+            return
+        with self._lock:
+            todo = self._todo.get(span)
+            if todo is None:
+                todo = self._todo[span] = iter(range(span.first, span.last))
+        while True:
+            with self._lock:
+                m = next(todo, None)
+                if m is None:
+                    self._todo.pop(span, None)
+                    return
+            self.footage.pair(m)
 
     def frames(self, first: int = 0, last: int | None = None) -> Iterator[Keyframe]:
         """The hints of every frame from ``first`` to ``last`` that has any, in order."""

@@ -14,7 +14,7 @@ read: a truncated or damaged file is removed with a warning and measured again, 
 
 The folder is kept under a size limit (``$VSCOLORIZE_CACHE_SIZE``, e.g. ``20G``; default
 :data:`DEFAULT_LIMIT`) by removing the least recently used files (a read touches its file).
-At 854x480 a pair takes about 1.1 MB.
+At 854x480 (motion measured at 640x360) a pair takes 2.3 MB.
 """
 
 from __future__ import annotations
@@ -234,11 +234,12 @@ def _decode(data: bytes) -> Pair:
     if header.get("version") != _FORMAT_VERSION or len(specs) != 4:
         raise ValueError("unknown format")
     offset, arrays = start + length, []
+    buffer = bytearray(body)  # writable arrays (torch converts them without a copy or a warning)
     for shape, dtype in specs:
         size = int(np.prod(shape)) * dtype.itemsize
         if offset + size > len(body):
             raise ValueError("truncated")
-        arrays.append(np.frombuffer(body, dtype, int(np.prod(shape)), offset).reshape(shape))
+        arrays.append(np.frombuffer(buffer, dtype, int(np.prod(shape)), offset).reshape(shape))
         offset += size
     if offset != len(body):
         raise ValueError("unexpected trailing bytes")

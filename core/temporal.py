@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .motion import PIXEL_CONSISTENCY, MotionSettings, Pair, warp
+from .motion import PIXEL_CONSISTENCY, MotionSettings, Pair, pixel_grid
 
 __all__ = ["DEFAULT_TEMPORAL", "MAX_TEMPORAL", "Link", "temporal_filter"]
 
@@ -28,6 +28,13 @@ __all__ = ["DEFAULT_TEMPORAL", "MAX_TEMPORAL", "Link", "temporal_filter"]
 # (benchmarks/propagation-results-temporal4.txt)
 DEFAULT_TEMPORAL = 8
 MAX_TEMPORAL = 16
+
+
+def _sample(image: np.ndarray, maps: np.ndarray) -> np.ndarray:
+    """``image`` sampled at the (h, w, 2) absolute pixel positions ``maps`` (see motion.warp)."""
+    sampled: np.ndarray = cv2.remap(image, maps, None, cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    return sampled
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,18 @@ class Link:
             return ok
 
         return cls(flow(True), flow(False), ok(True), ok(False))
+
+    def field(self, forward: bool) -> np.ndarray:
+        """(h, w, 3) float32: one way's flow (x, y) and where it holds (1/0), in one array, so
+        that the filter samples both in one pass."""
+        key = "_forward_field" if forward else "_backward_field"
+        found: np.ndarray | None = self.__dict__.get(key)
+        if found is None:
+            flow = self.forward if forward else self.backward
+            ok = self.forward_ok if forward else self.backward_ok
+            found = np.ascontiguousarray(np.dstack([flow, ok]), np.float32)
+            object.__setattr__(self, key, found)  # a cache of what the fields already say
+        return found
 
     @classmethod
     def between(cls, a: np.ndarray, b: np.ndarray) -> Link:
@@ -101,8 +120,10 @@ def temporal_filter(
     h, w = center.shape[:2]
     total = center.astype(np.float32).copy()
     weights = np.ones((h, w), np.float32)
+    grid = pixel_grid(h, w)
     for step in (-1, 1):
         moved = np.zeros((h, w, 2), np.float32)  # where each pixel of frame n is in frame j
+        maps = grid.copy()  # grid + moved: where to sample frame j
         ok = np.ones((h, w), np.float32)
         j = middle
         while 0 <= j + step < len(ab):
@@ -110,13 +131,18 @@ def temporal_filter(
             other = ab[j + step]
             if link is None or other is None:
                 break
-            flow, holds = (link.forward, link.forward_ok) if step > 0 else (
-                link.backward, link.backward_ok)  # fmt: skip
-            ok = ok * (warp(holds, moved) > 0.5)
-            moved = moved + warp(flow, moved)
+            # the link's flow and where it holds, sampled at once where frame n's pixels are now
+            field = link.field(step > 0)
+            sampled = field if j == middle else _sample(field, maps)  # no motion yet: as it is
+            ok *= sampled[..., 2] > 0.5
+            moved += sampled[..., :2]
+            np.add(grid, moved, out=maps)
             j += step
             weight = np.float32(np.exp(-((j - middle) ** 2) / (2 * sigma**2)))
-            total += warp(other, moved) * (ok * weight)[..., None]
-            weights += ok * weight
+            counted = ok * weight
+            warped = _sample(other, maps)
+            warped *= counted[..., None]
+            total += warped
+            weights += counted
     result: np.ndarray = total / weights[..., None]
     return result

@@ -32,6 +32,8 @@ ARGS: dict[str, list[str] | None] = {
                        "--temporal", "1", "--size", "96x64"],
     "vspipe.py": ["--photo", "{photo}", "--frames", "6", "--sizes", "96x64", "--temporal", "1"],
     "frame_cost.py": ["--photo", "{photo}", "--runs", "1", "--sizes", "96x64"],
+    "film.py": ["--frames", "300", "600", "--size", "96x64", "--render", "8", "--temporal", "1",
+                "--paint-shot", "30"],
 }  # fmt: skip
 SLOW = {"postprocess.py", "vspipe.py"}  # over ~20 s on two cores
 

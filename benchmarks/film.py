@@ -1,0 +1,258 @@
+"""A film, not a clip: what the node costs as a clip grows (run by hand, not a test).
+
+Generates a long gray clip on the fly in VapourSynth (no disk): shots of 100-300 frames, each a
+slow pan or zoom over one of a few photos, with a keyframe of 20 point hints 10 frames into every
+shot. For each length (2,000 and 20,000 frames by default), in a fresh process each:
+
+- building the node (``vscolorize.colorize``) in seconds;
+- rendering ``--render`` frames from the middle of a hinted shot with an empty motion store, at
+  one VapourSynth thread and at two (frames per second; the ratio is what parallel frames buy);
+- peak memory of the process (building the node and rendering);
+- after one keyframe's hints change: building the node again, and re-rendering that shot's
+  frames, with the number of optical-flow measurements it needed (0: motion came from the store).
+
+    python benchmarks/film.py [--frames 2000 20000] [--size 854x480] [--render 200]
+        [--method optimization] [--temporal 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import cv2
+import numpy as np
+
+PHOTOS = ("astronaut", "coffee", "rocket", "chelsea", "hubble_deep_field", "immunohistochemistry")
+
+
+def shots(count: int, seed: int = 0, lengths: tuple[int, int] = (100, 300)
+          ) -> list[tuple[int, int]]:  # fmt: skip
+    """Shots of ``lengths`` frames (both included) covering ``count`` frames."""
+    rng = np.random.default_rng(seed)
+    bounds, start = [], 0
+    while start < count:
+        end = min(start + int(rng.integers(lengths[0], lengths[1] + 1)), count)
+        bounds.append((start, end))
+        start = end
+    return bounds
+
+
+def make_clip(count: int, size: tuple[int, int], lengths: tuple[int, int] = (100, 300)
+              ) -> tuple[object, list[tuple[int, int]], dict]:  # fmt: skip
+    """The clip (a VapourSynth node), its shots and hints in the hints format."""
+    import skimage.data
+    import vapoursynth as vs
+
+    width, height = size
+    photos = []
+    for name in PHOTOS:
+        rgb = getattr(skimage.data, name)()
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
+        scale = 1.6 * max(width / gray.shape[1], height / gray.shape[0])
+        photos.append(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+    bounds = shots(count, lengths=lengths)
+    starts = np.array([a for a, _ in bounds])
+
+    def fill(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
+        shot = int(np.searchsorted(starts, n, side="right")) - 1
+        first, end = bounds[shot]
+        photo = photos[shot % len(photos)]
+        t = (n - first) / max(end - first - 1, 1)
+        zoom = 1.0 + (0.15 * t if shot % 2 else 0.0)  # odd shots zoom in, even ones pan
+        x = (photo.shape[1] - width * 1.2) * (t if shot % 2 == 0 else 0.5)
+        y = (photo.shape[0] - height * 1.2) * 0.5
+        matrix = np.array([[zoom, 0, -x * zoom], [0, zoom, -y * zoom]], np.float32)
+        out = f.copy()
+        cv2.warpAffine(photo, matrix, (width, height), dst=np.asarray(out[0]),
+                       flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+        out.props["_Range"] = 0  # full range: gray levels as they are
+        return out
+
+    blank = vs.core.std.BlankClip(width=width, height=height, format=vs.GRAY8, length=count,
+                                  fpsnum=24, fpsden=1)  # fmt: skip
+    clip = blank.std.ModifyFrame(clips=blank, selector=fill)
+    rng = np.random.default_rng(1)
+    keyframes = []
+    for first, end in bounds:
+        if end - first > 20:
+            points = [{"x": float(x), "y": float(y), "ab": [float(a), float(b)], "radius": 0.006}
+                      for x, y, a, b in zip(rng.uniform(0.05, 0.95, 20), rng.uniform(0.05, 0.95, 20),
+                                            rng.uniform(-40, 40, 20), rng.uniform(-40, 40, 20),
+                                            strict=True)]  # fmt: skip
+            keyframes.append({"frame": first + 10, "points": points})
+    hints = {"format": "vscolorize.hints", "version": 1, "keyframes": keyframes}
+    return clip, bounds, hints
+
+
+def render(node: object, first: int, last: int) -> float:
+    """Seconds to render frames ``first`` .. ``last`` - 1 (VapourSynth keeps its threads busy)."""
+    began = time.perf_counter()
+    for _ in node[first:last].frames(close=True):  # type: ignore[index]
+        pass
+    return time.perf_counter() - began
+
+
+def child(args: argparse.Namespace) -> dict[str, object]:
+    """One length, measured in this process."""
+    import vapoursynth as vs
+
+    import vscolorize
+    import vscolorize.core.motion as motion
+
+    width, height = map(int, args.size.split("x"))
+    calls = [0]
+    measure = motion.optical_flow
+
+    def counted(a: np.ndarray, b: np.ndarray, method: str = "dis") -> np.ndarray:
+        calls[0] += 1
+        return measure(a, b, method)
+
+    motion.optical_flow = counted  # type: ignore[assignment]
+    clip, bounds, hints = make_clip(args.frames, (width, height))
+    # the hinted shot in the middle, and frames from its keyframe on
+    shot = next(b for b in bounds if b[1] > args.frames // 2 and b[1] - b[0] > 20)
+    key = shot[0] + 10
+    last = min(key + args.render, shot[1])
+    options = {"method": args.method, "temporal": args.temporal}
+    result: dict[str, object] = {"frames": args.frames, "shots": len(bounds),
+                                 "range": [key, last]}  # fmt: skip
+    began = time.perf_counter()
+    node = vscolorize.colorize(clip, hints, **options)
+    result["build_s"] = time.perf_counter() - began
+    for threads in (1, 2):
+        os.environ["VSCOLORIZE_CACHE"] = tempfile.mkdtemp(prefix=f"film-{threads}-")
+        vs.core.num_threads = threads
+        node = vscolorize.colorize(clip, hints, **options)  # a cold store each time
+        calls[0] = 0
+        result[f"fps_{threads}"] = (last - key) / render(node, key, last)
+        result[f"flows_{threads}"] = calls[0]
+    # one keyframe's hints change: the node is built again, the shot rendered again (warm store)
+    edited = json.loads(json.dumps(hints))
+    for keyframe in edited["keyframes"]:
+        if keyframe["frame"] == key:
+            keyframe["points"][0]["ab"] = [60.0, -20.0]
+    calls[0] = 0
+    began = time.perf_counter()
+    node = vscolorize.colorize(clip, edited, **options)
+    result["rebuild_s"] = time.perf_counter() - began
+    result["rerender_fps"] = (last - key) / render(node, key, last)
+    result["rerender_flows"] = calls[0]
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def paint_child(args: argparse.Namespace) -> dict[str, object]:
+    """What the paint window waits for: carried hints on the last frame of a shot of
+    ``--paint-shot`` frames after an edit, and opening the window on a 2-hour film."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["VSCOLORIZE_CACHE"] = tempfile.mkdtemp(prefix="film-paint-")
+    from vscolorize.core.propagation import HintCarrier
+    from vscolorize.sources import ClipSource
+
+    width, height = map(int, args.size.split("x"))
+    length = args.paint_shot
+    clip, _, hints = make_clip(length, (width, height), (length, length))
+    edited = json.loads(json.dumps(hints))
+    edited["keyframes"][0]["points"][0]["ab"] = [60.0, -20.0]
+    from vscolorize.core.hints import resolve_hints
+
+    first, second = resolve_hints(hints), resolve_hints(edited)
+    assert first is not None and second is not None
+    result: dict[str, object] = {"shot": length}
+    carrier = HintCarrier(ClipSource(clip))
+    for name, value, make in (("first_s", first, False), ("edit_s", second, False),
+                              ("reopen_s", first, True)):  # fmt: skip
+        if make:  # a new window on the same film: the store is warm, the process is not
+            carrier = HintCarrier(ClipSource(clip))
+        began = time.perf_counter()
+        carrier.keyframe(value, length - 1)
+        result[name] = time.perf_counter() - began
+    # opening the window on a 2-hour film (24 fps)
+    from PySide6 import QtWidgets
+
+    from vscolorize.ui import _LightnessSource  # noqa: F401 (the window's own imports)
+    from vscolorize.ui.window import PaintWindow
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    long_clip, _, _ = make_clip(2 * 3600 * 24, (width, height))
+    began = time.perf_counter()
+    source = ClipSource(long_clip)
+    window = PaintWindow(source, None, method="optimization", recover="no",
+                         propagated=HintCarrier(source))  # fmt: skip
+    window.show()
+    window.wait_for_previews()
+    app.processEvents()
+    result["open_2h_s"] = time.perf_counter() - began
+    window.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frames", type=int, nargs="+", default=[2000, 20000])
+    parser.add_argument("--size", default="854x480")
+    parser.add_argument("--render", type=int, default=200)
+    parser.add_argument("--method", default="optimization")
+    parser.add_argument("--temporal", type=int, default=8)
+    parser.add_argument(
+        "--paint-shot",
+        type=int,
+        default=500,
+        help="shot length for the paint window's measurement (0: skip it)",
+    )
+    parser.add_argument("--child", choices=("render", "paint"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        work = child if args.child == "render" else paint_child
+        print(json.dumps(work(args)))
+        return
+    rows = []
+    for frames in args.frames:
+        command = [sys.executable, __file__, "--child", "render", "--frames", str(frames), "--size",
+                   args.size, "--render", str(args.render), "--method", args.method,
+                   "--temporal", str(args.temporal)]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"film.py --frames {frames} failed:\n{done.stderr}")
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(
+            f"{frames} frames ({row['shots']} shots), {args.size}, {args.method}, temporal "
+            f"{args.temporal}: build {row['build_s']:.2f} s; frames {row['range'][0]}-"
+            f"{row['range'][1] - 1}: {row['fps_1']:.2f} fps on 1 thread, {row['fps_2']:.2f} on 2 "
+            f"({row['fps_2'] / row['fps_1']:.2f}x), {row['flows_2']} flows; peak "
+            f"{row['peak_mb']:.0f} MB; after a hint edit: build {row['rebuild_s']:.2f} s, "
+            f"re-render {row['rerender_fps']:.2f} fps with {row['rerender_flows']} flows",
+            flush=True,
+        )
+    if len(rows) > 1:
+        small, large = rows[0], rows[-1]
+        print(f"{large['frames']} vs {small['frames']} frames: peak memory "
+              f"{large['peak_mb'] / small['peak_mb']:.2f}x, build "
+              f"{large['build_s']:.2f} vs {small['build_s']:.2f} s")  # fmt: skip
+    if args.paint_shot:
+        command = [sys.executable, __file__, "--child", "paint", "--size", args.size,
+                   "--paint-shot", str(args.paint_shot)]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"film.py paint failed:\n{done.stderr}")
+        paint = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"paint window, {args.size}, the last frame of a {paint['shot']}-frame shot: carried "
+              f"hints in {paint['first_s']:.2f} s the first time (frames read, motion measured), "
+              f"{paint['edit_s']:.2f} s after an edit, {paint['reopen_s']:.2f} s in a new "
+              f"window (store warm); opening a 2-hour film: {paint['open_2h_s']:.2f} s")  # fmt: skip
+        rows.append(paint)
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()
