@@ -212,6 +212,7 @@ def main() -> None:
     parser.add_argument("--child", choices=("render", "paint"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        args.frames = args.frames[0]
         work = child if args.child == "render" else paint_child
         print(json.dumps(work(args)))
         return
