@@ -174,6 +174,8 @@ def _half(x: np.ndarray) -> np.ndarray:
 
 def _single(x: np.ndarray) -> np.ndarray:
     """float16 -> float32, exactly, 5x faster than numpy."""
+    if not x.flags.writeable:  # mapped from the store: torch wants memory it could write
+        x = x.copy()
     single: np.ndarray = torch.from_numpy(np.ascontiguousarray(x)).float().numpy()
     return single
 

@@ -26,7 +26,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-import cv2
 import numpy as np
 
 from .footage import Footage, FrameSource, MemoryStore, SourceFrame, Store
@@ -82,11 +81,19 @@ class PropagationSettings:
 
 
 def _sample(field: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """Bilinear samples of an (h, w, 2) field at (N, 2) pixel coordinates (centers at integers)."""
-    maps = xy.astype(np.float32).reshape(-1, 1, 2)
-    sampled = cv2.remap(field, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-    return sampled.reshape(-1, 2)
+    """Bilinear samples of an (h, w, 2) field (any float dtype: stored flow is float16) at (N, 2)
+    pixel coordinates (centers at integers; the border repeats outside): (N, 2) float64. Reads
+    only the pixels around the points, never converts the field."""
+    h, w = field.shape[:2]
+    x = np.clip(xy[:, 0], 0, w - 1)
+    y = np.clip(xy[:, 1], 0, h - 1)
+    x0, y0 = np.floor(x).astype(np.intp), np.floor(y).astype(np.intp)
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+    top = field[y0, x0].astype(np.float64) * (1 - fx) + field[y0, x1].astype(np.float64) * fx
+    bottom = field[y1, x0].astype(np.float64) * (1 - fx) + field[y1, x1].astype(np.float64) * fx
+    sampled: np.ndarray = top * (1 - fy) + bottom * fy
+    return sampled
 
 
 class Tracker:
@@ -195,7 +202,8 @@ def _carry(footage: Footage, tracker: Tracker, keyframe: Keyframe, frames: range
     forward = frames.step > 0
     for n in frames:
         pair: Pair = footage.pair(n - 1) if forward else footage.pair(n)
-        track.step(tracker, pair.flow(forward), pair.flow(not forward))
+        there, back = (pair.forward, pair.backward) if forward else (pair.backward, pair.forward)
+        track.step(tracker, there, back)  # stored float16, sampled only at the hints
         weight = 1.0 if other is None else abs(other - n) / abs(other - keyframe.frame)
         sides[n].append((weight, *track.hints(tracker, weight)))
 

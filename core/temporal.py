@@ -40,12 +40,11 @@ def _sample(image: np.ndarray, maps: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Link:
     """The motion between two consecutive frames m and m + 1, both ways, and where it holds, at
-    the size of the a*b* the filter averages."""
+    the size of the a*b* the filter averages: per way one (h, w, 3) float32 array of the flow
+    (x, y) and its check (1/0), so that the filter samples both in one pass."""
 
-    forward: np.ndarray  # (h, w, 2) on frame m's grid, to frame m + 1
-    backward: np.ndarray  # (h, w, 2) on frame m + 1's grid, to frame m
-    forward_ok: np.ndarray  # (h, w) float32 1/0: frame m's pixels that pass the check
-    backward_ok: np.ndarray  # (h, w) float32 1/0: frame m + 1's pixels that pass it
+    forward_field: np.ndarray  # on frame m's grid, to frame m + 1
+    backward_field: np.ndarray  # on frame m + 1's grid, to frame m
 
     @classmethod
     def from_pair(cls, pair: Pair, size: tuple[int, int]) -> Link:
@@ -54,33 +53,38 @@ class Link:
         ph, pw = pair.shape
         scale = np.array([w / pw, h / ph], np.float32)
 
-        def flow(forward: bool) -> np.ndarray:
-            f = pair.flow(forward)
-            if (ph, pw) == (h, w):
-                return f
-            resized: np.ndarray = cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR) * scale
-            return resized
-
-        def ok(forward: bool) -> np.ndarray:
+        def field(forward: bool) -> np.ndarray:
+            flow = pair.flow(forward)
             holds: np.ndarray = pair.holds(forward, PIXEL_CONSISTENCY).astype(np.float32)
-            if (ph, pw) != (h, w):  # a pixel holds where most of what it covers holds
+            if (ph, pw) != (h, w):
+                flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * scale
+                # a pixel holds where most of what it covers holds
                 holds = cv2.resize(holds, (w, h), interpolation=cv2.INTER_AREA)
-            ok: np.ndarray = (holds >= 0.5).astype(np.float32)
-            return ok
+            ok = (holds >= 0.5).astype(np.float32)
+            return np.ascontiguousarray(np.dstack([flow, ok]), np.float32)
 
-        return cls(flow(True), flow(False), ok(True), ok(False))
+        return cls(field(True), field(False))
 
     def field(self, forward: bool) -> np.ndarray:
-        """(h, w, 3) float32: one way's flow (x, y) and where it holds (1/0), in one array, so
-        that the filter samples both in one pass."""
-        key = "_forward_field" if forward else "_backward_field"
-        found: np.ndarray | None = self.__dict__.get(key)
-        if found is None:
-            flow = self.forward if forward else self.backward
-            ok = self.forward_ok if forward else self.backward_ok
-            found = np.ascontiguousarray(np.dstack([flow, ok]), np.float32)
-            object.__setattr__(self, key, found)  # a cache of what the fields already say
-        return found
+        return self.forward_field if forward else self.backward_field
+
+    @property
+    def forward(self) -> np.ndarray:
+        """(h, w, 2) flow on frame m's grid, to frame m + 1."""
+        return self.forward_field[..., :2]
+
+    @property
+    def backward(self) -> np.ndarray:
+        return self.backward_field[..., :2]
+
+    @property
+    def forward_ok(self) -> np.ndarray:
+        """(h, w) 1/0: frame m's pixels that pass the check."""
+        return self.forward_field[..., 2]
+
+    @property
+    def backward_ok(self) -> np.ndarray:
+        return self.backward_field[..., 2]
 
     @classmethod
     def between(cls, a: np.ndarray, b: np.ndarray) -> Link:
