@@ -24,14 +24,14 @@ from __future__ import annotations
 import bisect
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .footage import Footage, FrameSource, MemoryStore, SourceFrame, Store
 from .hints import Hints, Keyframe, Point, Stroke, densify_path
 from .memo import Memo
-from .motion import FLOW_METHODS, HINT_CONSISTENCY, MOTION_SHARE, MotionSettings, Pair
+from .motion import HINT_CONSISTENCY, MOTION_SHARE, MotionSettings, Pair
 
 __all__ = [
     "CarriedHints",
@@ -50,48 +50,33 @@ class PropagationSettings:
     """How hints travel.
 
     Attributes:
-        flow: ``"dis"`` (OpenCV DIS, medium preset) or ``"farneback"``.
-        short_side: flow is computed with the frame's short side scaled to this (never up).
+        motion: how motion is measured (flow, its working size, the cut detector); the motion
+            store is keyed by it.
         consistency: largest forward-backward error a hint survives, in working pixels, plus
             ``consistency_share`` of its motion (fast motion is measured less precisely).
         consistency_share: see ``consistency``.
-        cut_threshold: Bhattacharyya distance between consecutive luma histograms above which
-            the detector declares a scene cut.
         stroke_step: strokes are resampled to a vertex at least every this many working pixels.
     """
 
-    flow: str = "dis"
-    short_side: int = 360
+    motion: MotionSettings = field(default_factory=MotionSettings)
     # see HINT_CONSISTENCY in vscolorize.core.motion for how it was chosen
     consistency: float = HINT_CONSISTENCY
     consistency_share: float = MOTION_SHARE
-    cut_threshold: float = 0.45
     stroke_step: float = 4.0
 
-    def __post_init__(self) -> None:
-        if self.flow not in FLOW_METHODS:
-            raise ValueError(f"propagation: flow must be one of {FLOW_METHODS}, not {self.flow!r}")
-        if self.short_side < 16:
-            raise ValueError(f"propagation: short_side must be at least 16, not {self.short_side}")
 
-    @property
-    def motion(self) -> MotionSettings:
-        """The part of the settings motion depends on (and the motion store is keyed by)."""
-        return MotionSettings(self.flow, self.short_side, self.cut_threshold)
-
-
-def _sample(field: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """Bilinear samples of an (h, w, 2) field (any float dtype: stored flow is float16) at (N, 2)
+def _sample(flow: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Bilinear samples of an (h, w, 2) flow (any float dtype: stored flow is float16) at (N, 2)
     pixel coordinates (centers at integers; the border repeats outside): (N, 2) float64. Reads
-    only the pixels around the points, never converts the field."""
-    h, w = field.shape[:2]
+    only the pixels around the points, never converts the flow."""
+    h, w = flow.shape[:2]
     x = np.clip(xy[:, 0], 0, w - 1)
     y = np.clip(xy[:, 1], 0, h - 1)
     x0, y0 = np.floor(x).astype(np.intp), np.floor(y).astype(np.intp)
     x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
     fx, fy = (x - x0)[:, None], (y - y0)[:, None]
-    top = field[y0, x0].astype(np.float64) * (1 - fx) + field[y0, x1].astype(np.float64) * fx
-    bottom = field[y1, x0].astype(np.float64) * (1 - fx) + field[y1, x1].astype(np.float64) * fx
+    top = flow[y0, x0].astype(np.float64) * (1 - fx) + flow[y0, x1].astype(np.float64) * fx
+    bottom = flow[y1, x0].astype(np.float64) * (1 - fx) + flow[y1, x1].astype(np.float64) * fx
     sampled: np.ndarray = top * (1 - fy) + bottom * fy
     return sampled
 

@@ -97,8 +97,9 @@ def colorize(
             this many frames on each side, warped along optical flow (occlusions and other
             shots left out; ``vscolorize.core.temporal``); 0 turns it off.
         propagate: carry each keyframe's hints to the other frames of its shot along optical
-            flow (computed when the node is built, with a progress bar on stderr, and cached;
-            see ``vscolorize.tracks``). With False a keyframe's hints color only that frame.
+            flow (on demand: a frame reads the frames between the keyframes or cuts around it;
+            motion is kept in the motion store, ``vscolorize.core.store``). With False a
+            keyframe's hints color only that frame.
         postprocess: clean-ups of each frame's a*b*: ``("segment_fill",)`` fills each segment of
             the picture (SEEDS superpixels; ``"segment_fill:slic"`` or
             ``"segment_fill:felzenszwalb"`` for other segmentations) with its dominant color,

@@ -6,8 +6,8 @@ import skimage.data
 
 from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.hints import Color, Hints, Keyframe, Point, Stroke
-from vscolorize.core.motion import flow_image, optical_flow, scene_cut
-from vscolorize.core.propagation import PropagationSettings, propagate
+from vscolorize.core.motion import MotionSettings, flow_image, optical_flow, scene_cut
+from vscolorize.core.propagation import propagate
 
 WIDTH, HEIGHT = 320, 180
 TEXTURE = srgb_to_lab(skimage.data.astronaut() / 255.0)[..., 0].astype(np.float32)  # 512x512
@@ -138,4 +138,4 @@ def test_nothing_to_propagate() -> None:
 
 def test_bad_settings() -> None:
     with pytest.raises(ValueError, match="flow must be one of"):
-        PropagationSettings(flow="magic")
+        MotionSettings(flow="magic")
