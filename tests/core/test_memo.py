@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from vscolorize.core.memo import Memo
+
+
+def test_least_recently_used_values_go_first() -> None:
+    memo: Memo[int, str] = Memo(keep=2)
+    memo.get(1, lambda: "one")
+    memo.get(2, lambda: "two")
+    assert memo.get(1, lambda: "again") == "one"  # a use: 2 is now the oldest
+    memo.get(3, lambda: "three")
+    assert memo.peek(2) is None and memo.peek(1) == "one" and len(memo) == 2
+
+
+def test_get_makes_a_value_once_whatever_the_threads() -> None:
+    memo: Memo[int, int] = Memo(keep=4)
+    made: list[int] = []
+
+    def slow() -> int:
+        made.append(1)
+        time.sleep(0.2)
+        return 42
+
+    threads = [threading.Thread(target=memo.get, args=(7, slow)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert made == [1] and memo.peek(7) == 42
+
+
+def test_compute_never_waits_and_the_first_value_stays() -> None:
+    memo: Memo[int, str] = Memo(keep=4)
+    started, release = threading.Event(), threading.Event()
+
+    def blocked() -> str:
+        started.set()
+        release.wait(5)
+        return "late"
+
+    maker = threading.Thread(target=memo.compute, args=(1, blocked))
+    maker.start()
+    started.wait(5)
+    assert memo.compute(1, lambda: "early") == "early"  # did not wait for the other thread
+    release.set()
+    maker.join()
+    assert memo.peek(1) == "early"
+
+
+def test_a_failed_make_is_not_kept_and_frees_the_waiters() -> None:
+    memo: Memo[int, int] = Memo(keep=2)
+
+    def broken() -> int:
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        memo.get(1, broken)
+    assert memo.get(1, lambda: 5) == 5
+    with pytest.raises(ValueError, match="keep"):
+        Memo(keep=0)
