@@ -13,6 +13,17 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 
+@pytest.fixture(autouse=True)
+def private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The motion store of every test (and of the processes it starts) lives in a folder of the
+    test's own, never in the user's cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("VSCOLORIZE_CACHE", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 12-frame gray 160x96 H.264 clip with a sine tone."""

@@ -22,16 +22,6 @@ HINTS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def private_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    """Tracks are cached in a folder of the test's own, never in the user's cache."""
-    folder = tmp_path_factory.mktemp("cache")
-    monkeypatch.setenv("VSCOLORIZE_CACHE", str(folder))
-    return folder
-
-
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)

@@ -119,7 +119,10 @@ def test_propagated_hints_follow_the_picture_and_motion_is_stored(private_cache:
     assert red[0] > 0.05 and red[2] < 0
     stored = list((private_cache / "motion").rglob("*.motion"))
     assert len(stored) >= 10  # frames 0-10 of the shot, and the temporal filter's neighbors
-    exported = vscolorize.propagated_hints(clip, hints)  # a dict, like colorize takes
+    path = private_cache / "pan.hints.json"
+    path.write_text(json.dumps(hints))
+    assert vscolorize.propagated_hints(clip, str(path)) == vscolorize.propagated_hints(clip, hints)
+    exported = vscolorize.propagated_hints(clip, hints)  # a path or a dict, as colorize takes
     frame10 = exported.keyframe(10)
     assert frame10 is not None and abs(frame10.points[0].x * 160 - (80 - 30)) < 1.5
     assert frame10.points[0].extra["propagated_from"] == 0
