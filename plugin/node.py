@@ -29,7 +29,7 @@ import vapoursynth as vs
 
 from vscolorize.core.engine import DEFAULT_METHOD, FrameColorizer, lightness_ab_to_srgb
 from vscolorize.core.errors import ClipError, HintError, SettingError, VscolorizeError
-from vscolorize.core.footage import Footage
+from vscolorize.core.footage import Footage, SourceFrame
 from vscolorize.core.hints import Hints, HintsLike, Keyframe, resolve_hints
 from vscolorize.core.memo import Memo
 from vscolorize.core.propagation import CarriedHints, PropagationSettings
@@ -275,10 +275,9 @@ class _Window:
         self._links: Memo[int, Link] = Memo(keep)
         self._lock = threading.Lock()
 
-    def entry(self, n: int, frame: vs.VideoFrame, lightness: np.ndarray | None = None
-              ) -> np.ndarray:  # fmt: skip
-        """a*b* of frame ``n`` at the working size, post-processed (``lightness``: the frame's
-        full-size L*, when the caller has it already)."""
+    def entry(self, n: int, lightness: Callable[[], np.ndarray]) -> np.ndarray:
+        """a*b* of frame ``n`` at the working size, post-processed (``lightness()``: the frame's
+        full-size L*, asked for only if the prediction is not made yet)."""
 
         found = self._entries.peek(n)
         if found is not None:
@@ -286,7 +285,7 @@ class _Window:
         keyframe = self.hints_of(n)  # may read frames: not inside the memo's wait
 
         def make() -> np.ndarray:
-            full = lightness if lightness is not None else frame_lightness(frame)
+            full = lightness()
             return self.engine.clean(self.engine.ab_small(full, keyframe), full, keyframe)
 
         return self._entries.get(n, make)
@@ -306,8 +305,20 @@ class _Window:
         radius = len(frames) // 2
         count = self.footage.count
         first, last = max(n - radius, 0), min(n + radius, count - 1)
+        # each frame's full-size L*, computed at most once here whoever needs it (the footage's
+        # picture of a frame it has not seen, the prediction of a frame not predicted yet)
+        known = {n: lightness}
+
+        def full(k: int) -> np.ndarray:
+            if k not in known:
+                known[k] = frame_lightness(frames[k - n + radius])
+            return known[k]
+
+        def seen(k: int) -> SourceFrame:
+            return source_frame(frames[k - n + radius], full(k))
+
         for k in range(first, last + 1):  # the frames at hand: the footage need not read them
-            self.footage.offer(k, partial(source_frame, frames[k - n + radius]))
+            self.footage.offer(k, partial(seen, k))
         # the window stops at the clip's ends and at scene cuts (pictures only: cheap)
         for k in range(first + 1, n + 1):
             if self.footage.cut_before(k):
@@ -320,8 +331,7 @@ class _Window:
         # one (n - 1, n + 1) is making now, and are ready by the time they are wanted
         entries: list[np.ndarray | None] = [None] * len(frames)
         for k in sorted(range(first, last + 1), key=lambda k: -abs(k - n)):
-            entries[k - n + radius] = self.entry(k, frames[k - n + radius],
-                                                 lightness if k == n else None)  # fmt: skip
+            entries[k - n + radius] = self.entry(k, partial(full, k))
         center = entries[radius]
         assert center is not None
         size = center.shape[:2]

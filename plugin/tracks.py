@@ -7,6 +7,7 @@ The node, ``vscolorize analyze`` and :func:`propagated_hints` read motion throug
 
 from __future__ import annotations
 
+import numpy as np
 import vapoursynth as vs
 
 from vscolorize.core.errors import HintError
@@ -25,9 +26,11 @@ def _said(frame: vs.VideoFrame, key: str) -> bool | None:
     return None if value is None else bool(value)
 
 
-def source_frame(frame: vs.VideoFrame) -> SourceFrame:
-    """A frame's lightness and what its ``_SceneChangePrev`` / ``_SceneChangeNext`` say."""
-    return SourceFrame(frame_lightness(frame), _said(frame, "_SceneChangePrev"),
+def source_frame(frame: vs.VideoFrame, lightness: np.ndarray | None = None) -> SourceFrame:
+    """A frame's lightness (``lightness``, when the caller has it already) and what its
+    ``_SceneChangePrev`` / ``_SceneChangeNext`` say."""
+    lightness = frame_lightness(frame) if lightness is None else lightness
+    return SourceFrame(lightness, _said(frame, "_SceneChangePrev"),
                        _said(frame, "_SceneChangeNext"))  # fmt: skip
 
 
