@@ -17,14 +17,16 @@ no exact span, and the audio is left out with a warning.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import secrets
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from typing import IO
 
 import vapoursynth as vs
 
@@ -35,7 +37,24 @@ from vscolorize.core.temporal import DEFAULT_TEMPORAL
 
 from .node import INTERNAL_ERROR, colorize
 
-__all__ = ["CODECS", "RenderError", "RenderResult", "encode", "frame_range", "open_video", "render"]
+__all__ = [
+    "CODECS",
+    "ENCODER_ARGS",
+    "Encoder",
+    "Picture",
+    "RenderError",
+    "RenderResult",
+    "RenderSettings",
+    "check_frames",
+    "check_output",
+    "encode",
+    "encoder_input",
+    "frame_range",
+    "frame_rate",
+    "open_video",
+    "raw_frame",
+    "render",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +68,7 @@ CODECS: dict[str, tuple[tuple[str, ...], int, str]] = {
 _BT709 = ["-vf", "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709",
           "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
           "-color_range", "tv"]  # fmt: skip
-_ENCODER_ARGS = {
+ENCODER_ARGS = {
     "h264": ["-c:v", "libx264", "-preset", "medium", "-crf", "16", "-pix_fmt", "yuv420p",
              *_BT709],
     "ffv1": ["-c:v", "ffv1", "-level", "3", "-g", "1", "-slicecrc", "1"],
@@ -99,7 +118,7 @@ def _ffmpeg() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
-def _encoder_input(node: vs.VideoNode, codec: str) -> vs.VideoNode:
+def encoder_input(node: vs.VideoNode, codec: str) -> vs.VideoNode:
     """RGB float -> what the encoder takes, converted by zimg with error-diffusion dithering."""
     _, fmt, _ = CODECS[codec]
     if codec == "h264":
@@ -109,28 +128,65 @@ def _encoder_input(node: vs.VideoNode, codec: str) -> vs.VideoNode:
     return node.resize.Point(format=fmt, dither_type="error_diffusion")
 
 
-def _audio_args(audio: Path | None, start: int | None, clip: vs.VideoNode, suffix: str
-                ) -> tuple[list[str], list[str]]:  # fmt: skip
-    """ffmpeg's options for the audio input (its second) and its encoder."""
+def _audio_args(audio: Path | None, start: int | None, frames: int, rate: Fraction | None,
+                suffix: str) -> tuple[list[str], list[str]]:  # fmt: skip
+    """ffmpeg's options for the audio input (its second) and its encoder: the audio of ``audio``,
+    or (``start`` given) the span of its frames ``start`` .. ``start + frames - 1``."""
     if audio is None:
         return [], []
     codec = _AUDIO_ARGS.get(suffix, ["-c:a", "copy"])
     if start is None:
         return ["-i", str(audio), "-map", "0:v", "-map", "1:a?"], codec
-    if clip.fps.numerator <= 0:
+    if rate is None:
         log.warning("variable frame rate: the frame range has no exact span of audio; "
                     "the audio is left out")  # fmt: skip
         return [], []
     # ffmpeg takes decimal seconds: a microsecond is well below a sample (21 us at 48 kHz)
-    seconds = [f"{n * clip.fps.denominator / clip.fps.numerator:.6f}"
-               for n in (start, clip.num_frames)]  # fmt: skip
+    seconds = [f"{float(n / rate):.6f}" for n in (start, frames)]
     inputs = ["-ss", seconds[0], "-t", seconds[1], "-i", str(audio), "-map", "0:v", "-map", "1:a?"]
     return inputs, _AUDIO_ARGS.get(suffix) or _CUT_AUDIO_ARGS.get(suffix, ["-c:a", "flac"])
 
 
-def _write_planes(frame: vs.VideoFrame, pipe: IO[bytes]) -> None:
-    for plane in _PLANE_ORDER[frame.format.color_family]:
-        pipe.write(memoryview(frame[plane]).tobytes())
+def raw_frame(frame: vs.VideoFrame) -> bytes:
+    """A frame's planes as ffmpeg's rawvideo holds them (``CODECS``' pixel formats): each plane's
+    rows without padding, planes in ffmpeg's order."""
+    return b"".join(
+        memoryview(frame[plane]).tobytes() for plane in _PLANE_ORDER[frame.format.color_family]
+    )
+
+
+def frame_rate(clip: vs.VideoNode) -> Fraction | None:
+    """The clip's frame rate, None when it varies."""
+    return Fraction(clip.fps.numerator, clip.fps.denominator) if clip.fps.numerator > 0 else None
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How a render colorizes and encodes: :func:`vscolorize.colorize`'s settings and the codec."""
+
+    method: str = DEFAULT_METHOD
+    model: str = "auto"
+    device: str | None = None
+    propagate: bool = True
+    temporal: int = DEFAULT_TEMPORAL
+    postprocess: tuple[str, ...] = ()
+    ensemble: int = 1
+    ensemble_mode: str = "mean"
+    codec: str = "h264"
+
+    def colorize(self, clip: vs.VideoNode, hints: HintsLike | None) -> vs.VideoNode:
+        """``clip`` colorized with these settings.
+
+        Raises:
+            RenderError: a bad setting or bad hints.
+        """
+        try:
+            return colorize(clip, hints, method=self.method, model=self.model, device=self.device,
+                            propagate=self.propagate, temporal=self.temporal,
+                            postprocess=self.postprocess, ensemble=self.ensemble,
+                            ensemble_mode=self.ensemble_mode)  # fmt: skip
+        except vs.Error as e:
+            raise RenderError(str(e)) from None
 
 
 def render(
@@ -165,18 +221,13 @@ def render(
     Raises:
         RenderError: a bad input, output, setting, frame range or codec, or the encoder failed.
     """
+    settings = RenderSettings(method, os.fspath(model), device, propagate, temporal,
+                              tuple(postprocess), ensemble, ensemble_mode, codec)  # fmt: skip
     source, output = Path(source), Path(output)
-    _check_output(output, codec, force)
-    if source.exists() and output.exists() and output.resolve() == source.resolve():
-        raise RenderError(f"{output}: the output would overwrite the input video")
+    check_output(output, codec, force, source)
     clip = open_video(source)
     last = frame_range(start, end, clip.num_frames)
-    try:
-        colored = colorize(clip, hints, method=method, model=model, device=device,
-                           propagate=propagate, temporal=temporal, postprocess=postprocess,
-                           ensemble=ensemble, ensemble_mode=ensemble_mode)  # fmt: skip
-    except vs.Error as e:
-        raise RenderError(str(e)) from None
+    colored = settings.colorize(clip, hints)
     whole = start == 0 and last == clip.num_frames - 1
     return encode(colored if whole else colored[start : last + 1], output, codec=codec,
                   force=force, progress=progress, audio=source,
@@ -214,7 +265,13 @@ def _cause(message: str) -> str:
     return lines[0] if lines else "unknown error"
 
 
-def _check_output(output: Path, codec: str, force: bool) -> None:
+def check_output(output: Path, codec: str, force: bool, source: Path | None = None) -> None:
+    """Refuse an output that cannot be written: a codec it cannot hold, one that exists (without
+    ``force``), a missing folder, or the input itself.
+
+    Raises:
+        RenderError: naming the problem.
+    """
     if codec not in CODECS:
         raise RenderError(f"--codec must be one of {tuple(CODECS)}, not {codec!r}")
     containers = CODECS[codec][0]
@@ -222,6 +279,13 @@ def _check_output(output: Path, codec: str, force: bool) -> None:
         raise RenderError(
             f"{output}: {codec} goes in {', '.join(containers)} files, not '{output.suffix}'"
         )
+    if (
+        source is not None
+        and source.exists()
+        and output.exists()
+        and (output.resolve() == source.resolve())
+    ):
+        raise RenderError(f"{output}: the output would overwrite the input video")
     if output.exists() and not force:
         raise RenderError(f"{output}: already exists (use --force to replace it)")
     if not output.parent.is_dir():
@@ -253,51 +317,117 @@ def encode(
         RenderError: a bad output or codec, a frame failed, or the encoder failed.
     """
     output = Path(output)
-    _check_output(output, codec, force)
-    encoded = _encoder_input(clip, codec)
-    fps = clip.fps if clip.fps.numerator > 0 else None
-    if fps is None:
-        log.warning("variable frame rate; writing 25 fps")
-    rate = f"{fps.numerator}/{fps.denominator}" if fps else "25"
-    audio_args, audio_codec = _audio_args(audio, audio_from, clip, output.suffix.lower())
-    temporary = output.with_name(f".{output.stem}.partial{output.suffix}")
-    command = [
-        _ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-        "-f", "rawvideo", "-pix_fmt", CODECS[codec][2], "-s", f"{clip.width}x{clip.height}",
-        "-r", rate, "-i", "-", *audio_args, *_ENCODER_ARGS[codec], *audio_codec,
-        *_CONTAINER_ARGS.get(output.suffix.lower(), []), str(temporary),
-    ]  # fmt: skip
-    log.info("encoding with: %s", " ".join(command))
+    check_output(output, codec, force)
+    encoded = encoder_input(clip, codec)
+    picture = Picture(clip.width, clip.height, frame_rate(clip), CODECS[codec][2])
+    audio_args = _audio_args(audio, audio_from, clip.num_frames, picture.rate,
+                             output.suffix.lower())  # fmt: skip
     began = time.perf_counter()
-    encoder = subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    assert encoder.stdin is not None and encoder.stderr is not None
-    done = 0
-    try:
+    with Encoder(output, picture, ENCODER_ARGS[codec], audio_args) as encoder:
         frames: Iterator[vs.VideoFrame] = encoded.frames(close=True)
         if progress is not None:
             frames = progress(frames, encoded.num_frames)
+        for frame in check_frames(frames):
+            encoder.write(raw_frame(frame))
+        encoder.finish(encoded.num_frames)
+    return RenderResult(output, encoder.frames, time.perf_counter() - began)
+
+
+def check_frames(frames: Iterator[vs.VideoFrame]) -> Iterator[vs.VideoFrame]:
+    """``frames``, with a frame that failed turned into a :class:`RenderError` naming the frame
+    (a problem with the input) or a RuntimeError (a bug of ours)."""
+    done = 0
+    try:
+        for frame in frames:
+            yield frame
+            done += 1
+    except vs.Error as e:
+        line = _cause(str(e))
+        if INTERNAL_ERROR in line:  # a bug of ours, not a problem with the input
+            raise RuntimeError(f"frame {done}: {line}") from e
+        raise RenderError(f"frame {done}: {line}") from None
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What ffmpeg is told of the raw frames it is fed."""
+
+    width: int
+    height: int
+    rate: Fraction | None  # None: variable (written at 25 fps, with a warning)
+    pix_fmt: str  # ffmpeg's name: one of CODECS' formats
+
+
+class Encoder:
+    """ffmpeg fed raw frames on its stdin, writing ``output`` under a temporary name that replaces
+    ``output`` only once ffmpeg has finished with every frame (:meth:`finish`); leaving the
+    ``with`` block any other way removes it, so an interrupted encode leaves no broken file.
+
+    Args:
+        output: the file written; its suffix picks the container.
+        picture: the raw frames' size, rate and pixel format.
+        encoder_args: ffmpeg's options for the video encoder.
+        audio_args: (input, encoder) options of an audio input (see ``_audio_args``).
+    """
+
+    def __init__(self, output: Path, picture: Picture, encoder_args: Sequence[str],
+                 audio_args: tuple[list[str], list[str]] = ([], [])) -> None:  # fmt: skip
+        if picture.rate is None:
+            log.warning("variable frame rate; writing 25 fps")
+        rate = f"{picture.rate.numerator}/{picture.rate.denominator}" if picture.rate else "25"
+        self.output = output
+        # unique per writer: two writers of one file (a chunk run twice) never share a name
+        self.temporary = output.with_name(
+            f".{output.stem}.{os.getpid()}-{secrets.token_hex(4)}.partial{output.suffix}"
+        )
+        audio_input, audio_codec = audio_args
+        self.command = [
+            _ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+            "-f", "rawvideo", "-pix_fmt", picture.pix_fmt,
+            "-s", f"{picture.width}x{picture.height}", "-r", rate, "-i", "-", *audio_input,
+            *encoder_args, *audio_codec, *_CONTAINER_ARGS.get(output.suffix.lower(), []),
+            str(self.temporary),
+        ]  # fmt: skip
+        self.frames = 0
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Encoder:
+        log.info("encoding with: %s", " ".join(self.command))
+        self._process = subprocess.Popen(
+            self.command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        return self
+
+    def write(self, frame: bytes) -> None:
+        """One raw frame (:func:`raw_frame`); a stopped ffmpeg is reported by :meth:`finish`."""
+        assert self._process is not None and self._process.stdin is not None
         try:
-            for frame in frames:
-                _write_planes(frame, encoder.stdin)
-                done += 1
+            self._process.stdin.write(frame)
+            self.frames += 1
         except BrokenPipeError:
-            pass  # ffmpeg stopped; its message follows
-        except vs.Error as e:
-            line = _cause(str(e))
-            if INTERNAL_ERROR in line:  # a bug of ours, not a problem with the input
-                raise RuntimeError(f"frame {done}: {line}") from e
-            raise RenderError(f"frame {done}: {line}") from None
-        encoder.stdin.close()
-        message = encoder.stderr.read().decode(errors="replace").strip()
-        if encoder.wait() != 0 or done != encoded.num_frames:
-            last = message.splitlines()[-1] if message else f"exit code {encoder.returncode}"
-            raise RenderError(f"{output}: the encoder failed: {last}")
-        os.replace(temporary, output)
-    finally:
-        if encoder.poll() is None:
-            encoder.kill()
-            encoder.wait()
-        temporary.unlink(missing_ok=True)
-    return RenderResult(output, done, time.perf_counter() - began)
+            pass  # ffmpeg stopped; finish() says why
+
+    def finish(self, expected: int) -> None:
+        """Close the stream, wait for ffmpeg, and put the file in place.
+
+        Raises:
+            RenderError: ffmpeg failed, or fewer than ``expected`` frames reached it.
+        """
+        process = self._process
+        assert process is not None and process.stdin is not None and process.stderr is not None
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.close()
+        message = process.stderr.read().decode(errors="replace").strip()
+        if process.wait() != 0 or self.frames != expected:
+            last = message.splitlines()[-1] if message else f"exit code {process.returncode}"
+            raise RenderError(f"{self.output}: the encoder failed: {last}")
+        os.replace(self.temporary, self.output)
+
+    def __exit__(self, *exc: object) -> None:
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        if process is not None and process.stderr is not None:
+            process.stderr.close()
+        self.temporary.unlink(missing_ok=True)
