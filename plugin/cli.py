@@ -176,6 +176,45 @@ def _build_parser() -> _Parser:
         "in .avi); a variable-frame-rate input loses its audio, with a warning",
     )
     render.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    cluster = render.add_argument_group(
+        "distributed render",
+        "Split the render into chunks of whole shots computed by the workers of a Dask cluster, "
+        "then join them losslessly: the same frames as a plain render. Workers read INPUT and "
+        "--hints themselves at the same paths. Run the same command again to render only what "
+        "an interrupted or failed render left unfinished.",
+    )
+    cluster.add_argument(
+        "--cluster",
+        metavar="ADDR",
+        help="local:N (N worker processes on this machine), or the address of a running Dask "
+        "scheduler: tcp://HOST:8786 or tls://HOST:8786",
+    )
+    cluster.add_argument(
+        "--chunk-frames",
+        type=int,
+        default=None,
+        metavar="N",
+        help="chunks hold whole shots up to N frames; longer shots are split (default: 1000)",
+    )
+    cluster.add_argument(
+        "--retries",
+        type=int,
+        default=None,
+        metavar="N",
+        help="tries again a chunk that failed, N times (default: 2)",
+    )
+    cluster.add_argument(
+        "--chunks",
+        metavar="DIR",
+        help="where chunks go: a folder every worker sees at the same path (default: a hidden "
+        "folder beside OUTPUT)",
+    )
+    cluster.add_argument(
+        "--keep-chunks",
+        action="store_true",
+        help="keep the chunks after the join: a render with edited hints then renders again "
+        "only the chunks of the edited shots",
+    )
     render.add_argument(
         "--no-propagate",
         dest="propagate",
@@ -258,8 +297,19 @@ def _progress_bar(label: str) -> Callable[[Iterator[Any], int], Iterator[Any]]:
 
 
 def _run_render(args: argparse.Namespace) -> int:
-    from vscolorize.render import render
+    from vscolorize.render import RenderSettings, render
 
+    settings = RenderSettings(method=args.method, model=args.model, device=args.device,
+                              propagate=args.propagate, temporal=args.temporal,
+                              postprocess=tuple(args.postprocess), ensemble=args.ensemble,
+                              ensemble_mode=args.ensemble_mode, codec=args.codec)  # fmt: skip
+    if args.cluster is not None:
+        return _run_distributed(args, settings)
+    for option in ("chunk_frames", "retries", "chunks"):
+        if getattr(args, option) is not None:
+            raise UsageError(f"render: --{option.replace('_', '-')} needs --cluster")
+    if args.keep_chunks:
+        raise UsageError("render: --keep-chunks needs --cluster")
     result = render(args.input, args.output, hints=args.hints, method=args.method,
                     model=args.model, device=args.device, propagate=args.propagate,
                     temporal=args.temporal, postprocess=args.postprocess,
@@ -269,6 +319,35 @@ def _run_render(args: argparse.Namespace) -> int:
     sys.stdout.write(
         f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "
         f"({result.fps:.1f} fps)\n"
+    )
+    return 0
+
+
+def _run_distributed(args: argparse.Namespace, settings: Any) -> int:
+    from tqdm import tqdm
+
+    from vscolorize.chunks import CHUNK_FRAMES
+    from vscolorize.distributed import render_distributed
+
+    def bar(total: int, label: str) -> Any:
+        return tqdm(total=total, unit="frame", desc=label, file=sys.stderr)
+
+    # Dask narrates its cluster's life at INFO, and logs a closing worker's dropped connections
+    # as errors; what matters reaches the user as our own messages
+    logging.getLogger("distributed").setLevel(logging.INFO if args.verbose else logging.CRITICAL)
+
+    result = render_distributed(
+        args.input, args.output, cluster=args.cluster, hints=args.hints, settings=settings,
+        start=args.start, end=args.end,
+        chunk_frames=CHUNK_FRAMES if args.chunk_frames is None else args.chunk_frames,
+        retries=2 if args.retries is None else args.retries, folder=args.chunks,
+        keep_chunks=args.keep_chunks, force=args.force, progress=bar,
+    )  # fmt: skip
+    reused = result.chunks - result.rendered
+    sys.stdout.write(
+        f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "
+        f"({result.fps:.1f} fps) on {result.workers} workers; {result.rendered} of "
+        f"{result.chunks} chunks rendered" + (f", {reused} finished before\n" if reused else "\n")
     )
     return 0
 

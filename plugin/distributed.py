@@ -81,6 +81,9 @@ class DistributedResult:
     chunks: int  # in the plan
     rendered: int  # rendered by this run (the others were finished already)
     workers: int
+    # seconds spent on each stage: "cluster" (start or connect, check the workers, probe the
+    # source), "plan" (find the shots), "chunks" (render them), "join" (verify, join, encode)
+    stages: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def fps(self) -> float:
@@ -107,7 +110,7 @@ def connect(address: str) -> Iterator[tuple[Client, int | None]]:
         # each worker renders one chunk at a time, on its share of the cores; memory is bounded by
         # a shot, not by Dask's per-worker budget (which would kill a worker that loads a model)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None, memory_limit=0,
+                               host="127.0.0.1", dashboard_address="127.0.0.1:0", memory_limit=0,
                                silence_logs=logging.CRITICAL)  # fmt: skip
         try:
             with Client(cluster) as client:
@@ -456,6 +459,15 @@ def render_distributed(
     where = Path(folder) if folder is not None else output.with_name(f".{output.name}.chunks")
     where = where.resolve()
     where.mkdir(parents=True, exist_ok=True)
+    stages: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def stage(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stages[name] = now - clock
+        clock = now
+
     with connect(cluster) as (client, threads):
         workers, agreed = _check_workers(client, source, hints_path, where, settings)
         settings = dataclasses.replace(settings, model=agreed["model"])  # "auto" as resolved
@@ -471,8 +483,10 @@ def render_distributed(
                     "frames": clip["frames"], "weights": agreed["weights"],
                     "settings": dataclasses.asdict(settings)}  # fmt: skip
         identity["settings"].pop("device")  # where it runs is not what it computes
+        stage("cluster")
         plan = _plan(client, where, source, identity, start, last, chunk_frames,
                      clip["rate"], hints_path)  # fmt: skip
+        stage("plan")
         chunks.tidy(where, plan)
         todo = [c for c, k in zip(plan.chunks, plan.keys, strict=True)
                 if chunks.finished(where, c, k) is None]  # fmt: skip
@@ -492,6 +506,8 @@ def render_distributed(
         finally:
             if bar is not None:
                 bar.close()
+    stage("chunks")  # with closing the cluster
+    chunks.tidy(where, plan)  # what killed workers left half written
     if failed:
         lines = [_failure(c, e) for c, e in sorted(failed.items(), key=lambda x: x[0].first)]
         summary = (f"{len(failed)} of {len(plan.chunks)} chunks failed (the others are kept in "
@@ -514,7 +530,8 @@ def render_distributed(
     finally:
         if joining is not None:
             joining.close()
+    stage("join")
     if not keep_chunks:
         shutil.rmtree(where, ignore_errors=True)
     return DistributedResult(output, frames, time.perf_counter() - began, len(plan.chunks),
-                             len(todo), workers)  # fmt: skip
+                             len(todo), workers, stages)  # fmt: skip

@@ -1,0 +1,131 @@
+"""What the distributed render costs beside the plain one (run by hand, not a test).
+
+(Not named distributed.py: the scripts here import each other, and that name would hide Dask's.)
+
+Writes a gray H.264 film (shots of 100-300 frames of pans and zooms over photos, a keyframe of 20
+points in each: ``film.py``'s clip) and renders it three ways with the same settings, each with an
+empty motion store: ``render`` in this process, then ``render --cluster local:1`` and
+``--cluster local:2`` (chunks of whole shots up to ``--chunk-frames``). For each: wall time, the
+stages of the distributed ones (starting the cluster and checking its workers, finding the shots,
+rendering the chunks, the join), and whether the output's frames equal the plain render's.
+The overhead of the distributed path is local:1's time beside the plain render's; the estimate
+for N machines follows from the stages (see the printed model).
+
+    python benchmarks/cluster.py [--frames 2000] [--size 854x480] [--chunk-frames 1000]
+        [--method optimization] [--out results.txt]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from film import make_clip
+
+
+def write_film(path: Path, frames: int, size: tuple[int, int]) -> dict:
+    """The film as H.264 (CRF 16, gray in 4:2:0), and its hints."""
+    import imageio_ffmpeg
+
+    clip, _, hints = make_clip(frames, size)
+    width, height = size
+    encoder = subprocess.Popen(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+         "-f", "rawvideo", "-pix_fmt", "gray", "-s", f"{width}x{height}", "-r", "24", "-i", "-",
+         "-c:v", "libx264", "-crf", "16", "-pix_fmt", "yuv420p", str(path)],
+        stdin=subprocess.PIPE,
+    )  # fmt: skip
+    assert encoder.stdin is not None
+    for frame in clip.frames():  # type: ignore[attr-defined]
+        encoder.stdin.write(memoryview(frame[0]).tobytes())
+    encoder.stdin.close()
+    if encoder.wait() != 0:
+        raise SystemExit("ffmpeg failed to write the film")
+    return hints
+
+
+def frame_digest(path: Path) -> str:
+    """A hash of every decoded frame of ``path``, in order."""
+    import imageio_ffmpeg
+
+    md5 = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
+                          "-i", str(path), "-map", "0:v", "-f", "framemd5", "-"],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    lines = [line.split(",")[-1] for line in md5.splitlines() if not line.startswith("#")]
+    return hashlib.blake2b("".join(lines).encode(), digest_size=8).hexdigest()
+
+
+def run(args: argparse.Namespace, film: Path, hints: Path, work: Path, cluster: str | None
+        ) -> dict[str, object]:  # fmt: skip
+    from vscolorize.distributed import render_distributed
+    from vscolorize.render import RenderSettings, render
+
+    name = cluster.replace(":", "") if cluster else "plain"
+    os.environ["VSCOLORIZE_CACHE"] = str(work / f"cache-{name}")  # an empty motion store each
+    out = work / f"{name}.mkv"
+    began = time.perf_counter()
+    if cluster is None:
+        render(film, out, hints=hints, method=args.method)
+        stages: dict[str, float] = {}
+    else:
+        result = render_distributed(film, out, cluster=cluster, hints=hints,
+                                    settings=RenderSettings(method=args.method),
+                                    chunk_frames=args.chunk_frames)  # fmt: skip
+        stages = result.stages
+    seconds = time.perf_counter() - began
+    return {"run": name, "seconds": seconds, "fps": args.frames / seconds, "stages": stages,
+            "frames": frame_digest(out)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=2000)
+    parser.add_argument("--size", default="854x480")
+    parser.add_argument("--chunk-frames", type=int, default=1000)
+    parser.add_argument("--method", default="optimization")
+    parser.add_argument("--clusters", nargs="+", default=["local:1", "local:2"])
+    parser.add_argument("--out", help="append the results to this file")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        film, hints = work / "film.mp4", work / "film.hints.json"
+        hints.write_text(json.dumps(write_film(film, args.frames, (width, height))))
+        results = [run(args, film, hints, work, cluster) for cluster in [None, *args.clusters]]
+    plain = results[0]
+    lines = [f"# {args.frames} frames at {args.size}, method {args.method}, chunks of up to "
+             f"{args.chunk_frames} frames, {os.cpu_count()} cores; load before: "
+             f"{os.getloadavg()[0]:.2f}"]  # fmt: skip
+    for r in results:
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in r["stages"].items())  # type: ignore[attr-defined]
+        ratio = float(r["seconds"]) / float(plain["seconds"])  # type: ignore[arg-type]
+        same = "same frames" if r["frames"] == plain["frames"] else "FRAMES DIFFER"
+        lines.append(f"{r['run']:>8}: {r['seconds']:7.1f} s  {r['fps']:5.2f} fps  "
+                     f"{ratio:5.3f}x plain  {same}" + (f"  ({stages})" if stages else ""))  # fmt: skip
+    for r in results[1:]:
+        st = r["stages"]
+        fixed = st["cluster"] + st["plan"]  # type: ignore[index]
+        lines.append(
+            f"{r['run']}: overhead {float(r['seconds']) - float(plain['seconds']):+.1f} s "  # type: ignore[arg-type]
+            f"({(float(r['seconds']) / float(plain['seconds']) - 1) * 100:+.1f} % of the plain "  # type: ignore[arg-type]
+            f"render); fixed {fixed:.1f} s, join {st['join']:.1f} s "  # type: ignore[index]
+            f"({args.frames / st['join']:.0f} fps)"  # type: ignore[index]
+        )
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        with open(args.out, "a") as f:
+            f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
