@@ -16,7 +16,7 @@ distributed renderer, ``vscolorize.distributed``, sends them to Dask workers):
   and the keyframes of the shots it meets, nothing else. A render run again skips every chunk
   whose sidecar verifies under its key (:func:`finished`), so after a hint edit only the chunks of
   the edited shots are rendered again.
-- :func:`join` checks that the chunks cover every frame once, decodes them in order, verifies
+- :class:`Join` checks that the chunks cover every frame once, decodes them in order, verifies
   every frame's checksum and feeds the frames to the same encoder ``render`` uses, with the
   source's audio; the output appears atomically. Given the same frames, the output is the plain
   render's, bit for bit.
@@ -31,6 +31,7 @@ import logging
 import os
 import platform
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -69,11 +70,11 @@ __all__ = [
     "Chunk",
     "ChunkJob",
     "ChunkRecord",
+    "Join",
     "Plan",
     "chunk_key",
     "fingerprint",
     "finished",
-    "join",
     "plan_chunks",
     "scan",
     "write_chunk",
@@ -237,20 +238,22 @@ class Plan:
 
     source: str  # the source's path, as the workers see it
     identity: dict[str, Any]  # source fingerprint, settings, weights, versions: every chunk's base
+    hints: dict[str, str] | None  # the hints file's path and hash (chunk keys hold their share)
     start: int
     end: int
     target: int
     rate: tuple[int, int] | None  # frame rate (None: variable)
+    size: tuple[int, int]  # width, height
     starts: tuple[int, ...]  # shot starts (see plan_chunks)
     chunks: tuple[Chunk, ...]
     keys: tuple[str, ...]  # chunk_key of each chunk
 
     def to_json(self) -> dict[str, Any]:
+        listed = [{**asdict(c), "key": k} for c, k in zip(self.chunks, self.keys, strict=True)]
         return {"format": PLAN_FORMAT, "version": 1, "source": self.source,
-                "identity": self.identity, "start": self.start, "end": self.end,
-                "target": self.target, "rate": self.rate, "starts": list(self.starts),
-                "chunks": [{**asdict(c), "key": k} for c, k in zip(self.chunks, self.keys,
-                                                                    strict=True)]}  # fmt: skip
+                "identity": self.identity, "hints": self.hints, "start": self.start,
+                "end": self.end, "target": self.target, "rate": self.rate, "size": self.size,
+                "starts": list(self.starts), "chunks": listed}  # fmt: skip
 
 
 def chunk_key(identity: dict[str, Any], chunk: Chunk, hints: Hints | None) -> str:
@@ -369,12 +372,14 @@ def write_chunk(job: ChunkJob, on_frame: Callable[[int], None] | None = None) ->
                 on_frame(len(checksums))
         encoder.finish(chunk.frames)
     seconds = time.perf_counter() - began
+    stat = output.stat()
     device = job.settings.device or "auto"
     write_json(_sidecar(folder, chunk), {
         "format": CHUNK_FORMAT, "version": 1, "key": job.key, "first": chunk.first,
         "last": chunk.last, "width": clip.width, "height": clip.height, "pix_fmt": pix_fmt,
         "frame_bytes": size, "checksums": checksums,
-        "file": {"name": output.name, "size": output.stat().st_size, "hash": file_digest(output)},
+        "file": {"name": output.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                 "hash": file_digest(output)},
         "versions": _versions(), "worker": platform.node(), "device": device,
         "seconds": round(seconds, 3),
     })  # fmt: skip
@@ -392,7 +397,7 @@ def _set_threads(threads: int) -> None:
 
 def finished(folder: Path, chunk: Chunk, key: str) -> dict[str, Any] | None:
     """The sidecar of ``chunk`` if the chunk is finished under ``key``: the sidecar is whole and
-    names this key and range, and the chunk file has the size and hash it records."""
+    names this key and range, and the chunk file has the size and modification time it records."""
     sidecar = read_json(_sidecar(folder, chunk))
     if not isinstance(sidecar, dict) or sidecar.get("format") != CHUNK_FORMAT:
         return None
@@ -404,12 +409,14 @@ def finished(folder: Path, chunk: Chunk, key: str) -> dict[str, Any] | None:
         return None
     if len(sidecar.get("checksums", ())) != chunk.frames:
         return None
-    video = _video(folder, chunk)
+    # the file as it was written (hashing every chunk again would read a film's worth of lossless
+    # video at each resume; the join verifies every frame's checksum anyway)
     record = sidecar.get("file", {})
     try:
-        if video.stat().st_size != record.get("size") or file_digest(video) != record.get("hash"):
-            return None
+        stat = _video(folder, chunk).stat()
     except OSError:
+        return None
+    if (stat.st_size, stat.st_mtime_ns) != (record.get("size"), record.get("mtime_ns")):
         return None
     return sidecar
 
@@ -473,62 +480,113 @@ def _decoded(video: Path, frame_bytes: int, pix_fmt: str) -> Iterator[bytes]:
         decoder.stderr.close()
 
 
-def join(
-    folder: Path,
-    plan: Plan,
-    output: Path,
-    *,
-    audio: Path | None,
-    progress: Callable[[int], None] | None = None,
-) -> int:
-    """Join the plan's chunks into ``output``, encoded as ``render`` encodes, with ``audio``'s
-    audio cut to the plan's range; returns the frames written.
+class Join:
+    """Joins a plan's chunks into ``output`` on a thread of its own, in order, each as soon as it
+    is :meth:`ready`, so that the join of a long render runs while its last chunks render: each
+    chunk is decoded, every frame checked against its checksum and fed to the encoder ``render``
+    uses, with ``audio``'s audio cut to the plan's range. The output appears only when every
+    chunk is in (:meth:`wait`); :meth:`cancel` leaves no output.
 
     Raises:
-        RenderError: a chunk is missing.
-        DamagedChunk: a chunk's frames differ from its checksums (it is removed).
+        VscolorizeError: the plan does not cover its range once (a bug: raised at once).
     """
-    sidecars = []
-    expected = plan.start
-    for chunk, key in zip(plan.chunks, plan.keys, strict=True):
-        if chunk.first != expected:
-            raise VscolorizeError(f"the plan leaves frames {expected}-{chunk.first - 1} out")
-        sidecar = finished(folder, chunk, key)
-        if sidecar is None:
-            raise RenderError(f"{chunk.describe()}: the chunk is missing or incomplete")
-        sidecars.append(sidecar)
-        expected = chunk.last + 1
-    if expected != plan.end + 1:
-        raise VscolorizeError(f"the plan leaves frames {expected}-{plan.end} out")
-    codec = plan.identity["settings"]["codec"]
-    first = sidecars[0]
-    rate = Fraction(*plan.rate) if plan.rate else None
-    picture = Picture(first["width"], first["height"], rate, first["pix_fmt"])
-    total = plan.end - plan.start + 1
-    audio_args = _audio_args(audio, plan.start if total != plan.identity["frames"] else None,
-                             total, rate, output.suffix.lower())  # fmt: skip
-    written = 0
-    with Encoder(output, picture, ENCODER_ARGS[codec], audio_args) as encoder:
-        for chunk, sidecar in zip(plan.chunks, sidecars, strict=True):
-            frames = 0
-            for frames, raw in enumerate(
-                _decoded(_video(folder, chunk), sidecar["frame_bytes"], sidecar["pix_fmt"]), 1
-            ):
-                if frames > chunk.frames or _digest(raw) != sidecar["checksums"][frames - 1]:
-                    forget(folder, chunk)
-                    raise DamagedChunk(
-                        f"{chunk.describe()}: frame {chunk.first + frames - 1} differs from its "
-                        "checksum; the chunk was removed (run again to render it anew)"
-                    )
-                encoder.write(raw)
-                written += 1
-                if progress is not None:
-                    progress(written)
-            if frames != chunk.frames:
-                forget(folder, chunk)
+
+    def __init__(self, folder: Path, plan: Plan, output: Path, *, audio: Path | None) -> None:
+        expected = plan.start
+        for chunk in plan.chunks:
+            if chunk.first != expected:
+                raise VscolorizeError(f"the plan leaves frames {expected}-{chunk.first - 1} out")
+            expected = chunk.last + 1
+        if expected != plan.end + 1:
+            raise VscolorizeError(f"the plan leaves frames {expected}-{plan.end} out")
+        self.folder, self.plan, self.output, self.audio = folder, plan, output, audio
+        self.written = 0  # frames joined so far
+        self._ready: set[int] = set()
+        self._cancelled = False
+        self._error: BaseException | None = None
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="vscolorize-join", daemon=True)
+        self._thread.start()
+
+    def ready(self, chunk: Chunk) -> None:
+        """``chunk`` is finished: it may be joined."""
+        with self._changed:
+            self._ready.add(self.plan.chunks.index(chunk))
+            self._changed.notify_all()
+
+    def cancel(self) -> None:
+        """Stop, leaving no output (the chunks stay)."""
+        with self._changed:
+            self._cancelled = True
+            self._changed.notify_all()
+        self._thread.join()
+
+    def wait(self, tick: Callable[[int], None] | None = None) -> int:
+        """Wait until every chunk is joined (all must be :meth:`ready`); returns the frames
+        written. ``tick`` is called with the frames joined so far, now and then.
+
+        Raises:
+            RenderError: a chunk is missing.
+            DamagedChunk: a chunk's frames differ from its checksums (it was removed).
+        """
+        while self._thread.is_alive():
+            self._thread.join(0.25)
+            if tick is not None:
+                tick(self.written)
+        if self._error is not None:
+            raise self._error
+        return self.written
+
+    def _next(self, index: int) -> bool:
+        """Wait for chunk ``index``; False when cancelled."""
+        with self._changed:
+            self._changed.wait_for(lambda: index in self._ready or self._cancelled)
+            return not self._cancelled
+
+    def _run(self) -> None:
+        try:
+            self._join()
+        except BaseException as e:  # handed to wait()
+            self._error = e
+
+    def _join(self) -> None:
+        plan, folder = self.plan, self.folder
+        codec = plan.identity["settings"]["codec"]
+        rate = Fraction(*plan.rate) if plan.rate else None
+        picture = Picture(*plan.size, rate, CODECS[codec][2])
+        total = plan.end - plan.start + 1
+        whole = total == plan.identity["frames"]
+        audio_args = _audio_args(self.audio, None if whole else plan.start, total, rate,
+                                 self.output.suffix.lower())  # fmt: skip
+        with Encoder(self.output, picture, ENCODER_ARGS[codec], audio_args) as encoder:
+            for index, (chunk, key) in enumerate(zip(plan.chunks, plan.keys, strict=True)):
+                if not self._next(index):
+                    return  # leaving the encoder removes what it wrote
+                sidecar = finished(folder, chunk, key)
+                if sidecar is None:
+                    raise RenderError(f"{chunk.describe()}: the chunk is missing or incomplete")
+                for raw in self._frames(chunk, sidecar):
+                    encoder.write(raw)
+                    self.written += 1
+            encoder.finish(total)
+
+    def _frames(self, chunk: Chunk, sidecar: dict[str, Any]) -> Iterator[bytes]:
+        """The chunk's raw frames, each checked against its checksum."""
+        frames = 0
+        video = _video(self.folder, chunk)
+        for frames, raw in enumerate(
+            _decoded(video, sidecar["frame_bytes"], sidecar["pix_fmt"]), 1
+        ):
+            if frames > chunk.frames or _digest(raw) != sidecar["checksums"][frames - 1]:
+                forget(self.folder, chunk)
                 raise DamagedChunk(
-                    f"{chunk.describe()}: the chunk holds {frames} frames, not "
-                    f"{chunk.frames}; it was removed (run again to render it anew)"
+                    f"{chunk.describe()}: frame {chunk.first + frames - 1} differs from its "
+                    "checksum; the chunk was removed (run again to render it anew)"
                 )
-        encoder.finish(total)
-    return written
+            yield raw
+        if frames != chunk.frames:
+            forget(self.folder, chunk)
+            raise DamagedChunk(
+                f"{chunk.describe()}: the chunk holds {frames} frames, not {chunk.frames}; it was "
+                "removed (run again to render it anew)"
+            )

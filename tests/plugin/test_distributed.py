@@ -196,6 +196,17 @@ def test_an_edit_renders_again_only_the_edited_shot(
     render(cuts, fresh, hints=hints, method=SETTINGS.method, temporal=SETTINGS.temporal,
            codec=SETTINGS.codec)  # fmt: skip
     assert frame_hashes(out) == frame_hashes(fresh)
+    # damage that leaves the file's size and time alone is caught by the join's checksums
+    kept = tmp_path / ".out.mkv.chunks" / "frames-0000010-0000019.mkv"
+    stat = kept.stat()
+    data = bytearray(kept.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    kept.write_bytes(bytes(data))
+    os.utime(kept, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with pytest.raises(chunks.DamagedChunk, match=r"frames 10-19: .*run again"):
+        distributed(cuts, out, hints, cluster, keep_chunks=True, force=True)
+    assert distributed(cuts, out, hints, cluster, force=True).rendered == 1
+    assert frame_hashes(out) == frame_hashes(fresh)
 
 
 @pytest.mark.slow
