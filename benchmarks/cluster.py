@@ -22,28 +22,17 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from film import make_clip
+from film import gray_h264, make_clip
 
 
 def write_film(path: Path, frames: int, size: tuple[int, int]) -> dict:
     """The film as H.264 (CRF 16, gray in 4:2:0), and its hints."""
-    import imageio_ffmpeg
-
     clip, _, hints = make_clip(frames, size)
-    width, height = size
-    encoder = subprocess.Popen(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-         "-f", "rawvideo", "-pix_fmt", "gray", "-s", f"{width}x{height}", "-r", "24", "-i", "-",
-         "-c:v", "libx264", "-crf", "16", "-pix_fmt", "yuv420p", str(path)],
-        stdin=subprocess.PIPE,
-    )  # fmt: skip
+    encoder = gray_h264(path, size, crf=16)
     assert encoder.stdin is not None
     for frame in clip.frames():  # type: ignore[attr-defined]
         encoder.stdin.write(memoryview(frame[0]).tobytes())

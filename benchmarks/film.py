@@ -91,6 +91,21 @@ def make_clip(count: int, size: tuple[int, int], lengths: tuple[int, int] = (100
     return clip, bounds, hints
 
 
+def gray_h264(path: str | os.PathLike[str], size: tuple[int, int], crf: int = 18
+              ) -> subprocess.Popen[bytes]:  # fmt: skip
+    """An ffmpeg that encodes the 8-bit gray frames written to its stdin into ``path``: H.264
+    (4:2:0) at 24 fps."""
+    import imageio_ffmpeg
+
+    width, height = size
+    return subprocess.Popen(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+         "-f", "rawvideo", "-pix_fmt", "gray", "-s", f"{width}x{height}", "-r", "24", "-i", "-",
+         "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", str(crf), str(path)],
+        stdin=subprocess.PIPE,
+    )  # fmt: skip
+
+
 def render(node: object, first: int, last: int) -> float:
     """Seconds to render frames ``first`` .. ``last`` - 1 (VapourSynth keeps its threads busy)."""
     began = time.perf_counter()

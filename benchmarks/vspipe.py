@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 
 import cv2
-import imageio_ffmpeg
 import numpy as np
 import torch
+from film import gray_h264
 
 SCRIPT = """
 import vapoursynth as vs, vscolorize
@@ -58,12 +58,7 @@ def make_clip(photo: Path, size: tuple[int, int], frames: int, folder: Path) -> 
     big = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     rng = np.random.default_rng(0)
     keyframes, video = [], folder / f"pan-{width}x{height}.mp4"
-    encoder = subprocess.Popen(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-         "-f", "rawvideo", "-pix_fmt", "gray", "-s", f"{width}x{height}", "-r", "24", "-i", "-",
-         "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "18", str(video)],
-        stdin=subprocess.PIPE,
-    )  # fmt: skip
+    encoder = gray_h264(video, size)
     assert encoder.stdin is not None
     for n in range(frames):
         x = round((big.shape[1] - width) * n / max(frames - 1, 1))

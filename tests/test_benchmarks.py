@@ -34,8 +34,9 @@ ARGS: dict[str, list[str] | None] = {
     "frame_cost.py": ["--photo", "{photo}", "--runs", "1", "--sizes", "96x64"],
     "film.py": ["--frames", "300", "600", "--size", "96x64", "--render", "8", "--temporal", "1",
                 "--paint-shot", "30"],
+    "cluster.py": ["--frames", "48", "--size", "96x64", "--chunk-frames", "24"],
 }  # fmt: skip
-SLOW = {"postprocess.py", "vspipe.py"}  # over ~20 s on two cores
+SLOW = {"cluster.py", "postprocess.py", "vspipe.py"}  # over ~20 s on two cores
 
 
 @pytest.fixture(scope="module")
