@@ -21,6 +21,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace, film: Path, hints: Path, work: Path, cluster: 
                                     chunk_frames=args.chunk_frames)  # fmt: skip
         stages = result.stages
     seconds = time.perf_counter() - began
+    shutil.rmtree(os.environ["VSCOLORIZE_CACHE"], ignore_errors=True)  # runs alike: no GBs left
     return {"run": name, "seconds": seconds, "fps": args.frames / seconds, "stages": stages,
             "frames": frame_digest(out)}  # fmt: skip
 
