@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, film: Path, hints: Path, work: Path, cluster: 
         result = render_distributed(film, out, cluster=cluster, hints=hints,
                                     settings=RenderSettings(method=args.method),
                                     chunk_frames=args.chunk_frames)  # fmt: skip
-        stages = result.stages
+        stages = {**result.stages, **{f"in chunks: {k}": v for k, v in result.chunk_times.items()}}
     seconds = time.perf_counter() - began
     shutil.rmtree(os.environ["VSCOLORIZE_CACHE"], ignore_errors=True)  # runs alike: no GBs left
     return {"run": name, "seconds": seconds, "fps": args.frames / seconds, "stages": stages,
@@ -103,13 +103,16 @@ def main() -> None:
         lines.append(f"{r['run']:>8}: {r['seconds']:7.1f} s  {r['fps']:5.2f} fps  "
                      f"{ratio:5.3f}x plain  {same}" + (f"  ({stages})" if stages else ""))  # fmt: skip
     for r in results[1:]:
-        st = r["stages"]
-        fixed = st["cluster"] + st["plan"]  # type: ignore[index]
+        st: dict[str, float] = r["stages"]  # type: ignore[assignment]
+        fixed = st["cluster"] + st["plan"] + st["join"]
+        inside = {k.removeprefix("in chunks: "): v for k, v in st.items() if k.startswith("in ")}
+        side = inside.get("setup", 0) + inside.get("write", 0) + inside.get("finish", 0)
+        total, base = float(r["seconds"]), float(plain["seconds"])  # type: ignore[arg-type]
         lines.append(
-            f"{r['run']}: overhead {float(r['seconds']) - float(plain['seconds']):+.1f} s "  # type: ignore[arg-type]
-            f"({(float(r['seconds']) / float(plain['seconds']) - 1) * 100:+.1f} % of the plain "  # type: ignore[arg-type]
-            f"render); fixed {fixed:.1f} s, join {st['join']:.1f} s "  # type: ignore[index]
-            f"({args.frames / st['join']:.0f} fps)"  # type: ignore[index]
+            f"{r['run']}: {total - base:+.1f} s beside the plain render ({(total / base - 1) * 100:+.1f} "
+            f"%); fixed: cluster + plan + join tail {fixed:.1f} s ({fixed / base * 100:.1f} %); in "
+            f"chunks, setup + writing {side:.1f} s beside {inside.get('frames', 0):.1f} s waiting "
+            f"for frames ({side / max(inside.get('frames', 1), 1e-9) * 100:.1f} %)"
         )
     text = "\n".join(lines)
     print(text)

@@ -34,7 +34,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
@@ -288,6 +288,10 @@ class ChunkRecord:
     frames: int
     seconds: float
     worker: str
+    # seconds in: "setup" (checks, opening the source, building the node, loading the model),
+    # "frames" (waiting for colorized frames), "write" (checksums, feeding the chunk's encoder),
+    # "finish" (the encoder's end, hashing the file)
+    times: dict[str, float] = field(default_factory=dict)
 
 
 def hints_digest(path: str | None) -> str | None:
@@ -362,28 +366,35 @@ def write_chunk(job: ChunkJob, on_frame: Callable[[int], None] | None = None) ->
     checksums: list[str] = []
     size = 0
     output = _video(folder, chunk)
+    times = {"setup": time.perf_counter() - began, "frames": 0.0, "write": 0.0}
     with Encoder(output, picture, _CHUNK_ARGS) as encoder:
+        clock = time.perf_counter()
         for frame in check_frames(encoded.frames(close=True)):
+            wrote = time.perf_counter()
+            times["frames"] += wrote - clock
             raw = raw_frame(frame)
             size = len(raw)
             checksums.append(_digest(raw))
             encoder.write(raw)
             if on_frame is not None:
                 on_frame(len(checksums))
+            clock = time.perf_counter()
+            times["write"] += clock - wrote
         encoder.finish(chunk.frames)
-    seconds = time.perf_counter() - began
     stat = output.stat()
+    record = {"name": output.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+              "hash": file_digest(output)}  # fmt: skip
+    seconds = time.perf_counter() - began
+    times["finish"] = seconds - sum(times.values())
     device = job.settings.device or "auto"
     write_json(_sidecar(folder, chunk), {
         "format": CHUNK_FORMAT, "version": 1, "key": job.key, "first": chunk.first,
         "last": chunk.last, "width": clip.width, "height": clip.height, "pix_fmt": pix_fmt,
-        "frame_bytes": size, "checksums": checksums,
-        "file": {"name": output.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                 "hash": file_digest(output)},
-        "versions": _versions(), "worker": platform.node(), "device": device,
-        "seconds": round(seconds, 3),
+        "frame_bytes": size, "checksums": checksums, "file": record, "versions": _versions(),
+        "worker": platform.node(), "device": device, "seconds": round(seconds, 3),
+        "times": {k: round(v, 3) for k, v in times.items()},
     })  # fmt: skip
-    return ChunkRecord(chunk.name, chunk.frames, seconds, platform.node())
+    return ChunkRecord(chunk.name, chunk.frames, seconds, platform.node(), times)
 
 
 def _set_threads(threads: int) -> None:

@@ -50,7 +50,7 @@ __all__ = ["ClusterError", "DistributedResult", "render_distributed"]
 log = logging.getLogger(__name__)
 
 PROGRESS_TOPIC = "vscolorize-progress"
-SCAN_FRAMES = 2000  # frames per shot-finding task
+SCAN_FRAMES = 1000  # frames per shot-finding task
 _EVENT_EVERY = 0.5  # seconds between a worker's progress events
 _CONNECT_TIMEOUT = "10s"
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
@@ -87,6 +87,8 @@ class DistributedResult:
     # seconds spent on each stage: "cluster" (start or connect, check the workers, probe the
     # source), "plan" (find the shots), "chunks" (render them), "join" (verify, join, encode)
     stages: dict[str, float] = dataclasses.field(default_factory=dict)
+    # the chunks rendered now, summed over them: see ChunkRecord.times
+    chunk_times: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def fps(self) -> float:
@@ -392,9 +394,10 @@ def _failure(chunk: Chunk, error: BaseException) -> str:
 
 
 def _render_chunks(client: Client, jobs: dict[Chunk, ChunkJob], retries: int,
-                   resources: dict[str, float] | None, bar: Bar | None, join: chunks.Join
-                   ) -> dict[Chunk, BaseException]:  # fmt: skip
-    """Run the jobs; returns the chunks that failed for good, with why."""
+                   resources: dict[str, float] | None, bar: Bar | None, join: chunks.Join,
+                   times: dict[str, float]) -> dict[Chunk, BaseException]:  # fmt: skip
+    """Run the jobs; returns the chunks that failed for good, with why. ``times`` gathers the
+    finished chunks' :attr:`ChunkRecord.times`."""
     tracker = _Tracker(list(jobs))
     client.subscribe_topic(PROGRESS_TOPIC, tracker.event)
     futures: dict[Future, Chunk] = {
@@ -412,6 +415,8 @@ def _render_chunks(client: Client, jobs: dict[Chunk, ChunkJob], retries: int,
                 chunk = futures[future]
                 if future.status == "finished":
                     record = future.result()
+                    for name, seconds in record.times.items():
+                        times[name] = times.get(name, 0.0) + seconds
                     tracker.finish(chunk)
                     join.ready(chunk)
                     finished += 1
@@ -528,12 +533,14 @@ def render_distributed(
                                                 for w in offered) else None  # fmt: skip
         # the join runs beside the render, each chunk once those before it are in
         join = chunks.Join(where, plan, output, audio=source)
+        times: dict[str, float] = {}
         for chunk in plan.chunks:
             if chunk not in jobs:
                 join.ready(chunk)
         bar = progress(sum(c.frames for c in todo), "colorizing") if progress and todo else None
         try:
-            failed = _render_chunks(client, jobs, retries, resources, bar, join) if jobs else {}
+            failed = (_render_chunks(client, jobs, retries, resources, bar, join, times)
+                      if jobs else {})  # fmt: skip
         except BaseException:
             join.cancel()
             log.warning("stopped: finished chunks are kept in %s; run the same command again to "
@@ -571,4 +578,4 @@ def render_distributed(
     if not keep_chunks:
         shutil.rmtree(where, ignore_errors=True)
     return DistributedResult(output, frames, time.perf_counter() - began, len(plan.chunks),
-                             len(todo), workers, stages)  # fmt: skip
+                             len(todo), workers, stages, times)  # fmt: skip
