@@ -72,27 +72,37 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("faults")
 
 
-@pytest.fixture(scope="module")
-def cluster(faults: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def start_cluster(faults: Path, cache: Path) -> Any:
     """A LocalCluster of 2 worker processes with tests/plugin/dask_faults.py preloaded."""
     from distributed import LocalCluster
 
     saved = {k: os.environ.get(k) for k in ("VSCOLORIZE_FAULTS", "VSCOLORIZE_CACHE")}
     # the workers' environment (they are spawned now): markers and a motion store of their own
     os.environ["VSCOLORIZE_FAULTS"] = str(faults)
-    os.environ["VSCOLORIZE_CACHE"] = str(tmp_path_factory.mktemp("workers-cache"))
+    os.environ["VSCOLORIZE_CACHE"] = str(cache)
     try:
-        local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                             dashboard_address="127.0.0.1:0", memory_limit=0,
-                             silence_logs=logging.CRITICAL,
-                             preload=[str(Path(__file__).with_name("dask_faults.py"))])  # fmt: skip
+        return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address="127.0.0.1:0", memory_limit=0,
+                            silence_logs=logging.CRITICAL,
+                            preload=[str(Path(__file__).with_name("dask_faults.py"))])  # fmt: skip
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    with local:
+
+
+@pytest.fixture(scope="module")
+def cluster(faults: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with start_cluster(faults, tmp_path_factory.mktemp("workers-cache")) as local:
+        yield local.scheduler_address
+
+
+@pytest.fixture
+def own_cluster(faults: Path, tmp_path: Path) -> Iterator[str]:
+    """A cluster for one test (one whose workers die: the others get the module's intact)."""
+    with start_cluster(faults, tmp_path / "workers-cache") as local:
         yield local.scheduler_address
 
 
@@ -147,10 +157,10 @@ def test_cli_local_cluster_equals_the_plain_render(cuts: Path, hints: Path, tmp_
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_chunk(cuts: Path, hints: Path, tmp_path: Path, cluster: str,
+def test_a_worker_killed_mid_chunk(cuts: Path, hints: Path, tmp_path: Path, own_cluster: str,
                                    faults: Path, plain: list[str]) -> None:  # fmt: skip
     (faults / "kill-20").touch()
-    result = distributed(cuts, tmp_path / "out.mkv", hints, cluster)
+    result = distributed(cuts, tmp_path / "out.mkv", hints, own_cluster)
     assert not (faults / "kill-20").exists()  # the worker rendering frames 20-29 died
     assert (result.frames, result.chunks, result.rendered) == (60, 6, 6)
     assert frame_hashes(tmp_path / "out.mkv") == plain
