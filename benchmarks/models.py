@@ -20,29 +20,15 @@ import numpy as np
 import torch
 
 from vscolorize.core import colorize_image
-from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.engine import image_lightness, lightness_ab_to_srgb
-from vscolorize.core.hints import Color, Hints, Keyframe, Point
+from vscolorize.core.hints import Hints
 from vscolorize.core.images import read_image
 from vscolorize.core.inference import Colorizer, get_colorizer, installed_models
 from vscolorize.core.metrics import psnr
 from vscolorize.core.model import load_model
+from vscolorize.core.training import point_hints as random_hints
 
 COUNTS = (0, 1, 5, 10, 20, 50, 100)
-
-
-def random_hints(rgb: np.ndarray, count: int, seed: int) -> Hints:
-    rng = np.random.default_rng(seed)
-    lab = srgb_to_lab(rgb)
-    h, w = rgb.shape[:2]
-    points = []
-    for _ in range(count):
-        r, c = int(rng.integers(2, h - 2)), int(rng.integers(2, w - 2))
-        a, b = lab[r - 2 : r + 3, c - 2 : c + 3, 1:].reshape(-1, 2).mean(0).tolist()
-        points.append(
-            Point(x=(c + 0.5) / w, y=(r + 0.5) / h, color=Color(ab=(a, b)), radius=2 / min(h, w))
-        )
-    return Hints(keyframes=(Keyframe(frame=0, points=tuple(points)),))
 
 
 def model_rgb(colorizer: Colorizer, rgb: np.ndarray, hints: Hints) -> np.ndarray:

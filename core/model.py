@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
@@ -25,12 +27,27 @@ from torch.nn import functional as F
 from .color import AB_SCALE, normalize_ab, normalize_l
 from .errors import ModelUnavailableError
 
-__all__ = ["FAST", "LARGE", "ColorUNet", "ModelConfig", "load_model", "save_model", "spread_hints"]
+__all__ = [
+    "FAST",
+    "LARGE",
+    "ColorUNet",
+    "ModelConfig",
+    "load_model",
+    "save_model",
+    "smooth_hints",
+    "spread_hints",
+]
 
 _FORMAT = "vscolorize.model"
 _FORMAT_VERSION = 1
-# network input channels: L, hint a*b*, mask, pull-push spread of the hints (a*b*) and its reach
-_INPUTS = 7
+# network input channels: L, hint a*b*, mask, pull-push spread of the hints (a*b*) and its reach;
+# with the smoother base also the base (a*b*), its confidence and the distance to the nearest hint
+_INPUTS = {"pull-push": 7, "smoother": 11}
+# the fast global smoother's strength and its edge sensitivity (in 8-bit L steps): chosen on the
+# validation pictures (5-20 hints, 2 <= sigma <= 8, 100 <= lambda <= 1000)
+SMOOTHER_LAMBDA = 1000.0
+SMOOTHER_SIGMA = 4.0
+_TINY = 1e-30
 
 
 @dataclass(frozen=True)
@@ -43,12 +60,17 @@ class ModelConfig:
             the resolution.
         depth: convolutions per scale in the encoder and the decoder.
         working_short_side: the short side, in pixels, the picture is scaled to for inference.
+        base: the answer the network starts from. ``"pull-push"`` (the first models): the network
+            predicts a*b* itself, given the pull-push spread of the hints as an input.
+            ``"smoother"``: the hints spread by an edge-aware smoother (:func:`smooth_hints`);
+            the network predicts a correction to it, starting at zero.
     """
 
     name: str = "fast"
     widths: tuple[int, ...] = (16, 32, 64, 128)
     depth: int = 2
     working_short_side: int = 256
+    base: str = "pull-push"
 
     @property
     def multiple(self) -> int:
@@ -68,8 +90,59 @@ class ModelConfig:
         return cls(**values)
 
 
-FAST = ModelConfig(name="fast", widths=(16, 32, 64, 128), depth=2, working_short_side=256)
-LARGE = ModelConfig(name="large", widths=(48, 96, 192, 384), depth=3, working_short_side=384)
+FAST = ModelConfig(
+    name="fast", widths=(16, 32, 64, 128), depth=2, working_short_side=256, base="smoother"
+)
+LARGE = ModelConfig(
+    name="large", widths=(48, 96, 192, 384), depth=3, working_short_side=384, base="smoother"
+)
+
+
+def smooth_hints(
+    l: torch.Tensor, ab: torch.Tensor, mask: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Spread hints over the picture along its edges: normalized interpolation by opencv-contrib's
+    fast global smoother (Min et al. 2014) steered by L.
+
+    The hint map times the mask and the mask itself are smoothed alike; their ratio is the
+    hints' weighted mean, where the weights fall off with distance and fall off much faster
+    across edges in L. It costs about 10 ms at 256x456 on one CPU core (the CPU does it on any
+    device: OpenCV has no CUDA version of it; the tensors travel, a few hundred KB).
+
+    Args:
+        l: (B, 1, H, W) L in [0, 100].
+        ab: (B, 2, H, W) hint a*b*, anything where ``mask`` is 0.
+        mask: (B, 1, H, W) in [0, 1].
+
+    Returns:
+        ``(base, confidence, distance)``, on ``ab``'s device: (B, 2, H, W) a*b* (0 where no hint
+        reaches, and everywhere without hints); (B, 1, H, W) in [0, 1], the smoothed mask on a log
+        scale (1 on a hint, 0 where nothing arrives); (B, 1, H, W) the distance to the nearest
+        hinted pixel over the picture's long side, at most 1 (1 everywhere without hints).
+    """
+    l_np = l[:, 0].detach().float().cpu().numpy()
+    ab_np = ab.detach().float().cpu().numpy()
+    mask_np = mask[:, 0].detach().float().cpu().numpy()
+    bases, confidences, distances = [], [], []
+    for lightness, hint, weight in zip(l_np, ab_np, mask_np, strict=True):
+        guide = np.clip(lightness * 2.55 + 0.5, 0, 255).astype(np.uint8)
+        stack = np.dstack([hint[0] * weight, hint[1] * weight, weight])
+        spread = cv2.ximgproc.fastGlobalSmootherFilter(
+            guide, stack, SMOOTHER_LAMBDA, SMOOTHER_SIGMA
+        )
+        total = spread[..., 2:]
+        reached = total > _TINY
+        bases.append(np.where(reached, spread[..., :2] / np.where(reached, total, 1), 0))
+        confidences.append(1 + np.log10(np.clip(total[..., 0], _TINY, 1)) / 30)
+        far = cv2.distanceTransform((weight <= 0).astype(np.uint8), cv2.DIST_L2, 3)
+        distances.append(np.minimum(far / max(weight.shape), 1))
+
+    def tensor(parts: list[np.ndarray], channels_last: bool) -> torch.Tensor:
+        t = torch.from_numpy(np.stack(parts).astype(np.float32))
+        t = t.permute(0, 3, 1, 2) if channels_last else t[:, None]
+        return t.to(ab.device, ab.dtype)
+
+    return tensor(bases, True), tensor(confidences, False), tensor(distances, False)
 
 
 def spread_hints(ab: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -129,7 +202,9 @@ class ColorUNet(nn.Module):
         super().__init__()
         self.config = config
         w = config.widths
-        self.stem = _convs(_INPUTS, w[0], config.depth)
+        if config.base not in _INPUTS:
+            raise ValueError(f"unknown base {config.base!r}; one of {sorted(_INPUTS)}")
+        self.stem = _convs(_INPUTS[config.base], w[0], config.depth)
         self.down = nn.ModuleList(
             nn.Sequential(nn.Conv2d(w[i], w[i + 1], 3, stride=2, padding=1), nn.ReLU(inplace=True),
                           _convs(w[i + 1], w[i + 1], config.depth - 1 or 1))
@@ -139,6 +214,13 @@ class ColorUNet(nn.Module):
             _convs(w[i + 1] + w[i], w[i], config.depth) for i in range(len(w) - 1)
         )
         self.head = nn.Conv2d(w[0], 2, 1)
+        if config.base == "smoother":
+            # global context: the deepest features pooled over the whole picture, fed back to
+            # every place (what is in the picture says which colors are likely)
+            self.context = nn.Sequential(nn.Linear(w[-1], w[-1]), nn.ReLU(inplace=True))
+            # the correction starts at zero: training starts from the smoother's answer
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
     def forward(
         self, l: torch.Tensor, ab_hint: torch.Tensor | None = None, mask: torch.Tensor | None = None
@@ -148,15 +230,23 @@ class ColorUNet(nn.Module):
             mask = l.new_zeros(l.shape[0], 1, *l.shape[2:])
         hint = normalize_ab(ab_hint) * mask
         dense, reach = spread_hints(hint, mask)
-        x = torch.cat([normalize_l(l), hint, mask, dense, reach], 1)
-        skips = [self.stem(x)]
+        inputs = [normalize_l(l), hint, mask, dense, reach]
+        if self.config.base == "smoother":
+            base, confidence, distance = smooth_hints(l, ab_hint, mask)
+            base = normalize_ab(base)
+            inputs += [base, confidence, distance]
+        skips = [self.stem(torch.cat(inputs, 1))]
         for down in self.down:
             skips.append(down(skips[-1]))
         x = skips.pop()
+        if self.config.base == "smoother":
+            x = x + self.context(x.mean((2, 3)))[:, :, None, None]
         for up in reversed(self.up):
             skip = skips.pop()
             x = F.interpolate(x, size=skip.shape[2:], mode="bilinear", align_corners=False)
             x = up(torch.cat([x, skip], 1))
+        if self.config.base == "smoother":
+            return (base + self.head(x)).clamp(-1, 1) * AB_SCALE
         return torch.tanh(self.head(x)) * AB_SCALE
 
 

@@ -9,6 +9,7 @@ on a*b*; AdamW with a cosine schedule. Checkpoints are safetensors too (no pickl
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -25,26 +26,32 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch.nn import functional as F
 
-from .color import AB_SCALE, lab_to_srgb, srgb_to_lab
+from .color import AB_SCALE, srgb_to_lab
+from .engine import image_lightness, lightness_ab_to_srgb
 from .errors import ImageError
+from .hints import Color, Hints, Keyframe, Point
 from .images import PICTURE_SUFFIXES
+from .inference import Colorizer
 from .metrics import psnr
 from .model import ColorUNet, ModelConfig, load_model, save_model
 
-__all__ = ["TrainOptions", "load_pictures", "simulate_hints", "train", "validate"]
+__all__ = ["TrainOptions", "load_pictures", "point_hints", "simulate_hints", "train", "validate"]
 
 log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v"}
 VALIDATION_HINTS = (0, 1, 5, 10, 20, 50, 100)
-_GEOMETRIC_P = 1 / 8
-_MAX_POINTS = 200
-_STROKE_SHARE = 0.25  # of simulated hints that are strokes rather than points
+_NO_HINTS = 0.1  # of samples with no hint at all
+_MOST_HINTS = 100
+_STROKE_SHARE = 0.3  # of simulated hints that are strokes rather than discs
+_CARRIED_SHARE = 0.2  # of samples whose hints are a few pixels off, as carried by flow
+_REGION_AB = 8.0  # a hint covers only pixels this close in a*b* and in L to its center
+_REGION_L = 12.0
+_COLOR_JITTER = 1.5
+_HUE_SHARE = 0.3  # of samples with hue rotated and chroma scaled
+_FILM_SHARE = 0.5  # of samples whose L comes from another gray conversion, tone curve and grain
 _FRAMES_PER_VIDEO = 40
-# smooth-L1 quadratic below 0.25 * 110 a*b* units: close to the mean (what PSNR rewards) for the
-# usual errors, robust to the rare wild ones. 0.05 (nearly L1, the median) gave bolder guesses that
-# fell below gray without hints (CPU run 1).
-_HUBER_BETA = 0.25
+_EMA_DECAY = 0.999
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,8 @@ class TrainOptions:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     warmup: int = 200
-    checkpoint_every: int = 500
-    validate_every: int = 2_000
+    checkpoint_every: int = 250
+    validate_every: int = 1_000
     seed: int = 0
 
 
@@ -112,14 +119,21 @@ def _crop(picture: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarra
 
 
 def simulate_hints(
-    ab: np.ndarray, rng: np.random.Generator, count: int | None = None
+    ab: np.ndarray, lightness: np.ndarray, rng: np.random.Generator, count: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Artist-like hints for one ground truth.
+    """Hints like an artist's for one ground truth.
+
+    Each hint is a small disc (70 %) or a short stroke (30 %) of one flat color, kept inside one
+    region: only the pixels near its center whose color and lightness are close to the center's.
+    Its color is their mean a*b*, jittered by about 1.5 units; in a fifth of the samples every
+    hint is then painted a few pixels off its place, as hints carried along optical flow are.
+    Centers are uniform over the picture.
 
     Args:
         ab: (2, H, W) ground-truth a*b*.
-        count: how many hints; None draws it from a geometric distribution (p = 1/8, so 1 in 8
-            samples gets none).
+        lightness: (H, W) ground-truth L.
+        count: how many hints; None draws it: none in 1 of 10 samples, otherwise log-uniform
+            from 1 to 100 (three quarters of the samples get 30 or fewer).
 
     Returns:
         ``(ab_hint, mask)``: (2, H, W) float32 and (1, H, W) float32 in {0, 1}.
@@ -127,42 +141,66 @@ def simulate_hints(
     _, h, w = ab.shape
     hint = np.zeros_like(ab, dtype=np.float32)
     mask = np.zeros((1, h, w), np.float32)
-    n = min(int(rng.geometric(_GEOMETRIC_P)) - 1, _MAX_POINTS) if count is None else count
-    for _ in range(n):
-        cy = int(np.clip(rng.normal(h / 2, h / 4), 0, h - 1))
-        cx = int(np.clip(rng.normal(w / 2, w / 4), 0, w - 1))
-        half = int(rng.integers(0, 5))  # 1x1 .. 9x9
+    if count is None:
+        count = 0 if rng.random() < _NO_HINTS else int(np.exp(rng.uniform(0, np.log(_MOST_HINTS))))
+    shift = (0, 0) if rng.random() >= _CARRIED_SHARE else tuple(rng.integers(-3, 4, size=2))
+    for _ in range(count):
+        cy, cx = int(rng.integers(0, h)), int(rng.integers(0, w))
+        shape = np.zeros((h, w), np.uint8)
         if rng.random() < _STROKE_SHARE:
-            _stroke(ab, hint, mask, cy, cx, half, rng)
-            continue
-        y0, y1, x0, x1 = (
-            max(cy - half, 0),
-            min(cy + half + 1, h),
-            max(cx - half, 0),
-            min(cx + half + 1, w),
+            points = [(cx, cy)]
+            for _ in range(int(rng.integers(1, 4))):
+                angle, length = rng.uniform(0, 2 * math.pi), rng.uniform(3, 0.08 * min(h, w) + 4)
+                x, y = points[-1]
+                x, y = x + length * math.cos(angle), y + length * math.sin(angle)
+                points.append((int(x), int(y)))
+            cv2.polylines(shape, [np.array(points, np.int32)], False, 1, int(rng.integers(1, 4)))
+        else:
+            cv2.circle(shape, (cx, cy), int(rng.integers(1, 5)), 1, -1)
+        same = (np.abs(ab - ab[:, cy, cx, None, None]).max(0) < _REGION_AB) & (
+            np.abs(lightness - lightness[cy, cx]) < _REGION_L
         )
-        hint[:, y0:y1, x0:x1] = ab[:, y0:y1, x0:x1].mean(axis=(1, 2))[:, None, None]
-        mask[:, y0:y1, x0:x1] = 1
+        covered = shape.astype(bool) & same
+        covered[cy, cx] = True
+        color = ab[:, covered].mean(axis=1) + rng.normal(0, _COLOR_JITTER, 2)
+        if shift != (0, 0):
+            covered = np.roll(covered, shift, axis=(0, 1))
+        hint[:, covered] = color[:, None]
+        mask[:, covered] = 1
     return hint, mask
 
 
-def _stroke(ab: np.ndarray, hint: np.ndarray, mask: np.ndarray, cy: int, cx: int, half: int,
-            rng: np.random.Generator) -> None:  # fmt: skip
-    """A short straight stroke of one color: the mean a*b* under it, as an artist would pick."""
-    _, h, w = ab.shape
-    length = rng.uniform(0.03, 0.15) * min(h, w)
-    angle = rng.uniform(0, math.pi)
-    ey = int(np.clip(cy + length * math.sin(angle), 0, h - 1))
-    ex = int(np.clip(cx + length * math.cos(angle), 0, w - 1))
-    line = np.zeros((h, w), np.uint8)
-    cv2.line(line, (cx, cy), (ex, ey), 1, thickness=max(1, 2 * half + 1) // 2 + 1)
-    covered = line.astype(bool)
-    hint[:, covered] = ab[:, covered].mean(axis=1)[:, None]
-    mask[:, covered] = 1
+def _augment_colors(lab: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """Rotate the hue and scale the chroma of some pictures' ground truth (before their hints are
+    made from it): propagation without color priors that are not true."""
+    ab = lab[:, 1:].clone()
+    for i in range(len(lab)):
+        if rng.random() < _HUE_SHARE:
+            angle, scale = rng.uniform(-math.pi, math.pi), rng.uniform(0.6, 1.3)
+            c, s = math.cos(angle) * scale, math.sin(angle) * scale
+            a, b = ab[i, 0].clone(), ab[i, 1].clone()
+            ab[i, 0], ab[i, 1] = c * a - s * b, s * a + c * b
+    return torch.cat([lab[:, :1], ab.clamp(-AB_SCALE, AB_SCALE)], 1)
+
+
+def _film_lightness(rgb: torch.Tensor, lab: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """The L the network sees: for some pictures from another gray conversion (film stocks see
+    red, green and blue in other proportions), through a tone curve, with grain."""
+    out = lab[:, :1].clone()
+    for i in range(len(rgb)):
+        if rng.random() < _FILM_SHARE:
+            weights = torch.from_numpy(rng.dirichlet([3.0, 6.0, 1.5]).astype(np.float32))
+            gray = (rgb[i] * weights.to(rgb.device)[:, None, None]).sum(0, keepdim=True)
+            lightness = srgb_to_lab(gray.expand(3, -1, -1)[None])[0, :1]
+            lightness = 100 * (lightness / 100).clamp(0, 1) ** rng.uniform(0.8, 1.25)
+            grain = torch.randn_like(lightness) * rng.uniform(0, 3)
+            out[i] = (lightness + grain).clamp(0, 100)
+    return out
 
 
 def _batch(pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Generator,
            device: str) -> tuple[torch.Tensor, ...]:  # fmt: skip
+    """L as the network sees it, hint a*b*, mask and the a*b* to predict."""
     crops = np.stack(
         [
             _crop(pictures[rng.integers(len(pictures))], options.crop, rng)
@@ -170,75 +208,56 @@ def _batch(pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Gen
         ]
     )
     rgb = torch.from_numpy(crops).to(device).permute(0, 3, 1, 2).float() / 255
-    lab = srgb_to_lab(rgb)
-    ab = lab[:, 1:].cpu().numpy()
-    hints = [simulate_hints(ab[i], rng) for i in range(options.batch)]
+    lab = _augment_colors(srgb_to_lab(rgb), rng)
+    ab, lightness = lab[:, 1:].cpu().numpy(), lab[:, 0].cpu().numpy()
+    hints = [simulate_hints(ab[i], lightness[i], rng) for i in range(options.batch)]
     ab_hint = torch.from_numpy(np.stack([h for h, _ in hints])).to(device)
     mask = torch.from_numpy(np.stack([m for _, m in hints])).to(device)
-    return lab[:, :1], ab_hint, mask, lab[:, 1:]
+    return _film_lightness(rgb, lab, rng), ab_hint, mask, lab[:, 1:]
 
 
-def validation_set(pictures: list[np.ndarray], size: int = 256) -> list[np.ndarray]:
-    """Center crops of the short side, resized to ``size``: a fixed set to compare runs on."""
-    out = []
-    for p in pictures:
-        h, w = p.shape[:2]
-        s = min(h, w)
-        crop = p[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s]
-        out.append(cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA))
-    return out
+def point_hints(rgb: np.ndarray, count: int, seed: int) -> Hints:
+    """``count`` uniformly placed points on an RGB picture, each revealing its 5x5 ground-truth
+    patch mean as a disc of radius 2 px: the hints of validation and of benchmarks/models.py."""
+    rng = np.random.default_rng(seed)
+    lab = srgb_to_lab(rgb)
+    h, w = rgb.shape[:2]
+    points = []
+    for _ in range(count):
+        r, c = int(rng.integers(2, h - 2)), int(rng.integers(2, w - 2))
+        a, b = lab[r - 2 : r + 3, c - 2 : c + 3, 1:].reshape(-1, 2).mean(0).tolist()
+        points.append(
+            Point(x=(c + 0.5) / w, y=(r + 0.5) / h, color=Color(ab=(a, b)), radius=2 / min(h, w))
+        )
+    return Hints(keyframes=(Keyframe(frame=0, points=tuple(points)),))
 
 
-@torch.no_grad()
-def validate(model: ColorUNet, pictures: list[np.ndarray], device: str,
+def validate(model: ColorUNet, pictures: list[np.ndarray],
              counts: tuple[int, ...] = VALIDATION_HINTS) -> dict[int, float]:  # fmt: skip
-    """Mean RGB PSNR per hint count; hints are 5x5 ground-truth patch means, fixed seeds."""
-    model.eval()
+    """Mean RGB PSNR per hint count through the inference path (working size, guided upsampling,
+    exact hints), as ``colorize_image`` runs the model; :func:`point_hints` with fixed seeds."""
+    colorizer = Colorizer(copy.deepcopy(model).cpu(), "cpu")
     result = {}
     for count in counts:
         scores = []
-        for i, picture in enumerate(pictures):
-            rgb = torch.from_numpy(picture).to(device).permute(2, 0, 1)[None].float() / 255
-            lab = srgb_to_lab(rgb)
-            hint, mask = _validation_hints(
-                lab[0, 1:].cpu().numpy(), count, np.random.default_rng(i)
-            )
-            pred = model(
-                lab[:, :1],
-                torch.from_numpy(hint)[None].to(device),
-                torch.from_numpy(mask)[None].to(device),
-            )
-            out = lab_to_srgb(torch.cat([lab[:, :1], pred], 1))
-            scores.append(psnr(out, rgb))
+        for i, rgb in enumerate(pictures):
+            picture = rgb.astype(np.float32) / 255
+            lightness = image_lightness(picture)
+            hints = point_hints(picture, count, seed=1000 * count + i)
+            (ab,) = colorizer.predict([lightness], [hints.keyframes[0]])
+            scores.append(psnr(lightness_ab_to_srgb(lightness, ab), picture))
         result[count] = float(np.mean(scores))
-    model.train()
     return result
-
-
-def _validation_hints(
-    ab: np.ndarray, count: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` uniformly placed points, each the 5x5 patch mean painted as a radius-2 disc."""
-    _, h, w = ab.shape
-    hint = np.zeros_like(ab, dtype=np.float32)
-    mask = np.zeros((1, h, w), np.float32)
-    yy, xx = np.mgrid[0:h, 0:w]
-    for _ in range(count):
-        r, c = int(rng.integers(2, h - 2)), int(rng.integers(2, w - 2))
-        disc = (yy - r) ** 2 + (xx - c) ** 2 <= 4
-        hint[:, disc] = ab[:, r - 2 : r + 3, c - 2 : c + 3].mean(axis=(1, 2))[:, None]
-        mask[:, disc] = 1
-    return hint, mask
 
 
 def _checkpoint_path(out: Path) -> Path:
     return out.with_name(out.name + ".checkpoint")
 
 
-def _save_checkpoint(
-    path: Path, model: ColorUNet, optimizer: torch.optim.Optimizer, step: int
-) -> None:
+def _save_checkpoint(path: Path, model: ColorUNet, ema: ColorUNet,
+                     optimizer: torch.optim.Optimizer, step: int) -> None:  # fmt: skip
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tensors |= {f"ema.{k}": v.detach().cpu().contiguous() for k, v in ema.state_dict().items()}
     for index, state in optimizer.state_dict()["state"].items():
         for key, value in state.items():
             tensors[f"optimizer.{index}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
@@ -248,13 +267,29 @@ def _save_checkpoint(
     os.replace(tmp, path)
 
 
-def _load_checkpoint(path: Path, device: str) -> tuple[ColorUNet, dict[str, torch.Tensor], int]:
+def _load_checkpoint(
+    path: Path, device: str
+) -> tuple[ColorUNet, ColorUNet, dict[str, torch.Tensor], int]:
+    """The model, its moving average (the model itself in checkpoints older than the average),
+    the optimizer's tensors and the step."""
     with safe_open(str(path), framework="pt") as f:
         metadata = f.metadata() or {}
         tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-    model = ColorUNet(ModelConfig.from_json(metadata["config"]))
+    config = ModelConfig.from_json(metadata["config"])
+    model, ema = ColorUNet(config), ColorUNet(config)
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    return model.to(device), tensors, int(metadata["step"])
+    averaged = {k[4:]: v for k, v in tensors.items() if k.startswith("ema.")}
+    ema.load_state_dict(averaged or model.state_dict())
+    return model.to(device), ema.to(device), tensors, int(metadata["step"])
+
+
+@torch.no_grad()
+def _update_average(ema: ColorUNet, model: ColorUNet, step: int) -> None:
+    """Exponential moving average of the weights; early on it follows faster (1 - 1/(step+10) at
+    most), so a fresh run's average is not dragged toward its random start."""
+    decay = min(_EMA_DECAY, 1 - 1 / (step + 10))
+    for average, current in zip(ema.parameters(), model.parameters(), strict=True):
+        average.lerp_(current, 1 - decay)
 
 
 def _restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> None:
@@ -291,7 +326,11 @@ def train(
     validation: list[np.ndarray] | None = None,
     progress: bool = True,
 ) -> dict[int, float]:
-    """Train (or fine-tune from ``init``), write the weights to ``out``; return validation PSNR."""
+    """Train (or fine-tune from ``init``), write the weights to ``out``; return validation PSNR.
+
+    ``out`` gets the exponential moving average of the weights (what validation measures); the
+    checkpoint beside it (``out.checkpoint``) holds the weights, their average and the optimizer
+    state for ``resume``."""
     from tqdm import tqdm
 
     torch.manual_seed(options.seed)
@@ -300,20 +339,21 @@ def train(
     start = 0
     tensors: dict[str, torch.Tensor] = {}
     if resume and checkpoint.exists():
-        model, tensors, start = _load_checkpoint(checkpoint, device)
+        model, ema, tensors, start = _load_checkpoint(checkpoint, device)
         rng = np.random.default_rng([options.seed, start])
         log.info("resuming %s at step %d", checkpoint, start)
-    elif init is not None:
-        model = load_model(init, device=device).train()
     else:
-        model = ColorUNet(config).to(device)
+        model = ColorUNet(config) if init is None else load_model(init)
+        model = model.to(device)
+        ema = copy.deepcopy(model)
     model.train()
+    ema.eval().requires_grad_(False)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=options.lr, weight_decay=options.weight_decay
     )
     if tensors:
         _restore_optimizer(optimizer, tensors)
-    val = validation_set(validation or pictures[:8])
+    val = validation or pictures[:8]
     bar = tqdm(
         range(start, options.steps),
         initial=start,
@@ -330,17 +370,19 @@ def train(
             group["lr"] = options.lr * _schedule(step, options)
         l, ab_hint, mask, ab = next(batches)
         pred = model(l, ab_hint, mask)
-        loss = F.smooth_l1_loss(pred / AB_SCALE, ab / AB_SCALE, beta=_HUBER_BETA)
+        # MSE: PSNR, what we report, is a mean squared error
+        loss = F.mse_loss(pred / AB_SCALE, ab / AB_SCALE)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        bar.set_postfix(loss=f"{loss.item():.4f}")
+        _update_average(ema, model, step)
+        bar.set_postfix(loss=f"{loss.item():.5f}")
         done = step + 1
         if done % options.checkpoint_every == 0 or done == options.steps:
-            _save_checkpoint(checkpoint, model, optimizer, done)
-            save_model(model, out, steps=str(done), seconds=f"{time.perf_counter() - began:.0f}")
+            _save_checkpoint(checkpoint, model, ema, optimizer, done)
+            save_model(ema, out, steps=str(done), seconds=f"{time.perf_counter() - began:.0f}")
         if done % options.validate_every == 0 or done == options.steps:
-            scores = validate(model, val, device)
+            scores = validate(ema, val)
             log.info(
                 "step %d validation PSNR %s",
                 done,

@@ -15,10 +15,60 @@ from vscolorize.core.model import (
     ModelConfig,
     load_model,
     save_model,
+    smooth_hints,
     spread_hints,
 )
 
 TINY = ModelConfig(name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32)
+TINY_SMOOTHER = ModelConfig(
+    name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32, base="smoother"
+)
+
+
+def _two_halves(height: int = 40, width: int = 72) -> torch.Tensor:
+    """L: a dark left half and a bright right half."""
+    l = torch.full((1, 1, height, width), 30.0)
+    l[..., width // 2 :] = 70.0
+    return l
+
+
+def test_smooth_hints_stop_at_edges() -> None:
+    l = _two_halves()
+    ab, mask = torch.zeros(1, 2, 40, 72), torch.zeros(1, 1, 40, 72)
+    ab[0, :, 20, 10], mask[0, 0, 20, 10] = torch.tensor([40.0, -30.0]), 1  # left half
+    ab[0, :, 20, 60], mask[0, 0, 20, 60] = torch.tensor([-20.0, 50.0]), 1  # right half
+    base, confidence, distance = smooth_hints(l, ab, mask)
+    # each half takes its own hint's color, up to the edge and across the whole half
+    torch.testing.assert_close(base[0, :, 5, 30], torch.tensor([40.0, -30.0]), atol=0.5, rtol=0)
+    torch.testing.assert_close(base[0, :, 35, 40], torch.tensor([-20.0, 50.0]), atol=0.5, rtol=0)
+    # hint weight reaches across the flat half, far less across the edge
+    one = mask.clone()
+    one[0, 0, 20, 60] = 0
+    _, confidence, _ = smooth_hints(l, ab, one)
+    assert confidence[0, 0, 20, 30] > confidence[0, 0, 20, 40] + 0.1
+    assert distance[0, 0, 20, 10] == 0 and 0 < distance[0, 0, 20, 30] < distance[0, 0, 0, 36] <= 1
+
+
+def test_smooth_hints_without_hints_is_gray() -> None:
+    base, confidence, distance = smooth_hints(
+        _two_halves(), torch.full((1, 2, 40, 72), 9.0), torch.zeros(1, 1, 40, 72)
+    )
+    assert base.abs().max() == 0 and confidence.max() == 0
+    torch.testing.assert_close(distance, torch.ones_like(distance))
+
+
+def test_smoother_model_starts_at_the_smoother_answer() -> None:
+    """The correction's last layer starts at zero: an untrained network returns the base."""
+    model = ColorUNet(TINY_SMOOTHER)
+    l = _two_halves(32, 48)
+    ab, mask = torch.zeros(1, 2, 32, 48), torch.zeros(1, 1, 32, 48)
+    ab[0, :, 10, 5], mask[0, 0, 10, 5] = torch.tensor([25.0, 15.0]), 1
+    base, _, _ = smooth_hints(l, ab, mask)
+    torch.testing.assert_close(model(l, ab, mask), base, atol=1e-4, rtol=0)
+    torch.testing.assert_close(model(l), torch.zeros(1, 2, 32, 48))  # no hints: gray
+    with torch.no_grad():
+        model.head.bias.fill_(0.1)  # once trained, the correction moves it
+    assert not torch.allclose(model(l, ab, mask), base, atol=1)
 
 
 def test_forward_shapes_and_range() -> None:
@@ -90,6 +140,11 @@ def test_damaged_or_foreign_files_are_refused(tmp_path: Path) -> None:
 
 def test_config_json_round_trip() -> None:
     assert ModelConfig.from_json(FAST.to_json()) == FAST
+    # files written before the smoother base existed are pull-push models
+    old = '{"depth": 2, "name": "fast", "widths": [16, 32], "working_short_side": 256}'
+    assert ModelConfig.from_json(old).base == "pull-push"
+    with pytest.raises(ValueError, match="unknown base"):
+        ColorUNet(ModelConfig(base="nearest"))
 
 
 def test_working_size() -> None:

@@ -10,18 +10,32 @@ from vscolorize.core.training import TrainOptions, simulate_hints, train, valida
 TINY = ModelConfig(name="tiny", widths=(8, 16), depth=1, working_short_side=32)
 
 
-def test_simulated_hints_follow_the_recipe() -> None:
+def test_simulated_hints_are_flat_colors_inside_one_region() -> None:
     rng = np.random.default_rng(0)
-    ab = np.stack([np.full((64, 64), 20.0), np.tile(np.linspace(-50, 50, 64), (64, 1))])
-    counts = []
-    for _ in range(800):
-        hint, mask = simulate_hints(ab, rng)
-        counts.append(mask.sum() > 0)
-        assert ((hint[0] == 20) | (mask[0] == 0)).all()  # the constant channel is revealed exactly
-    none_share = 1 - np.mean(counts)
-    assert 0.08 < none_share < 0.18  # geometric with p = 1/8: about 12.5 % get no hint
-    hint, mask = simulate_hints(ab, rng, count=0)
+    # four flat regions: a*b* differ left/right, L differs top/bottom
+    ab = np.zeros((2, 64, 64))
+    ab[0, :, :32], ab[0, :, 32:] = 40.0, -30.0
+    lightness = np.full((64, 64), 30.0)
+    lightness[32:] = 70.0
+    region = (np.arange(64)[:, None] >= 32) * 2 + (np.arange(64)[None] >= 32)
+    hinted, counts = [], []
+    for _ in range(400):
+        hint, mask = simulate_hints(ab, lightness, rng)
+        hinted.append(mask.any())
+        counts.append(len(np.unique(hint[0][mask[0] > 0])))
+        if counts[-1] == 1:
+            # one hint: one color, about the truth under it, within one region (shifted hints
+            # excepted: those may sit up to 3 px off)
+            color = np.unique(hint[0][mask[0] > 0])[0]
+            assert min(abs(color - 40), abs(color + 30)) < 8
+            inside = region[mask[0] > 0]
+            assert len(np.unique(inside)) == 1 or len(np.unique(region[3:-3, 3:-3])) == 4
+    assert 0.05 < 1 - np.mean(hinted) < 0.16  # about 1 sample in 10 without hints
+    assert np.median(counts) <= 30  # counts lean toward a few hints
+    hint, mask = simulate_hints(ab, lightness, rng, count=0)
     assert not mask.any() and not hint.any()
+    hint, mask = simulate_hints(ab, lightness, rng, count=5)
+    assert 5 <= mask.sum() < 64 * 64 / 4  # small discs and strokes, not big squares
 
 
 def test_training_learns_and_resumes(tmp_path: Path) -> None:
@@ -40,13 +54,12 @@ def test_training_learns_and_resumes(tmp_path: Path) -> None:
     before = validate(
         __import__("vscolorize.core.model", fromlist=["ColorUNet"]).ColorUNet(TINY),
         pictures[:2],
-        "cpu",
         (0,),
     )
     scores = train(
         pictures, out, config=TINY, options=options, validation=pictures[:2], progress=False
     )
-    assert scores[0] > before[0] + 3
+    assert scores[0] > before[0] + 2  # the average of the weights lags a 60-step run
     assert load_model(out).config == TINY
     assert (tmp_path / "m.safetensors.checkpoint").exists()
     longer = TrainOptions(**{**options.__dict__, "steps": 70})
@@ -59,4 +72,4 @@ def test_training_learns_and_resumes(tmp_path: Path) -> None:
         resume=True,
         progress=False,
     )
-    assert resumed[0] > before[0] + 3
+    assert resumed[0] > before[0] + 2
