@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .errors import ModelUnavailableError, SettingError
+from .errors import DeviceError, ModelUnavailableError, SettingError
 from .hints import Keyframe, rasterize
 from .model import ColorUNet, load_model
 from .postprocess import ENSEMBLE_MODES, EnsembleMode, ensemble
@@ -184,9 +184,7 @@ class Colorizer:
             inputs = [
                 torch.cat([x.flip(-1) if flip else x for flip in flips]) for x in prepared[scale]
             ]
-            with self._lock, torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
-                out: torch.Tensor = self.models[variant](*inputs)
-            out = out.float()
+            out = self._run(self.models[variant], inputs, use_amp).float()
             if shape != size:
                 out = F.interpolate(out, size=size, mode="bilinear", align_corners=False)
             for i, flip in enumerate(flips):
@@ -195,6 +193,28 @@ class Colorizer:
         if len(predictions) == 1:
             return predictions[0]
         return ensemble(torch.stack(predictions), self.mode)
+
+    def _run(self, model: ColorUNet, inputs: list[torch.Tensor], use_amp: bool) -> torch.Tensor:
+        """The network on a batch; on a GPU out of memory, the batch one picture at a time, and a
+        clear error if one picture alone does not fit (never a crash in the middle of a render)."""
+        try:
+            with self._lock, torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
+                out: torch.Tensor = model(*inputs)
+                return out
+        except torch.cuda.OutOfMemoryError:
+            if self.device.startswith("cuda"):
+                torch.cuda.empty_cache()
+            if len(inputs[0]) > 1:
+                log.warning("%s ran out of memory on %d pictures at once; one at a time",
+                            self.device, len(inputs[0]))  # fmt: skip
+                parts = zip(*(x.split(1) for x in inputs), strict=True)
+                return torch.cat([self._run(model, list(part), use_amp) for part in parts])
+            height, width = inputs[0].shape[2:]
+            raise DeviceError(
+                f"{self.device} ran out of memory running the {self.config.name} model on one "
+                f"{width}x{height} picture: free memory on it"
+                + (", or use device='cpu'" if self.device.startswith("cuda") else "")
+            ) from None
 
     @torch.inference_mode()
     def predict(

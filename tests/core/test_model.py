@@ -217,3 +217,34 @@ def test_upsample_ab_follows_the_full_resolution_edges() -> None:
     np.testing.assert_array_equal(ab, upsample_ab(small, lightness, keyframe))  # same bits
     same = upsample_ab(truth, lightness, None)  # already full size: only the hints go in
     np.testing.assert_array_equal(same, truth)
+
+
+class _OutOfMemoryAbove(ColorUNet):
+    """A network that runs out of memory on batches larger than ``limit`` pictures."""
+
+    limit = 1
+
+    def forward(self, l: torch.Tensor, *rest: torch.Tensor | None) -> torch.Tensor:
+        if len(l) > self.limit:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return super().forward(l, *rest)
+
+
+def test_out_of_memory_runs_one_picture_at_a_time_or_says_so() -> None:
+    from vscolorize.core.errors import DeviceError
+
+    torch.manual_seed(0)
+    model = _OutOfMemoryAbove(TINY)
+    lightness = [np.full((40, 56), v, np.float32) for v in (20.0, 50.0, 80.0)]
+    keyframe = Keyframe(frame=0, points=(Point(x=0.3, y=0.6, color=Color(ab=(20.0, 5.0))),))
+    together = Colorizer(ColorUNet(TINY), "cpu")
+    together.models[0].load_state_dict(model.state_dict())
+    expected = together.predict(lightness, [keyframe, None, keyframe])
+    got = Colorizer(model, "cpu").predict(lightness, [keyframe, None, keyframe])
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    model.limit = 0
+    with pytest.raises(
+        DeviceError, match=r"ran out of memory .* one 48x32 picture: free memory on it$"
+    ):
+        Colorizer(model, "cpu").predict(lightness[:1], [None])
