@@ -388,6 +388,12 @@ def _run_paint(args: argparse.Namespace) -> int:
     from vscolorize.ui import paint
 
     source = open_source(args.input)
+    if args.hints and Path(args.hints).is_file():
+        from vscolorize.node import check_hints
+
+        # a keyframe past the clip's end is refused as render refuses it (open_source gives
+        # a PictureSource or a ClipSource, both with a frame count)
+        check_hints(args.hints, source.count)  # type: ignore[attr-defined]
     paint(source, args.hints, method=args.method, model=args.model, device=args.device,
           postprocess=args.postprocess, ensemble=args.ensemble,
           ensemble_mode=args.ensemble_mode)  # fmt: skip

@@ -39,7 +39,7 @@ from vscolorize.core.temporal import DEFAULT_TEMPORAL, MAX_TEMPORAL, Link, tempo
 from .frames import check_format, frame_lightness, write_rgb
 from .tracks import ClipSource, source_frame
 
-__all__ = ["INTERNAL_ERROR", "OUTPUTS", "colorize"]
+__all__ = ["INTERNAL_ERROR", "OUTPUTS", "check_hints", "colorize"]
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,13 @@ _CALLER = "colorize"
 _PROPAGATION = PropagationSettings()
 
 
-def _check_hints(hints: HintsLike | None, num_frames: int) -> Hints | None:
+def check_hints(hints: HintsLike | None, num_frames: int) -> Hints | None:
+    """``hints`` loaded, refused in one line when unreadable or with a keyframe past the end
+    of a ``num_frames``-frame clip (what ``colorize``, ``render`` and ``paint`` say).
+
+    Raises:
+        HintError: bad hints, or a keyframe past the clip's end.
+    """
     try:
         resolved = resolve_hints(hints)
     except HintError as e:
@@ -157,7 +163,7 @@ def _colorize(
             f"{_CALLER}: temporal must be a whole number of frames in [0, {MAX_TEMPORAL}], "
             f"not {temporal!r}"
         )
-    resolved = _check_hints(hints, clip.num_frames)
+    resolved = check_hints(hints, clip.num_frames)
     engine = FrameColorizer(
         caller=_CALLER,
         method=method,

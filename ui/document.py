@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,16 @@ def smooth_path(points: Sequence[tuple[float, float]], spacing: float) -> list[t
     positions removed: what a stroke keeps of a drag."""
     dense = densify_path(np.asarray(points, np.float64), spacing)
     return [(float(x), float(y)) for x, y in dense]
+
+
+def _segment_distance(p: tuple[float, float], a: tuple[float, float],
+                      b: tuple[float, float]) -> float:  # fmt: skip
+    """How far point ``p`` is from the segment ``a``-``b``."""
+    (px, py), (ax, ay), (bx, by) = p, a, b
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    t = 0.0 if length2 == 0 else min(max(((px - ax) * dx + (py - ay) * dy) / length2, 0.0), 1.0)
+    return math.dist(p, (ax + t * dx, ay + t * dy))
 
 
 class HintDocument:
@@ -188,6 +199,30 @@ class HintDocument:
         stroke = Stroke(path=vertices, color=color, width=width)
         self._put(replace(keyframe, strokes=(*keyframe.strokes, stroke)))
 
+    def stroke_at(self, frame: int, x: float, y: float, tolerance: float = 6.0) -> int | None:
+        """The index of the stroke under pixel (x, y) (within ``tolerance`` pixels of its swept
+        disc), the topmost (last painted) first."""
+        strokes = self.keyframe(frame).strokes
+        for i in range(len(strokes) - 1, -1, -1):
+            s = strokes[i]
+            path = [self.to_pixels(fx, fy) for fx, fy in s.path]
+            segments = list(pairwise(path)) or [(path[0], path[0])]  # a click: one vertex
+            reach = s.width / 2 * self.short_side + tolerance
+            if min(_segment_distance((x, y), a, b) for a, b in segments) <= reach:
+                return i
+        return None
+
+    def recolor_stroke(self, frame: int, index: int, color: Color) -> None:
+        keyframe = self.keyframe(frame)
+        strokes = list(keyframe.strokes)
+        strokes[index] = replace(strokes[index], color=color)
+        self._put(replace(keyframe, strokes=tuple(strokes)))
+
+    def delete_stroke(self, frame: int, index: int) -> None:
+        keyframe = self.keyframe(frame)
+        strokes = keyframe.strokes[:index] + keyframe.strokes[index + 1 :]
+        self._put(replace(keyframe, strokes=strokes))
+
     def erase(self, frame: int, x: float, y: float, radius: float) -> int:
         """Remove every point and stroke within ``radius`` pixels of (x, y); returns how many."""
         keyframe = self.keyframe(frame)
@@ -224,6 +259,11 @@ class HintDocument:
                    target)  # fmt: skip
         self._autosaved = self.hints
         return target
+
+    def discard_autosave(self) -> None:
+        """Drop the recovery file (the artist declined what it held)."""
+        if self.path is not None:
+            autosave_path(self.path).unlink(missing_ok=True)
 
     @staticmethod
     def recoverable(path: str | os.PathLike[str]) -> Hints | None:

@@ -2,7 +2,9 @@
 
 Left: the gray frame, where hints are painted (their colors shown over it as the engine sees
 them); right: the colorized preview, zoomed and panned together (wheel, middle drag). Tools: point
-(click to place, drag to move, right-click to delete), brush (strokes), eraser. The preview is
+(click to place, drag to move, right-click to delete), brush (strokes), eraser. With the point
+tool a click on a point or stroke selects it: a color chosen then (gamut plane, color dialog,
+eyedropper, swatch, suggestion) recolors it, Delete removes it, Escape lets it go. The preview is
 computed off the UI thread: small (short side 96) while the mouse moves, at full quality once it
 rests. Work is autosaved every few seconds beside the hints file and offered back after a crash.
 """
@@ -46,6 +48,10 @@ _HINT_SHOWN_L = 65.0  # hint colors are drawn at this lightness in the overlay a
 _RECENT = 8
 _SUGGEST_SHORT_SIDE = 256  # the model's own working size: suggestions cost one small prediction
 _SUGGEST_APART = 6.0  # a*b* distance under which two suggestions count as the same color
+_START_L = 50.0  # the gamut plane's lightness until a pixel of the frame is clicked
+# offered before any color is used: foliage, sky, skin, wood, brick, sand (sRGB)
+_STARTER_PALETTE = ("#6b8e3a", "#7fa7cf", "#d9a184", "#8a5a35", "#a8453a", "#c9b27c")
+_SELECTED_PEN = (255, 210, 0)  # the selected hint's highlight
 
 
 def _fill_swatches(row: QtWidgets.QHBoxLayout, colors: list[Color],
@@ -191,6 +197,13 @@ class _Canvas(pg.ViewBox):
             self.window.drag_end(x, y)
 
 
+class _Marks(pg.ScatterPlotItem):
+    """Markers that leave clicks to the canvas under them (a click there selects the hint)."""
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        ev.ignore()
+
+
 class _Preview(pg.ViewBox):
     """The colorized preview, or a reference picture: a click there is an eyedropper."""
 
@@ -330,8 +343,10 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.doc = HintDocument(source.width, source.height, hints, path)
         self.frame = 0
         self.tool = Tool.POINT
-        self.color = Color(ab=(40.0, 40.0))
-        self.recent: list[Color] = []
+        self.color = Color(ab=(0.0, 0.0))  # neutral: a first click must not tint the frame
+        self.recent = [Color.from_rgb(rgb) for rgb in _STARTER_PALETTE]
+        # the hint that colors are applied to: ("point" | "stroke", index) on the frame shown
+        self.selected: tuple[str, int] | None = None
         self.width_fraction = 0.01
         self._propagate = propagated
         self._suggester = (
@@ -396,9 +411,19 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.canvas.addItem(self.gray_item)
         self.canvas.addItem(self.overlay_item)
         self.preview_view.addItem(self.preview_item)
-        self.marks = pg.ScatterPlotItem(pxMode=True, size=12, brush=None,
-                                        pen=pg.mkPen("w", width=1.5))  # fmt: skip
-        self.canvas.addItem(self.marks)
+        # a point: a disc of its own color in a light ring in a dark ring, seen on any picture
+        self.marks_outline = _Marks(pxMode=True, size=15, brush=None,
+                                                pen=pg.mkPen(0, 0, 0, 230, width=2))  # fmt: skip
+        self.marks = _Marks(pxMode=True, size=12, pen=pg.mkPen("w", width=1.5))
+        self.selected_ring = _Marks(pxMode=True, size=22, brush=None,
+                                                pen=pg.mkPen(_SELECTED_PEN, width=2.5))  # fmt: skip
+        self.selected_path = pg.PlotDataItem(pen=pg.mkPen(_SELECTED_PEN, width=2.5))
+        for item in (self.marks_outline, self.marks, self.selected_ring, self.selected_path):
+            self.canvas.addItem(item)
+        # says why the preview is gray when it is (no hints here, or not carried here yet)
+        self.notice = pg.TextItem(color="w", fill=pg.mkBrush(0, 0, 0, 170), anchor=(0, 0))
+        self.notice.setParentItem(self.preview_view)  # in the view's corner, whatever the zoom
+        self.notice.setPos(6, 6)
 
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.slider.setRange(0, self.source.count - 1)
@@ -436,6 +461,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         reference_button.clicked.connect(lambda: self.open_reference())
         tool_row.addWidget(reference_button)
         self.palette_row = QtWidgets.QHBoxLayout()
+        _fill_swatches(self.palette_row, self.recent, self.set_color)
         tool_row.addLayout(self.palette_row)
         tool_row.addWidget(QtWidgets.QLabel("suggested:" if self._suggester else ""))
         self.suggest_row = QtWidgets.QHBoxLayout()
@@ -454,7 +480,8 @@ class PaintWindow(QtWidgets.QMainWindow):
         middle = QtWidgets.QHBoxLayout()
         middle.addWidget(view, 1)
         side = QtWidgets.QVBoxLayout()
-        side.addWidget(QtWidgets.QLabel("a*b* at the clicked lightness"))
+        self.gamut_label = QtWidgets.QLabel()
+        side.addWidget(self.gamut_label)
         side.addWidget(self.gamut)
         side.addStretch(1)
         middle.addLayout(side)
@@ -463,6 +490,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         layout.addLayout(nav)
         self.setCentralWidget(central)
         self._update_swatch()
+        self._show_gamut(_START_L)  # a plane to pick from before the first click
 
         self._keys: dict[QtGui.QKeySequence, Callable[[], object]] = {
             QtGui.QKeySequence(keys): action
@@ -480,6 +508,8 @@ class PaintWindow(QtWidgets.QMainWindow):
                 "P": lambda: self.set_tool(Tool.POINT),
                 "B": lambda: self.set_tool(Tool.BRUSH),
                 "E": lambda: self.set_tool(Tool.ERASER),
+                "Delete": self.delete_selected,
+                "Escape": lambda: self.select(None),
             }.items()
         }
         self.resize(1400, 700)
@@ -500,6 +530,8 @@ class PaintWindow(QtWidgets.QMainWindow):
             accept = recover == "yes"
         if accept:
             self.doc.hints = recovered  # unsaved: Ctrl+S keeps it
+        else:
+            self.doc.discard_autosave()  # declined: not offered again at every start
 
     # --- frames -----------------------------------------------------------------------------
 
@@ -510,6 +542,8 @@ class PaintWindow(QtWidgets.QMainWindow):
 
     def go_to(self, n: int) -> None:
         n = min(max(int(n), 0), self.source.count - 1)
+        if n != self.frame:
+            self.selected = None
         self.frame = n
         for widget in (self.slider, self.spin):
             if widget.value() != n:
@@ -603,16 +637,46 @@ class PaintWindow(QtWidgets.QMainWindow):
         keyframe, own = self.shown_keyframe()
         self.overlay_item.setImage(hint_overlay(keyframe, self.lightness(self.frame),
                                                 230 if own else 120))  # fmt: skip
+        self._draw_marks(keyframe)
         points = keyframe.points if keyframe else ()
-        self.marks.setData([p.x * self.source.width for p in points],
-                           [p.y * self.source.height for p in points])  # fmt: skip
         self.bar.set_state(self.doc.hints.frames, self.frame)
         marker = "*" if self.doc.modified else ""
-        state = "(tracking hints...) " if self.carried_pending() else ""
+        pending = self.carried_pending()
+        state = "(tracking hints...) " if pending else ""
         state = state or ("" if own else "(propagated) ")
         self.status.setText(f"frame {self.frame}/{self.source.count - 1}  {len(points)} points "
                             f"{state}{marker}")  # fmt: skip
+        if pending:
+            notice = "carrying the keyframes' hints to this frame..."
+        elif keyframe is None or not (keyframe.points or keyframe.strokes):
+            notice = "no hints on this frame" if own else "no hints reach this frame"
+        else:
+            notice = ""
+        self.notice.setText(notice)
+        self.notice.setVisible(bool(notice))
         self.request_preview(draft=False)
+
+    def _draw_marks(self, keyframe: Keyframe | None) -> None:
+        """The points over the frame, each filled with its color; the selection highlighted."""
+        points = keyframe.points if keyframe else ()
+        xs = [p.x * self.source.width for p in points]
+        ys = [p.y * self.source.height for p in points]
+        self.marks_outline.setData(xs, ys)
+        self.marks.setData(xs, ys, brush=[pg.mkBrush(color_to_qcolor(p.color)) for p in points])
+        kind, index = self.selected or ("", -1)
+        own = self.doc.hints.keyframe(self.frame)
+        strokes = own.strokes if own else ()
+        if kind == "point" and own and index < len(own.points):
+            self.selected_ring.setData([own.points[index].x * self.source.width],
+                                       [own.points[index].y * self.source.height])  # fmt: skip
+        else:
+            self.selected_ring.setData([], [])
+        if kind == "stroke" and index < len(strokes):
+            path = strokes[index].path
+            self.selected_path.setData([fx * self.source.width for fx, _ in path],
+                                       [fy * self.source.height for _, fy in path])  # fmt: skip
+        else:
+            self.selected_path.setData([], [])
 
     def changed(self, *, draft: bool = False) -> None:
         """After an edit: redraw, and a preview (a draft while the mouse moves)."""
@@ -627,33 +691,70 @@ class PaintWindow(QtWidgets.QMainWindow):
     def _redraw_hints_only(self) -> None:
         keyframe, _ = self.shown_keyframe()
         self.overlay_item.setImage(hint_overlay(keyframe, self.lightness(self.frame), 230))
-        points = keyframe.points if keyframe else ()
-        self.marks.setData([p.x * self.source.width for p in points],
-                           [p.y * self.source.height for p in points])  # fmt: skip
+        self._draw_marks(keyframe)
 
     def click(self, x: float, y: float) -> None:
         self.look_at(x, y)
-        if self.tool == Tool.POINT:
-            index = self.doc.point_at(self.frame, x, y)
-            if index is None:
+        if self.tool == Tool.POINT:  # on a hint: selects it; elsewhere: a new point
+            hit = self.hint_at(x, y)
+            if hit is None:
                 index = self.doc.add_point(self.frame, x, y, self.color,
                                            radius=self.width_fraction / 2)  # fmt: skip
                 self._used(self.color)
-            self._last_point = (self.frame, index)
+                self._last_point = (self.frame, index)
+            elif hit[0] == "point":
+                self._last_point = (self.frame, hit[1])
+            self.selected = hit
             self._suggest_at(x, y)
         elif self.tool == Tool.BRUSH:
             self.doc.add_stroke(self.frame, [(x, y)], self.color, width=self.width_fraction)
             self._used(self.color)
         else:
+            self.selected = None
             self.doc.erase(self.frame, x, y, self._eraser_radius())
         self.keyframe_box.blockSignals(True)
         self.keyframe_box.setChecked(True)
         self.keyframe_box.blockSignals(False)
         self.changed()
 
+    def hint_at(self, x: float, y: float) -> tuple[str, int] | None:
+        """The artist's own hint under pixel (x, y) of the frame shown: a point before a stroke."""
+        index = self.doc.point_at(self.frame, x, y)
+        if index is not None:
+            return "point", index
+        index = self.doc.stroke_at(self.frame, x, y)
+        return None if index is None else ("stroke", index)
+
+    def select(self, hint: tuple[str, int] | None) -> None:
+        """Make ``hint`` (see :meth:`hint_at`) the one colors apply to, or select nothing."""
+        self.selected = hint
+        self._draw_marks(self.shown_keyframe()[0])
+
+    def delete_selected(self) -> None:
+        if self.selected is None:
+            return
+        kind, index = self.selected
+        self.selected = None
+        if kind == "point":
+            self.doc.delete_point(self.frame, index)
+        else:
+            self.doc.delete_stroke(self.frame, index)
+        self.changed()
+
+    def _recolor_selected(self, color: Color) -> None:
+        if self.selected is None:
+            return
+        kind, index = self.selected
+        if kind == "point":
+            self.doc.recolor_point(self.frame, index, color)
+        else:
+            self.doc.recolor_stroke(self.frame, index, color)
+        self.changed()
+
     def right_click(self, x: float, y: float) -> None:
         index = self.doc.point_at(self.frame, x, y)
         if index is not None:
+            self.selected = None
             self.doc.delete_point(self.frame, index)
             self.changed()
 
@@ -662,6 +763,8 @@ class PaintWindow(QtWidgets.QMainWindow):
         self._stroke = [(x, y)]
         if self.tool == Tool.POINT:
             self._dragging = self.doc.point_at(self.frame, x, y)
+            if self._dragging is not None:  # the point being moved is the one selected
+                self.selected = ("point", self._dragging)
 
     def drag_move(self, x: float, y: float) -> None:
         if self.tool == Tool.POINT and self._dragging is not None:
@@ -670,6 +773,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         elif self.tool == Tool.BRUSH:
             self._stroke.append((x, y))
         elif self.tool == Tool.ERASER:
+            self.selected = None
             self.doc.erase(self.frame, x, y, self._eraser_radius())
             self.changed(draft=True)
 
@@ -692,10 +796,12 @@ class PaintWindow(QtWidgets.QMainWindow):
 
     def undo(self) -> None:
         if self.doc.undo():
+            self.selected = None  # it may name a hint that is not there any more
             self.changed()
 
     def redo(self) -> None:
         if self.doc.redo():
+            self.selected = None
             self.changed()
 
     def save(self) -> Path | None:
@@ -720,16 +826,22 @@ class PaintWindow(QtWidgets.QMainWindow):
             self.set_color(qcolor_to_color(chosen))
 
     def set_color(self, color: Color) -> None:
+        """The color of the next hint, and of the selected one (an edit that undo takes back)."""
         self.color = color
         self._update_swatch()
-        self.gamut.show_lightness(self.gamut.lightness if self.gamut.lightness > 0 else 50, color)
+        self._show_gamut(self.gamut.lightness)
+        self._recolor_selected(color)
 
     def look_at(self, x: float, y: float) -> None:
         """The gamut plane shows the colors possible at the lightness under pixel (x, y)."""
         lightness = self.lightness(self.frame)
         row = min(max(int(y), 0), lightness.shape[0] - 1)
         col = min(max(int(x), 0), lightness.shape[1] - 1)
-        self.gamut.show_lightness(float(lightness[row, col]), self.color)
+        self._show_gamut(float(lightness[row, col]))
+
+    def _show_gamut(self, lightness: float) -> None:
+        self.gamut.show_lightness(lightness, self.color)
+        self.gamut_label.setText(f"a*b* at L* {self.gamut.lightness:.0f}")
 
     def pick_from_preview(self, x: float, y: float) -> None:
         """The eyedropper: the preview's color under frame pixel (x, y) becomes the current one."""
@@ -805,9 +917,10 @@ class PaintWindow(QtWidgets.QMainWindow):
             _fill_swatches(self.suggest_row, colors, self._take_suggestion)
 
     def _take_suggestion(self, color: Color) -> None:
-        """A suggestion recolors the point last placed (and becomes the current color)."""
+        """A suggestion recolors the selected hint, else the point last placed (and becomes the
+        current color)."""
         self.set_color(color)
-        if self._last_point is not None:
+        if self.selected is None and self._last_point is not None:
             frame, index = self._last_point
             if index < len(self.doc.keyframe(frame).points):
                 self.doc.recolor_point(frame, index, color)

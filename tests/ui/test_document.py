@@ -127,3 +127,28 @@ def test_opencvs_qt_paths_are_dropped() -> None:
 
     for name in ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR"):
         assert f"{os.sep}cv2{os.sep}" not in os.environ.get(name, "")
+
+
+def test_strokes_are_hit_recolored_and_deleted() -> None:
+    d = doc()
+    d.add_stroke(0, [(100, 100), (300, 100)], RED, width=0.02)  # 7.2 px wide
+    d.add_stroke(0, [(500, 300)], BLUE)  # a click: a one-vertex stroke
+    assert d.stroke_at(0, 200, 108) == 0  # beside the middle of a segment, not near a vertex
+    assert d.stroke_at(0, 200, 130) is None and d.stroke_at(0, 350, 100) is None
+    assert d.stroke_at(0, 502, 301) == 1
+    d.recolor_stroke(0, 0, BLUE)
+    assert [s.color for s in d.keyframe(0).strokes] == [BLUE, BLUE]
+    d.delete_stroke(0, 1)
+    assert len(d.keyframe(0).strokes) == 1
+    d.undo()
+    d.undo()
+    assert [s.color for s in d.keyframe(0).strokes] == [RED, BLUE]
+
+
+def test_a_declined_autosave_is_discarded(tmp_path: Path) -> None:
+    d = doc(tmp_path)
+    d.add_point(0, 10, 10, RED)
+    assert d.autosave() is not None and HintDocument.recoverable(d.path) is not None  # type: ignore[arg-type]
+    d.discard_autosave()
+    assert not autosave_path(d.path).exists()  # type: ignore[arg-type]
+    d.discard_autosave()  # nothing there: no error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -53,3 +54,21 @@ def test_paint_refuses_a_bad_engine_setting_in_one_line(film: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("vscolorize: error: paint: postprocess: unknown step 'blur'")
     assert result.stderr.count("\n") == 1
+
+
+def test_paint_refuses_a_keyframe_past_the_end_as_render_does(film: Path, tmp_path: Path) -> None:
+    hints = tmp_path / "late.hints.json"
+    hints.write_text(json.dumps({"format": "vscolorize.hints", "version": 1, "keyframes": [
+        {"frame": 0, "points": []}, {"frame": 12, "points": []}]}))  # fmt: skip
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+
+    def run(*command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "vscolorize.cli", *command], env=env,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    painted = run("paint", str(film), "--hints", str(hints), "--method", "optimization")
+    rendered = run("render", str(film), "-o", str(tmp_path / "out.mkv"), "--hints", str(hints),
+                   "--method", "optimization")  # fmt: skip
+    assert painted.returncode == rendered.returncode == 2
+    assert "keyframe 12 is past the clip's last frame (11)" in painted.stderr
+    assert painted.stderr == rendered.stderr and painted.stderr.count("\n") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from vscolorize.core.hints import Color, Hints, Keyframe, load_hints
 from vscolorize.core.propagation import HintCarrier
 from vscolorize.ui import _LightnessSource
 from vscolorize.ui.document import autosave_path
-from vscolorize.ui.window import PaintWindow, Tool
+from vscolorize.ui.window import PaintWindow, Tool, color_to_qcolor, qcolor_to_color
 
 RED = Color(ab=(60.0, 45.0))
 
@@ -388,3 +389,176 @@ def test_propagated_hints_show_on_other_frames_without_blocking(
     assert not own and keyframe is not None and len(keyframe.points) == 1
     assert 35 + 15 < keyframe.points[0].x * 160 < 35 + 23  # it moved with the square (20 px)
     assert calls and calls[-1] == 1
+
+
+def when_modal(kind: type[QtWidgets.QDialog], act: Callable[[QtWidgets.QDialog], None]) -> None:
+    """Run ``act`` on the next modal dialog of ``kind`` once it is up (it runs its own event
+    loop, which is where the timer fires)."""
+
+    def poll() -> None:
+        dialog = QtWidgets.QApplication.activeModalWidget()
+        if isinstance(dialog, kind):
+            act(dialog)
+        else:
+            QtCore.QTimer.singleShot(20, poll)
+
+    QtCore.QTimer.singleShot(0, poll)
+
+
+def _leave_autosave(path: Path) -> None:
+    """What a session killed before saving leaves behind: one point in the recovery file."""
+    from vscolorize.ui.document import HintDocument
+
+    lost = HintDocument(160, 96, path=path)
+    lost.add_point(0, 50, 50, RED)
+    lost.autosave()
+    assert HintDocument.recoverable(path) is not None
+
+
+def test_declining_recovery_removes_the_autosave(qtbot: QtBot, tmp_path: Path) -> None:
+    path = tmp_path / "clip.hints.json"
+    _leave_autosave(path)
+    w = PaintWindow(Ramp(), path, method="optimization", recover="no")
+    qtbot.addWidget(w)
+    assert w.doc.keyframe(0).points == () and not autosave_path(path).exists()
+
+
+def test_no_in_the_recovery_dialog_removes_the_autosave(qtbot: QtBot, tmp_path: Path) -> None:
+    path = tmp_path / "clip.hints.json"
+    _leave_autosave(path)
+    answered: list[str] = []
+
+    def answer_no(box: QtWidgets.QDialog) -> None:
+        assert isinstance(box, QtWidgets.QMessageBox)
+        answered.append(box.text())
+        qtbot.mouseClick(box.button(QtWidgets.QMessageBox.StandardButton.No),
+                         QtCore.Qt.MouseButton.LeftButton)  # fmt: skip
+
+    when_modal(QtWidgets.QMessageBox, answer_no)
+    w = PaintWindow(Ramp(), path, method="optimization", recover="ask")
+    qtbot.addWidget(w)
+    assert answered and "unsaved work" in answered[0]
+    assert w.doc.keyframe(0).points == () and not autosave_path(path).exists()
+
+
+def test_start_up_offers_a_neutral_color_a_palette_and_a_gamut_plane(window: PaintWindow) -> None:
+    assert window.color.ab == (0.0, 0.0)  # a first click on grass does not paint it salmon
+    assert window.palette_row.count() >= 4  # a few usual colors to start from
+    plane = window.gamut.item.image
+    assert window.gamut.lightness == 50 and "L* 50" in window.gamut_label.text()
+    assert plane is not None and np.ptp(plane.astype(int), axis=-1).max() > 100  # colors, not black
+    assert window.notice.isVisible() and "no hints" in window.notice.toPlainText()
+    click(window, 35, 45)  # on the bright square: the plane follows that pixel's lightness
+    assert abs(window.gamut.lightness - 95) <= 0.5 and "L* 95" in window.gamut_label.text()
+    assert window.doc.keyframe(0).points[0].color.ab == (0.0, 0.0)
+    assert not window.notice.isVisible()
+
+
+def test_the_preview_says_when_carried_hints_are_not_there_yet(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    source = Ramp()
+    carried = HintCarrier(_LightnessSource(source), store=MemoryStore())
+    w = PaintWindow(source, tmp_path / "h.hints.json", method="optimization", recover="no",
+                    propagated=carried)  # fmt: skip
+    qtbot.addWidget(w)
+    show(w, qtbot)
+    w.set_color(RED)
+    click(w, 35, 45)
+
+    def on_frame_2(hints: Hints, frame: int, keyframe: Keyframe | None) -> bool:
+        return frame == 2 and hints is w.doc.hints
+
+    with qtbot.waitSignal(w._signals.tracked, check_params_cb=on_frame_2, timeout=60_000):
+        w.go_to(2)
+        assert w.notice.isVisible() and "carrying" in w.notice.toPlainText()  # not silently gray
+    assert w.shown_keyframe()[0] is not None and not w.notice.isVisible()
+
+
+def _ring(image: QtGui.QImage, center: QtCore.QPoint, inner: float, outer: float) -> list[int]:
+    """The gray levels of the screen pixels between ``inner`` and ``outer`` from ``center``."""
+    levels = []
+    for dy in range(-int(outer), int(outer) + 1):
+        for dx in range(-int(outer), int(outer) + 1):
+            if inner <= np.hypot(dx, dy) <= outer:
+                levels.append(QtGui.qGray(image.pixel(center.x() + dx, center.y() + dy)))
+    return levels
+
+
+def test_points_are_filled_with_their_color_and_ringed_light_and_dark(window: PaintWindow) -> None:
+    blue = Color(ab=(-5.0, -55.0))
+    window.set_color(RED)
+    click(window, 35, 45)  # on the bright square (L* 95)
+    window.set_color(blue)
+    click(window, 5, 80)  # on the dark end of the ramp (L* 22)
+    fills = [spot.brush().color().name() for spot in window.marks.points()]
+    assert fills == [color_to_qcolor(RED).name(), color_to_qcolor(blue).name()]
+    QtWidgets.QApplication.processEvents()
+    screen = window.view.viewport().grab().toImage()
+    for x, y in ((35, 45), (5, 80)):
+        center = to_viewport(window, x, y)
+        inside = QtGui.QColor(screen.pixel(center)).name()
+        assert inside == fills[0 if x == 35 else 1]  # the marker shows the hint's own color
+        ring = _ring(screen, center, 4.5, 9.5)
+        assert min(ring) < 40 and max(ring) > 215, (x, y)  # seen on light and on dark pictures
+
+
+def test_a_clicked_hint_is_selected_recolored_and_deleted(
+    window: PaintWindow, qtbot: QtBot
+) -> None:
+    window.set_color(RED)
+    click(window, 40, 20)
+    click(window, 120, 70)
+    window.set_tool(Tool.BRUSH)
+    drag(window, [(10, 88), (60, 88), (100, 88)])
+    window.set_tool(Tool.POINT)
+    assert window.selected is None  # placing does not select: the next color is the next hint's
+
+    def points() -> list[Color]:
+        return [p.color for p in window.doc.keyframe(0).points]
+
+    click(window, 40, 20)  # an existing point: selected, no new one
+    assert window.selected == ("point", 0) and len(points()) == 2
+    (ring,) = window.selected_ring.points()  # highlighted
+    assert abs(ring.pos().x() - 40) < 1.5 and abs(ring.pos().y() - 20) < 1.5
+    # a click on the gamut plane recolors it
+    plane = window.gamut.getViewBox()
+    spot = window.gamut.mapFromScene(plane.mapViewToScene(QtCore.QPointF(-30, 40)))
+    with qtbot.waitSignal(window.gamut.picked):
+        qtbot.mouseClick(window.gamut.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=spot)
+    a, b = points()[0].ab
+    assert abs(a + 30) < 3 and abs(b - 40) < 3 and points()[1] == RED
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert points() == [RED, RED]  # undo takes the recoloring back
+
+    click(window, 35, 89)  # the stroke, between two of its mouse positions
+    assert window.selected == ("stroke", 0) and len(points()) == 2
+    assert len(window.selected_path.xData) >= 2  # highlighted along its path
+
+    def stroke() -> Color:
+        return window.doc.keyframe(0).strokes[0].color
+
+    def choose_blue(dialog: QtWidgets.QDialog) -> None:
+        assert isinstance(dialog, QtWidgets.QColorDialog)
+        dialog.setCurrentColor(QtGui.QColor(40, 90, 200))
+        ok = dialog.findChild(QtWidgets.QDialogButtonBox).button(  # type: ignore[union-attr]
+            QtWidgets.QDialogButtonBox.StandardButton.Ok
+        )
+        qtbot.mouseClick(ok, QtCore.Qt.MouseButton.LeftButton)
+
+    when_modal(QtWidgets.QColorDialog, choose_blue)
+    qtbot.mouseClick(window.color_button, QtCore.Qt.MouseButton.LeftButton)
+    assert stroke() == qcolor_to_color(QtGui.QColor(40, 90, 200)) == window.color
+    window._take_suggestion(Color(ab=(-40.0, 30.0)))  # what a suggestion's swatch does
+    assert stroke() == Color(ab=(-40.0, 30.0)) and points() == [RED, RED]
+    window.wait_for_previews()
+    window.pick_from_preview(120, 70)  # the eyedropper, on the red point
+    assert stroke() == window.color and stroke().ab[0] > 15
+
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Delete)
+    assert window.doc.keyframe(0).strokes == () and window.selected is None
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert len(window.doc.keyframe(0).strokes) == 1
+    click(window, 120, 70)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Delete)
+    assert len(points()) == 1 and window.doc.keyframe(0).points[0].x < 0.5
