@@ -219,8 +219,8 @@ class ColorUNet(nn.Module):
             # every place (what is in the picture says which colors are likely)
             self.context = nn.Sequential(nn.Linear(w[-1], w[-1]), nn.ReLU(inplace=True))
             # the correction starts at zero: training starts from the smoother's answer
-            nn.init.zeros_(self.head.weight)
-            nn.init.zeros_(self.head.bias)
+            for parameter in self.head.parameters():
+                nn.init.zeros_(parameter)
 
     def forward(
         self, l: torch.Tensor, ab_hint: torch.Tensor | None = None, mask: torch.Tensor | None = None
