@@ -5,6 +5,9 @@ everything an artist can do is testable without a display. Positions are in fram
 right, y down, pixel centers at +0.5), the hints file keeps fractions; the document converts.
 Every edit replaces the immutable :class:`~vscolorize.core.hints.Hints` value, so undo is a stack
 of earlier values and costs nothing to keep.
+
+An edit of a frame that is not a keyframe makes it one that starts from the hints carried there
+(:attr:`HintDocument.carried`): the correction adds to what the frame already had.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,9 +37,33 @@ from vscolorize.core.hints import (
     save_hints,
 )
 
-__all__ = ["HintDocument", "autosave_path", "smooth_path"]
+__all__ = ["HintDocument", "NotCarriedYet", "autosave_path", "own_copy", "smooth_path"]
 
 _UNDO_DEPTH = 500
+# what carrying adds to a hint's extra keys; a carried hint made the artist's own drops them
+_CARRIED_NOTES = ("propagated_from", "confidence")
+
+
+class NotCarriedYet(LookupError):
+    """An edit of a frame that is not a keyframe, before the hints carried there are known: it
+    would make a keyframe without them (the window tries again once they are shown)."""
+
+    def __init__(self, frame: int) -> None:
+        super().__init__(f"the keyframes' hints are still being carried to frame {frame}")
+        self.frame = frame
+
+
+def own_copy(frame: int, carried: Keyframe | None) -> Keyframe:
+    """The hints carried to ``frame`` as a keyframe of the artist's own (empty when none reach)."""
+    if carried is None:
+        return Keyframe(frame=frame)
+
+    def mine(extra: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in extra.items() if k not in _CARRIED_NOTES}
+
+    points = tuple(replace(p, extra=mine(p.extra)) for p in carried.points)
+    strokes = tuple(replace(s, extra=mine(s.extra)) for s in carried.strokes)
+    return Keyframe(frame=frame, points=points, strokes=strokes)
 
 
 def autosave_path(hints_path: str | os.PathLike[str]) -> Path:
@@ -68,6 +96,11 @@ class HintDocument:
         width, height: the frame size in pixels.
         hints: what to start from.
         path: where :meth:`save` writes (and the autosave lives beside).
+
+    Attributes:
+        carried: the hints carried to a frame that is not a keyframe, under the current hints
+            (None: none reach it); raises :class:`NotCarriedYet` while they are being computed.
+            None (the default) when nothing is carried: such a frame starts empty.
     """
 
     def __init__(self, width: int, height: int, hints: Hints | None = None,
@@ -79,6 +112,8 @@ class HintDocument:
         self._redo: list[Hints] = []
         self._saved = self.hints
         self._autosaved = self.hints
+        self._merge: Hashable | None = None  # what the last edit may be merged with (see _commit)
+        self.carried: Callable[[int], Keyframe | None] | None = None
 
     # --- coordinates ------------------------------------------------------------------------
 
@@ -100,18 +135,38 @@ class HintDocument:
         return self.hints != self._saved
 
     def keyframe(self, frame: int) -> Keyframe:
+        """``frame``'s own hints (empty when it is not a keyframe)."""
         return self.hints.keyframe(frame) or Keyframe(frame=frame)
 
-    def _commit(self, hints: Hints) -> None:
+    def start(self, frame: int) -> Keyframe:
+        """What an edit of ``frame`` starts from: its keyframe, else the hints carried to it as
+        the artist's own. Raises :class:`NotCarriedYet` while those are not known."""
+        own = self.hints.keyframe(frame)
+        if own is not None:
+            return own
+        return own_copy(frame, self.carried(frame) if self.carried is not None else None)
+
+    def shown(self, frame: int) -> Keyframe:
+        """The hints a click on ``frame`` can hit: :meth:`start`, or none while not known."""
+        try:
+            return self.start(frame)
+        except NotCarriedYet:
+            return Keyframe(frame=frame)
+
+    def _commit(self, hints: Hints, merge: Hashable | None = None) -> None:
+        """Make ``hints`` the current ones, undoable. Consecutive edits with the same ``merge``
+        key (steps of one spin box on one hint) are taken back by a single undo."""
         if hints == self.hints:
             return
-        self._undo.append(self.hints)
-        del self._undo[:-_UNDO_DEPTH]
+        if merge is None or merge != self._merge or not self._undo:
+            self._undo.append(self.hints)
+            del self._undo[:-_UNDO_DEPTH]
+        self._merge = merge
         self._redo.clear()
         self.hints = hints
 
-    def _put(self, keyframe: Keyframe) -> None:
-        self._commit(self.hints.with_keyframe(keyframe))
+    def _put(self, keyframe: Keyframe, merge: Hashable | None = None) -> None:
+        self._commit(self.hints.with_keyframe(keyframe), merge)
 
     def undo(self) -> bool:
         return self._step(self._undo, self._redo)
@@ -126,14 +181,15 @@ class HintDocument:
             return False
         target.append(self.hints)
         self.hints = source.pop()
+        self._merge = None
         return True
 
     # --- keyframes --------------------------------------------------------------------------
 
     def mark_keyframe(self, frame: int) -> None:
-        """Make ``frame`` a keyframe (an empty one until hints are painted)."""
+        """Make ``frame`` a keyframe holding the hints carried to it (see :meth:`start`)."""
         if self.hints.keyframe(frame) is None:
-            self._put(Keyframe(frame=frame))
+            self._put(self.start(frame))
 
     def unmark_keyframe(self, frame: int) -> None:
         """Drop ``frame``'s keyframe and its hints."""
@@ -152,7 +208,7 @@ class HintDocument:
                   radius: float = DEFAULT_RADIUS) -> int:  # fmt: skip
         """A point at pixel (x, y); returns its index in the keyframe."""
         fx, fy = self.to_fraction(x, y)
-        keyframe = self.keyframe(frame)
+        keyframe = self.start(frame)
         point = Point(x=fx, y=fy, color=color, radius=radius)
         self._put(replace(keyframe, points=(*keyframe.points, point)))
         return len(keyframe.points)
@@ -160,7 +216,7 @@ class HintDocument:
     def point_at(self, frame: int, x: float, y: float, tolerance: float = 6.0) -> int | None:
         """The index of the point under pixel (x, y) (within ``tolerance`` pixels of its disc),
         the topmost (last painted) first."""
-        points = self.keyframe(frame).points
+        points = self.shown(frame).points
         for i in range(len(points) - 1, -1, -1):
             p = points[i]
             px, py = self.to_pixels(p.x, p.y)
@@ -169,20 +225,28 @@ class HintDocument:
         return None
 
     def move_point(self, frame: int, index: int, x: float, y: float) -> None:
-        keyframe = self.keyframe(frame)
+        keyframe = self.start(frame)
         fx, fy = self.to_fraction(x, y)
         points = list(keyframe.points)
         points[index] = replace(points[index], x=fx, y=fy)
         self._put(replace(keyframe, points=tuple(points)))
 
     def recolor_point(self, frame: int, index: int, color: Color) -> None:
-        keyframe = self.keyframe(frame)
+        keyframe = self.start(frame)
         points = list(keyframe.points)
         points[index] = replace(points[index], color=color)
         self._put(replace(keyframe, points=tuple(points)))
 
+    def resize_point(self, frame: int, index: int, radius: float) -> None:
+        """A point's radius (a fraction of the shorter side); repeated resizes of one point are
+        one undo step."""
+        keyframe = self.start(frame)
+        points = list(keyframe.points)
+        points[index] = replace(points[index], radius=radius)
+        self._put(replace(keyframe, points=tuple(points)), merge=("size", frame, "point", index))
+
     def delete_point(self, frame: int, index: int) -> None:
-        keyframe = self.keyframe(frame)
+        keyframe = self.start(frame)
         points = keyframe.points[:index] + keyframe.points[index + 1 :]
         self._put(replace(keyframe, points=points))
 
@@ -195,14 +259,14 @@ class HintDocument:
         vertices = tuple(self.to_fraction(x, y) for x, y in smooth_path(path, spacing))
         if not vertices:
             return
-        keyframe = self.keyframe(frame)
+        keyframe = self.start(frame)
         stroke = Stroke(path=vertices, color=color, width=width)
         self._put(replace(keyframe, strokes=(*keyframe.strokes, stroke)))
 
     def stroke_at(self, frame: int, x: float, y: float, tolerance: float = 6.0) -> int | None:
         """The index of the stroke under pixel (x, y) (within ``tolerance`` pixels of its swept
         disc), the topmost (last painted) first."""
-        strokes = self.keyframe(frame).strokes
+        strokes = self.shown(frame).strokes
         for i in range(len(strokes) - 1, -1, -1):
             s = strokes[i]
             path = [self.to_pixels(fx, fy) for fx, fy in s.path]
@@ -213,19 +277,28 @@ class HintDocument:
         return None
 
     def recolor_stroke(self, frame: int, index: int, color: Color) -> None:
-        keyframe = self.keyframe(frame)
+        keyframe = self.start(frame)
         strokes = list(keyframe.strokes)
         strokes[index] = replace(strokes[index], color=color)
         self._put(replace(keyframe, strokes=tuple(strokes)))
 
+    def resize_stroke(self, frame: int, index: int, width: float) -> None:
+        """A stroke's width (a fraction of the shorter side); repeated resizes of one stroke are
+        one undo step."""
+        keyframe = self.start(frame)
+        strokes = list(keyframe.strokes)
+        strokes[index] = replace(strokes[index], width=width)
+        self._put(replace(keyframe, strokes=tuple(strokes)), merge=("size", frame, "stroke", index))
+
     def delete_stroke(self, frame: int, index: int) -> None:
-        keyframe = self.keyframe(frame)
+        keyframe = self.start(frame)
         strokes = keyframe.strokes[:index] + keyframe.strokes[index + 1 :]
         self._put(replace(keyframe, strokes=strokes))
 
     def erase(self, frame: int, x: float, y: float, radius: float) -> int:
-        """Remove every point and stroke within ``radius`` pixels of (x, y); returns how many."""
-        keyframe = self.keyframe(frame)
+        """Remove every point and stroke within ``radius`` pixels of (x, y); returns how many
+        (a frame that is not a keyframe becomes one only when something was removed)."""
+        keyframe = self.start(frame)
 
         def near(fx: float, fy: float, size: float) -> bool:
             return math.dist(self.to_pixels(fx, fy), (x, y)) <= radius + size * self.short_side

@@ -3,8 +3,11 @@
 Left: the gray frame, where hints are painted (their colors shown over it as the engine sees
 them); right: the colorized preview, zoomed and panned together (wheel, middle drag). Tools: point
 (click to place, drag to move, right-click to delete), brush (strokes), eraser. With the point
-tool a click on a point or stroke selects it: a color chosen then (gamut plane, color dialog,
-eyedropper, swatch, suggestion) recolors it, Delete removes it, Escape lets it go. The preview is
+tool a click on a point or stroke (or on its row in the hint list) selects it: a color chosen then
+(gamut plane, color dialog, typed hex or L*a*b*, eyedropper, swatch, suggestion) recolors it, the
+size box resizes it, Delete removes it, Escape lets it go. Editing a frame that is not a keyframe
+makes it one that starts from the hints carried there: a correction adds to them. Under the views,
+a wipe between the result and the gray frame, and a switch for the hint overlay (H). The preview is
 computed off the UI thread: small (short side 96) while the mouse moves, at full quality once it
 rests. Work is autosaved every few seconds beside the hints file and offered back after a crash.
 """
@@ -15,7 +18,8 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -34,8 +38,9 @@ from vscolorize.core.images import read_image
 from vscolorize.core.inference import installed_models
 from vscolorize.core.propagation import HintCarrier
 
-from .document import HintDocument
+from .document import HintDocument, NotCarriedYet
 from .sources import FrameSource
+from .widgets import ColorEntry, CompareBar, HintList, SizeControl, hint_rows, wipe
 
 __all__ = ["PaintWindow", "Tool"]
 
@@ -341,6 +346,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         path = Path(hints_path) if hints_path is not None else None
         hints = load_hints(path) if path is not None and path.is_file() else None
         self.doc = HintDocument(source.width, source.height, hints, path)
+        self.doc.carried = self._carried_to  # an edited non-keyframe starts from these
         self.frame = 0
         self.tool = Tool.POINT
         self.color = Color(ab=(0.0, 0.0))  # neutral: a first click must not tint the frame
@@ -396,13 +402,16 @@ class PaintWindow(QtWidgets.QMainWindow):
         view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.canvas = _Canvas(self)
         self.preview_view = _Preview(self)
-        view.addItem(self.canvas, row=0, col=0)
-        view.addItem(self.preview_view, row=0, col=1)
+        names = ("hints", "result", "reference")
+        self.view_labels = {name: view.addLabel(name, row=0, col=i) for i, name in enumerate(names)}
+        view.addItem(self.canvas, row=1, col=0)
+        view.addItem(self.preview_view, row=1, col=1)
         self.reference_view = _Preview(self, reference=True)
         self.reference_item = pg.ImageItem(axisOrder="row-major")
         self.reference_view.addItem(self.reference_item)
-        view.addItem(self.reference_view, row=0, col=2)
+        view.addItem(self.reference_view, row=1, col=2)
         self.reference_view.setVisible(False)
+        self.view_labels["reference"].setVisible(False)
         self.preview_view.setXLink(self.canvas)
         self.preview_view.setYLink(self.canvas)
         self.gray_item = pg.ImageItem(axisOrder="row-major")
@@ -411,6 +420,10 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.canvas.addItem(self.gray_item)
         self.canvas.addItem(self.overlay_item)
         self.preview_view.addItem(self.preview_item)
+        self._result: np.ndarray | None = None  # the latest preview, before the wipe
+        self.wipe_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("w", width=1))
+        self.wipe_line.setVisible(False)
+        self.preview_view.addItem(self.wipe_line)
         # a point: a disc of its own color in a light ring in a dark ring, seen on any picture
         self.marks_outline = _Marks(pxMode=True, size=15, brush=None,
                                                 pen=pg.mkPen(0, 0, 0, 230, width=2))  # fmt: skip
@@ -444,12 +457,8 @@ class PaintWindow(QtWidgets.QMainWindow):
             button.toggled.connect(partial(self._tool_toggled, name))
             tools.addButton(button)
             tool_row.addWidget(button)
-        self.size_spin = QtWidgets.QDoubleSpinBox()
-        self.size_spin.setDecimals(3)
-        self.size_spin.setRange(0.001, 0.2)
-        self.size_spin.setSingleStep(0.002)
-        self.size_spin.setValue(self.width_fraction)
-        self.size_spin.valueChanged.connect(lambda v: setattr(self, "width_fraction", v))
+        self.size_spin = SizeControl(self.width_fraction)
+        self.size_spin.chosen.connect(self.set_size)
         tool_row.addWidget(QtWidgets.QLabel("size"))
         tool_row.addWidget(self.size_spin)
         self.gamut = _GamutPlane()
@@ -483,12 +492,23 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.gamut_label = QtWidgets.QLabel()
         side.addWidget(self.gamut_label)
         side.addWidget(self.gamut)
-        side.addStretch(1)
+        self.color_entry = ColorEntry()
+        self.color_entry.chosen.connect(self._typed_color)
+        self.color_entry.refused.connect(self.say)
+        side.addWidget(self.color_entry)
+        self.hint_list = HintList()
+        self.hint_list.chosen.connect(self.select)
+        side.addWidget(self.hint_list, 1)
         middle.addLayout(side)
         layout.addLayout(middle, 1)
+        self.compare = CompareBar()
+        self.compare.wiped.connect(lambda _: self._show_result())
+        self.compare.overlay_toggled.connect(self.show_overlay)
+        layout.addWidget(self.compare)
         layout.addWidget(self.bar)
         layout.addLayout(nav)
         self.setCentralWidget(central)
+        self.statusBar()  # messages: why an edit was refused, how to undo a removal
         self._update_swatch()
         self._show_gamut(_START_L)  # a plane to pick from before the first click
 
@@ -505,6 +525,7 @@ class PaintWindow(QtWidgets.QMainWindow):
                 "Shift+PgDown": lambda: self._jump_cut(1),
                 "Shift+PgUp": lambda: self._jump_cut(-1),
                 "K": lambda: self.keyframe_box.toggle(),
+                "H": lambda: self.compare.overlay.toggle(),
                 "P": lambda: self.set_tool(Tool.POINT),
                 "B": lambda: self.set_tool(Tool.BRUSH),
                 "E": lambda: self.set_tool(Tool.ERASER),
@@ -552,9 +573,6 @@ class PaintWindow(QtWidgets.QMainWindow):
                 widget.blockSignals(False)
         gray = (np.clip(self.lightness(n), 0, 100) * 2.55).astype(np.uint8)
         self.gray_item.setImage(gray, levels=(0, 255))
-        self.keyframe_box.blockSignals(True)
-        self.keyframe_box.setChecked(self.doc.hints.keyframe(n) is not None)
-        self.keyframe_box.blockSignals(False)
         self.refresh()
 
     def _jump(self, step: int) -> None:
@@ -578,10 +596,15 @@ class PaintWindow(QtWidgets.QMainWindow):
             self.go_to(cut)
 
     def _keyframe_toggled(self, on: bool) -> None:
-        if on:
-            self.doc.mark_keyframe(self.frame)
-        else:
-            self.doc.unmark_keyframe(self.frame)
+        """Ticked: the frame becomes a keyframe holding the hints carried to it. Unticked: its
+        keyframe goes (undoable), and the frame shows what is carried to it again."""
+        with self._editing():
+            if on:
+                self.doc.mark_keyframe(self.frame)
+            elif self.doc.hints.keyframe(self.frame) is not None:
+                self.doc.unmark_keyframe(self.frame)
+                self.selected = None  # it named one of the hints just removed
+                self.say(f"keyframe {self.frame} removed (Ctrl+Z brings it back)")
         self.changed()
 
     # --- hints ------------------------------------------------------------------------------
@@ -596,6 +619,28 @@ class PaintWindow(QtWidgets.QMainWindow):
             self._track()  # shown when ready; the status line says so meanwhile
             return None, False
         return self._carried[self.frame], False
+
+    def _carried_to(self, frame: int) -> Keyframe | None:
+        """The hints carried to ``frame`` under the current hints, for the document to start an
+        edit from (None: none reach it); NotCarriedYet while they are being tracked."""
+        if self._propagate is None:
+            return None
+        if self._carried_from is self.doc.hints and frame in self._carried:
+            return self._carried[frame]
+        raise NotCarriedYet(frame)
+
+    @contextmanager
+    def _editing(self) -> Iterator[None]:
+        """Around an edit: one refused because the frame's carried hints are not known yet (it
+        would make a keyframe without them) is dropped, and the status bar says so."""
+        try:
+            yield
+        except NotCarriedYet as e:
+            self.say(f"not changed: {e}; edit again once they are shown")
+
+    def say(self, message: str) -> None:
+        """A line in the status bar for a few seconds."""
+        self.statusBar().showMessage(message, 10_000)
 
     def carried_pending(self) -> bool:
         """Whether the current frame's carried hints are still being tracked."""
@@ -638,8 +683,12 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.overlay_item.setImage(hint_overlay(keyframe, self.lightness(self.frame),
                                                 230 if own else 120))  # fmt: skip
         self._draw_marks(keyframe)
+        self._show_hint_list(keyframe, own)
         points = keyframe.points if keyframe else ()
         self.bar.set_state(self.doc.hints.frames, self.frame)
+        self.keyframe_box.blockSignals(True)  # the box and the bar tell the same
+        self.keyframe_box.setChecked(self.doc.hints.keyframe(self.frame) is not None)
+        self.keyframe_box.blockSignals(False)
         marker = "*" if self.doc.modified else ""
         pending = self.carried_pending()
         state = "(tracking hints...) " if pending else ""
@@ -664,11 +713,10 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.marks_outline.setData(xs, ys)
         self.marks.setData(xs, ys, brush=[pg.mkBrush(color_to_qcolor(p.color)) for p in points])
         kind, index = self.selected or ("", -1)
-        own = self.doc.hints.keyframe(self.frame)
-        strokes = own.strokes if own else ()
-        if kind == "point" and own and index < len(own.points):
-            self.selected_ring.setData([own.points[index].x * self.source.width],
-                                       [own.points[index].y * self.source.height])  # fmt: skip
+        strokes = keyframe.strokes if keyframe else ()
+        if kind == "point" and index < len(points):
+            self.selected_ring.setData([points[index].x * self.source.width],
+                                       [points[index].y * self.source.height])  # fmt: skip
         else:
             self.selected_ring.setData([], [])
         if kind == "stroke" and index < len(strokes):
@@ -678,9 +726,19 @@ class PaintWindow(QtWidgets.QMainWindow):
         else:
             self.selected_path.setData([], [])
 
+    def _show_hint_list(self, keyframe: Keyframe | None, own: bool) -> None:
+        """The list beside the view, and the size box, for the hints shown and the selection."""
+        rows = [(kind, index, color_to_qcolor(color), frame, size)
+                for kind, index, color, frame, size in hint_rows(keyframe, own)]  # fmt: skip
+        self.hint_list.show_hints(rows, self.selected)
+        sizes = {(kind, index): size for kind, index, _, _, size in rows}
+        self.size_spin.show_size(sizes.get(self.selected or ("", -1), self.width_fraction))
+
     def changed(self, *, draft: bool = False) -> None:
-        """After an edit: redraw, and a preview (a draft while the mouse moves)."""
-        self._carried, self._carried_from = {}, None
+        """After an edit (or a new selection): redraw, and a preview (a draft while the mouse
+        moves)."""
+        if self._carried_from is not self.doc.hints:
+            self._carried, self._carried_from = {}, None
         if not draft:
             self.refresh()
             return
@@ -689,36 +747,36 @@ class PaintWindow(QtWidgets.QMainWindow):
         self._rest.start()
 
     def _redraw_hints_only(self) -> None:
-        keyframe, _ = self.shown_keyframe()
+        keyframe, own = self.shown_keyframe()
         self.overlay_item.setImage(hint_overlay(keyframe, self.lightness(self.frame), 230))
         self._draw_marks(keyframe)
+        self._show_hint_list(keyframe, own)
 
     def click(self, x: float, y: float) -> None:
         self.look_at(x, y)
-        if self.tool == Tool.POINT:  # on a hint: selects it; elsewhere: a new point
-            hit = self.hint_at(x, y)
-            if hit is None:
-                index = self.doc.add_point(self.frame, x, y, self.color,
-                                           radius=self.width_fraction / 2)  # fmt: skip
+        with self._editing():
+            if self.tool == Tool.POINT:  # on a hint: selects it; elsewhere: a new point
+                hit = self.hint_at(x, y)
+                if hit is None:
+                    index = self.doc.add_point(self.frame, x, y, self.color,
+                                               radius=self.width_fraction / 2)  # fmt: skip
+                    self._used(self.color)
+                    self._last_point = (self.frame, index)
+                elif hit[0] == "point":
+                    self._last_point = (self.frame, hit[1])
+                self.selected = hit
+                self._suggest_at(x, y)
+            elif self.tool == Tool.BRUSH:
+                self.doc.add_stroke(self.frame, [(x, y)], self.color, width=self.width_fraction)
                 self._used(self.color)
-                self._last_point = (self.frame, index)
-            elif hit[0] == "point":
-                self._last_point = (self.frame, hit[1])
-            self.selected = hit
-            self._suggest_at(x, y)
-        elif self.tool == Tool.BRUSH:
-            self.doc.add_stroke(self.frame, [(x, y)], self.color, width=self.width_fraction)
-            self._used(self.color)
-        else:
-            self.selected = None
-            self.doc.erase(self.frame, x, y, self._eraser_radius())
-        self.keyframe_box.blockSignals(True)
-        self.keyframe_box.setChecked(True)
-        self.keyframe_box.blockSignals(False)
+            else:
+                self.selected = None
+                self.doc.erase(self.frame, x, y, self._eraser_radius())
         self.changed()
 
     def hint_at(self, x: float, y: float) -> tuple[str, int] | None:
-        """The artist's own hint under pixel (x, y) of the frame shown: a point before a stroke."""
+        """The hint under pixel (x, y) of the frame shown (its own, or carried there: an edit
+        of that makes the frame a keyframe holding them): a point before a stroke."""
         index = self.doc.point_at(self.frame, x, y)
         if index is not None:
             return "point", index
@@ -726,36 +784,56 @@ class PaintWindow(QtWidgets.QMainWindow):
         return None if index is None else ("stroke", index)
 
     def select(self, hint: tuple[str, int] | None) -> None:
-        """Make ``hint`` (see :meth:`hint_at`) the one colors apply to, or select nothing."""
+        """Make ``hint`` (see :meth:`hint_at`) the one colors and sizes apply to, or select
+        nothing; the canvas, the hint list and the size box show it."""
         self.selected = hint
-        self._draw_marks(self.shown_keyframe()[0])
+        keyframe, own = self.shown_keyframe()
+        self._draw_marks(keyframe)
+        self._show_hint_list(keyframe, own)
 
     def delete_selected(self) -> None:
         if self.selected is None:
             return
         kind, index = self.selected
-        self.selected = None
-        if kind == "point":
-            self.doc.delete_point(self.frame, index)
-        else:
-            self.doc.delete_stroke(self.frame, index)
+        with self._editing():
+            if kind == "point":
+                self.doc.delete_point(self.frame, index)
+            else:
+                self.doc.delete_stroke(self.frame, index)
+            self.selected = None
         self.changed()
 
     def _recolor_selected(self, color: Color) -> None:
         if self.selected is None:
             return
         kind, index = self.selected
-        if kind == "point":
-            self.doc.recolor_point(self.frame, index, color)
-        else:
-            self.doc.recolor_stroke(self.frame, index, color)
+        with self._editing():
+            if kind == "point":
+                self.doc.recolor_point(self.frame, index, color)
+            else:
+                self.doc.recolor_stroke(self.frame, index, color)
+        self.changed()
+
+    def set_size(self, size: float) -> None:
+        """The size of the next hint (a point's diameter, a stroke's width; fractions of the
+        shorter side) and of the selected one (an edit that undo takes back)."""
+        self.width_fraction = size
+        if self.selected is None:
+            return
+        kind, index = self.selected
+        with self._editing():
+            if kind == "point":
+                self.doc.resize_point(self.frame, index, size / 2)
+            else:
+                self.doc.resize_stroke(self.frame, index, size)
         self.changed()
 
     def right_click(self, x: float, y: float) -> None:
         index = self.doc.point_at(self.frame, x, y)
         if index is not None:
-            self.selected = None
-            self.doc.delete_point(self.frame, index)
+            with self._editing():
+                self.doc.delete_point(self.frame, index)
+                self.selected = None
             self.changed()
 
     def drag_start(self, x: float, y: float) -> None:
@@ -768,19 +846,23 @@ class PaintWindow(QtWidgets.QMainWindow):
 
     def drag_move(self, x: float, y: float) -> None:
         if self.tool == Tool.POINT and self._dragging is not None:
-            self.doc.move_point(self.frame, self._dragging, x, y)
+            with self._editing():
+                self.doc.move_point(self.frame, self._dragging, x, y)
             self.changed(draft=True)
         elif self.tool == Tool.BRUSH:
             self._stroke.append((x, y))
         elif self.tool == Tool.ERASER:
             self.selected = None
-            self.doc.erase(self.frame, x, y, self._eraser_radius())
+            with self._editing():
+                self.doc.erase(self.frame, x, y, self._eraser_radius())
             self.changed(draft=True)
 
     def drag_end(self, x: float, y: float) -> None:
         if self.tool == Tool.BRUSH and self._stroke:
-            self.doc.add_stroke(self.frame, self._stroke, self.color, width=self.width_fraction)
-            self._used(self.color)
+            with self._editing():
+                self.doc.add_stroke(self.frame, self._stroke, self.color,
+                                    width=self.width_fraction)  # fmt: skip
+                self._used(self.color)
         self._dragging, self._stroke = None, []
         self.changed()
 
@@ -842,10 +924,19 @@ class PaintWindow(QtWidgets.QMainWindow):
     def _show_gamut(self, lightness: float) -> None:
         self.gamut.show_lightness(lightness, self.color)
         self.gamut_label.setText(f"a*b* at L* {self.gamut.lightness:.0f}")
+        self.color_entry.show_color(self.color, self.gamut.lightness)
+
+    def _typed_color(self, color: Color, lightness: float | None) -> None:
+        """A color typed in the entry: the gamut plane moves to the lightness typed (if any),
+        and the color applies like any other choice."""
+        if lightness is not None:
+            self._show_gamut(lightness)
+        self.set_color(color)
 
     def pick_from_preview(self, x: float, y: float) -> None:
-        """The eyedropper: the preview's color under frame pixel (x, y) becomes the current one."""
-        image = self.preview_item.image
+        """The eyedropper: the preview's color under frame pixel (x, y) becomes the current one
+        (the result's, wherever the wipe is)."""
+        image = self._result
         if image is not None:
             height, width = image.shape[:2]
             self._pick(image, y * height / self.source.height, x * width / self.source.width)
@@ -867,6 +958,7 @@ class PaintWindow(QtWidgets.QMainWindow):
             return False
         self.reference_item.setImage(np.round(rgb * 255).astype(np.uint8), levels=(0, 255))
         self.reference_view.setVisible(True)
+        self.view_labels["reference"].setVisible(True)
         self.reference_view.autoRange(padding=0)
         return True
 
@@ -923,7 +1015,8 @@ class PaintWindow(QtWidgets.QMainWindow):
         if self.selected is None and self._last_point is not None:
             frame, index = self._last_point
             if index < len(self.doc.keyframe(frame).points):
-                self.doc.recolor_point(frame, index, color)
+                with self._editing():
+                    self.doc.recolor_point(frame, index, color)
                 self.changed()
 
     def _update_swatch(self) -> None:
@@ -948,7 +1041,23 @@ class PaintWindow(QtWidgets.QMainWindow):
         if draft:
             image = cv2.resize(image, (self.source.width, self.source.height),
                                interpolation=cv2.INTER_LINEAR)  # fmt: skip
-        self.preview_item.setImage(image, levels=(0, 255))
+        self._result = image
+        self._show_result()
+
+    def _show_result(self) -> None:
+        """The latest result, wiped to the gray frame right of the compare bar's line."""
+        share = self.compare.share
+        self.wipe_line.setVisible(share < 1)
+        self.wipe_line.setValue(share * self.source.width)
+        if self._result is not None:
+            shown = wipe(self._result, self.lightness(self.frame), share)
+            self.preview_item.setImage(shown, levels=(0, 255))
+
+    def show_overlay(self, on: bool) -> None:
+        """Draw the hints (colors, markers, selection) over the frame, or the bare frame."""
+        for item in (self.overlay_item, self.marks_outline, self.marks, self.selected_ring,
+                     self.selected_path):  # fmt: skip
+            item.setVisible(on)
 
     def wait_for_previews(self, timeout_ms: int = 30_000) -> None:
         """Block until no preview or suggestion is being computed (for tests and scripts)."""

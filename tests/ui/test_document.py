@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vscolorize.core.hints import Color, load_hints, rasterize
-from vscolorize.ui.document import HintDocument, autosave_path, smooth_path
+from vscolorize.core.hints import Color, Keyframe, Point, Stroke, load_hints, rasterize
+from vscolorize.ui.document import HintDocument, NotCarriedYet, autosave_path, smooth_path
 
 RED, BLUE = Color(ab=(60.0, 45.0)), Color(ab=(-10.0, -50.0))
 
@@ -152,3 +152,59 @@ def test_a_declined_autosave_is_discarded(tmp_path: Path) -> None:
     d.discard_autosave()
     assert not autosave_path(d.path).exists()  # type: ignore[arg-type]
     d.discard_autosave()  # nothing there: no error
+
+
+def _carried_to_frame(frame: int) -> Keyframe:
+    """What tracking carried to ``frame`` from keyframe 0: a point and a stroke, with notes."""
+    note = {"propagated_from": 0, "confidence": 0.8, "mine": 1}
+    return Keyframe(frame=frame, extra={"propagated": True},
+                    points=(Point(x=0.5, y=0.5, color=RED, extra=note),),
+                    strokes=(Stroke(path=((0.1, 0.1), (0.2, 0.1)), color=RED, extra=note),))  # fmt: skip
+
+
+def test_an_edit_of_a_carried_frame_starts_from_its_carried_hints() -> None:
+    d = doc()
+    d.add_point(0, 320, 180, RED)
+    d.carried = _carried_to_frame
+    d.add_point(7, 100, 50, BLUE)  # a correction on frame 7: it keeps what was carried there
+    seven = d.keyframe(7)
+    assert [p.color for p in seven.points] == [RED, BLUE] and len(seven.strokes) == 1
+    assert seven.points[0].extra == {"mine": 1} and seven.strokes[0].extra == {"mine": 1}
+    assert not seven.extra  # the artist's own keyframe now, not a carried one
+    assert d.undo() and d.hints.frames == (0,)  # one undo takes the whole correction back
+    # a carried hint is hit, recolored, resized and deleted where it was carried to
+    assert d.point_at(8, 320, 180) == 0 and d.stroke_at(8, 100, 36) == 0
+    d.recolor_stroke(8, 0, BLUE)
+    assert d.keyframe(8).strokes[0].color == BLUE and d.keyframe(8).points[0].color == RED
+    d.mark_keyframe(9)  # the keyframe box: a keyframe holding what was carried
+    assert len(d.keyframe(9).points) == 1
+    assert d.erase(10, 600, 300, radius=5) == 0 and 10 not in d.hints.frames  # nothing to erase
+
+
+def test_an_edit_before_the_carried_hints_are_known_changes_nothing() -> None:
+    d = doc()
+    d.add_point(0, 320, 180, RED)
+
+    def not_yet(frame: int) -> Keyframe | None:
+        raise NotCarriedYet(frame)
+
+    d.carried = not_yet
+    before = d.hints
+    with pytest.raises(NotCarriedYet, match="frame 4"):
+        d.add_point(4, 10, 10, BLUE)
+    with pytest.raises(NotCarriedYet):
+        d.mark_keyframe(4)
+    assert d.hints is before and d.point_at(4, 320, 180) is None  # nothing to hit yet
+
+
+def test_resizes_are_undone_in_one_step_per_hint() -> None:
+    d = doc()
+    d.add_point(0, 320, 180, RED, radius=0.01)
+    d.add_stroke(0, [(10, 10), (50, 40)], BLUE, width=0.02)
+    for radius in (0.011, 0.012, 0.013):  # the spin box's arrow, three times
+        d.resize_point(0, 0, radius)
+    d.resize_stroke(0, 0, 0.05)
+    assert d.keyframe(0).points[0].radius == 0.013 and d.keyframe(0).strokes[0].width == 0.05
+    assert d.undo() and d.keyframe(0).strokes[0].width == 0.02
+    assert d.undo() and d.keyframe(0).points[0].radius == 0.01
+    assert d.undo() and d.keyframe(0).strokes == ()

@@ -562,3 +562,276 @@ def test_a_clicked_hint_is_selected_recolored_and_deleted(
     click(window, 120, 70)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Delete)
     assert len(points()) == 1 and window.doc.keyframe(0).points[0].x < 0.5
+
+
+# --- correcting any frame ---------------------------------------------------------------------
+
+
+def carried_window(qtbot: QtBot, tmp_path: Path) -> PaintWindow:
+    """A window whose hints are carried to other frames (motion kept in memory)."""
+    source = Ramp()
+    carried = HintCarrier(_LightnessSource(source), store=MemoryStore())
+    w = PaintWindow(source, tmp_path / "h.hints.json", method="optimization", recover="no",
+                    propagated=carried)  # fmt: skip
+    qtbot.addWidget(w)
+    show(w, qtbot)
+    return w
+
+
+def go_and_wait_for_carried(w: PaintWindow, qtbot: QtBot, frame: int) -> Keyframe:
+    """Go to ``frame`` and wait until the hints carried there are shown."""
+
+    def there(hints: Hints, n: int, keyframe: Keyframe | None) -> bool:
+        return n == frame and hints is w.doc.hints
+
+    with qtbot.waitSignal(w._signals.tracked, check_params_cb=there, timeout=60_000):
+        w.go_to(frame)
+    keyframe, own = w.shown_keyframe()
+    assert keyframe is not None and not own
+    return keyframe
+
+
+BLUE = Color(ab=(-5.0, -55.0))
+
+
+def test_a_correction_on_a_carried_frame_adds_to_its_carried_hints(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    w = carried_window(qtbot, tmp_path)
+    w.set_color(RED)
+    click(w, 35, 45)  # on the moving square of frame 0
+    carried = go_and_wait_for_carried(w, qtbot, 2)
+    assert not w.keyframe_box.isChecked() and w.bar.frames == (0,)
+    w.set_color(BLUE)
+    click(w, 130, 80)  # a correction: one more point on frame 2
+    two = w.doc.keyframe(2)
+    assert [p.color for p in two.points] == [RED, BLUE]  # the carried point stays
+    assert two.points[0].x == carried.points[0].x and "propagated_from" not in two.points[0].extra
+    assert w.keyframe_box.isChecked() and w.bar.frames == (0, 2)  # box and bar agree
+    assert w.shown_keyframe() == (two, True)
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert w.doc.hints.frames == (0,) and not w.keyframe_box.isChecked()  # one undo: all of it
+
+    # a brush stroke on frame 3 keeps the carried point too
+    go_and_wait_for_carried(w, qtbot, 3)
+    w.set_tool(Tool.BRUSH)
+    drag(w, [(100, 10), (130, 10), (150, 12)])
+    three = w.doc.keyframe(3)
+    assert len(three.points) == 1 and len(three.strokes) == 1 and w.bar.frames == (0, 3)
+
+    # a carried point is selected where it was carried to; recoloring it makes frame 4 a keyframe
+    w.set_tool(Tool.POINT)
+    carried = go_and_wait_for_carried(w, qtbot, 4)
+    x, y = carried.points[0].x * 160, carried.points[0].y * 96
+    click(w, x, y)
+    assert w.selected == ("point", 0) and 4 not in w.doc.hints.frames  # selecting is no edit
+    w.set_color(BLUE)
+    assert [p.color for p in w.doc.keyframe(4).points] == [BLUE]
+    assert w.keyframe_box.isChecked() and 4 in w.bar.frames
+
+
+def test_the_keyframe_box_starts_a_keyframe_from_the_carried_hints(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    w = carried_window(qtbot, tmp_path)
+    click(w, 35, 45)
+    go_and_wait_for_carried(w, qtbot, 1)
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_K)
+    assert len(w.doc.keyframe(1).points) == 1 and w.keyframe_box.isChecked()
+
+
+def test_an_edit_before_the_carried_hints_arrive_is_refused_and_said(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    w = carried_window(qtbot, tmp_path)
+    click(w, 35, 45)
+    with qtbot.waitSignal(w._signals.tracked, timeout=60_000):
+        w.go_to(2)
+        assert w.carried_pending()
+        click(w, 130, 80)  # too early: it would make a keyframe holding only this point
+        assert w.doc.hints.frames == (0,) and not w.keyframe_box.isChecked()
+        assert "still being carried" in w.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not w.carried_pending())
+    click(w, 130, 80)  # now it adds to them
+    assert len(w.doc.keyframe(2).points) == 2
+
+
+def test_removing_a_keyframe_is_said_and_undone(window: PaintWindow, qtbot: QtBot) -> None:
+    click(window, 40, 20)
+    assert window.keyframe_box.isChecked() and window.bar.frames == (0,)
+    qtbot.mouseClick(window.keyframe_box, QtCore.Qt.MouseButton.LeftButton,
+                     pos=QtCore.QPoint(5, window.keyframe_box.height() // 2))  # fmt: skip
+    assert window.doc.hints.frames == () and not window.keyframe_box.isChecked()
+    assert window.bar.frames == () and "Ctrl+Z" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert len(window.doc.keyframe(0).points) == 1
+    assert window.keyframe_box.isChecked() and window.bar.frames == (0,)  # box and bar agree
+
+
+# --- typed colors and sizes -------------------------------------------------------------------
+
+
+def test_parse_color_reads_hex_and_lab() -> None:
+    from vscolorize.ui.widgets import parse_color
+
+    assert parse_color(" #3060C0 ") == (Color.from_rgb("#3060c0"), None)
+    assert parse_color("3060c0")[0].rgb == "#3060c0"
+    assert parse_color("70 -40 30.5") == (Color(ab=(-40.0, 30.5)), 70.0)
+    assert parse_color("50, 12, -7")[0].ab == (12.0, -7.0)
+    for bad, why in (("#12345", "#rrggbb"), ("red", "#rrggbb"), ("120 0 0", "L\\* 120"),
+                     ("50 200 0", "outside")):  # fmt: skip
+        with pytest.raises(ValueError, match=why):
+            parse_color(bad)
+
+
+def type_into(qtbot: QtBot, entry: QtWidgets.QLineEdit, text: str) -> None:
+    entry.setFocus()
+    entry.selectAll()
+    qtbot.keyClicks(entry, text)
+    qtbot.keyClick(entry, QtCore.Qt.Key.Key_Return)
+
+
+def test_typed_colors_recolor_the_selection(window: PaintWindow, qtbot: QtBot) -> None:
+    click(window, 40, 20)
+    click(window, 120, 70)
+    click(window, 40, 20)  # selects the first point
+    type_into(qtbot, window.color_entry, "#3060c0")
+    points = window.doc.keyframe(0).points
+    assert points[0].color == Color.from_rgb("#3060c0") == window.color
+    assert points[1].color == Color(ab=(0.0, 0.0))
+    type_into(qtbot, window.color_entry, "70 -40 30")
+    assert window.doc.keyframe(0).points[0].color == Color(ab=(-40.0, 30.0)) == window.color
+    assert window.gamut.lightness == 70  # the plane shows the lightness typed
+    type_into(qtbot, window.color_entry, "no color")
+    assert window.doc.keyframe(0).points[0].color == Color(ab=(-40.0, 30.0))
+    assert "#rrggbb" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.doc.keyframe(0).points[0].color == Color.from_rgb("#3060c0")
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)
+    type_into(qtbot, window.color_entry, "#a8453a")  # nothing selected: the next hint's color
+    click(window, 80, 80)
+    assert window.doc.keyframe(0).points[2].color == Color.from_rgb("#a8453a")
+    assert window.doc.keyframe(0).points[0].color == Color.from_rgb("#3060c0")
+
+
+def test_the_size_box_resizes_the_selection_and_the_next_hint(
+    window: PaintWindow, qtbot: QtBot
+) -> None:
+    click(window, 40, 20)
+    window.set_tool(Tool.BRUSH)
+    drag(window, [(10, 88), (60, 88), (100, 88)])
+    window.set_tool(Tool.POINT)
+    click(window, 40, 20)
+    assert window.size_spin.value() == pytest.approx(0.01)  # the point's diameter
+    for _ in range(3):
+        qtbot.keyClick(window.size_spin, QtCore.Qt.Key.Key_Up)
+    assert window.doc.keyframe(0).points[0].radius == pytest.approx(0.016 / 2)
+    click(window, 35, 89)  # the stroke: the box shows its width
+    assert window.selected == ("stroke", 0) and window.size_spin.value() == pytest.approx(0.01)
+    type_into(qtbot, window.size_spin.lineEdit(), "0.05")
+    assert window.doc.keyframe(0).strokes[0].width == pytest.approx(0.05)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.doc.keyframe(0).strokes[0].width == pytest.approx(0.01)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.doc.keyframe(0).points[0].radius == pytest.approx(0.005)  # 3 steps: 1 undo
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)
+    type_into(qtbot, window.size_spin.lineEdit(), "0.04")
+    click(window, 120, 30)
+    assert window.doc.keyframe(0).points[-1].radius == pytest.approx(0.02)
+
+
+# --- the hint list ----------------------------------------------------------------------------
+
+
+def rows(w: PaintWindow) -> list[list[str]]:
+    items = [w.hint_list.topLevelItem(i) for i in range(w.hint_list.topLevelItemCount())]
+    return [[item.text(c) for c in range(4)] for item in items if item is not None]
+
+
+def test_the_hint_list_shows_the_frame_s_hints_and_selects_them(
+    window: PaintWindow, qtbot: QtBot
+) -> None:
+    window.set_color(RED)
+    click(window, 40, 20)
+    window.set_color(BLUE)
+    click(window, 120, 70)
+    window.set_tool(Tool.BRUSH)
+    drag(window, [(10, 88), (60, 88), (100, 88)])
+    window.set_tool(Tool.POINT)
+    red, blue = color_to_qcolor(RED).name(), color_to_qcolor(BLUE).name()
+    assert rows(window) == [[red, "point", "0", "0.010"], [blue, "point", "0", "0.010"],
+                            [blue, "stroke", "0", "0.010"]]  # fmt: skip
+
+    second = window.hint_list.topLevelItem(1)
+    assert second is not None
+    spot = window.hint_list.visualItemRect(second).center()
+    qtbot.mouseClick(window.hint_list.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=spot)
+    assert window.selected == ("point", 1)  # as if clicked on the canvas
+    (ring,) = window.selected_ring.points()
+    assert abs(ring.pos().x() - 120) < 1.5 and abs(ring.pos().y() - 70) < 1.5
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Delete)
+    assert [r[1] for r in rows(window)] == ["point", "stroke"]  # it follows edits
+
+    click(window, 35, 89)  # the stroke, on the canvas: its row is selected
+    (chosen,) = window.hint_list.selectedItems()
+    assert chosen.text(1) == "stroke"
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert len(rows(window)) == 3  # ... undo
+    window.go_to(1)
+    assert rows(window) == []  # ... and frame changes
+    window.go_to(0)
+    assert len(rows(window)) == 3
+
+
+def test_the_hint_list_shows_carried_hints_and_where_they_came_from(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    w = carried_window(qtbot, tmp_path)
+    click(w, 35, 45)
+    go_and_wait_for_carried(w, qtbot, 2)
+    assert [r[1:3] for r in rows(w)] == [["point", "0 (carried)"]]
+    item = w.hint_list.topLevelItem(0)
+    assert item is not None
+    qtbot.mouseClick(w.hint_list.viewport(), QtCore.Qt.MouseButton.LeftButton,
+                     pos=w.hint_list.visualItemRect(item).center())  # fmt: skip
+    assert w.selected == ("point", 0)
+    w.set_color(RED)  # recolors it: frame 2 becomes a keyframe
+    assert rows(w)[0][1:3] == ["point", "2"] and w.doc.keyframe(2).points[0].color == RED
+
+
+# --- compare ----------------------------------------------------------------------------------
+
+
+def test_labeled_views_a_wipe_and_the_overlay_switch(window: PaintWindow, qtbot: QtBot) -> None:
+    assert window.view_labels["hints"].text == "hints"
+    assert window.view_labels["result"].text == "result"
+    window.set_color(RED)
+    click(window, 40, 20)
+    click(window, 120, 20)
+    window.wait_for_previews()
+
+    def colored(x: int, y: int) -> bool:
+        image = window.preview_item.image
+        assert image is not None
+        r, g, b = image[y, x].astype(int)
+        return r > g + 20 and r > b + 20
+
+    assert colored(40, 20) and colored(120, 20) and not window.wipe_line.isVisible()
+    slider = window.compare.wipe
+    slider.setFocus()
+    qtbot.keyClick(slider, QtCore.Qt.Key.Key_Home)  # all gray: the frame as it came
+    image = window.preview_item.image
+    assert image is not None and (np.ptp(image.astype(int), axis=-1) == 0).all()
+    for _ in range(5):
+        qtbot.keyClick(slider, QtCore.Qt.Key.Key_PageUp)  # half: result left, gray right
+    assert slider.value() == 50 and colored(40, 20) and not colored(120, 20)
+    assert window.wipe_line.isVisible() and window.wipe_line.value() == 80
+    window.pick_from_preview(120, 20)  # the eyedropper still picks the result's color
+    assert window.color.ab[0] > 15
+
+    assert window.overlay_item.isVisible() and window.marks.isVisible()
+    qtbot.mouseClick(window.compare.overlay, QtCore.Qt.MouseButton.LeftButton,
+                     pos=QtCore.QPoint(5, window.compare.overlay.height() // 2))  # fmt: skip
+    assert not window.overlay_item.isVisible() and not window.marks.isVisible()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_H)
+    assert window.overlay_item.isVisible() and window.marks.isVisible()

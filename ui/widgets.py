@@ -1,0 +1,225 @@
+"""Small widgets of the paint window, each with one job and a signal for what the artist chose.
+
+They know nothing of the document: the window shows them the state (``show_*``) and turns their
+signals into edits. Setting a value from the window never emits the signal that a user's change
+does, so showing the selection can never edit it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from vscolorize.core.errors import HintError
+from vscolorize.core.hints import Color, Keyframe
+
+__all__ = [
+    "ColorEntry", "CompareBar", "HintList", "SizeControl", "hint_rows", "parse_color", "wipe",
+]  # fmt: skip
+
+SIZE_RANGE = (0.001, 0.2)  # hint sizes offered: fractions of the frame's shorter side
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)"
+_LAB = re.compile(rf"\s*({_NUMBER})[\s,;]+({_NUMBER})[\s,;]+({_NUMBER})\s*")
+_ERROR_STYLE = "QLineEdit { border: 1px solid #d04040; }"
+
+
+def parse_color(text: str) -> tuple[Color, float | None]:
+    """A typed color: ``#rrggbb`` (sRGB, the ``#`` optional) or ``L a b`` (CIE L*a*b*, spaces
+    or commas between). Returns the color and the lightness typed (None for hex); hints keep only
+    a*b*, the frame gives the lightness. Raises ValueError with a one-line reason."""
+    text = text.strip()
+    if re.fullmatch(r"#?[0-9a-fA-F]{6}", text):
+        return Color.from_rgb("#" + text.lstrip("#").lower()), None
+    match = _LAB.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r}: type #rrggbb or three numbers 'L a b'")
+    lightness, a, b = (float(v) for v in match.groups())
+    if not 0 <= lightness <= 100:
+        raise ValueError(f"{text!r}: L* {lightness:g} is outside [0, 100]")
+    try:
+        return Color.from_ab(a, b), lightness
+    except HintError as e:
+        raise ValueError(f"{text!r}: a*b* ({a:g}, {b:g}) are outside [-128, 127]") from e
+
+
+class ColorEntry(QtWidgets.QLineEdit):
+    """A color typed as hex or L*a*b*; Enter applies it like any other color choice."""
+
+    chosen = QtCore.Signal(object, object)  # Color, the lightness typed (float) or None
+    refused = QtCore.Signal(str)  # why the text is not a color
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setPlaceholderText("#rrggbb or L a b")
+        self.setToolTip("a hint color: sRGB hex (#6b8e3a) or CIE L*a*b* (50 -20 35); Enter applies")
+        self.setMaximumWidth(180)
+        self.returnPressed.connect(self._apply)
+        self.textEdited.connect(lambda _: self.setStyleSheet(""))
+
+    def _apply(self) -> None:
+        try:
+            color, lightness = parse_color(self.text())
+        except ValueError as e:
+            self.setStyleSheet(_ERROR_STYLE)
+            self.refused.emit(str(e))
+            return
+        self.setStyleSheet("")
+        self.chosen.emit(color, lightness)
+
+    def show_color(self, color: Color, lightness: float) -> None:
+        """Show the current color as it was given: hex when it came as hex, else L*a*b*."""
+        if self.hasFocus() and self.isModified():
+            return  # the artist is typing: keep it
+        a, b = color.ab
+        self.setText(color.rgb or f"{lightness:.0f} {a:.1f} {b:.1f}")
+        self.setModified(False)
+        self.setStyleSheet("")
+
+
+class SizeControl(QtWidgets.QDoubleSpinBox):
+    """A hint's size: a point's diameter or a stroke's width, as a fraction of the frame's
+    shorter side. ``chosen`` fires on the artist's changes only (arrows, wheel, Enter)."""
+
+    chosen = QtCore.Signal(float)
+
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.setDecimals(3)
+        self.setRange(*SIZE_RANGE)
+        self.setSingleStep(0.002)
+        self.setKeyboardTracking(False)  # typing "0.05" is one change, not three
+        self.setToolTip("size of the selected hint and of the next (fraction of the short side)")
+        self.setValue(value)
+        self._showing = False
+        self.valueChanged.connect(self._changed)
+
+    def _changed(self, value: float) -> None:
+        if not self._showing:
+            self.chosen.emit(value)
+
+    def show_size(self, value: float) -> None:
+        self._showing = True
+        try:
+            self.setValue(value)
+        finally:
+            self._showing = False
+
+
+def hint_rows(keyframe: Keyframe | None, own: bool) -> list[tuple[str, int, Color, str, float]]:
+    """The rows of ``keyframe``'s hints: (kind, index, color, frame, size), points first, each
+    in painting order (their indices in the keyframe). A carried hint's frame is the keyframe it
+    came from, marked "carried"."""
+    if keyframe is None:
+        return []
+
+    def frame_of(extra: Mapping[str, Any]) -> str:
+        source = extra.get("propagated_from")
+        return str(keyframe.frame) if own or source is None else f"{source} (carried)"
+
+    rows: list[tuple[str, int, Color, str, float]] = []
+    rows += [("point", i, p.color, frame_of(p.extra), 2 * p.radius)
+             for i, p in enumerate(keyframe.points)]  # fmt: skip
+    rows += [("stroke", i, s.color, frame_of(s.extra), s.width)
+             for i, s in enumerate(keyframe.strokes)]  # fmt: skip
+    return rows
+
+
+class HintList(QtWidgets.QTreeWidget):
+    """The hints of the frame shown, one row each: color swatch, kind, frame, size. Clicking a
+    row (or moving to it with the arrows) selects that hint."""
+
+    chosen = QtCore.Signal(object)  # ("point" | "stroke", index), or None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setColumnCount(4)
+        self.setHeaderLabels(["color", "kind", "frame", "size"])
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+        self.setMinimumWidth(250)
+        self.header().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self._showing = False
+        self.itemSelectionChanged.connect(self._selection_changed)
+
+    def show_hints(self, rows: list[tuple[str, int, QtGui.QColor, str, float]],
+                   selected: tuple[str, int] | None) -> None:  # fmt: skip
+        """Rows as (kind, index, shown color, frame, size); ``selected`` highlighted."""
+        self._showing = True
+        try:
+            self.clear()
+            for kind, index, color, frame, size in rows:
+                swatch = QtGui.QPixmap(14, 14)
+                swatch.fill(color)
+                item = QtWidgets.QTreeWidgetItem([color.name(), kind, frame, f"{size:.3f}"])
+                item.setIcon(0, QtGui.QIcon(swatch))
+                item.setData(0, QtCore.Qt.ItemDataRole.UserRole, (kind, index))
+                self.addTopLevelItem(item)
+                if (kind, index) == selected:
+                    item.setSelected(True)
+                    self.scrollToItem(item)
+        finally:
+            self._showing = False
+
+    def hint(self, item: QtWidgets.QTreeWidgetItem) -> tuple[str, int]:
+        kind, index = item.data(0, QtCore.Qt.ItemDataRole.UserRole)
+        return str(kind), int(index)
+
+    def item_for(self, hint: tuple[str, int]) -> QtWidgets.QTreeWidgetItem | None:
+        for i in range(self.topLevelItemCount()):
+            item = self.topLevelItem(i)
+            if item is not None and self.hint(item) == hint:
+                return item
+        return None
+
+    def _selection_changed(self) -> None:
+        if self._showing:
+            return
+        items = self.selectedItems()
+        self.chosen.emit(self.hint(items[0]) if items else None)
+
+
+class CompareBar(QtWidgets.QWidget):
+    """How the result is compared: a wipe between the result (left of the line) and the gray
+    frame (right of it), and whether the hints are drawn over the frame."""
+
+    wiped = QtCore.Signal(float)  # the share of the width (from the left) showing the result
+    overlay_toggled = QtCore.Signal(bool)
+
+    def __init__(self) -> None:
+        super().__init__()
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QtWidgets.QLabel("result"))
+        self.wipe = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.wipe.setRange(0, 100)
+        self.wipe.setValue(100)
+        self.wipe.setToolTip("wipe: the result left of the line, the gray frame right of it")
+        self.wipe.valueChanged.connect(lambda v: self.wiped.emit(v / 100))
+        row.addWidget(self.wipe, 1)
+        row.addWidget(QtWidgets.QLabel("gray"))
+        self.overlay = QtWidgets.QCheckBox("show hints")
+        self.overlay.setChecked(True)
+        self.overlay.setToolTip("draw the hints over the frame (H)")
+        self.overlay.toggled.connect(self.overlay_toggled)
+        row.addWidget(self.overlay)
+
+    @property
+    def share(self) -> float:
+        return self.wipe.value() / 100
+
+
+def wipe(result: np.ndarray, lightness: np.ndarray, share: float) -> np.ndarray:
+    """(H, W, 3) uint8: ``result`` in the left ``share`` of the width, the gray frame
+    (``lightness``: (H, W) L* in [0, 100]) in the rest."""
+    cut = round(result.shape[1] * min(max(share, 0.0), 1.0))
+    if cut >= result.shape[1]:
+        return result
+    out = result.copy()
+    gray = np.round(np.clip(lightness[:, cut:], 0, 100) * 2.55).astype(np.uint8)
+    out[:, cut:] = gray[..., None]
+    return out
