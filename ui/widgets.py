@@ -1,25 +1,33 @@
 """Small widgets of the paint window, each with one job and a signal for what the artist chose.
 
-They know nothing of the document: the window shows them the state (``show_*``) and turns their
-signals into edits. Setting a value from the window never emits the signal that a user's change
-does, so showing the selection can never edit it.
+They know nothing of the document: the window shows them the state (``show_*``, ``set_state``)
+and turns their signals into edits. Setting a value from the window never emits the signal that a
+user's change does, so showing the selection can never edit it. Also here: how a hint color is
+shown on screen (:func:`color_to_qcolor`) and rows of color swatches.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from vscolorize.core.color import lab_to_srgb
 from vscolorize.core.errors import HintError
 from vscolorize.core.hints import Color, Keyframe
 
 __all__ = [
-    "ColorEntry", "CompareBar", "HintList", "SizeControl", "hint_rows", "parse_color", "wipe",
+    "HINT_SHOWN_L", "ColorEntry", "CompareBar", "GamutPlane", "HintList", "KeyframeBar",
+    "SizeControl", "color_to_qcolor", "fill_swatches", "gamut_plane", "hint_rows", "parse_color",
+    "qcolor_to_color", "wipe",
 ]  # fmt: skip
+
+HINT_SHOWN_L = 65.0  # hint colors are drawn at this lightness in markers, swatches and lists
 
 SIZE_RANGE = (0.001, 0.2)  # hint sizes offered: fractions of the frame's shorter side
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)"
@@ -223,3 +231,116 @@ def wipe(result: np.ndarray, lightness: np.ndarray, share: float) -> np.ndarray:
     gray = np.round(np.clip(lightness[:, cut:], 0, 100) * 2.55).astype(np.uint8)
     out[:, cut:] = gray[..., None]
     return out
+
+
+def color_to_qcolor(color: Color) -> QtGui.QColor:
+    """How a hint color is shown on screen: its a*b* at :data:`HINT_SHOWN_L`."""
+    rgb = lab_to_srgb(np.array([[[HINT_SHOWN_L, *color.ab]]], np.float32), gamut="chroma")[0, 0]
+    r, g, b = (round(float(v) * 255) for v in rgb)
+    return QtGui.QColor(r, g, b)
+
+
+def qcolor_to_color(q: QtGui.QColor) -> Color:
+    return Color.from_rgb(f"#{q.red():02x}{q.green():02x}{q.blue():02x}")
+
+
+def fill_swatches(row: QtWidgets.QHBoxLayout, colors: list[Color],
+                  pick: Callable[[Color], None]) -> None:  # fmt: skip
+    """Replace a row's color buttons with ``colors``; a click calls ``pick`` with its color."""
+    while row.count():
+        item = row.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.deleteLater()
+    for color in colors:
+        swatch = QtWidgets.QPushButton()
+        swatch.setFixedSize(18, 18)
+        swatch.setStyleSheet(f"background: {color_to_qcolor(color).name()}")
+        swatch.clicked.connect(partial(pick, color))
+        row.addWidget(swatch)
+
+
+def gamut_plane(lightness: float, size: int = 221) -> tuple[np.ndarray, np.ndarray]:
+    """The a*b* plane (a right, b up, -110..110) at ``lightness``: (size, size, 3) uint8 sRGB of
+    each color, dark gray where the color does not exist in sRGB, and the (size, size) mask of
+    those that do."""
+    a = np.linspace(-110, 110, size, dtype=np.float32)
+    b = a[::-1]
+    lab = np.stack(np.broadcast_arrays(np.float32(lightness), a[None, :], b[:, None]), -1)
+    rgb = lab_to_srgb(np.ascontiguousarray(lab), gamut="none")
+    shown = ((rgb >= 0) & (rgb <= 1)).all(-1)
+    image = np.where(shown[..., None], np.round(np.clip(rgb, 0, 1) * 255), 48).astype(np.uint8)
+    return image, shown
+
+
+class GamutPlane(pg.PlotWidget):
+    """Picks a hint color from the a*b* plane at a given lightness (only displayable colors)."""
+
+    picked = QtCore.Signal(float, float)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFixedSize(180, 180)
+        self.hideAxis("left")
+        self.hideAxis("bottom")
+        self.setMouseEnabled(False, False)
+        self.item = pg.ImageItem(axisOrder="row-major")
+        self.addItem(self.item)
+        self.getViewBox().invertY(False)
+        self.setRange(QtCore.QRectF(-110, -110, 220, 220), padding=0)
+        self.marker = pg.ScatterPlotItem(size=9, brush=None, pen=pg.mkPen("w", width=2))
+        self.addItem(self.marker)
+        self.shown = np.zeros((221, 221), bool)
+        self.lightness = -1.0
+        self.scene().sigMouseClicked.connect(self._clicked)
+
+    def show_lightness(self, lightness: float, current: Color) -> None:
+        lightness = float(np.clip(lightness, 1, 99))
+        if abs(lightness - self.lightness) > 0.5:
+            image, self.shown = gamut_plane(lightness)
+            self.item.setImage(image[::-1], levels=(0, 255))  # row 0 at b = -110 (bottom)
+            self.item.setRect(QtCore.QRectF(-110, -110, 220, 220))  # after the image: it scales it
+            self.lightness = lightness
+        self.marker.setData([current.ab[0]], [current.ab[1]])
+
+    def _clicked(self, ev: Any) -> None:
+        p = self.getViewBox().mapSceneToView(ev.scenePos())
+        a, b = float(p.x()), float(p.y())
+        col, row = round((a + 110) / 220 * 220), round((110 - b) / 220 * 220)
+        if 0 <= row < 221 and 0 <= col < 221 and self.shown[row, col]:
+            self.picked.emit(a, b)
+
+
+class KeyframeBar(QtWidgets.QWidget):
+    """The timeline under the frame: keyframes as ticks (click one to go there)."""
+
+    clicked = QtCore.Signal(int)
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count, self.current = count, 0
+        self.frames: tuple[int, ...] = ()
+        self.setMinimumHeight(14)
+
+    def set_state(self, frames: tuple[int, ...], current: int) -> None:
+        self.frames, self.current = frames, current
+        self.update()
+
+    def _x(self, frame: int) -> float:
+        return (frame + 0.5) / max(self.count, 1) * self.width()
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        painter = QtGui.QPainter(self)
+        painter.fillRect(self.rect(), QtGui.QColor(40, 40, 40))
+        painter.setPen(QtGui.QPen(QtGui.QColor(255, 200, 60), 2))
+        for frame in self.frames:
+            x = int(self._x(frame))
+            painter.drawLine(x, 1, x, self.height() - 2)
+        painter.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255), 1))
+        x = int(self._x(self.current))
+        painter.drawLine(x, 0, x, self.height())
+        painter.end()
+
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
+        frame = int(event.position().x() / max(self.width(), 1) * self.count)
+        self.clicked.emit(min(max(frame, 0), self.count - 1))

@@ -10,17 +10,17 @@ makes it one that starts from the hints carried there: a correction adds to them
 a wipe between the result and the gray frame, and a switch for the hint overlay (H). The preview is
 computed off the UI thread: small (short side 96) while the mouse moves, at full quality once it
 rests. Work is autosaved every few seconds beside the hints file and offered back after a crash.
+
+This module only builds the widgets and wires them: the edits are ``controller.py``'s (no Qt), the
+picture views and markers ``canvas.py``'s, the background work ``preview.py``'s, the small
+widgets ``widgets.py``'s.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,295 +30,54 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from vscolorize.core.color import lab_to_srgb, srgb_to_lab
+from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.engine import DEFAULT_METHOD, FrameColorizer
 from vscolorize.core.errors import ImageError
-from vscolorize.core.hints import Color, Hints, Keyframe, load_hints, rasterize
+from vscolorize.core.hints import Color, Hints, Keyframe, load_hints
 from vscolorize.core.images import read_image
 from vscolorize.core.inference import installed_models
 from vscolorize.core.propagation import HintCarrier
 
-from .document import HintDocument, NotCarriedYet
+from .canvas import HintCanvas, HintLayer, PictureView, hint_overlay
+from .controller import PaintController, Tool
+from .document import HintDocument
+from .preview import DRAFT_SHORT_SIDE, PreviewJob, PreviewTask, WorkSignals, suggest_colors
 from .sources import FrameSource
-from .widgets import ColorEntry, CompareBar, HintList, SizeControl, hint_rows, wipe
+from .widgets import (
+    ColorEntry,
+    CompareBar,
+    GamutPlane,
+    HintList,
+    KeyframeBar,
+    SizeControl,
+    color_to_qcolor,
+    fill_swatches,
+    gamut_plane,
+    hint_rows,
+    qcolor_to_color,
+    wipe,
+)
 
-__all__ = ["PaintWindow", "Tool"]
+# the names after the first two are kept importable from here for older scripts
+__all__ = [
+    "AUTOSAVE_MS", "DRAFT_SHORT_SIDE", "PREVIEW_REST_MS", "PaintWindow", "Tool", "color_to_qcolor",
+    "gamut_plane", "hint_overlay", "qcolor_to_color", "suggest_colors",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 5000
 PREVIEW_REST_MS = 120  # full-quality preview once the mouse has rested this long
-DRAFT_SHORT_SIDE = 96  # while the mouse moves the preview is computed this small
-_HINT_SHOWN_L = 65.0  # hint colors are drawn at this lightness in the overlay and swatches
-_RECENT = 8
-_SUGGEST_SHORT_SIDE = 256  # the model's own working size: suggestions cost one small prediction
-_SUGGEST_APART = 6.0  # a*b* distance under which two suggestions count as the same color
 _START_L = 50.0  # the gamut plane's lightness until a pixel of the frame is clicked
-# offered before any color is used: foliage, sky, skin, wood, brick, sand (sRGB)
-_STARTER_PALETTE = ("#6b8e3a", "#7fa7cf", "#d9a184", "#8a5a35", "#a8453a", "#c9b27c")
-_SELECTED_PEN = (255, 210, 0)  # the selected hint's highlight
-
-
-def _fill_swatches(row: QtWidgets.QHBoxLayout, colors: list[Color],
-                   pick: Callable[[Color], None]) -> None:  # fmt: skip
-    """Replace a row's color buttons with ``colors``; a click calls ``pick`` with its color."""
-    while row.count():
-        item = row.takeAt(0)
-        widget = item.widget() if item is not None else None
-        if widget is not None:
-            widget.deleteLater()
-    for color in colors:
-        swatch = QtWidgets.QPushButton()
-        swatch.setFixedSize(18, 18)
-        swatch.setStyleSheet(f"background: {color_to_qcolor(color).name()}")
-        swatch.clicked.connect(partial(pick, color))
-        row.addWidget(swatch)
-
-
-class Tool:
-    POINT, BRUSH, ERASER = "point", "brush", "eraser"
-
-
-def color_to_qcolor(color: Color) -> QtGui.QColor:
-    rgb = lab_to_srgb(np.array([[[_HINT_SHOWN_L, *color.ab]]], np.float32), gamut="chroma")[0, 0]
-    r, g, b = (round(float(v) * 255) for v in rgb)
-    return QtGui.QColor(r, g, b)
-
-
-def qcolor_to_color(q: QtGui.QColor) -> Color:
-    return Color.from_rgb(f"#{q.red():02x}{q.green():02x}{q.blue():02x}")
-
-
-def hint_overlay(keyframe: Keyframe | None, lightness: np.ndarray, alpha: int) -> np.ndarray:
-    """(H, W, 4) uint8: the hints in their colors at the frame's lightness, clear elsewhere."""
-    height, width = lightness.shape
-    ab, mask = rasterize(keyframe, height, width)
-    rgba = np.zeros((height, width, 4), np.uint8)
-    if mask.any():  # only the hinted pixels are converted: a few, even on an HD frame
-        lab = np.concatenate([np.clip(lightness[mask], 25, 85)[:, None], ab[mask]], -1)
-        rgba[mask, :3] = np.round(lab_to_srgb(lab, gamut="chroma") * 255).astype(np.uint8)
-        rgba[mask, 3] = alpha
-    return rgba
-
-
-@dataclass(frozen=True)
-class _Job:
-    generation: int
-    frame: int
-    keyframe: Keyframe | None
-    lightness: np.ndarray
-    draft: bool
-
-
-class _PreviewSignals(QtCore.QObject):
-    done = QtCore.Signal(int, int, bool, object, float)  # generation, frame, draft, rgb, seconds
-    suggested = QtCore.Signal(int, object)  # generation, list of Color
-    tracked = QtCore.Signal(object, int, object)  # the hints, a frame, its carried hints
-
-
-def suggest_colors(suggester: FrameColorizer, lightness: np.ndarray, keyframe: Keyframe | None,
-                   x: float, y: float) -> list[Color]:  # fmt: skip
-    """The learned model's guesses for pixel (x, y): with the frame's other hints, without hints,
-    mirrored and at a coarser scale; near-duplicates dropped."""
-    height, width = lightness.shape
-    scale = min(1.0, _SUGGEST_SHORT_SIDE / min(height, width))
-    size = (max(round(width * scale), 16), max(round(height * scale), 16))
-    small = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA)
-    row = min(int(y * small.shape[0] / height), small.shape[0] - 1)
-    col = min(int(x * small.shape[1] / width), small.shape[1] - 1)
-    if keyframe is not None:  # leave out the point being asked about
-        others = tuple(p for p in keyframe.points
-                       if math.dist((p.x * width, p.y * height), (x, y)) > 2)  # fmt: skip
-        keyframe = replace(keyframe, points=others)
-    coarse = cv2.resize(small, (max(small.shape[1] // 2, 16), max(small.shape[0] // 2, 16)),
-                        interpolation=cv2.INTER_AREA)  # fmt: skip
-    guesses = [
-        suggester.ab(small, keyframe)[row, col],
-        suggester.ab(small, None)[row, col],
-        suggester.ab(np.ascontiguousarray(small[:, ::-1]), None)[row, -1 - col],
-        suggester.ab(coarse, None)[row // 2, col // 2],
-    ]
-    colors: list[Color] = []
-    for a, b in guesses:
-        if all(math.dist((a, b), c.ab) > _SUGGEST_APART for c in colors):
-            colors.append(Color(ab=(float(a), float(b))))
-    return colors
-
-
-class _PreviewTask(QtCore.QRunnable):
-    def __init__(self, job: _Job, colorizer: FrameColorizer, signals: _PreviewSignals) -> None:
-        super().__init__()
-        self.job, self.colorizer, self.signals = job, colorizer, signals
-
-    def run(self) -> None:
-        start = time.perf_counter()
-        lightness = self.job.lightness
-        if self.job.draft:
-            height, width = lightness.shape
-            scale = min(1.0, DRAFT_SHORT_SIDE / min(height, width))
-            size = (max(round(width * scale), 1), max(round(height * scale), 1))
-            lightness = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA)
-        try:
-            rgb = self.colorizer.rgb(lightness, self.job.keyframe)
-        except Exception:  # a preview must never take the window down
-            log.exception("preview of frame %d failed", self.job.frame)
-            return
-        self.signals.done.emit(self.job.generation, self.job.frame, self.job.draft, rgb,
-                               time.perf_counter() - start)  # fmt: skip
-
-
-class _Canvas(pg.ViewBox):
-    """The gray frame's view: left button goes to the current tool, middle drag pans."""
-
-    def __init__(self, window: PaintWindow) -> None:
-        super().__init__(lockAspect=True, invertY=True, enableMenu=False)
-        self.window = window
-
-    def _image_pos(self, ev: Any) -> tuple[float, float]:
-        p = self.mapSceneToView(ev.scenePos())
-        return float(p.x()), float(p.y())
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
-            ev.accept()
-            self.window.click(*self._image_pos(ev))
-        elif ev.button() == QtCore.Qt.MouseButton.RightButton:
-            ev.accept()
-            self.window.right_click(*self._image_pos(ev))
-        else:
-            super().mouseClickEvent(ev)
-
-    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
-        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
-            super().mouseDragEvent(ev, axis)  # middle drag pans
-            return
-        ev.accept()
-        x, y = self._image_pos(ev)
-        if ev.isStart():
-            p = self.mapSceneToView(ev.buttonDownScenePos())
-            self.window.drag_start(float(p.x()), float(p.y()))
-        self.window.drag_move(x, y)
-        if ev.isFinish():
-            self.window.drag_end(x, y)
-
-
-class _Marks(pg.ScatterPlotItem):
-    """Markers that leave clicks to the canvas under them (a click there selects the hint)."""
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        ev.ignore()
-
-
-class _Preview(pg.ViewBox):
-    """The colorized preview, or a reference picture: a click there is an eyedropper."""
-
-    def __init__(self, window: PaintWindow, *, reference: bool = False) -> None:
-        super().__init__(lockAspect=True, invertY=True, enableMenu=False)
-        self.window = window
-        self.reference = reference
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
-            super().mouseClickEvent(ev)
-            return
-        ev.accept()
-        p = self.mapSceneToView(ev.scenePos())
-        pick = self.window.pick_from_reference if self.reference else self.window.pick_from_preview
-        pick(float(p.x()), float(p.y()))
-
-
-def gamut_plane(lightness: float, size: int = 221) -> tuple[np.ndarray, np.ndarray]:
-    """The a*b* plane (a right, b up, -110..110) at ``lightness``: (size, size, 3) uint8 sRGB of
-    each color, dark gray where the color does not exist in sRGB, and the (size, size) mask of
-    those that do."""
-    a = np.linspace(-110, 110, size, dtype=np.float32)
-    b = a[::-1]
-    lab = np.stack(np.broadcast_arrays(np.float32(lightness), a[None, :], b[:, None]), -1)
-    rgb = lab_to_srgb(np.ascontiguousarray(lab), gamut="none")
-    shown = ((rgb >= 0) & (rgb <= 1)).all(-1)
-    image = np.where(shown[..., None], np.round(np.clip(rgb, 0, 1) * 255), 48).astype(np.uint8)
-    return image, shown
-
-
-class _GamutPlane(pg.PlotWidget):
-    """Picks a hint color from the a*b* plane at a given lightness (only displayable colors)."""
-
-    picked = QtCore.Signal(float, float)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFixedSize(180, 180)
-        self.hideAxis("left")
-        self.hideAxis("bottom")
-        self.setMouseEnabled(False, False)
-        self.item = pg.ImageItem(axisOrder="row-major")
-        self.addItem(self.item)
-        self.getViewBox().invertY(False)
-        self.setRange(QtCore.QRectF(-110, -110, 220, 220), padding=0)
-        self.marker = pg.ScatterPlotItem(size=9, brush=None, pen=pg.mkPen("w", width=2))
-        self.addItem(self.marker)
-        self.shown = np.zeros((221, 221), bool)
-        self.lightness = -1.0
-        self.scene().sigMouseClicked.connect(self._clicked)
-
-    def show_lightness(self, lightness: float, current: Color) -> None:
-        lightness = float(np.clip(lightness, 1, 99))
-        if abs(lightness - self.lightness) > 0.5:
-            image, self.shown = gamut_plane(lightness)
-            self.item.setImage(image[::-1], levels=(0, 255))  # row 0 at b = -110 (bottom)
-            self.item.setRect(QtCore.QRectF(-110, -110, 220, 220))  # after the image: it scales it
-            self.lightness = lightness
-        self.marker.setData([current.ab[0]], [current.ab[1]])
-
-    def _clicked(self, ev: Any) -> None:
-        p = self.getViewBox().mapSceneToView(ev.scenePos())
-        a, b = float(p.x()), float(p.y())
-        col, row = round((a + 110) / 220 * 220), round((110 - b) / 220 * 220)
-        if 0 <= row < 221 and 0 <= col < 221 and self.shown[row, col]:
-            self.picked.emit(a, b)
-
-
-class _KeyframeBar(QtWidgets.QWidget):
-    """The timeline under the frame: keyframes as ticks (click one to go there)."""
-
-    clicked = QtCore.Signal(int)
-
-    def __init__(self, count: int) -> None:
-        super().__init__()
-        self.count, self.current = count, 0
-        self.frames: tuple[int, ...] = ()
-        self.setMinimumHeight(14)
-
-    def set_state(self, frames: tuple[int, ...], current: int) -> None:
-        self.frames, self.current = frames, current
-        self.update()
-
-    def _x(self, frame: int) -> float:
-        return (frame + 0.5) / max(self.count, 1) * self.width()
-
-    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
-        painter = QtGui.QPainter(self)
-        painter.fillRect(self.rect(), QtGui.QColor(40, 40, 40))
-        painter.setPen(QtGui.QPen(QtGui.QColor(255, 200, 60), 2))
-        for frame in self.frames:
-            x = int(self._x(frame))
-            painter.drawLine(x, 1, x, self.height() - 2)
-        painter.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255), 1))
-        x = int(self._x(self.current))
-        painter.drawLine(x, 0, x, self.height())
-        painter.end()
-
-    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
-        frame = int(event.position().x() / max(self.width(), 1) * self.count)
-        self.clicked.emit(min(max(frame, 0), self.count - 1))
-
-
-# carried hints of this many frames are kept between edits (they are tracked again when needed)
-_KEEP_CARRIED = 2000
 
 
 class PaintWindow(QtWidgets.QMainWindow):
     """The paint window on ``source`` with hints from (and saved to) ``hints_path``.
+
+    The edits themselves are :attr:`controller`'s (a :class:`~.controller.PaintController`
+    around :attr:`doc`); the window builds the widgets, turns their signals into its calls, redraws
+    when it reports a change, and runs the preview, the suggestions and the carrying of hints
+    off the UI thread.
 
     Args:
         recover: what to do with autosaved work found for ``hints_path``: ``"ask"`` (a dialog),
@@ -346,14 +105,9 @@ class PaintWindow(QtWidgets.QMainWindow):
         path = Path(hints_path) if hints_path is not None else None
         hints = load_hints(path) if path is not None and path.is_file() else None
         self.doc = HintDocument(source.width, source.height, hints, path)
-        self.doc.carried = self._carried_to  # an edited non-keyframe starts from these
-        self.frame = 0
-        self.tool = Tool.POINT
-        self.color = Color(ab=(0.0, 0.0))  # neutral: a first click must not tint the frame
-        self.recent = [Color.from_rgb(rgb) for rgb in _STARTER_PALETTE]
-        # the hint that colors are applied to: ("point" | "stroke", index) on the frame shown
-        self.selected: tuple[str, int] | None = None
-        self.width_fraction = 0.01
+        self.controller = PaintController(self.doc, source.count, carrying=propagated is not None)
+        self.controller.on_change = lambda draft: self.changed(draft=draft)
+        self.controller.on_message = self.say
         self._propagate = propagated
         self._suggester = (
             FrameColorizer(caller="paint", method="model", device=device)
@@ -361,26 +115,17 @@ class PaintWindow(QtWidgets.QMainWindow):
             else None
         )
         self.suggestions: list[Color] = []
-        self._last_point: tuple[int, int] | None = None
-        # carried hints of the frames seen since the last edit (bounded: reset by every edit)
-        self._carried: dict[int, Keyframe | None] = {}
-        self._carried_from: Hints | None = None
-        self._dragging: int | None = None
-        self._stroke: list[tuple[float, float]] = []
         self._generation = 0
         self._lightness_cache: tuple[int, np.ndarray] | None = None
+        self._result: np.ndarray | None = None  # the latest preview, before the wipe
+        self._palette_shown: list[Color] = []
         self.preview_seconds: list[tuple[bool, float]] = []
-        self._pool = QtCore.QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._signals = _PreviewSignals()
+        self._signals = WorkSignals()
         self._signals.done.connect(self._show_preview)
         self._signals.suggested.connect(self._show_suggestions)
         self._signals.tracked.connect(self._show_tracked)
-        self._track_pool = QtCore.QThreadPool(self)
-        self._track_pool.setMaxThreadCount(1)
+        self._pool, self._suggest_pool, self._track_pool = (self._one_thread() for _ in range(3))
         self._tracking: tuple[Hints, int] | None = None
-        self._suggest_pool = QtCore.QThreadPool(self)
-        self._suggest_pool.setMaxThreadCount(1)
         self._suggest_generation = 0
         self._build()
         self._offer_recovery(recover)
@@ -394,103 +139,146 @@ class PaintWindow(QtWidgets.QMainWindow):
         self._rest.timeout.connect(lambda: self.request_preview(draft=False))
         self.go_to(0)
 
+    def _one_thread(self) -> QtCore.QThreadPool:
+        pool = QtCore.QThreadPool(self)
+        pool.setMaxThreadCount(1)
+        return pool
+
+    # --- the controller's state, as the window's ------------------------------------------
+
+    @property
+    def frame(self) -> int:
+        return self.controller.frame
+
+    @property
+    def tool(self) -> str:
+        return self.controller.tool
+
+    @property
+    def color(self) -> Color:
+        return self.controller.color
+
+    @property
+    def recent(self) -> list[Color]:
+        return self.controller.recent
+
+    @property
+    def selected(self) -> tuple[str, int] | None:
+        """The hint that colors and sizes apply to: ("point" | "stroke", index) on the frame."""
+        return self.controller.selected
+
+    @property
+    def width_fraction(self) -> float:
+        """The next hint's size (a point's diameter, a stroke's width): see :meth:`set_size`."""
+        return self.controller.size
+
+    @width_fraction.setter
+    def width_fraction(self, size: float) -> None:
+        self.controller.size = size
+
     # --- building ---------------------------------------------------------------------------
 
     def _build(self) -> None:
         self.setWindowTitle(f"vscolorize paint: {self.doc.path or 'untitled'}")
+        central = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(central)
+        layout.addLayout(self._build_tools())
+        middle = QtWidgets.QHBoxLayout()
+        middle.addWidget(self._build_views(), 1)
+        middle.addLayout(self._build_side())
+        layout.addLayout(middle, 1)
+        self.compare = CompareBar()
+        self.compare.wiped.connect(lambda _: self._show_result())
+        self.compare.overlay_toggled.connect(self.show_overlay)
+        layout.addWidget(self.compare)
+        layout.addLayout(self._build_navigation())
+        self.setCentralWidget(central)
+        self.statusBar()  # messages: why an edit was refused, how to undo a removal
+        self._update_swatch()
+        self._show_gamut(_START_L)  # a plane to pick from before the first click
+        self._keys = self._build_keys()
+        self.resize(1400, 700)
+
+    def _build_views(self) -> QtWidgets.QWidget:
+        """The labeled views: the frame with its hints, the result, a reference picture."""
         view = self.view = pg.GraphicsLayoutWidget()
         view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
-        self.canvas = _Canvas(self)
-        self.preview_view = _Preview(self)
         names = ("hints", "result", "reference")
         self.view_labels = {name: view.addLabel(name, row=0, col=i) for i, name in enumerate(names)}
-        view.addItem(self.canvas, row=1, col=0)
-        view.addItem(self.preview_view, row=1, col=1)
-        self.reference_view = _Preview(self, reference=True)
+        canvas = self.canvas = HintCanvas()
+        canvas.clicked.connect(self.click)
+        canvas.right_clicked.connect(self.controller.right_click)
+        canvas.drag_started.connect(self.controller.drag_start)
+        canvas.dragged.connect(self.controller.drag_move)
+        canvas.drag_ended.connect(self.controller.drag_end)
+        self.preview_view = PictureView()
+        self.preview_view.picked.connect(self.pick_from_preview)
+        self.reference_view = PictureView()
+        self.reference_view.picked.connect(self.pick_from_reference)
+        for i, box in enumerate((canvas, self.preview_view, self.reference_view)):
+            view.addItem(box, row=1, col=i)
         self.reference_item = pg.ImageItem(axisOrder="row-major")
         self.reference_view.addItem(self.reference_item)
-        view.addItem(self.reference_view, row=1, col=2)
         self.reference_view.setVisible(False)
         self.view_labels["reference"].setVisible(False)
-        self.preview_view.setXLink(self.canvas)
-        self.preview_view.setYLink(self.canvas)
+        self.preview_view.setXLink(canvas)
+        self.preview_view.setYLink(canvas)
         self.gray_item = pg.ImageItem(axisOrder="row-major")
-        self.overlay_item = pg.ImageItem(axisOrder="row-major")
+        canvas.addItem(self.gray_item)
+        self.layer = HintLayer(canvas, self.source.width, self.source.height)
+        self.overlay_item, self.marks = self.layer.overlay, self.layer.marks
+        self.marks_outline = self.layer.outline
+        self.selected_ring, self.selected_path = self.layer.selected_ring, self.layer.selected_path
         self.preview_item = pg.ImageItem(axisOrder="row-major")
-        self.canvas.addItem(self.gray_item)
-        self.canvas.addItem(self.overlay_item)
         self.preview_view.addItem(self.preview_item)
-        self._result: np.ndarray | None = None  # the latest preview, before the wipe
         self.wipe_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("w", width=1))
         self.wipe_line.setVisible(False)
         self.preview_view.addItem(self.wipe_line)
-        # a point: a disc of its own color in a light ring in a dark ring, seen on any picture
-        self.marks_outline = _Marks(pxMode=True, size=15, brush=None,
-                                                pen=pg.mkPen(0, 0, 0, 230, width=2))  # fmt: skip
-        self.marks = _Marks(pxMode=True, size=12, pen=pg.mkPen("w", width=1.5))
-        self.selected_ring = _Marks(pxMode=True, size=22, brush=None,
-                                                pen=pg.mkPen(_SELECTED_PEN, width=2.5))  # fmt: skip
-        self.selected_path = pg.PlotDataItem(pen=pg.mkPen(_SELECTED_PEN, width=2.5))
-        for item in (self.marks_outline, self.marks, self.selected_ring, self.selected_path):
-            self.canvas.addItem(item)
         # says why the preview is gray when it is (no hints here, or not carried here yet)
         self.notice = pg.TextItem(color="w", fill=pg.mkBrush(0, 0, 0, 170), anchor=(0, 0))
         self.notice.setParentItem(self.preview_view)  # in the view's corner, whatever the zoom
         self.notice.setPos(6, 6)
+        return view
 
-        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-        self.slider.setRange(0, self.source.count - 1)
-        self.slider.valueChanged.connect(self.go_to)
-        self.spin = QtWidgets.QSpinBox()
-        self.spin.setRange(0, self.source.count - 1)
-        self.spin.valueChanged.connect(self.go_to)
-        self.bar = _KeyframeBar(self.source.count)
-        self.bar.clicked.connect(self.go_to)
-        self.keyframe_box = QtWidgets.QCheckBox("keyframe")
-        self.keyframe_box.toggled.connect(self._keyframe_toggled)
-
+    def _build_tools(self) -> QtWidgets.QHBoxLayout:
+        """The row above the views: tools, size, color dialog, reference, palette, suggestions."""
         tools = QtWidgets.QButtonGroup(self)
-        tool_row = QtWidgets.QHBoxLayout()
+        row = QtWidgets.QHBoxLayout()
+        self.tool_buttons: dict[str, QtWidgets.QRadioButton] = {}
         for name in (Tool.POINT, Tool.BRUSH, Tool.ERASER):
-            button = QtWidgets.QRadioButton(name)
+            button = self.tool_buttons[name] = QtWidgets.QRadioButton(name)
             button.setChecked(name == self.tool)
             button.toggled.connect(partial(self._tool_toggled, name))
             tools.addButton(button)
-            tool_row.addWidget(button)
+            row.addWidget(button)
         self.size_spin = SizeControl(self.width_fraction)
         self.size_spin.chosen.connect(self.set_size)
-        tool_row.addWidget(QtWidgets.QLabel("size"))
-        tool_row.addWidget(self.size_spin)
-        self.gamut = _GamutPlane()
-        self.gamut.picked.connect(lambda a, b: self.set_color(Color(ab=(a, b))))
+        row.addWidget(QtWidgets.QLabel("size"))
+        row.addWidget(self.size_spin)
         self.color_button = QtWidgets.QPushButton("color...")
         self.color_button.clicked.connect(self.pick_color)
-        tool_row.addWidget(self.color_button)
+        row.addWidget(self.color_button)
         reference_button = QtWidgets.QPushButton("reference...")
         reference_button.clicked.connect(lambda: self.open_reference())
-        tool_row.addWidget(reference_button)
+        row.addWidget(reference_button)
         self.palette_row = QtWidgets.QHBoxLayout()
-        _fill_swatches(self.palette_row, self.recent, self.set_color)
-        tool_row.addLayout(self.palette_row)
-        tool_row.addWidget(QtWidgets.QLabel("suggested:" if self._suggester else ""))
+        self._show_palette()
+        row.addLayout(self.palette_row)
+        row.addWidget(QtWidgets.QLabel("suggested:" if self._suggester else ""))
         self.suggest_row = QtWidgets.QHBoxLayout()
-        tool_row.addLayout(self.suggest_row)
-        tool_row.addStretch(1)
+        row.addLayout(self.suggest_row)
+        row.addStretch(1)
         self.status = QtWidgets.QLabel()
-        tool_row.addWidget(self.status)
+        row.addWidget(self.status)
+        return row
 
-        nav = QtWidgets.QHBoxLayout()
-        nav.addWidget(self.slider, 1)
-        nav.addWidget(self.spin)
-        nav.addWidget(self.keyframe_box)
-        central = QtWidgets.QWidget()
-        layout = QtWidgets.QVBoxLayout(central)
-        layout.addLayout(tool_row)
-        middle = QtWidgets.QHBoxLayout()
-        middle.addWidget(view, 1)
+    def _build_side(self) -> QtWidgets.QVBoxLayout:
+        """Beside the views: the gamut plane, the typed color, the hint list."""
         side = QtWidgets.QVBoxLayout()
         self.gamut_label = QtWidgets.QLabel()
         side.addWidget(self.gamut_label)
+        self.gamut = GamutPlane()
+        self.gamut.picked.connect(lambda a, b: self.set_color(Color(ab=(a, b))))
         side.addWidget(self.gamut)
         self.color_entry = ColorEntry()
         self.color_entry.chosen.connect(self._typed_color)
@@ -499,41 +287,49 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.hint_list = HintList()
         self.hint_list.chosen.connect(self.select)
         side.addWidget(self.hint_list, 1)
-        middle.addLayout(side)
-        layout.addLayout(middle, 1)
-        self.compare = CompareBar()
-        self.compare.wiped.connect(lambda _: self._show_result())
-        self.compare.overlay_toggled.connect(self.show_overlay)
-        layout.addWidget(self.compare)
-        layout.addWidget(self.bar)
-        layout.addLayout(nav)
-        self.setCentralWidget(central)
-        self.statusBar()  # messages: why an edit was refused, how to undo a removal
-        self._update_swatch()
-        self._show_gamut(_START_L)  # a plane to pick from before the first click
+        return side
 
-        self._keys: dict[QtGui.QKeySequence, Callable[[], object]] = {
-            QtGui.QKeySequence(keys): action
-            for keys, action in {
-                "Ctrl+Z": self.undo,
-                "Ctrl+Shift+Z": self.redo,
-                "Ctrl+S": self.save,
-                "Right": lambda: self.go_to(self.frame + 1),
-                "Left": lambda: self.go_to(self.frame - 1),
-                "PgDown": lambda: self._jump(1),
-                "PgUp": lambda: self._jump(-1),
-                "Shift+PgDown": lambda: self._jump_cut(1),
-                "Shift+PgUp": lambda: self._jump_cut(-1),
-                "K": lambda: self.keyframe_box.toggle(),
-                "H": lambda: self.compare.overlay.toggle(),
-                "P": lambda: self.set_tool(Tool.POINT),
-                "B": lambda: self.set_tool(Tool.BRUSH),
-                "E": lambda: self.set_tool(Tool.ERASER),
-                "Delete": self.delete_selected,
-                "Escape": lambda: self.select(None),
-            }.items()
+    def _build_navigation(self) -> QtWidgets.QVBoxLayout:
+        """Under the views: the keyframe bar, the frame slider and number, the keyframe box."""
+        self.bar = KeyframeBar(self.source.count)
+        self.bar.clicked.connect(self.go_to)
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setRange(0, self.source.count - 1)
+        self.slider.valueChanged.connect(self.go_to)
+        self.spin = QtWidgets.QSpinBox()
+        self.spin.setRange(0, self.source.count - 1)
+        self.spin.valueChanged.connect(self.go_to)
+        self.keyframe_box = QtWidgets.QCheckBox("keyframe")
+        self.keyframe_box.toggled.connect(self.controller.set_keyframe)
+        nav = QtWidgets.QHBoxLayout()
+        nav.addWidget(self.slider, 1)
+        nav.addWidget(self.spin)
+        nav.addWidget(self.keyframe_box)
+        rows = QtWidgets.QVBoxLayout()
+        rows.addWidget(self.bar)
+        rows.addLayout(nav)
+        return rows
+
+    def _build_keys(self) -> dict[QtGui.QKeySequence, Callable[[], object]]:
+        actions: dict[str, Callable[[], object]] = {
+            "Ctrl+Z": self.undo,
+            "Ctrl+Shift+Z": self.redo,
+            "Ctrl+S": self.save,
+            "Right": lambda: self.go_to(self.frame + 1),
+            "Left": lambda: self.go_to(self.frame - 1),
+            "PgDown": lambda: self._jump(1),
+            "PgUp": lambda: self._jump(-1),
+            "Shift+PgDown": lambda: self._jump_cut(1),
+            "Shift+PgUp": lambda: self._jump_cut(-1),
+            "K": lambda: self.keyframe_box.toggle(),
+            "H": lambda: self.compare.overlay.toggle(),
+            "P": lambda: self.set_tool(Tool.POINT),
+            "B": lambda: self.set_tool(Tool.BRUSH),
+            "E": lambda: self.set_tool(Tool.ERASER),
+            "Delete": self.delete_selected,
+            "Escape": lambda: self.select(None),
         }
-        self.resize(1400, 700)
+        return {QtGui.QKeySequence(keys): action for keys, action in actions.items()}
 
     def _offer_recovery(self, recover: str) -> None:
         if self.doc.path is None:
@@ -562,10 +358,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         return self._lightness_cache[1]
 
     def go_to(self, n: int) -> None:
-        n = min(max(int(n), 0), self.source.count - 1)
-        if n != self.frame:
-            self.selected = None
-        self.frame = n
+        n = self.controller.go_to(n)
         for widget in (self.slider, self.spin):
             if widget.value() != n:
                 widget.blockSignals(True)
@@ -576,7 +369,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.refresh()
 
     def _jump(self, step: int) -> None:
-        target = self.doc.next_keyframe(self.frame, step)
+        target = self.controller.next_keyframe(step)
         if target is not None:
             self.go_to(target)
 
@@ -595,59 +388,18 @@ class PaintWindow(QtWidgets.QMainWindow):
         if cut:  # frame 0 starts the clip, not a cut
             self.go_to(cut)
 
-    def _keyframe_toggled(self, on: bool) -> None:
-        """Ticked: the frame becomes a keyframe holding the hints carried to it. Unticked: its
-        keyframe goes (undoable), and the frame shows what is carried to it again."""
-        with self._editing():
-            if on:
-                self.doc.mark_keyframe(self.frame)
-            elif self.doc.hints.keyframe(self.frame) is not None:
-                self.doc.unmark_keyframe(self.frame)
-                self.selected = None  # it named one of the hints just removed
-                self.say(f"keyframe {self.frame} removed (Ctrl+Z brings it back)")
-        self.changed()
-
-    # --- hints ------------------------------------------------------------------------------
+    # --- hints carried to the frame ---------------------------------------------------------
 
     def shown_keyframe(self) -> tuple[Keyframe | None, bool]:
         """The hints of the current frame and whether they are the artist's own (else carried
-        there from keyframes, when propagation is on)."""
-        own = self.doc.hints.keyframe(self.frame)
-        if own is not None or self._propagate is None:
-            return own, True
-        if self._carried_from is not self.doc.hints or self.frame not in self._carried:
+        there from keyframes, when propagation is on; None until they are, meanwhile tracked)."""
+        if self.controller.carried_pending():
             self._track()  # shown when ready; the status line says so meanwhile
-            return None, False
-        return self._carried[self.frame], False
-
-    def _carried_to(self, frame: int) -> Keyframe | None:
-        """The hints carried to ``frame`` under the current hints, for the document to start an
-        edit from (None: none reach it); NotCarriedYet while they are being tracked."""
-        if self._propagate is None:
-            return None
-        if self._carried_from is self.doc.hints and frame in self._carried:
-            return self._carried[frame]
-        raise NotCarriedYet(frame)
-
-    @contextmanager
-    def _editing(self) -> Iterator[None]:
-        """Around an edit: one refused because the frame's carried hints are not known yet (it
-        would make a keyframe without them) is dropped, and the status bar says so."""
-        try:
-            yield
-        except NotCarriedYet as e:
-            self.say(f"not changed: {e}; edit again once they are shown")
-
-    def say(self, message: str) -> None:
-        """A line in the status bar for a few seconds."""
-        self.statusBar().showMessage(message, 10_000)
+        return self.controller.shown_keyframe()
 
     def carried_pending(self) -> bool:
         """Whether the current frame's carried hints are still being tracked."""
-        own = self.doc.hints.keyframe(self.frame)
-        return (own is None and self._propagate is not None
-                and (self._carried_from is not self.doc.hints
-                     or self.frame not in self._carried))  # fmt: skip
+        return self.controller.carried_pending()
 
     def _track(self) -> None:
         """Carry the hints to the current frame off the UI thread (it may read and track the
@@ -667,78 +419,46 @@ class PaintWindow(QtWidgets.QMainWindow):
     def _show_tracked(self, source: Hints, frame: int, keyframe: Keyframe | None) -> None:
         if self._tracking == (source, frame):
             self._tracking = None
-        if source is not self.doc.hints:
+        if not self.controller.carried_arrived(source, frame, keyframe):
             self._track()  # edited meanwhile: again, with the hints as they are now
-            return
-        if self._carried_from is not source or len(self._carried) > _KEEP_CARRIED:
-            self._carried, self._carried_from = {}, source
-        self._carried[frame] = keyframe
-        if frame == self.frame:
+        elif frame == self.frame:
             self.refresh()
         else:
             self._track()  # moved on meanwhile
 
+    # --- showing the state ------------------------------------------------------------------
+
+    def say(self, message: str) -> None:
+        """A line in the status bar for a few seconds."""
+        self.statusBar().showMessage(message, 10_000)
+
     def refresh(self) -> None:
-        keyframe, own = self.shown_keyframe()
-        self.overlay_item.setImage(hint_overlay(keyframe, self.lightness(self.frame),
-                                                230 if own else 120))  # fmt: skip
-        self._draw_marks(keyframe)
-        self._show_hint_list(keyframe, own)
-        points = keyframe.points if keyframe else ()
+        """Show the state: hints, markers, list, keyframe box and bar, status; a new preview."""
+        self._redraw_hints_only()
         self.bar.set_state(self.doc.hints.frames, self.frame)
         self.keyframe_box.blockSignals(True)  # the box and the bar tell the same
-        self.keyframe_box.setChecked(self.doc.hints.keyframe(self.frame) is not None)
+        self.keyframe_box.setChecked(self.controller.is_keyframe())
         self.keyframe_box.blockSignals(False)
-        marker = "*" if self.doc.modified else ""
-        pending = self.carried_pending()
-        state = "(tracking hints...) " if pending else ""
-        state = state or ("" if own else "(propagated) ")
-        self.status.setText(f"frame {self.frame}/{self.source.count - 1}  {len(points)} points "
-                            f"{state}{marker}")  # fmt: skip
-        if pending:
-            notice = "carrying the keyframes' hints to this frame..."
-        elif keyframe is None or not (keyframe.points or keyframe.strokes):
-            notice = "no hints on this frame" if own else "no hints reach this frame"
-        else:
-            notice = ""
+        self.status.setText(self.controller.status())
+        notice = self.controller.notice()
         self.notice.setText(notice)
         self.notice.setVisible(bool(notice))
+        self._show_palette()
         self.request_preview(draft=False)
 
-    def _draw_marks(self, keyframe: Keyframe | None) -> None:
-        """The points over the frame, each filled with its color; the selection highlighted."""
-        points = keyframe.points if keyframe else ()
-        xs = [p.x * self.source.width for p in points]
-        ys = [p.y * self.source.height for p in points]
-        self.marks_outline.setData(xs, ys)
-        self.marks.setData(xs, ys, brush=[pg.mkBrush(color_to_qcolor(p.color)) for p in points])
-        kind, index = self.selected or ("", -1)
-        strokes = keyframe.strokes if keyframe else ()
-        if kind == "point" and index < len(points):
-            self.selected_ring.setData([points[index].x * self.source.width],
-                                       [points[index].y * self.source.height])  # fmt: skip
-        else:
-            self.selected_ring.setData([], [])
-        if kind == "stroke" and index < len(strokes):
-            path = strokes[index].path
-            self.selected_path.setData([fx * self.source.width for fx, _ in path],
-                                       [fy * self.source.height for _, fy in path])  # fmt: skip
-        else:
-            self.selected_path.setData([], [])
-
-    def _show_hint_list(self, keyframe: Keyframe | None, own: bool) -> None:
-        """The list beside the view, and the size box, for the hints shown and the selection."""
+    def _redraw_hints_only(self) -> None:
+        """The hints over the frame, the hint list and the size box."""
+        keyframe, own = self.shown_keyframe()
+        self.layer.draw(keyframe, self.selected, self.lightness(self.frame), 230 if own else 120)
         rows = [(kind, index, color_to_qcolor(color), frame, size)
                 for kind, index, color, frame, size in hint_rows(keyframe, own)]  # fmt: skip
         self.hint_list.show_hints(rows, self.selected)
-        sizes = {(kind, index): size for kind, index, _, _, size in rows}
-        self.size_spin.show_size(sizes.get(self.selected or ("", -1), self.width_fraction))
+        self.size_spin.show_size(self.controller.selected_size())
 
     def changed(self, *, draft: bool = False) -> None:
         """After an edit (or a new selection): redraw, and a preview (a draft while the mouse
         moves)."""
-        if self._carried_from is not self.doc.hints:
-            self._carried, self._carried_from = {}, None
+        self.controller.forget_stale_carried()
         if not draft:
             self.refresh()
             return
@@ -746,145 +466,67 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.request_preview(draft=True)
         self._rest.start()
 
-    def _redraw_hints_only(self) -> None:
-        keyframe, own = self.shown_keyframe()
-        self.overlay_item.setImage(hint_overlay(keyframe, self.lightness(self.frame), 230))
-        self._draw_marks(keyframe)
-        self._show_hint_list(keyframe, own)
+    def _show_palette(self) -> None:
+        """The recent colors' swatches, when they changed."""
+        if self.recent != self._palette_shown:
+            self._palette_shown = list(self.recent)
+            fill_swatches(self.palette_row, self.recent, self.set_color)
+
+    # --- edits: the canvas, the keys and the side widgets call these ------------------------
 
     def click(self, x: float, y: float) -> None:
+        """A left click on pixel (x, y) of the frame with the current tool (see
+        :meth:`PaintController.click`); the gamut plane and the suggestions follow it."""
         self.look_at(x, y)
-        with self._editing():
-            if self.tool == Tool.POINT:  # on a hint: selects it; elsewhere: a new point
-                hit = self.hint_at(x, y)
-                if hit is None:
-                    index = self.doc.add_point(self.frame, x, y, self.color,
-                                               radius=self.width_fraction / 2)  # fmt: skip
-                    self._used(self.color)
-                    self._last_point = (self.frame, index)
-                elif hit[0] == "point":
-                    self._last_point = (self.frame, hit[1])
-                self.selected = hit
-                self._suggest_at(x, y)
-            elif self.tool == Tool.BRUSH:
-                self.doc.add_stroke(self.frame, [(x, y)], self.color, width=self.width_fraction)
-                self._used(self.color)
-            else:
-                self.selected = None
-                self.doc.erase(self.frame, x, y, self._eraser_radius())
-        self.changed()
-
-    def hint_at(self, x: float, y: float) -> tuple[str, int] | None:
-        """The hint under pixel (x, y) of the frame shown (its own, or carried there: an edit
-        of that makes the frame a keyframe holding them): a point before a stroke."""
-        index = self.doc.point_at(self.frame, x, y)
-        if index is not None:
-            return "point", index
-        index = self.doc.stroke_at(self.frame, x, y)
-        return None if index is None else ("stroke", index)
-
-    def select(self, hint: tuple[str, int] | None) -> None:
-        """Make ``hint`` (see :meth:`hint_at`) the one colors and sizes apply to, or select
-        nothing; the canvas, the hint list and the size box show it."""
-        self.selected = hint
-        keyframe, own = self.shown_keyframe()
-        self._draw_marks(keyframe)
-        self._show_hint_list(keyframe, own)
-
-    def delete_selected(self) -> None:
-        if self.selected is None:
-            return
-        kind, index = self.selected
-        with self._editing():
-            if kind == "point":
-                self.doc.delete_point(self.frame, index)
-            else:
-                self.doc.delete_stroke(self.frame, index)
-            self.selected = None
-        self.changed()
-
-    def _recolor_selected(self, color: Color) -> None:
-        if self.selected is None:
-            return
-        kind, index = self.selected
-        with self._editing():
-            if kind == "point":
-                self.doc.recolor_point(self.frame, index, color)
-            else:
-                self.doc.recolor_stroke(self.frame, index, color)
-        self.changed()
-
-    def set_size(self, size: float) -> None:
-        """The size of the next hint (a point's diameter, a stroke's width; fractions of the
-        shorter side) and of the selected one (an edit that undo takes back)."""
-        self.width_fraction = size
-        if self.selected is None:
-            return
-        kind, index = self.selected
-        with self._editing():
-            if kind == "point":
-                self.doc.resize_point(self.frame, index, size / 2)
-            else:
-                self.doc.resize_stroke(self.frame, index, size)
-        self.changed()
+        if self.controller.click(x, y):
+            self._suggest_at(x, y)
 
     def right_click(self, x: float, y: float) -> None:
-        index = self.doc.point_at(self.frame, x, y)
-        if index is not None:
-            with self._editing():
-                self.doc.delete_point(self.frame, index)
-                self.selected = None
-            self.changed()
+        self.controller.right_click(x, y)
 
     def drag_start(self, x: float, y: float) -> None:
-        self._dragging = None
-        self._stroke = [(x, y)]
-        if self.tool == Tool.POINT:
-            self._dragging = self.doc.point_at(self.frame, x, y)
-            if self._dragging is not None:  # the point being moved is the one selected
-                self.selected = ("point", self._dragging)
+        self.controller.drag_start(x, y)
 
     def drag_move(self, x: float, y: float) -> None:
-        if self.tool == Tool.POINT and self._dragging is not None:
-            with self._editing():
-                self.doc.move_point(self.frame, self._dragging, x, y)
-            self.changed(draft=True)
-        elif self.tool == Tool.BRUSH:
-            self._stroke.append((x, y))
-        elif self.tool == Tool.ERASER:
-            self.selected = None
-            with self._editing():
-                self.doc.erase(self.frame, x, y, self._eraser_radius())
-            self.changed(draft=True)
+        self.controller.drag_move(x, y)
 
     def drag_end(self, x: float, y: float) -> None:
-        if self.tool == Tool.BRUSH and self._stroke:
-            with self._editing():
-                self.doc.add_stroke(self.frame, self._stroke, self.color,
-                                    width=self.width_fraction)  # fmt: skip
-                self._used(self.color)
-        self._dragging, self._stroke = None, []
-        self.changed()
+        self.controller.drag_end(x, y)
+
+    def hint_at(self, x: float, y: float) -> tuple[str, int] | None:
+        return self.controller.hint_at(x, y)
+
+    def select(self, hint: tuple[str, int] | None) -> None:
+        """Make ``hint`` (see :meth:`PaintController.hint_at`) the one colors and sizes apply
+        to, or select nothing; the canvas, the hint list and the size box show it."""
+        self.controller.select(hint)
+        self._redraw_hints_only()
+
+    def delete_selected(self) -> None:
+        self.controller.delete_selected()
+
+    def set_size(self, size: float) -> None:
+        """The size of the next hint and of the selected one (see
+        :meth:`PaintController.set_size`)."""
+        self.controller.set_size(size)
 
     def _tool_toggled(self, tool: str, on: bool) -> None:
         if on:
             self.set_tool(tool)
 
     def set_tool(self, tool: str) -> None:
-        self.tool = tool
-
-    def _eraser_radius(self) -> float:
-        return self.width_fraction * min(self.source.width, self.source.height)
+        self.controller.set_tool(tool)
+        button = self.tool_buttons[tool]
+        if not button.isChecked():
+            button.blockSignals(True)
+            button.setChecked(True)  # the group unticks the others
+            button.blockSignals(False)
 
     def undo(self) -> None:
-        if self.doc.undo():
-            self.selected = None  # it may name a hint that is not there any more
-            self.changed()
+        self.controller.undo()
 
     def redo(self) -> None:
-        if self.doc.redo():
-            self.selected = None
-            self.changed()
+        self.controller.redo()
 
     def save(self) -> Path | None:
         path = self.doc.path
@@ -909,10 +551,12 @@ class PaintWindow(QtWidgets.QMainWindow):
 
     def set_color(self, color: Color) -> None:
         """The color of the next hint, and of the selected one (an edit that undo takes back)."""
-        self.color = color
+        self.controller.set_color(color)
+        self._show_color()
+
+    def _show_color(self) -> None:
         self._update_swatch()
         self._show_gamut(self.gamut.lightness)
-        self._recolor_selected(color)
 
     def look_at(self, x: float, y: float) -> None:
         """The gamut plane shows the colors possible at the lightness under pixel (x, y)."""
@@ -975,13 +619,9 @@ class PaintWindow(QtWidgets.QMainWindow):
             _, a, b = srgb_to_lab(rgb[None, None])[0, 0].tolist()
             self.set_color(Color(ab=(a, b)))
 
-    def _used(self, color: Color) -> None:
-        self.recent = [color, *(c for c in self.recent if c != color)][:_RECENT]
-        _fill_swatches(self.palette_row, self.recent, self.set_color)
-
     def suggest(self, x: float, y: float) -> list[Color]:
         """What the learned model thinks belongs at pixel (x, y) of the current frame (see
-        :func:`suggest_colors`); empty when no model is installed."""
+        :func:`~.preview.suggest_colors`); empty when no model is installed."""
         if self._suggester is None:
             return []
         return suggest_colors(self._suggester, self.lightness(self.frame),
@@ -1006,18 +646,13 @@ class PaintWindow(QtWidgets.QMainWindow):
     def _show_suggestions(self, generation: int, colors: list[Color]) -> None:
         if generation == self._suggest_generation:
             self.suggestions = colors
-            _fill_swatches(self.suggest_row, colors, self._take_suggestion)
+            fill_swatches(self.suggest_row, colors, self._take_suggestion)
 
     def _take_suggestion(self, color: Color) -> None:
         """A suggestion recolors the selected hint, else the point last placed (and becomes the
         current color)."""
-        self.set_color(color)
-        if self.selected is None and self._last_point is not None:
-            frame, index = self._last_point
-            if index < len(self.doc.keyframe(frame).points):
-                with self._editing():
-                    self.doc.recolor_point(frame, index, color)
-                self.changed()
+        self.controller.take_suggestion(color)
+        self._show_color()
 
     def _update_swatch(self) -> None:
         self.color_button.setStyleSheet(f"background: {color_to_qcolor(self.color).name()}")
@@ -1028,9 +663,9 @@ class PaintWindow(QtWidgets.QMainWindow):
         """Colorize the current frame off the UI thread; only the newest result is shown."""
         self._generation += 1
         keyframe, _ = self.shown_keyframe()
-        job = _Job(self._generation, self.frame, keyframe, self.lightness(self.frame), draft)
+        job = PreviewJob(self._generation, self.frame, keyframe, self.lightness(self.frame), draft)
         self._pool.clear()  # a queued, not yet started, older request is useless now
-        self._pool.start(_PreviewTask(job, self.colorizer, self._signals))
+        self._pool.start(PreviewTask(job, self.colorizer, self._signals))
 
     def _show_preview(self, generation: int, frame: int, draft: bool, rgb: np.ndarray,
                       seconds: float) -> None:  # fmt: skip
@@ -1055,9 +690,7 @@ class PaintWindow(QtWidgets.QMainWindow):
 
     def show_overlay(self, on: bool) -> None:
         """Draw the hints (colors, markers, selection) over the frame, or the bare frame."""
-        for item in (self.overlay_item, self.marks_outline, self.marks, self.selected_ring,
-                     self.selected_path):  # fmt: skip
-            item.setVisible(on)
+        self.layer.set_visible(on)
 
     def wait_for_previews(self, timeout_ms: int = 30_000) -> None:
         """Block until no preview or suggestion is being computed (for tests and scripts)."""
