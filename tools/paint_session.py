@@ -5,15 +5,18 @@ Run it on a real X display (a virtual one is enough):
     xvfb-run -s "-screen 0 1600x900x24" python tools/paint_session.py --shots shots/ [INPUT]
 
 It opens the window on INPUT (a video file) or on a generated clip (the demo's pan over the
-astronaut), and with mouse and key events sent to the window's own widgets (QTest): places three
-points on frame 0 (a palette swatch's color), selects one and recolors it on the gamut plane,
-selects another and resizes it in the size box, paints a stroke, goes to a frame that is not a
-keyframe, waits for the hints carried there, selects the carried point and recolors it with a
-typed L*a*b* color (the frame becomes a keyframe that starts from its carried hints), adds a
-point, and saves with Ctrl+S. Then it renders the saved file with ``vscolorize.colorize`` and
-measures the mean a*b* at the corrected place on that frame and its neighbors, before the
-correction and after. Exit status 1 when a frame there does not carry the corrected color.
-Screenshots of each step go to ``--shots``.
+astronaut), and with mouse and key events sent to the window's own widgets (QTest) colors it as
+an artist would (the places are chosen for the generated clip): on frame 0, a skin point on the
+face and a flag-red one on the flag (palette swatches), a point on the suit that the gamut plane
+recolors to a flight-suit blue, the face point resized from the hint list and the size box, and
+brush strokes of a typed wall color on the background. Then it goes to a frame that is not a
+keyframe, waits for the hints carried there, selects the carried suit point and recolors it with
+a typed L*a*b* launch-suit orange (the frame becomes a keyframe that starts from its carried
+hints), adds a flag-blue point and an orange one on the suit's far side, and saves with
+Ctrl+S. Then it renders the saved file with ``vscolorize.colorize`` and measures the mean a*b* at
+the corrected place on that frame and its neighbors, before the correction and after. Exit
+status 1 when a frame there does not carry the corrected color. Screenshots of each step go to
+``--shots`` (the last but one, the corrected frame, is the README's ``docs/paint-window.png``).
 """
 
 from __future__ import annotations
@@ -32,12 +35,23 @@ import numpy as np
 from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.hints import Color, Hints, load_hints
 
-# the color the correction gives (CIE L*a*b*, typed as the artist would) and its a*b*
-CORRECTION_TYPED = "55 5 -50"
-CORRECTION_AB = (5.0, -50.0)
-POINTS = ((0.30, 0.45), (0.55, 0.35), (0.75, 0.70))  # frame 0, fractions of width and height
+# the correction: the suit, carried blue, becomes a launch-suit orange (CIE L*a*b*, typed as the
+# artist would) and its a*b*
+CORRECTION_TYPED = "62 38 45"
+CORRECTION_AB = (38.0, 45.0)
+SUIT_AB = (-3.0, -33.0)  # the suit's first color, picked on the gamut plane: flight-suit blue
+SKIN, FLAG_RED = "#d9a184", "#a8453a"  # starter palette swatches
+WALL_TYPED = "80 2 7"  # the background wall, a warm light gray (L*a*b*)
+FLAG_BLUE = "#3c3b6e"  # the flag's canton, typed on the corrected frame
+# frame 0, fractions of width and height: a cheek, a red stripe of the flag, the suit's chest
+FACE, FLAG, SUIT = (0.45, 0.22), (0.20, 0.40), (0.27, 0.72)
+# the strokes on the wall: left of the head (by the flag), and between the head and the shuttle
+WALL = (((0.33, 0.08), (0.34, 0.18), (0.33, 0.30)), ((0.72, 0.12), (0.72, 0.26), (0.72, 0.40)))
+# on the corrected frame (first free place of each): the flag's blue, the suit's far side
+CANTON = ((0.03, 0.06), (0.05, 0.04), (0.02, 0.12))
+SUIT_FAR = ((0.70, 0.72), (0.68, 0.66), (0.72, 0.78))
 # typed in the size box: diameters as a fraction of the short side, of every point and then of
-# the one resized
+# the face's
 POINT_SIZE, RESIZED = "0.04", "0.07"
 
 
@@ -170,6 +184,11 @@ class Driver:
         spot = plane.mapFromScene(plane.getViewBox().mapViewToScene(self.QtCore.QPointF(a, b)))
         self.press(plane.viewport(), spot)
 
+    def swatch(self, color: Color) -> None:
+        """A click on the palette's swatch of ``color``."""
+        index = self.w.recent.index(color)
+        self.press(self.w.palette_row.itemAt(index).widget())
+
     def hint_row(self, row: int) -> None:
         item = self.w.hint_list.topLevelItem(row)
         self.press(self.w.hint_list.viewport(), self.w.hint_list.visualItemRect(item).center())
@@ -226,35 +245,41 @@ def paint(
         do.settle(100)
         do.carried()  # even frame 0 waits to know that nothing reaches it yet
 
-        # frame 0: a palette color and a size, three points, a stroke
+        # frame 0: a size; palette colors on the face and the flag; the suit recolored on the
+        # gamut plane; the face resized; a stroke on the wall
         do.type_into(window.size_spin.lineEdit(), POINT_SIZE)  # nothing selected: the next hint
-        first = window.palette_row.itemAt(0).widget()  # type: ignore[union-attr]
-        do.press(first)
-        green = window.color
-        _check(result, green != Color(ab=(0.0, 0.0)), "the palette swatch did not set a color")
-        places = [(fx * width, fy * height) for fx, fy in POINTS]
-        for x, y in places:
-            do.click(x, y)
+        skin, red = Color.from_rgb(SKIN), Color.from_rgb(FLAG_RED)
+        face, flag, suit = ((fx * width, fy * height) for fx, fy in (FACE, FLAG, SUIT))
+        do.swatch(skin)
+        _check(result, window.color == skin, f"the skin swatch gave {window.color}")
+        do.click(*face)
+        do.swatch(red)
+        do.click(*flag)
+        do.click(*suit)  # still red: recolored below
         points = window.doc.keyframe(0).points
-        _check(result, len(points) == 3 and all(p.color == green for p in points),
-               f"three {green} points on frame 0, not {points}")  # fmt: skip
-        do.click(*places[1])  # selects the second point ...
-        _check(result, window.selected == ("point", 1), f"selected {window.selected}, not point 1")
-        do.gamut(30.0, 45.0)  # ... and the gamut plane recolors it
-        a, b = window.doc.keyframe(0).points[1].color.ab
-        _check(result, abs(a - 30) < 4 and abs(b - 45) < 4, f"gamut recolor gave ({a}, {b})")
-        do.hint_row(2)  # the hint list selects the third ...
-        _check(result, window.selected == ("point", 2), f"the list selected {window.selected}")
+        _check(result, [p.color for p in points] == [skin, red, red],
+               f"a skin point and two red ones on frame 0, not {points}")  # fmt: skip
+        do.click(*suit)  # selects the suit's point ...
+        _check(result, window.selected == ("point", 2), f"selected {window.selected}, not point 2")
+        do.gamut(*SUIT_AB)  # ... and the gamut plane recolors it
+        a, b = window.doc.keyframe(0).points[2].color.ab
+        _check(result, math.dist((a, b), SUIT_AB) < 5, f"gamut recolor gave ({a}, {b})")
+        do.hint_row(0)  # the hint list selects the face ...
+        _check(result, window.selected == ("point", 0), f"the list selected {window.selected}")
         do.type_into(window.size_spin.lineEdit(), RESIZED)  # ... and the size box resizes it
-        radius = window.doc.keyframe(0).points[2].radius
+        radius = window.doc.keyframe(0).points[0].radius
         _check(result, math.isclose(radius, float(RESIZED) / 2, rel_tol=1e-6),
                f"the size box gave radius {radius}")  # fmt: skip
         do.key(Key.Key_Escape)
+        do.type_into(window.color_entry, WALL_TYPED)  # nothing selected: the next hint's color
         do.key(Key.Key_B)
-        do.drag([(0.2 * width, 0.85 * height), (0.35 * width, 0.83 * height),
-                 (0.5 * width, 0.86 * height)])  # fmt: skip
+        for stroke in WALL:
+            do.drag([(fx * width, fy * height) for fx, fy in stroke])
         do.key(Key.Key_P)
-        _check(result, len(window.doc.keyframe(0).strokes) == 1, "the brush painted no stroke")
+        strokes = len(window.doc.keyframe(0).strokes)
+        _check(
+            result, strokes == len(WALL), f"the brush painted {strokes} strokes, not {len(WALL)}"
+        )
         do.previews()
         _shoot(window, shots, "frame0-painted", result)
 
@@ -269,9 +294,8 @@ def paint(
         if carried is None or not carried.points or own:
             result.problems.append(f"no carried points on frame {frame}")
             return result, window.doc.hints
-        first_place = places[0]
         spots = [(p.x * width, p.y * height) for p in carried.points]
-        index = min(range(len(spots)), key=lambda i: math.dist(first_place, spots[i]))
+        index = min(range(len(spots)), key=lambda i: math.dist(suit, spots[i]))
         target = carried.points[index]
         result.original = target.color.ab
         before = window.doc.hints
@@ -286,11 +310,13 @@ def paint(
                and corrected.points[index].color.ab == CORRECTION_AB,
                f"the corrected frame holds {corrected.points}")  # fmt: skip
         do.key(Key.Key_Escape)
-        free = [(fx * width, fy * height) for fx, fy in ((0.5, 0.2), (0.5, 0.1), (0.1, 0.1))]
-        do.click(*next((p for p in free if window.hint_at(*p) is None), free[-1]))
-        # a new point: the correction adds to the carried hints
-        _check(result, len(window.doc.keyframe(frame).points) == len(carried.points) + 1,
-               "a point added on the corrected frame replaced its carried hints")  # fmt: skip
+        for color, places in ((FLAG_BLUE, CANTON), (CORRECTION_TYPED, SUIT_FAR)):
+            do.type_into(window.color_entry, color)  # nothing selected: the next point's color
+            free = [(fx * width, fy * height) for fx, fy in places]
+            do.click(*next((p for p in free if window.hint_at(*p) is None), free[-1]))
+        # new points: the correction adds to the carried hints
+        _check(result, len(window.doc.keyframe(frame).points) == len(carried.points) + 2,
+               "points added on the corrected frame replaced its carried hints")  # fmt: skip
         do.click(target.x * width, target.y * height)
         do.previews()
         _shoot(window, shots, f"frame{frame}-corrected", result)

@@ -192,10 +192,14 @@ class HintList(QtWidgets.QTreeWidget):
 
 
 class CompareBar(QtWidgets.QWidget):
-    """How the result is compared: a wipe between the result (left of the line) and the gray
-    frame (right of it), and whether the hints are drawn over the frame."""
+    """How the result is compared: a wipe between the result (left of the line) and what it is
+    compared with (right of it: the gray frame, or the original color frame when the source has
+    color), and whether the hints are drawn over the frame."""
+
+    GRAY, ORIGINAL = "gray", "original"
 
     wiped = QtCore.Signal(float)  # the share of the width (from the left) showing the result
+    against_changed = QtCore.Signal(str)  # GRAY or ORIGINAL: what right of the line shows
     overlay_toggled = QtCore.Signal(bool)
 
     def __init__(self) -> None:
@@ -206,10 +210,14 @@ class CompareBar(QtWidgets.QWidget):
         self.wipe = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.wipe.setRange(0, 100)
         self.wipe.setValue(100)
-        self.wipe.setToolTip("wipe: the result left of the line, the gray frame right of it")
+        self.wipe.setToolTip("wipe: the result left of the line, gray or original right of it")
         self.wipe.valueChanged.connect(lambda v: self.wiped.emit(v / 100))
         row.addWidget(self.wipe, 1)
-        row.addWidget(QtWidgets.QLabel("gray"))
+        self.against_box = QtWidgets.QComboBox()
+        self.against_box.addItems([self.GRAY, self.ORIGINAL])
+        self.against_box.currentTextChanged.connect(self.against_changed)
+        row.addWidget(self.against_box)
+        self.set_original_available(False)
         self.overlay = QtWidgets.QCheckBox("show hints")
         self.overlay.setChecked(True)
         self.overlay.setToolTip("draw the hints over the frame (H)")
@@ -220,16 +228,39 @@ class CompareBar(QtWidgets.QWidget):
     def share(self) -> float:
         return self.wipe.value() / 100
 
+    @property
+    def against(self) -> str:
+        """What the wipe compares the result with: :attr:`GRAY` or :attr:`ORIGINAL`."""
+        return self.against_box.currentText()
 
-def wipe(result: np.ndarray, lightness: np.ndarray, share: float) -> np.ndarray:
-    """(H, W, 3) uint8: ``result`` in the left ``share`` of the width, the gray frame
-    (``lightness``: (H, W) L* in [0, 100]) in the rest."""
+    def set_original_available(self, available: bool) -> None:
+        """Offer the original only when the source has color (else back to gray)."""
+        model = self.against_box.model()
+        item = model.item(1) if isinstance(model, QtGui.QStandardItemModel) else None
+        if item is not None:
+            item.setEnabled(available)
+        if not available and self.against == self.ORIGINAL:
+            self.against_box.setCurrentIndex(0)
+        self.against_box.setToolTip(
+            "right of the wipe: the gray frame or the original color frame"
+            if available
+            else "right of the wipe: the gray frame (the source has no color to compare with)"
+        )
+
+
+def wipe(result: np.ndarray, against: np.ndarray, share: float) -> np.ndarray:
+    """(H, W, 3) uint8: ``result`` in the left ``share`` of the width, ``against`` in the rest:
+    the gray frame (``against`` (H, W) L* in [0, 100]) or the original color frame (``against``
+    (H, W, 3) uint8 sRGB)."""
     cut = round(result.shape[1] * min(max(share, 0.0), 1.0))
     if cut >= result.shape[1]:
         return result
     out = result.copy()
-    gray = np.round(np.clip(lightness[:, cut:], 0, 100) * 2.55).astype(np.uint8)
-    out[:, cut:] = gray[..., None]
+    if against.ndim == 3:
+        out[:, cut:] = against[:, cut:]
+    else:
+        gray = np.round(np.clip(against[:, cut:], 0, 100) * 2.55).astype(np.uint8)
+        out[:, cut:] = gray[..., None]
     return out
 
 

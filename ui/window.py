@@ -7,7 +7,8 @@ tool a click on a point or stroke (or on its row in the hint list) selects it: a
 (gamut plane, color dialog, typed hex or L*a*b*, eyedropper, swatch, suggestion) recolors it, the
 size box resizes it, Delete removes it, Escape lets it go. Editing a frame that is not a keyframe
 makes it one that starts from the hints carried there: a correction adds to them. Under the views,
-a wipe between the result and the gray frame, and a switch for the hint overlay (H). The preview is
+a wipe between the result and the gray frame (or the original, when the source has color), and a
+switch for the hint overlay (H). The preview is
 computed off the UI thread: small (short side 96) while the mouse moves, at full quality once it
 rests. Work is autosaved every few seconds beside the hints file and offered back after a crash.
 
@@ -42,7 +43,7 @@ from .canvas import HintCanvas, HintLayer, PictureView, hint_overlay
 from .controller import PaintController, Tool
 from .document import HintDocument
 from .preview import DRAFT_SHORT_SIDE, PreviewJob, PreviewTask, WorkSignals, suggest_colors
-from .sources import FrameSource
+from .sources import FrameSource, has_color, original_frame
 from .widgets import (
     ColorEntry,
     CompareBar,
@@ -86,7 +87,12 @@ class PaintWindow(QtWidgets.QMainWindow):
             off the UI thread, on demand, shot by shot), or None.
         method, device, engine: the preview's colorizer (``engine``: ``model``,
             ``postprocess``, ``ensemble``, ``ensemble_mode``, as ``FrameColorizer`` takes them).
+
+    Attributes:
+        preview_shown: emitted with (frame, draft) each time a new preview is on screen.
     """
+
+    preview_shown = QtCore.Signal(int, bool)
 
     def __init__(
         self,
@@ -117,6 +123,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.suggestions: list[Color] = []
         self._generation = 0
         self._lightness_cache: tuple[int, np.ndarray] | None = None
+        self._original_cache: tuple[int, np.ndarray | None] | None = None
         self._result: np.ndarray | None = None  # the latest preview, before the wipe
         self._palette_shown: list[Color] = []
         self.preview_seconds: list[tuple[bool, float]] = []
@@ -189,6 +196,8 @@ class PaintWindow(QtWidgets.QMainWindow):
         layout.addLayout(middle, 1)
         self.compare = CompareBar()
         self.compare.wiped.connect(lambda _: self._show_result())
+        self.compare.set_original_available(has_color(self.source))
+        self.compare.against_changed.connect(lambda _: self._show_result())
         self.compare.overlay_toggled.connect(self.show_overlay)
         layout.addWidget(self.compare)
         layout.addLayout(self._build_navigation())
@@ -356,6 +365,12 @@ class PaintWindow(QtWidgets.QMainWindow):
         if self._lightness_cache is None or self._lightness_cache[0] != n:
             self._lightness_cache = (n, self.source.lightness(n))
         return self._lightness_cache[1]
+
+    def original(self, n: int) -> np.ndarray | None:
+        """(H, W, 3) uint8 sRGB of frame ``n`` as the source gave it, or None without color."""
+        if self._original_cache is None or self._original_cache[0] != n:
+            self._original_cache = (n, original_frame(self.source, n))
+        return self._original_cache[1]
 
     def go_to(self, n: int) -> None:
         n = self.controller.go_to(n)
@@ -678,15 +693,22 @@ class PaintWindow(QtWidgets.QMainWindow):
                                interpolation=cv2.INTER_LINEAR)  # fmt: skip
         self._result = image
         self._show_result()
+        self.preview_shown.emit(frame, draft)
 
     def _show_result(self) -> None:
-        """The latest result, wiped to the gray frame right of the compare bar's line."""
+        """The latest result, wiped to the gray frame (or the original color frame, as the
+        compare bar says) right of its line."""
         share = self.compare.share
         self.wipe_line.setVisible(share < 1)
         self.wipe_line.setValue(share * self.source.width)
-        if self._result is not None:
-            shown = wipe(self._result, self.lightness(self.frame), share)
-            self.preview_item.setImage(shown, levels=(0, 255))
+        if self._result is None:
+            return
+        against: np.ndarray | None = None
+        if share < 1 and self.compare.against == CompareBar.ORIGINAL:
+            against = self.original(self.frame)
+        if against is None:
+            against = self.lightness(self.frame)
+        self.preview_item.setImage(wipe(self._result, against, share), levels=(0, 255))
 
     def show_overlay(self, on: bool) -> None:
         """Draw the hints (colors, markers, selection) over the frame, or the bare frame."""

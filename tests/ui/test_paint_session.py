@@ -37,10 +37,10 @@ def test_a_session_corrects_a_carried_frame_and_the_render_shows_it(
     assert result.ok, "\n".join(result.lines())
     saved = load_hints(hints)
     assert saved.frames == (0, 3)
-    assert len(saved.keyframe(0).strokes) == 1 and len(saved.keyframe(0).points) == 3  # type: ignore[union-attr]
+    assert len(saved.keyframe(0).strokes) == 2 and len(saved.keyframe(0).points) == 3  # type: ignore[union-attr]
     assert sorted(result.measured) == [2, 3, 4]  # the corrected frame and its neighbors
     for _, before, after, shown in result.measured.values():
-        assert before[1] > 20 and after == pytest.approx(shown, abs=10)  # green, then blue
+        assert before[1] < -15 and after == pytest.approx(shown, abs=10)  # blue, then orange
     assert [p.name for p in result.shots] == ["01-frame0-painted.png", "02-frame3-carried.png",
                                               "03-frame3-corrected.png", "04-saved.png"]  # fmt: skip
     assert all(p.stat().st_size > 1000 for p in result.shots)

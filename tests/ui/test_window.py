@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +13,16 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 from pytestqt.qtbot import QtBot
 
+from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.engine import FrameColorizer
 from vscolorize.core.footage import MemoryStore
 from vscolorize.core.hints import Color, Hints, Keyframe, load_hints
+from vscolorize.core.images import write_image
 from vscolorize.core.propagation import HintCarrier
 from vscolorize.ui import _LightnessSource
 from vscolorize.ui.document import autosave_path
+from vscolorize.ui.sources import PictureSource
+from vscolorize.ui.widgets import CompareBar
 from vscolorize.ui.window import PaintWindow, Tool, color_to_qcolor, qcolor_to_color
 
 RED = Color(ab=(60.0, 45.0))
@@ -50,10 +55,28 @@ def show(w: PaintWindow, qtbot: QtBot) -> None:
     w.show()
     w.activateWindow()
     qtbot.waitActive(w)
-    qtbot.wait(50)  # let the layout settle before mapping frame pixels to the screen
+    # the layout settles over a few events: map frame pixels to the screen once the canvas has
+    # kept the same place for one turn of the event loop
+    places: list[QtCore.QRectF] = []
+
+    def laid_out() -> bool:
+        places.append(w.canvas.sceneBoundingRect())
+        return len(places) > 1 and not places[-1].isEmpty() and places[-1] == places[-2]
+
+    qtbot.waitUntil(laid_out)
     w.canvas.setRange(QtCore.QRectF(0, 0, 160, 96), padding=0)
     w.canvas.updateMatrix()
     QtWidgets.QApplication.processEvents()
+
+
+def shown_preview(w: PaintWindow, qtbot: QtBot,
+                  frame: int | None = None) -> AbstractContextManager[object]:  # fmt: skip
+    """Around an action: wait until its full-quality preview (of ``frame``) is on screen."""
+
+    def full(shown: int, draft: bool) -> bool:
+        return not draft and (frame is None or shown == frame)
+
+    return qtbot.waitSignal(w.preview_shown, check_params_cb=full, timeout=30_000)
 
 
 def to_viewport(w: PaintWindow, x: float, y: float) -> QtCore.QPoint:
@@ -817,6 +840,11 @@ def test_labeled_views_a_wipe_and_the_overlay_switch(window: PaintWindow, qtbot:
         return r > g + 20 and r > b + 20
 
     assert colored(40, 20) and colored(120, 20) and not window.wipe_line.isVisible()
+    model = window.compare.against_box.model()
+    assert isinstance(model, QtGui.QStandardItemModel)
+    item = model.item(1)  # the ramp has no color: only the gray frame to compare with
+    assert item is not None and item.text() == "original" and not item.isEnabled()
+    assert window.compare.against == "gray"
     slider = window.compare.wipe
     slider.setFocus()
     qtbot.keyClick(slider, QtCore.Qt.Key.Key_Home)  # all gray: the frame as it came
@@ -835,3 +863,100 @@ def test_labeled_views_a_wipe_and_the_overlay_switch(window: PaintWindow, qtbot:
     assert not window.overlay_item.isVisible() and not window.marks.isVisible()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_H)
     assert window.overlay_item.isVisible() and window.marks.isVisible()
+
+
+class ColorClip:
+    """Three 160x96 color frames: a teal background, an orange square moving right (what a
+    color video gives: its lightness and its color)."""
+
+    width, height, count = 160, 96, 3
+    has_color = True
+    TEAL, ORANGE = (40, 140, 150), (230, 120, 40)
+
+    def color(self, n: int) -> np.ndarray:
+        rgb = np.empty((self.height, self.width, 3), np.uint8)
+        rgb[:] = self.TEAL
+        rgb[30:60, 90 + 10 * n : 120 + 10 * n] = self.ORANGE
+        return rgb
+
+    def lightness(self, n: int) -> np.ndarray:
+        return srgb_to_lab(self.color(n).astype(np.float32) / 255)[..., 0]
+
+
+def choose(box: QtWidgets.QComboBox, qtbot: QtBot, key: QtCore.Qt.Key) -> None:
+    """The artist moves through a combo box with the arrow keys."""
+    box.setFocus()
+    qtbot.keyClick(box, key)
+
+
+def test_the_wipe_compares_with_the_original_of_a_color_clip(qtbot: QtBot, tmp_path: Path) -> None:
+    w = PaintWindow(ColorClip(), tmp_path / "color.hints.json", method="optimization",
+                    recover="no")  # fmt: skip
+    qtbot.addWidget(w)
+    show(w, qtbot)
+    compare = w.compare
+    assert compare.against == CompareBar.GRAY and compare.against_box.isEnabled()
+    w.set_color(RED)
+    with shown_preview(w, qtbot, 0):
+        click(w, 20, 20)
+    slider = compare.wipe
+    slider.setFocus()
+    qtbot.keyClick(slider, QtCore.Qt.Key.Key_Home)
+    for _ in range(5):
+        qtbot.keyClick(slider, QtCore.Qt.Key.Key_PageUp)  # half: the result left of x 80
+    with qtbot.waitSignal(compare.against_changed) as chosen:
+        choose(compare.against_box, qtbot, QtCore.Qt.Key.Key_Down)
+    assert chosen.args == [CompareBar.ORIGINAL] and compare.against == CompareBar.ORIGINAL
+    image = w.preview_item.image
+    assert image is not None
+    np.testing.assert_array_equal(image[:, 80:], ColorClip().color(0)[:, 80:])  # as it came
+    r, g, b = image[20, 20].astype(int)
+    assert r > g + 20 and r > b + 20  # the result, left of the line
+
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_Right)
+    with shown_preview(w, qtbot, 2):
+        qtbot.keyClick(w, QtCore.Qt.Key.Key_Right)
+    image = w.preview_item.image
+    assert image is not None and tuple(image[45, 135]) == ColorClip.ORANGE  # frame 2's original
+    np.testing.assert_array_equal(image[:, 80:], ColorClip().color(2)[:, 80:])
+
+    with qtbot.waitSignal(compare.against_changed):
+        choose(compare.against_box, qtbot, QtCore.Qt.Key.Key_Up)
+    image = w.preview_item.image
+    assert compare.against == CompareBar.GRAY
+    assert image is not None and (np.ptp(image[:, 80:].astype(int), axis=-1) == 0).all()
+
+
+def test_a_color_picture_compares_with_its_original_a_gray_one_only_with_gray(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    color = ColorClip().color(1)
+    write_image(tmp_path / "color.png", color.astype(np.float32) / 255)
+    gray = np.repeat(ColorClip().lightness(1)[..., None] / 100, 3, axis=-1)
+    write_image(tmp_path / "gray.png", gray)
+    picture = PictureSource(tmp_path / "color.png")
+    assert picture.has_color and not PictureSource(tmp_path / "gray.png").has_color
+    np.testing.assert_array_equal(picture.color(0), color)
+
+    w = PaintWindow(picture, tmp_path / "color.hints.json", method="optimization", recover="no")
+    qtbot.addWidget(w)
+    show(w, qtbot)
+    with shown_preview(w, qtbot):
+        click(w, 20, 20)  # a neutral point: the result is gray
+    with qtbot.waitSignal(w.compare.against_changed):
+        choose(w.compare.against_box, qtbot, QtCore.Qt.Key.Key_Down)
+    w.compare.wipe.setFocus()
+    qtbot.keyClick(w.compare.wipe, QtCore.Qt.Key.Key_Home)  # all the original
+    np.testing.assert_array_equal(w.preview_item.image, color)
+
+    g = PaintWindow(PictureSource(tmp_path / "gray.png"), tmp_path / "gray.hints.json",
+                    method="optimization", recover="no")  # fmt: skip
+    qtbot.addWidget(g)
+    show(g, qtbot)
+    box = g.compare.against_box
+    model = box.model()
+    assert isinstance(model, QtGui.QStandardItemModel)
+    original = model.item(1)
+    assert original is not None and original.text() == "original" and not original.isEnabled()
+    choose(box, qtbot, QtCore.Qt.Key.Key_Down)  # the original is not offered: still gray
+    assert g.compare.against == CompareBar.GRAY
