@@ -53,7 +53,9 @@ def test_training_learns_and_resumes(tmp_path: Path) -> None:
     options = TrainOptions(
         steps=60, batch=4, crop=32, lr=3e-3, warmup=5, checkpoint_every=30, validate_every=60
     )
-    gray = np.mean([psnr(colorize_image(p / 255, None), p / 255) for p in pictures[:2]])
+    gray = np.mean(
+        [psnr(colorize_image(p / 255, None, method="optimization"), p / 255) for p in pictures[:2]]
+    )
     scores = train(
         pictures, out, config=TINY, options=options, validation=pictures[:2], progress=False
     )
