@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from pathlib import Path
 from typing import Any
 
 from vscolorize.core.engine import DEFAULT_METHOD
@@ -63,6 +64,10 @@ def paint(
     from .window import PaintWindow
 
     source = _as_source(clip_or_path)
+    if hints is not None and Path(hints).is_file():
+        from vscolorize.node import check_hints
+
+        check_hints(hints, source.count)  # a keyframe past the end: render's own one line
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     # hints carried to other frames, on demand, over the motion store that renders use too
     carried = HintCarrier(_motion_source(source)) if source.count > 1 else None

@@ -960,3 +960,14 @@ def test_a_color_picture_compares_with_its_original_a_gray_one_only_with_gray(
     assert original is not None and original.text() == "original" and not original.isEnabled()
     choose(box, qtbot, QtCore.Qt.Key.Key_Down)  # the original is not offered: still gray
     assert g.compare.against == CompareBar.GRAY
+
+
+def test_paint_refuses_a_keyframe_past_the_end_before_opening(tmp_path: Path) -> None:
+    from vscolorize.core.errors import HintError
+    from vscolorize.core.hints import Hints, Keyframe, save_hints
+    from vscolorize.ui import paint
+
+    path = tmp_path / "late.hints.json"
+    save_hints(Hints(keyframes=(Keyframe(frame=9),)), path)
+    with pytest.raises(HintError, match=r"keyframe 9 is past the clip's last frame \(4\)"):
+        paint(Ramp(), path)
