@@ -44,12 +44,12 @@ VALIDATION_HINTS = (0, 1, 5, 10, 20, 50, 100)
 _NO_HINTS = 0.1  # of samples with no hint at all
 _MOST_HINTS = 100
 _STROKE_SHARE = 0.3  # of simulated hints that are strokes rather than discs
-_CARRIED_SHARE = 0.2  # of samples whose hints are a few pixels off, as carried by flow
+_CARRIED_SHARE = 0.05  # of samples whose hints are a few pixels off, as carried by flow
 _REGION_AB = 8.0  # a hint covers only pixels this close in a*b* and in L to its center
 _REGION_L = 12.0
 _COLOR_JITTER = 1.5
-_HUE_SHARE = 0.3  # of samples with hue rotated and chroma scaled
-_FILM_SHARE = 0.5  # of samples whose L comes from another gray conversion, tone curve and grain
+_HUE_SHARE = 0.15  # of samples with hue rotated and chroma scaled
+_FILM_SHARE = 0.15  # of samples whose L comes from another gray conversion, tone curve and grain
 _FRAMES_PER_VIDEO = 40
 _EMA_DECAY = 0.999
 
