@@ -224,31 +224,35 @@ class HintDocument:
                 return i
         return None
 
-    def move_point(self, frame: int, index: int, x: float, y: float) -> None:
+    def _change(self, frame: int, kind: str, index: int, merge: Hashable | None = None,
+                **changes: Any) -> None:  # fmt: skip
+        """Replace fields of hint ``index`` of ``kind`` ("points" or "strokes") on ``frame``."""
         keyframe = self.start(frame)
+        hints = list(getattr(keyframe, kind))
+        hints[index] = replace(hints[index], **changes)
+        fields: dict[str, Any] = {kind: tuple(hints)}
+        self._put(replace(keyframe, **fields), merge)
+
+    def _remove(self, frame: int, kind: str, index: int) -> None:
+        keyframe = self.start(frame)
+        hints = getattr(keyframe, kind)
+        fields: dict[str, Any] = {kind: hints[:index] + hints[index + 1 :]}
+        self._put(replace(keyframe, **fields))
+
+    def move_point(self, frame: int, index: int, x: float, y: float) -> None:
         fx, fy = self.to_fraction(x, y)
-        points = list(keyframe.points)
-        points[index] = replace(points[index], x=fx, y=fy)
-        self._put(replace(keyframe, points=tuple(points)))
+        self._change(frame, "points", index, x=fx, y=fy)
 
     def recolor_point(self, frame: int, index: int, color: Color) -> None:
-        keyframe = self.start(frame)
-        points = list(keyframe.points)
-        points[index] = replace(points[index], color=color)
-        self._put(replace(keyframe, points=tuple(points)))
+        self._change(frame, "points", index, color=color)
 
     def resize_point(self, frame: int, index: int, radius: float) -> None:
         """A point's radius (a fraction of the shorter side); repeated resizes of one point are
         one undo step."""
-        keyframe = self.start(frame)
-        points = list(keyframe.points)
-        points[index] = replace(points[index], radius=radius)
-        self._put(replace(keyframe, points=tuple(points)), merge=("size", frame, "point", index))
+        self._change(frame, "points", index, ("size", frame, "point", index), radius=radius)
 
     def delete_point(self, frame: int, index: int) -> None:
-        keyframe = self.start(frame)
-        points = keyframe.points[:index] + keyframe.points[index + 1 :]
-        self._put(replace(keyframe, points=points))
+        self._remove(frame, "points", index)
 
     # --- strokes and the eraser -------------------------------------------------------------
 
@@ -277,23 +281,15 @@ class HintDocument:
         return None
 
     def recolor_stroke(self, frame: int, index: int, color: Color) -> None:
-        keyframe = self.start(frame)
-        strokes = list(keyframe.strokes)
-        strokes[index] = replace(strokes[index], color=color)
-        self._put(replace(keyframe, strokes=tuple(strokes)))
+        self._change(frame, "strokes", index, color=color)
 
     def resize_stroke(self, frame: int, index: int, width: float) -> None:
         """A stroke's width (a fraction of the shorter side); repeated resizes of one stroke are
         one undo step."""
-        keyframe = self.start(frame)
-        strokes = list(keyframe.strokes)
-        strokes[index] = replace(strokes[index], width=width)
-        self._put(replace(keyframe, strokes=tuple(strokes)), merge=("size", frame, "stroke", index))
+        self._change(frame, "strokes", index, ("size", frame, "stroke", index), width=width)
 
     def delete_stroke(self, frame: int, index: int) -> None:
-        keyframe = self.start(frame)
-        strokes = keyframe.strokes[:index] + keyframe.strokes[index + 1 :]
-        self._put(replace(keyframe, strokes=strokes))
+        self._remove(frame, "strokes", index)
 
     def erase(self, frame: int, x: float, y: float, radius: float) -> int:
         """Remove every point and stroke within ``radius`` pixels of (x, y); returns how many
