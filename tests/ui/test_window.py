@@ -332,6 +332,16 @@ def test_reference_picture_eyedropper(window: PaintWindow, tmp_path: Path) -> No
     assert window.color.ab[0] > 40
 
 
+def carrying_window(qtbot: QtBot, tmp_path: Path, source: Ramp) -> tuple[PaintWindow, HintCarrier]:
+    """A shown window on ``source`` whose carried hints are tracked over an in-memory store."""
+    carried = HintCarrier(_LightnessSource(source), store=MemoryStore())
+    w = PaintWindow(source, tmp_path / "h.hints.json", method="optimization", recover="no",
+                    propagated=carried)  # fmt: skip
+    qtbot.addWidget(w)
+    show(w, qtbot)
+    return w, carried
+
+
 def test_jumps_to_scene_cuts(qtbot: QtBot, tmp_path: Path) -> None:
     class TwoShots(Ramp):
         count = 8
@@ -341,11 +351,7 @@ def test_jumps_to_scene_cuts(qtbot: QtBot, tmp_path: Path) -> None:
             return frame if n < 5 else frame * 0.2 + 70  # another shot: another histogram
 
     source = TwoShots()
-    carried = HintCarrier(_LightnessSource(source), store=MemoryStore())
-    w = PaintWindow(source, tmp_path / "h.hints.json", method="optimization", recover="no",
-                    propagated=carried)  # fmt: skip
-    qtbot.addWidget(w)
-    show(w, qtbot)
+    w, carried = carrying_window(qtbot, tmp_path, source)
     assert carried.shot(2) == range(5)
     qtbot.keyClick(w, QtCore.Qt.Key.Key_PageDown, QtCore.Qt.KeyboardModifier.ShiftModifier)
     assert w.frame == 5
@@ -481,11 +487,7 @@ def test_the_preview_says_when_carried_hints_are_not_there_yet(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
     source = Ramp()
-    carried = HintCarrier(_LightnessSource(source), store=MemoryStore())
-    w = PaintWindow(source, tmp_path / "h.hints.json", method="optimization", recover="no",
-                    propagated=carried)  # fmt: skip
-    qtbot.addWidget(w)
-    show(w, qtbot)
+    w, _ = carrying_window(qtbot, tmp_path, source)
     w.set_color(RED)
     click(w, 35, 45)
 
@@ -592,13 +594,7 @@ def test_a_clicked_hint_is_selected_recolored_and_deleted(
 
 def carried_window(qtbot: QtBot, tmp_path: Path) -> PaintWindow:
     """A window whose hints are carried to other frames (motion kept in memory)."""
-    source = Ramp()
-    carried = HintCarrier(_LightnessSource(source), store=MemoryStore())
-    w = PaintWindow(source, tmp_path / "h.hints.json", method="optimization", recover="no",
-                    propagated=carried)  # fmt: skip
-    qtbot.addWidget(w)
-    show(w, qtbot)
-    return w
+    return carrying_window(qtbot, tmp_path, Ramp())[0]
 
 
 def go_and_wait_for_carried(w: PaintWindow, qtbot: QtBot, frame: int) -> Keyframe:
