@@ -18,7 +18,7 @@ import torch
 
 from .color import gray_to_l, lab_planes_to_srgb, srgb_to_l
 from .errors import DeviceError, HintError, ImageError, ModelUnavailableError, SettingError
-from .hints import Hints, HintsLike, Keyframe, rasterize, resolve_hints
+from .hints import Hints, HintsLike, Keyframe, paint_hints, rasterize, resolve_hints
 from .inference import Colorizer, load_colorizer, upsample_ab
 from .optimization import levin_colorize
 from .postprocess import ENSEMBLE_MODES, EnsembleMode, parse_postprocess
@@ -193,9 +193,10 @@ class FrameColorizer:
         small = lightness
         if (h, w) != (height, width):
             small = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
-        ab_hint, mask = rasterize(keyframe, h, w)
-        # Levin's optimization spreads hints; with none there is nothing to spread (a*b* = 0)
-        return levin_colorize(small / 100, ab_hint, mask)
+        ab_hint, weight = paint_hints(keyframe, h, w)
+        # Levin's optimization spreads hints (a carried one as a soft constraint, as strong as
+        # its confidence); with none there is nothing to spread (a*b* = 0)
+        return levin_colorize(small / 100, ab_hint, weight)
 
     def clean(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None
               ) -> np.ndarray:  # fmt: skip

@@ -4,11 +4,12 @@ The file format is a contract (DESIGN.md). Coordinates are fractions of the fram
 resizing; sizes are fractions of the frame's shorter side. Everything a file holds that this version
 does not know is kept in ``extra`` and written back on save.
 
-Rasterization turns one keyframe into an a*b* hint map and a mask at any resolution: a point paints
-a disc, a stroke a swept disc (every pixel whose center lies within the radius of the polyline).
-Strokes are painted first, then points, each list in file order, and later paint overwrites earlier
-paint, so a precise point always shows on top of a broad stroke. A hint always paints at least the
-pixel under its center, so tiny hints survive downscaling.
+Rasterization turns one keyframe into an a*b* hint map and a weight map (or a mask) at any
+resolution: a point paints a disc, a stroke a swept disc (every pixel whose center lies within the
+radius of the polyline). Strokes are painted first, then points, each list in file order, and later
+paint overwrites earlier paint, so a precise point always shows on top of a broad stroke. A hint
+always paints at least the pixel under its center, so tiny hints survive downscaling. A carried
+hint has a strength below 1 (its confidence) and blends with what is under it instead.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ __all__ = [
     "Point",
     "Stroke",
     "densify_path",
+    "hint_strength",
     "load_hints",
+    "paint_hints",
     "parse_hints",
     "rasterize",
     "resolve_hints",
@@ -455,16 +458,39 @@ def densify_path(path: np.ndarray, step: float) -> np.ndarray:
     return np.concatenate(out)
 
 
+def _paint(
+    ab: np.ndarray,
+    weight: np.ndarray,
+    window: tuple[slice, slice],
+    inside: np.ndarray,
+    color: tuple[float, float],
+    strength: float,
+) -> None:
+    """Lay ``color`` at ``strength`` over the pixels ``inside`` ``window`` (the "over" operator:
+    at strength 1 it replaces what was there)."""
+    if strength >= 1:
+        ab[window][inside] = color
+        weight[window][inside] = 1
+        return
+    under = weight[window][inside]
+    total = strength + under * (1 - strength)
+    mixed = (strength * np.asarray(color, np.float32) + (under * (1 - strength))[:, None]
+             * ab[window][inside]) / total[:, None]  # fmt: skip
+    ab[window][inside] = mixed
+    weight[window][inside] = total
+
+
 def _paint_segment(
     ab: np.ndarray,
-    mask: np.ndarray,
+    weight: np.ndarray,
     start: tuple[float, float],
     end: tuple[float, float],
     radius: float,
     color: tuple[float, float],
+    strength: float,
 ) -> None:
     """Paint every pixel whose center is within ``radius`` of the segment (pixel units)."""
-    height, width = mask.shape
+    height, width = weight.shape
     (x0, y0), (x1, y1) = start, end
     left = max(math.floor(min(x0, x1) - radius - 0.5), 0)
     right = min(math.ceil(max(x0, x1) + radius + 0.5), width)
@@ -481,53 +507,78 @@ def _paint_segment(
     else:
         t = np.zeros((1, 1))
     inside = (px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2 <= radius * radius
-    window = (slice(top, bottom), slice(left, right))
-    ab[window][inside] = color
-    mask[window] |= inside
+    _paint(ab, weight, (slice(top, bottom), slice(left, right)), inside, color, strength)
 
 
-def _paint_center(
-    ab: np.ndarray, mask: np.ndarray, point: tuple[float, float], color: tuple[float, float]
-) -> None:
+def _paint_center(ab: np.ndarray, weight: np.ndarray, point: tuple[float, float],
+                  color: tuple[float, float], strength: float) -> None:  # fmt: skip
     """Paint the pixel under ``point`` (pixel units), so that no hint vanishes when scaled down."""
-    height, width = mask.shape
+    height, width = weight.shape
     col = min(int(point[0]), width - 1)
     row = min(int(point[1]), height - 1)
-    ab[row, col] = color
-    mask[row, col] = True
+    _paint(ab, weight, (slice(row, row + 1), slice(col, col + 1)), np.ones((1, 1), bool), color,
+           strength)  # fmt: skip
 
 
-def rasterize(keyframe: Keyframe | None, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Paint a keyframe's hints at a resolution.
+def hint_strength(hint: Point | Stroke) -> float:
+    """How strongly a hint holds, in [0, 1]: 1 for an artist's; a carried hint's confidence
+    (``extra["confidence"]``, which ``vscolorize.core.propagation`` sets)."""
+    confidence = hint.extra.get("confidence", 1.0)
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float):
+        return 1.0
+    return min(max(float(confidence), 0.0), 1.0)
+
+
+def paint_hints(keyframe: Keyframe | None, height: int, width: int
+                ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Paint a keyframe's hints at a resolution, each at its strength (:func:`hint_strength`).
 
     Args:
         keyframe: the hints to paint; None gives empty maps.
         height, width: the resolution in pixels.
 
     Returns:
-        ``(ab, mask)``: ``ab`` (height, width, 2) float32 a*b* (0 where unhinted) and ``mask``
-        (height, width) bool, True where a hint painted.
+        ``(ab, weight)``: ``ab`` (height, width, 2) float32 a*b* (0 where unhinted) and
+        ``weight`` (height, width) float32 in [0, 1], how strongly each pixel is hinted (0:
+        not at all; 1 under an artist's hint). Hints at strength 1 paint over what is under them;
+        a weaker one blends with it (the "over" operator), so that weights and colors change
+        smoothly as a carried hint fades.
     """
     if height < 1 or width < 1:
         raise ValueError(f"rasterize: size must be positive, not {height}x{width}")
     ab = np.zeros((height, width, 2), np.float32)
-    mask = np.zeros((height, width), bool)
+    weight = np.zeros((height, width), np.float32)
     if keyframe is None:
-        return ab, mask
+        return ab, weight
     short = min(height, width)
 
     def scale(p: Sequence[float]) -> tuple[float, float]:
         return p[0] * width, p[1] * height
 
     for stroke in keyframe.strokes:
+        strength = hint_strength(stroke)
         path = [scale(p) for p in stroke.path]
         radius = stroke.width / 2 * short
         for start, end in zip(path, path[1:] or path, strict=False):
-            _paint_segment(ab, mask, start, end, radius, stroke.color.ab)
+            _paint_segment(ab, weight, start, end, radius, stroke.color.ab, strength)
         for vertex in path:
-            _paint_center(ab, mask, vertex, stroke.color.ab)
+            _paint_center(ab, weight, vertex, stroke.color.ab, strength)
     for point in keyframe.points:
+        strength = hint_strength(point)
         center = scale((point.x, point.y))
-        _paint_segment(ab, mask, center, center, point.radius * short, point.color.ab)
-        _paint_center(ab, mask, center, point.color.ab)
-    return ab, mask
+        _paint_segment(ab, weight, center, center, point.radius * short, point.color.ab,
+                       strength)  # fmt: skip
+        _paint_center(ab, weight, center, point.color.ab, strength)
+    return ab, weight
+
+
+def rasterize(keyframe: Keyframe | None, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Paint a keyframe's hints at a resolution: :func:`paint_hints` with every hinted pixel,
+    however weakly, in the mask.
+
+    Returns:
+        ``(ab, mask)``: ``ab`` (height, width, 2) float32 a*b* (0 where unhinted) and ``mask``
+        (height, width) bool, True where a hint painted.
+    """
+    ab, weight = paint_hints(keyframe, height, width)
+    return ab, weight > 0

@@ -24,7 +24,7 @@ import torch
 from torch.nn import functional as F
 
 from .errors import DeviceError, ModelUnavailableError, SettingError
-from .hints import Keyframe, rasterize
+from .hints import Keyframe, paint_hints
 from .model import ColorUNet, load_model
 from .postprocess import ENSEMBLE_MODES, EnsembleMode, ensemble
 
@@ -157,10 +157,10 @@ class Colorizer:
         """The network's inputs at ``size``: L, hint a*b* and mask, (B, C, h, w) on the device."""
         h, w = size
         small = np.stack([cv2.resize(l, (w, h), interpolation=cv2.INTER_AREA) for l in lightness])
-        painted = [rasterize(k, h, w) for k in keyframes]
+        painted = [paint_hints(k, h, w) for k in keyframes]  # a carried hint's mask: its weight
         l_t = torch.from_numpy(small[:, None]).to(self.device)
         ab_t = torch.from_numpy(np.stack([ab for ab, _ in painted])).permute(0, 3, 1, 2)
-        mask_t = torch.from_numpy(np.stack([m for _, m in painted])[:, None].astype(np.float32))
+        mask_t = torch.from_numpy(np.stack([m for _, m in painted])[:, None])
         return l_t, ab_t.to(self.device), mask_t.to(self.device)
 
     def _forward(self, lightness: Sequence[np.ndarray], keyframes: Sequence[Keyframe | None],
@@ -346,10 +346,13 @@ def _guided_coefficients(
 
 
 def _put_hints(ab: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
-    """Hinted pixels get exactly their hint: an artist's color is not up for interpretation."""
+    """Hinted pixels get exactly their hint: an artist's color is not up for interpretation (a
+    carried hint's pixels move towards it as far as its confidence)."""
     if keyframe is not None:
-        hint, mask = rasterize(keyframe, *ab.shape[:2])
-        ab[mask] = hint[mask]
+        hint, weight = paint_hints(keyframe, *ab.shape[:2])
+        hinted = weight > 0
+        strength = weight[hinted][:, None]
+        ab[hinted] = strength * hint[hinted] + (1 - strength) * ab[hinted]
     return ab
 
 

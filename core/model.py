@@ -228,7 +228,9 @@ class ColorUNet(nn.Module):
         if ab_hint is None or mask is None:
             ab_hint = l.new_zeros(l.shape[0], 2, *l.shape[2:])
             mask = l.new_zeros(l.shape[0], 1, *l.shape[2:])
-        hint = normalize_ab(ab_hint) * mask
+        # the hint's color as it is wherever there is one; a carried hint's weaker mask says how
+        # far to trust it (training sees masks of 0 and 1 only: there this is ab * mask)
+        hint = normalize_ab(ab_hint) * (mask > 0)
         dense, reach = spread_hints(hint, mask)
         inputs = [normalize_l(l), hint, mask, dense, reach]
         if self.config.base == "smoother":

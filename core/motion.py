@@ -237,6 +237,17 @@ class Pair:
         error[quantized == 255] = np.inf
         return error
 
+    def error_at(self, forward: bool, xy: np.ndarray) -> np.ndarray:
+        """The forward-backward error (px; infinite where lost) of the pixels nearest (N, 2)
+        positions (clipped to the picture) on the grid the flow ``forward`` (or backward) starts
+        from: (N,) float64. Reads only those pixels."""
+        quantized = self.forward_error if forward else self.backward_error
+        h, w = quantized.shape
+        cols = np.clip(np.rint(xy[:, 0]).astype(np.intp), 0, w - 1)
+        rows = np.clip(np.rint(xy[:, 1]).astype(np.intp), 0, h - 1)
+        found = quantized[rows, cols]
+        return np.where(found == 255, np.inf, found * _ERROR_STEP)
+
     def holds(self, forward: bool, limit: float) -> np.ndarray:
         """(h, w) bool: pixels whose flow returns home within ``limit`` px plus MOTION_SHARE of
         their motion."""

@@ -293,11 +293,13 @@ def levin_colorize(
     Args:
         intensity: (H, W) luminance in [0, 1] (L / 100).
         ab_hint: (H, W, 2) a*b* at hinted pixels (other values are ignored).
-        mask: (H, W) bool, True at hinted pixels.
+        mask: (H, W) bool, True at hinted pixels; or float in [0, 1], how strongly each pixel
+            holds its hint (a soft constraint: the row ``c x + (1 - c)(x - W x) = c hint``, the
+            one coarse levels of the cascade use for partly hinted pixels).
         method: ``"cascade"`` (fast, default) or ``"direct"`` (exact, slow on large frames).
 
     Returns:
-        (H, W, 2) float32 a*b*; hinted pixels keep their hint exactly. Without any hint, 0.
+        (H, W, 2) float32 a*b*; fully hinted pixels keep their hint exactly. Without any hint, 0.
     """
     if method not in ("cascade", "direct"):
         raise ValueError(f"levin_colorize: method must be 'cascade' or 'direct', not {method!r}")
@@ -307,10 +309,11 @@ def levin_colorize(
             f"levin_colorize: shapes differ: intensity {intensity.shape}, "
             f"ab_hint {ab_hint.shape}, mask {mask.shape}"
         )
-    if not mask.any():
+    coverage = np.clip(mask.astype(np.float64), 0, 1)
+    if not coverage.any():
         return np.zeros((height, width, 2), np.float32)
-    values = np.where(mask[..., None], ab_hint, 0).astype(np.float64)
-    coverage = mask.astype(np.float64)
+    values = np.where(coverage[..., None] > 0, ab_hint, 0).astype(np.float64)
     out = _solve_level(intensity.astype(np.float64), values, coverage, method)
-    out[mask] = ab_hint[mask]
+    full = coverage >= 1
+    out[full] = ab_hint[full]
     return out.astype(np.float32)

@@ -32,17 +32,22 @@ from .footage import Footage, FrameSource, MemoryStore, SourceFrame, Store
 from .hints import Hints, Keyframe, Point, Stroke, densify_path
 from .memo import Memo
 from .motion import HINT_CONSISTENCY, MOTION_SHARE, MotionSettings, Pair
+from .tracking import Anchors, Limits, fade
 
 __all__ = [
     "CarriedHints",
     "HintCarrier",
     "PropagationSettings",
-    "Tracker",
     "propagate",
 ]
 
 # spans whose hints are kept at once (frames in flight on several threads sit in one or two)
 _KEEP_SPANS = 4
+# a carried hint lighter than this is left out
+_LEAST_WEIGHT = 0.02
+# with no keyframe ahead, a carried hint's weight halves over this many frames (10 s at 24 fps):
+# the farther from its keyframe, the more error it has gathered
+_HALF_LIFE = 240
 
 
 @dataclass(frozen=True)
@@ -65,29 +70,11 @@ class PropagationSettings:
     stroke_step: float = 4.0
 
 
-def _sample(flow: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """Bilinear samples of an (h, w, 2) flow (any float dtype: stored flow is float16) at (N, 2)
-    pixel coordinates (centers at integers; the border repeats outside): (N, 2) float64. Reads
-    only the pixels around the points, never converts the flow."""
-    h, w = flow.shape[:2]
-    x = np.clip(xy[:, 0], 0, w - 1)
-    y = np.clip(xy[:, 1], 0, h - 1)
-    x0, y0 = np.floor(x).astype(np.intp), np.floor(y).astype(np.intp)
-    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
-    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
-    top = flow[y0, x0].astype(np.float64) * (1 - fx) + flow[y0, x1].astype(np.float64) * fx
-    bottom = flow[y1, x0].astype(np.float64) * (1 - fx) + flow[y1, x1].astype(np.float64) * fx
-    sampled: np.ndarray = top * (1 - fy) + bottom * fy
-    return sampled
+class _Frame:
+    """Working-size pixels <-> fractions of the frame."""
 
-
-class Tracker:
-    """Moves hint coordinates along flow, frame to frame, dropping the ones that fail the
-    forward-backward check or leave the frame."""
-
-    def __init__(self, settings: PropagationSettings, size: tuple[int, int]) -> None:
-        self.settings = settings
-        self.height, self.width = size  # working size
+    def __init__(self, size: tuple[int, int]) -> None:
+        self.height, self.width = size
 
     def to_pixels(self, xy: np.ndarray) -> np.ndarray:
         return xy * (self.width, self.height) - 0.5
@@ -95,73 +82,71 @@ class Tracker:
     def to_fractions(self, px: np.ndarray) -> np.ndarray:
         return (px + 0.5) / (self.width, self.height)
 
-    def move(self, px: np.ndarray, there: np.ndarray, back: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """(N, 2) pixel positions moved along ``there``, and which of them survived."""
-        if len(px) == 0:
-            return px, np.zeros(0, bool)
-        motion = _sample(there, px)
-        moved = px + motion
-        error = np.linalg.norm(motion + _sample(back, moved), axis=1)
-        limit = self.settings.consistency + self.settings.consistency_share * np.linalg.norm(
-            motion, axis=1
-        )
-        inside = (moved[:, 0] >= -0.5) & (moved[:, 0] <= self.width - 0.5)
-        inside &= (moved[:, 1] >= -0.5) & (moved[:, 1] <= self.height - 0.5)
-        return moved, inside & (error <= limit)
-
 
 @dataclass
 class _Track:
-    """A keyframe's hints on their way: points and stroke vertices as pixel positions."""
+    """A keyframe's hints on their way: every point's center and every stroke's vertices, one
+    :class:`~vscolorize.core.tracking.Anchors` (points first, then each stroke's vertices)."""
 
     source: int  # the keyframe's frame
     points: list[Point]
-    point_px: np.ndarray  # (P, 2)
-    strokes: list[tuple[Stroke, np.ndarray]]  # each stroke with its (V, 2) vertices
+    strokes: list[tuple[Stroke, slice]]  # each stroke with its vertices' place in the anchors
+    anchors: Anchors
 
     @classmethod
-    def start(cls, keyframe: Keyframe, tracker: Tracker) -> _Track:
+    def start(cls, keyframe: Keyframe, picture: np.ndarray,
+              settings: PropagationSettings) -> _Track:  # fmt: skip
+        frame = _Frame(picture.shape)
         points = list(keyframe.points)
         xy = np.array([(p.x, p.y) for p in points], np.float64).reshape(-1, 2)
-        step = tracker.settings.stroke_step
-        strokes = [
-            (s, densify_path(tracker.to_pixels(np.array(s.path, np.float64)), step))
-            for s in keyframe.strokes
-        ]
-        return cls(keyframe.frame, points, tracker.to_pixels(xy), strokes)
+        px, strokes, at = [frame.to_pixels(xy)], [], len(points)
+        for s in keyframe.strokes:
+            vertices = densify_path(frame.to_pixels(np.array(s.path, np.float64)),
+                                    settings.stroke_step)  # fmt: skip
+            px.append(vertices)
+            strokes.append((s, slice(at, at + len(vertices))))
+            at += len(vertices)
+        limits = Limits(settings.consistency, settings.consistency_share)
+        may_stand_in = np.arange(at) < len(points)  # a stroke's lost vertices just drop out
+        anchors = Anchors(picture, np.concatenate(px), limits, may_stand_in)
+        return cls(keyframe.frame, points, strokes, anchors)
 
-    def step(self, tracker: Tracker, there: np.ndarray, back: np.ndarray) -> None:
-        moved, alive = tracker.move(self.point_px, there, back)
-        self.points = [p for p, ok in zip(self.points, alive, strict=True) if ok]
-        self.point_px = moved[alive]
+    def hints(self, frame: _Frame, shown: np.ndarray, shown_ok: np.ndarray, weight: np.ndarray
+              ) -> tuple[list[Point], list[Stroke]]:  # fmt: skip
+        """One frame's hints: those that weigh anything, each with its keyframe and its weight
+        as ``confidence``; a point where it is seen or at each of its stand-ins (``shown``
+        (N, S, 2) positions, ``shown_ok`` which hold one), a stroke split into the runs of its
+        vertices that weigh anything, each weighing their mean."""
+
+        def note(w: float) -> dict[str, object]:
+            return {"propagated_from": self.source, "confidence": round(w, 4)}
+
+        xy = frame.to_fractions(shown).clip(0, 1)
+        points = [replace(p, x=float(x), y=float(y), extra={**p.extra, **note(float(w))})
+                  for i, (p, w) in enumerate(zip(self.points, weight, strict=False))
+                  if w >= _LEAST_WEIGHT for x, y in xy[i][shown_ok[i]]]  # fmt: skip
+        xy = xy[:, 0]
         strokes = []
-        for stroke, vertices in self.strokes:
-            moved, alive = tracker.move(vertices, there, back)
-            strokes += [(stroke, run) for run in _runs(moved, alive)]
-        self.strokes = strokes
-
-    def hints(self, tracker: Tracker, confidence: float) -> tuple[list[Point], list[Stroke]]:
-        note = {"propagated_from": self.source, "confidence": round(confidence, 4)}
-        xy = tracker.to_fractions(self.point_px).clip(0, 1)
-        points = [replace(p, x=float(x), y=float(y), extra={**p.extra, **note})
-                  for p, (x, y) in zip(self.points, xy, strict=True)]  # fmt: skip
-        strokes = [
-            replace(s, path=tuple(map(tuple, tracker.to_fractions(v).clip(0, 1).tolist())),
-                    extra={**s.extra, **note})
-            for s, v in self.strokes
-        ]  # fmt: skip
+        for stroke, place in self.strokes:
+            alive = weight[place] >= _LEAST_WEIGHT
+            for run in _runs(np.arange(place.start, place.stop), alive):
+                path = tuple(map(tuple, xy[run].tolist()))
+                strokes.append(
+                    replace(
+                        stroke, path=path, extra={**stroke.extra, **note(float(weight[run].mean()))}
+                    )
+                )
         return points, strokes
 
 
-def _runs(vertices: np.ndarray, alive: np.ndarray) -> Iterator[np.ndarray]:
-    """The runs of consecutive surviving vertices."""
+def _runs(indices: np.ndarray, alive: np.ndarray) -> Iterator[np.ndarray]:
+    """The runs of consecutive alive entries of ``indices``."""
     start = None
     for i, ok in enumerate([*alive.tolist(), False]):
         if ok and start is None:
             start = i
         elif not ok and start is not None:
-            yield vertices[start:i]
+            yield indices[start:i]
             start = None
 
 
@@ -179,18 +164,34 @@ class _Span:
     last_is_key: bool
 
 
-def _carry(footage: Footage, tracker: Tracker, keyframe: Keyframe, frames: range,
-           other: int | None, sides: dict[int, list[_Side]]) -> None:  # fmt: skip
+def _carry(footage: Footage, keyframe: Keyframe, frames: range, other: int | None,
+           settings: PropagationSettings, sides: dict[int, list[_Side]]) -> None:  # fmt: skip
     """Track ``keyframe`` through ``frames`` (moving away from it, one by one), reading each
-    pair of motion once; ``other``: the keyframe at the far end, if any (for the weights)."""
-    track = _Track.start(keyframe, tracker)
+    pair of motion and each picture once; ``other``: the keyframe at the far end, if any.
+
+    A hint's weight on a frame: what tracking measured there (eased over a few frames by
+    :func:`~vscolorize.core.tracking.fade`) times its weight for the distance in frames (falling
+    linearly to 0 at the other keyframe; with none, ``1 / (1 + distance / _HALF_LIFE)``)."""
+    picture = footage.picture(keyframe.frame)
+    frame = _Frame(picture.shape)
+    track = _Track.start(keyframe, picture, settings)
     forward = frames.step > 0
+    shown, weights = [], []
     for n in frames:
         pair: Pair = footage.pair(n - 1) if forward else footage.pair(n)
-        there, back = (pair.forward, pair.backward) if forward else (pair.backward, pair.forward)
-        track.step(tracker, there, back)  # stored float16, sampled only at the hints
-        weight = 1.0 if other is None else abs(other - n) / abs(other - keyframe.frame)
-        sides[n].append((weight, *track.hints(tracker, weight)))
+        track.anchors.step(pair, forward, footage.picture(n))
+        shown.append((track.anchors.shown, track.anchors.shown_ok))
+        weights.append(track.anchors.weight)
+    if not len(track.anchors):
+        return
+    eased = fade(np.array(weights))
+    for n, (px, ok), weight in zip(frames, shown, eased, strict=True):
+        distance = abs(n - keyframe.frame)
+        if other is None:
+            near = 1 / (1 + distance / _HALF_LIFE)
+        else:
+            near = abs(other - n) / abs(other - keyframe.frame)
+        sides[n].append((near, *track.hints(frame, px, ok, weight * near)))
 
 
 def _span_hints(footage: Footage, keyframes: dict[int, Keyframe], span: _Span,
@@ -199,14 +200,13 @@ def _span_hints(footage: Footage, keyframes: dict[int, Keyframe], span: _Span,
     inner = range(span.first + span.first_is_key, span.last + 1 - span.last_is_key)
     if not inner or not (span.first_is_key or span.last_is_key):
         return {}
-    tracker = Tracker(settings, footage.picture(span.first).shape)
     sides: dict[int, list[_Side]] = {n: [] for n in inner}
     if span.first_is_key:
         other = span.last if span.last_is_key else None
-        _carry(footage, tracker, keyframes[span.first], inner, other, sides)
+        _carry(footage, keyframes[span.first], inner, other, settings, sides)
     if span.last_is_key:
         other = span.first if span.first_is_key else None
-        _carry(footage, tracker, keyframes[span.last], inner[::-1], other, sides)
+        _carry(footage, keyframes[span.last], inner[::-1], other, settings, sides)
     out = {}
     for n in inner:
         ordered = sorted(sides[n], key=lambda side: side[0])  # most confident painted last

@@ -1,0 +1,387 @@
+"""Hint positions followed from frame to frame, anchored to the keyframe they were painted on.
+
+Optical flow alone carries a hint along a chain of frames: an object that passes over it drags it
+away, the forward-backward check drops it, and it never comes back. Here each tracked position
+(a point's center or a stroke's vertex) also keeps its *template*: the lightness patch under it on
+its keyframe. On every frame:
+
+1. A position that is *seen* moves with the flow under it; one that is *lost* moves with its
+   surroundings (the flow around it that moves as it did before it was lost, else the motion
+   around it, else its own last motion), so that it stays on the place it marked.
+2. A seen position stays seen when the flow holds there (forward-backward check), it is inside
+   the frame, and the patch under it still looks like its template (:func:`patch_distance`).
+   What follows a walker away from the road it marked fails the last test within a few frames.
+3. A lost position, or one that just failed, is searched for around where it should be: where a
+   patch there looks like its template (more strictly than to stay seen) and the flow holds, it
+   is seen again (*re-acquired*).
+
+Each seen position gets a weight in [0, 1] for this frame: how well its patch agrees with the
+template, how well the flow holds there, and how far it is from a strong edge (a hint on an edge
+falls on the wrong side with the smallest error). :func:`fade` then makes weights rise and fall
+over a few frames, never above what a frame measured, so a hint appearing or vanishing eases in
+and out instead of popping (the tracking of a span is done before its hints are made, so a hint
+fades out before the frame it is lost on).
+
+Everything works at the motion working size on the uint8 pictures of
+``vscolorize.core.footage``; everything here is a pure function of its inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from .motion import Pair
+
+__all__ = ["FADE_FRAMES", "Anchors", "fade", "patch_distance", "patches"]
+
+# A template is the (2 * _RADIUS + 1)^2 patch around a position, in working pixels (11 x 11 at
+# the default 360 px short side: the size of a large point hint).
+_RADIUS = 5
+# patch_distance weighs a change of the patch's mean brightness at this share of a change of its
+# structure: old film flickers in brightness, and a fade must not lose every hint
+_BRIGHTNESS_SHARE = 0.5
+# A seen position whose patch distance (uint8 levels, L* x 2.55) exceeds this is lost; one found
+# again must be at most _REACQUIRE of it. Below _AGREE the patch agrees fully (weight 1). Chosen
+# on the propagation benchmark's clips (see benchmarks/propagation-results-occlusion.txt).
+_LOSE = 14.0
+_REACQUIRE = 10.0
+_AGREE = 6.0
+# how far (working pixels) around where a lost position should be it is searched for: this, plus
+# _SEARCH_SHARE of its speed (a moving surface's prediction errs more), at most _SEARCH_MOST.
+# Wider finds the same flat surface beside an occluder, and the hint walks along with it.
+_SEARCH = 2
+_SEARCH_SHARE = 0.5
+_SEARCH_MOST = 8
+# a lost position's stand-in is looked for within this many working pixels, every _STAND_IN_STEP,
+# the nearest good match wins (its patch distance counts _STAND_IN_NEAR per pixel away), and it
+# weighs this share of what a seen position would
+_STAND_IN_REACH = 24
+_STAND_IN_STEP = 3
+_STAND_IN_NEAR = 0.15
+_STAND_IN_WEIGHT = 0.5
+# the directions around a lost position a stand-in is looked for in (right, down, left, up)
+_SECTORS = 4
+# the rings of flow samples a lost position moves with: radii in working pixels, 16 samples each
+_RING_RADII = (9.0, 18.0)
+_RING_SAMPLES = 16
+# a motion is "as the position moved" within this many px plus this share of its speed
+_AGREE_MOTION = 1.0
+_AGREE_MOTION_SHARE = 0.25
+# ring samples that must move as a position did to say what it marked is still there
+_SUPPORT = 6
+# a position counts as background (it moves with the camera) once this steady: after 5 frames
+_STEADY = 0.8
+# the grid of flow samples the picture's motion as a whole is measured on (columns, rows)
+_GRID = (16, 9)
+# gradient magnitude (uint8 levels per px, central differences) of a strong edge
+_EDGE = 24.0
+# a position on a strong edge keeps this share of its weight; from _RADIUS px away, all of it
+_EDGE_FLOOR = 0.75
+# a position whose flow misses by half the forward-backward limit keeps all its weight; one at
+# the limit, this share
+_CONSISTENCY_FLOOR = 0.75
+# weights rise from 0 to 1 (or fall) over at least this many frames
+FADE_FRAMES = 4
+
+
+def patches(picture: np.ndarray, px: np.ndarray, radius: int = _RADIUS) -> np.ndarray:
+    """(N, 2r+1, 2r+1) float32 patches of ``picture`` around (N, 2) pixel positions (rounded to
+    the nearest pixel; the border repeats outside the picture)."""
+    side = 2 * radius + 1
+    if len(px) == 0:
+        return np.zeros((0, side, side), np.float32)
+    h, w = picture.shape
+    centers = np.rint(px).astype(np.intp)
+    offsets = np.arange(-radius, radius + 1)
+    rows = np.clip(centers[:, 1, None] + offsets, 0, h - 1)  # (N, side)
+    cols = np.clip(centers[:, 0, None] + offsets, 0, w - 1)
+    out: np.ndarray = picture[rows[:, :, None], cols[:, None, :]].astype(np.float32)
+    return out
+
+
+def patch_distance(patch: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """How unlike its template a patch looks, in uint8 levels: the mean absolute difference of
+    their structure (each less its mean) plus ``_BRIGHTNESS_SHARE`` of the difference of their
+    means. ``patch``: (..., N, s, s) against ``template`` (N, s, s) -> (..., N)."""
+    mean_p = patch.mean((-2, -1), keepdims=True)
+    mean_t = template.mean((-2, -1), keepdims=True)
+    structure = np.abs((patch - mean_p) - (template - mean_t)).mean((-2, -1))
+    distance: np.ndarray = structure + _BRIGHTNESS_SHARE * np.abs(mean_p - mean_t)[..., 0, 0]
+    return distance
+
+
+def _sample(field: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Bilinear samples of an (h, w, C) array (any float dtype: stored flow is float16) at (N, 2)
+    pixel positions (the border repeats outside): (N, C) float64. Reads only the pixels around
+    the positions."""
+    h, w = field.shape[:2]
+    x = np.clip(xy[:, 0], 0, w - 1)
+    y = np.clip(xy[:, 1], 0, h - 1)
+    x0, y0 = np.floor(x).astype(np.intp), np.floor(y).astype(np.intp)
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+    top = field[y0, x0].astype(np.float64) * (1 - fx) + field[y0, x1].astype(np.float64) * fx
+    bottom = field[y1, x0].astype(np.float64) * (1 - fx) + field[y1, x1].astype(np.float64) * fx
+    sampled: np.ndarray = top * (1 - fy) + bottom * fy
+    return sampled
+
+
+def _alike(motion: np.ndarray, velocity: np.ndarray) -> np.ndarray:
+    """Whether motions (..., 2) move as ``velocity`` (..., 2) does, within ``_AGREE_MOTION``
+    px plus ``_AGREE_MOTION_SHARE`` of its speed."""
+    limit = _AGREE_MOTION + _AGREE_MOTION_SHARE * np.linalg.norm(velocity, axis=-1)
+    alike: np.ndarray = np.linalg.norm(motion - velocity, axis=-1) <= limit
+    return alike
+
+
+def _global_motion(pair: Pair, forward: bool, limits: Limits) -> np.ndarray:
+    """The picture's motion as a whole (the camera's, where it moves): the median of the
+    trustworthy flow on a coarse grid, (2,)."""
+    h, w = pair.shape
+    ys, xs = np.meshgrid(np.linspace(0, h - 1, _GRID[1]), np.linspace(0, w - 1, _GRID[0]))
+    grid = np.stack([xs.ravel(), ys.ravel()], -1)
+    motion = _sample(pair.forward if forward else pair.backward, grid)
+    trusted = limits.holds(pair.error_at(forward, grid), motion)
+    if not trusted.any():
+        return np.zeros(2)
+    median: np.ndarray = np.median(motion[trusted], axis=0)
+    return median
+
+
+def _ring() -> np.ndarray:
+    angles = np.arange(_RING_SAMPLES) * (2 * np.pi / _RING_SAMPLES)
+    unit = np.stack([np.cos(angles), np.sin(angles)], -1)
+    return np.concatenate([unit * r for r in _RING_RADII])  # (K, 2)
+
+
+_RING = _ring()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The forward-backward check a tracked position passes: an error of at most ``consistency``
+    px plus ``share`` of the motion (see ``vscolorize.core.motion``)."""
+
+    consistency: float
+    share: float
+
+    def holds(self, error: np.ndarray, motion: np.ndarray) -> np.ndarray:
+        limit = self.consistency + self.share * np.linalg.norm(motion, axis=-1)
+        holds: np.ndarray = error <= limit
+        return holds
+
+
+class Anchors:
+    """Positions followed from their keyframe, frame by frame (see the module's doc).
+
+    Args:
+        picture: the keyframe's uint8 picture at the motion working size.
+        px: (N, 2) positions on it, in pixels (centers at integers).
+        limits: the forward-backward check.
+
+    After each :meth:`step`, ``px`` holds every position (where it is seen, or where a lost one
+    should be), ``seen`` which are seen and ``weight`` their weights on that frame (0 where
+    lost).
+    """
+
+    def __init__(self, picture: np.ndarray, px: np.ndarray, limits: Limits,
+                 may_stand_in: np.ndarray | None = None) -> None:  # fmt: skip
+        self.limits = limits
+        self.height, self.width = picture.shape
+        self.px = np.asarray(px, np.float64).reshape(-1, 2).copy()
+        self.templates = patches(picture, self.px)
+        count = len(self.px)
+        self.seen = np.ones(count, bool)
+        self.may_stand_in = np.ones(count, bool) if may_stand_in is None else may_stand_in
+        self.shown = self.px[:, None].repeat(_SECTORS, 1)
+        self.shown_ok = np.zeros((count, _SECTORS), bool)
+        self.shown_ok[:, 0] = True
+        self.velocity = np.zeros((count, 2))
+        # how steadily each has moved with the picture as a whole (1: always), from halfway
+        self.steady = np.full(count, 0.5)
+        self.weight = np.ones(count)
+
+    def __len__(self) -> int:
+        return len(self.px)
+
+    def _inside(self, px: np.ndarray) -> np.ndarray:
+        inside: np.ndarray = (px[:, 0] >= -0.5) & (px[:, 0] <= self.width - 0.5)
+        inside &= (px[:, 1] >= -0.5) & (px[:, 1] <= self.height - 0.5)
+        return inside
+
+    def _surroundings(self, pair: Pair, forward: bool, px: np.ndarray,
+                      velocity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """For each of (N, 2) positions, the motion of what around it still moves as it did
+        (``velocity``): the median of the trustworthy flow samples on rings around it that move
+        within ``_AGREE_MOTION`` of its velocity, or the velocity itself where fewer than
+        ``_SUPPORT`` do. Returns (N, 2) motions and (N,) how many samples agreed."""
+        k = len(_RING)
+        ring = (px[:, None, :] + _RING[None]).reshape(-1, 2)
+        motion = _sample(pair.forward if forward else pair.backward, ring).reshape(-1, k, 2)
+        trusted = self.limits.holds(pair.error_at(forward, ring).reshape(-1, k), motion)
+        trusted &= self._inside(ring).reshape(-1, k)
+        alike = trusted & _alike(motion, velocity[:, None])
+        support = alike.sum(1)
+        out = velocity.copy()
+        for i in np.flatnonzero(support >= _SUPPORT):
+            out[i] = np.median(motion[i, alike[i]], axis=0)
+        return out, support
+
+    def _search(self, picture: np.ndarray, error_at: Callable[[np.ndarray], np.ndarray],
+                px: np.ndarray, templates: np.ndarray, reach: np.ndarray, step: int = 1,
+                near: float = 0.0) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """The best match of each template within ``reach`` px of ``px`` (every ``step`` px)
+        where the flow holds, a match's distance counting ``near`` per pixel away: (N, 2)
+        positions and (N,) their patch distances (infinite where none)."""
+        best = np.rint(px)
+        distances = np.full(len(px), np.inf)
+        for i in range(len(px)):
+            span = np.arange(-reach[i], reach[i] + 1, step)
+            candidates = best[i] + np.stack(np.meshgrid(span, span), -1).reshape(-1, 2)
+            candidates = candidates[self._inside(candidates)]
+            if not len(candidates):
+                continue
+            d = patch_distance(patches(picture, candidates), templates[i : i + 1])
+            # where the flow cannot be trusted the place is not visible yet (the occluder's edge)
+            d[error_at(candidates) > self.limits.consistency] = np.inf
+            j = int(np.argmin(d + near * np.linalg.norm(candidates - best[i], axis=1)))
+            if np.isfinite(d[j]):
+                best[i], distances[i] = candidates[j], d[j]
+        return best, distances
+
+    def _stand_ins(self, picture: np.ndarray, error_at: Callable[[np.ndarray], np.ndarray],
+                   px: np.ndarray, templates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Around each of (N, 2) lost positions, the best match of its template in each of
+        ``_SECTORS`` directions (within ``_STAND_IN_REACH`` px, the nearer the better) where
+        the flow holds, the best of all first: (N, S, 2) positions and (N, S) their patch
+        distances (infinite where none)."""
+        span = np.arange(-_STAND_IN_REACH, _STAND_IN_REACH + 1, _STAND_IN_STEP)
+        offsets = np.stack(np.meshgrid(span, span), -1).reshape(-1, 2).astype(np.float64)
+        offsets = offsets[np.any(offsets != 0, axis=1)]
+        angle = np.arctan2(offsets[:, 1], offsets[:, 0])
+        sector = np.floor((angle / (2 * np.pi) + 1 / (2 * _SECTORS)) * _SECTORS) % _SECTORS
+        penalty = _STAND_IN_NEAR * np.linalg.norm(offsets, axis=1)
+        found = np.repeat(px[:, None], _SECTORS, 1)
+        distances = np.full((len(px), _SECTORS), np.inf)
+        for i in range(len(px)):
+            candidates = np.rint(px[i]) + offsets
+            d = patch_distance(patches(picture, candidates), templates[i : i + 1])
+            # where the flow cannot be trusted the place is not visible (the occluder's edge)
+            d[~self._inside(candidates) | (error_at(candidates) > self.limits.consistency)] = np.inf
+            score = d + penalty
+            for k in range(_SECTORS):
+                mine = np.flatnonzero(sector == k)
+                j = mine[int(np.argmin(score[mine]))]
+                if np.isfinite(d[j]):
+                    found[i, k], distances[i, k] = candidates[j], d[j]
+            order = np.argsort(np.where(np.isfinite(distances[i]), distances[i] + 0, np.inf))
+            found[i], distances[i] = found[i, order], distances[i, order]
+        return found, distances
+
+    def step(self, pair: Pair, forward: bool, picture: np.ndarray) -> None:
+        """Follow the positions to the next frame: pair m, m + 1 from frame m (``forward``) or
+        from m + 1 back to m; ``picture``: the next frame's uint8 picture."""
+        if not len(self):
+            return
+        there, back = (pair.forward, pair.backward) if forward else (pair.backward, pair.forward)
+        px = self.px
+        motion = _sample(there, px)  # stored float16, sampled only where needed
+        # A seen position whose flow breaks away from how it moved has something passing over
+        # it: surfaces change speed gradually, and the flow on a flat surface beside a moving
+        # object takes the object's motion. How it moved: with the picture as a whole (the
+        # camera's motion) if it always has (the background), else its own recent motion; a
+        # jump of the whole picture (the camera jerks) is followed. Such a position moves on, as
+        # lost ones do, with what around it still moves as it should.
+        camera = _global_motion(pair, forward, self.limits)
+        background = self.steady >= _STEADY
+        expected = np.where(background[:, None], camera, self.velocity)
+        with_camera = _alike(motion, camera)
+        broke = ~self.seen | ~_alike(motion, expected)
+        broke &= ~self.seen | background | ~with_camera
+        if broke.any():
+            motion[broke], _ = self._surroundings(pair, forward, px[broke], expected[broke])
+            motion[broke & background] = camera  # the flow beside an occluder is smeared by it
+        moved = px + motion
+        fb = np.linalg.norm(motion + _sample(back, moved), axis=1)
+        flow_holds = self.limits.holds(fb, motion)
+        inside = self._inside(moved)
+        distance = patch_distance(patches(picture, moved), self.templates)
+        seen = self.seen & flow_holds & inside & (distance <= _LOSE)
+        tracked = seen & ~broke  # moved with the flow under them
+        # what is not seen now is looked for where it should be
+        look = ~seen & inside
+        error_at = partial(pair.error_at, not forward)
+        if look.any():
+            # the background's place the camera's motion predicts to a pixel; a moving
+            # surface's prediction errs more the faster it moves
+            speed = np.linalg.norm(self.velocity[look], axis=1)
+            reach = np.minimum(_SEARCH + np.ceil(_SEARCH_SHARE * speed), _SEARCH_MOST)
+            reach[background[look]] = 1
+            found, found_distance = self._search(
+                picture, error_at, moved[look], self.templates[look], reach.astype(int))  # fmt: skip
+            again = found_distance <= _REACQUIRE
+            index = np.flatnonzero(look)[again]
+            moved[index], distance[index], seen[index] = found[again], found_distance[again], True
+            fb[index] = error_at(found[again])
+        # what is still lost is shown, lighter, on the nearest places around it that look like
+        # its template (the same road on each side of the walkers standing on it), while it is
+        # looked for where it should be
+        shown = np.repeat(moved[:, None], _SECTORS, 1)
+        shown_ok = np.zeros((len(self), _SECTORS), bool)
+        shown_ok[seen, 0] = True
+        stand_in = ~seen & inside & self.may_stand_in
+        if stand_in.any():
+            found, found_distance = self._stand_ins(picture, error_at, moved[stand_in],
+                                                    self.templates[stand_in])  # fmt: skip
+            index = np.flatnonzero(stand_in)
+            shown[index], shown_ok[index] = found, found_distance <= _REACQUIRE
+            stand_in[index] = shown_ok[index, 0]
+            best = index[shown_ok[index, 0]]
+            distance[best] = found_distance[shown_ok[index, 0], 0]
+            fb[best] = error_at(shown[best, 0])
+        self.velocity[tracked] = 0.5 * self.velocity[tracked] + 0.5 * motion[tracked]
+        self.velocity[~seen] = expected[~seen]
+        self.steady[tracked] = 0.8 * self.steady[tracked] + 0.2 * with_camera[tracked]
+        self.px, self.seen, self.shown, self.shown_ok = moved, seen, shown, shown_ok
+        weight = self._weights(picture, shown[:, 0], distance, fb, motion)
+        self.weight = np.where(seen, weight, np.where(stand_in, _STAND_IN_WEIGHT * weight, 0.0))
+
+    def _weights(self, picture: np.ndarray, px: np.ndarray, distance: np.ndarray,
+                 fb: np.ndarray, motion: np.ndarray) -> np.ndarray:  # fmt: skip
+        """Per position, its weight if seen: template agreement x flow consistency x distance
+        from strong edges, each in [0, 1]."""
+        agreement = np.clip((_LOSE - distance) / (_LOSE - _AGREE), 0, 1)
+        limit = self.limits.consistency + self.limits.share * np.linalg.norm(motion, axis=1)
+        miss = np.clip(2 * fb / limit - 1, 0, 1)  # 0 up to half the limit, 1 at it
+        consistency = 1 - (1 - _CONSISTENCY_FLOOR) * miss
+        here = patches(picture, px)
+        gy, gx = np.gradient(here, axis=(1, 2))
+        strong = np.hypot(gx, gy) >= _EDGE
+        offsets = np.arange(-_RADIUS, _RADIUS + 1, dtype=np.float64)
+        reach = np.hypot(offsets[:, None], offsets[None, :])  # distance from the center
+        nearest = np.where(strong, reach, np.inf).min((1, 2))
+        edge = _EDGE_FLOOR + (1 - _EDGE_FLOOR) * np.clip(nearest / _RADIUS, 0, 1)
+        weight: np.ndarray = agreement * consistency * edge
+        return weight
+
+
+def fade(weights: np.ndarray, before: float = 1.0, frames: int = FADE_FRAMES) -> np.ndarray:
+    """Weights over time, eased: (T, N) per frame and position -> (T, N), the largest weights
+    that are nowhere above the input (a frame where a position is lost keeps weight 0) and change
+    by at most ``1 / frames`` from one frame to the next: a hint fades in and out over
+    ``frames`` frames rather than popping, and a one-frame dropout is a short dip. ``before``:
+    the weight just before the first frame (1 beside a keyframe: its own hints)."""
+    if not len(weights) or frames <= 0:
+        return weights
+    rate = 1.0 / frames
+    eased = np.array(weights, np.float64)
+    previous = np.full(eased.shape[1], before, np.float64)
+    for t in range(len(eased)):  # the envelope from the past, then from the future
+        previous = eased[t] = np.minimum(eased[t], previous + rate)
+    for t in range(len(eased) - 2, -1, -1):
+        eased[t] = np.minimum(eased[t], eased[t + 1] + rate)
+    return eased
