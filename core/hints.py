@@ -458,66 +458,58 @@ def densify_path(path: np.ndarray, step: float) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _paint(
-    ab: np.ndarray,
-    weight: np.ndarray,
-    window: tuple[slice, slice],
-    inside: np.ndarray,
-    color: tuple[float, float],
-    strength: float,
-) -> None:
-    """Lay ``color`` at ``strength`` over the pixels ``inside`` ``window`` (the "over" operator:
-    at strength 1 it replaces what was there)."""
+def _paint(ab: np.ndarray, weight: np.ndarray, window: tuple[slice, slice], inside: np.ndarray,
+           color: tuple[float, float], strength: float) -> None:  # fmt: skip
+    """Lay ``color`` at ``strength`` on the pixels ``inside`` ``window``. At strength 1 it
+    replaces what was there; a weaker hint mixes with it, the colors weighted by strength and
+    the strengths combined as independent chances (``a + b - ab``), which is the same in any
+    order, so that two fading hints on one place hand over smoothly."""
     if strength >= 1:
         ab[window][inside] = color
         weight[window][inside] = 1
         return
     under = weight[window][inside]
-    total = strength + under * (1 - strength)
-    mixed = (strength * np.asarray(color, np.float32) + (under * (1 - strength))[:, None]
-             * ab[window][inside]) / total[:, None]  # fmt: skip
+    mixed = (strength * np.asarray(color, np.float32) + under[:, None] * ab[window][inside]) / (
+        strength + under)[:, None]  # fmt: skip
     ab[window][inside] = mixed
-    weight[window][inside] = total
+    weight[window][inside] = strength + under * (1 - strength)
 
 
-def _paint_segment(
-    ab: np.ndarray,
-    weight: np.ndarray,
-    start: tuple[float, float],
-    end: tuple[float, float],
-    radius: float,
-    color: tuple[float, float],
-    strength: float,
-) -> None:
-    """Paint every pixel whose center is within ``radius`` of the segment (pixel units)."""
-    height, width = weight.shape
-    (x0, y0), (x1, y1) = start, end
-    left = max(math.floor(min(x0, x1) - radius - 0.5), 0)
-    right = min(math.ceil(max(x0, x1) + radius + 0.5), width)
-    top = max(math.floor(min(y0, y1) - radius - 0.5), 0)
-    bottom = min(math.ceil(max(y0, y1) + radius + 0.5), height)
+def _footprint(path: list[tuple[float, float]], radius: float, height: int, width: int
+               ) -> tuple[tuple[slice, slice], np.ndarray] | None:  # fmt: skip
+    """The pixels a hint covers, once each: those whose center lies within ``radius`` of the
+    polyline ``path`` (pixel units; one vertex: a disc) and the pixel under each vertex (so that
+    no hint vanishes when scaled down). ``(window, mask)`` in the picture, or None if outside."""
+    xs, ys = [p[0] for p in path], [p[1] for p in path]
+    left = max(math.floor(min(xs) - radius - 0.5), 0)
+    right = min(math.ceil(max(xs) + radius + 0.5), width)
+    top = max(math.floor(min(ys) - radius - 0.5), 0)
+    bottom = min(math.ceil(max(ys) + radius + 0.5), height)
     if left >= right or top >= bottom:
-        return
-    px = np.arange(left, right, dtype=np.float64)[None, :] + 0.5
-    py = np.arange(top, bottom, dtype=np.float64)[:, None] + 0.5
-    dx, dy = x1 - x0, y1 - y0
-    length2 = dx * dx + dy * dy
-    if length2 > 0:
-        t = np.clip(((px - x0) * dx + (py - y0) * dy) / length2, 0.0, 1.0)
-    else:
-        t = np.zeros((1, 1))
-    inside = (px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2 <= radius * radius
-    _paint(ab, weight, (slice(top, bottom), slice(left, right)), inside, color, strength)
-
-
-def _paint_center(ab: np.ndarray, weight: np.ndarray, point: tuple[float, float],
-                  color: tuple[float, float], strength: float) -> None:  # fmt: skip
-    """Paint the pixel under ``point`` (pixel units), so that no hint vanishes when scaled down."""
-    height, width = weight.shape
-    col = min(int(point[0]), width - 1)
-    row = min(int(point[1]), height - 1)
-    _paint(ab, weight, (slice(row, row + 1), slice(col, col + 1)), np.ones((1, 1), bool), color,
-           strength)  # fmt: skip
+        return None
+    mask = np.zeros((bottom - top, right - left), bool)
+    for (x0, y0), (x1, y1) in zip(path, path[1:] or path, strict=False):
+        a = max(math.floor(min(x0, x1) - radius - 0.5), left)
+        b = min(math.ceil(max(x0, x1) + radius + 0.5), right)
+        c = max(math.floor(min(y0, y1) - radius - 0.5), top)
+        d = min(math.ceil(max(y0, y1) + radius + 0.5), bottom)
+        if a >= b or c >= d:
+            continue
+        px = np.arange(a, b, dtype=np.float64)[None, :] + 0.5
+        py = np.arange(c, d, dtype=np.float64)[:, None] + 0.5
+        dx, dy = x1 - x0, y1 - y0
+        length2 = dx * dx + dy * dy
+        if length2 > 0:
+            t = np.clip(((px - x0) * dx + (py - y0) * dy) / length2, 0.0, 1.0)
+        else:
+            t = np.zeros((1, 1))
+        mask[c - top : d - top, a - left : b - left] |= (
+            (px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2 <= radius * radius)  # fmt: skip
+    for x, y in path:
+        col, row = min(int(x), width - 1), min(int(y), height - 1)
+        if left <= col < right and top <= row < bottom:
+            mask[row - top, col - left] = True
+    return (slice(top, bottom), slice(left, right)), mask
 
 
 def hint_strength(hint: Point | Stroke) -> float:
@@ -541,8 +533,8 @@ def paint_hints(keyframe: Keyframe | None, height: int, width: int
         ``(ab, weight)``: ``ab`` (height, width, 2) float32 a*b* (0 where unhinted) and
         ``weight`` (height, width) float32 in [0, 1], how strongly each pixel is hinted (0:
         not at all; 1 under an artist's hint). Hints at strength 1 paint over what is under them;
-        a weaker one blends with it (the "over" operator), so that weights and colors change
-        smoothly as a carried hint fades.
+        weaker ones mix (see ``_paint``), so that weights and colors change smoothly as
+        carried hints fade.
     """
     if height < 1 or width < 1:
         raise ValueError(f"rasterize: size must be positive, not {height}x{width}")
@@ -555,20 +547,14 @@ def paint_hints(keyframe: Keyframe | None, height: int, width: int
     def scale(p: Sequence[float]) -> tuple[float, float]:
         return p[0] * width, p[1] * height
 
-    for stroke in keyframe.strokes:
-        strength = hint_strength(stroke)
-        path = [scale(p) for p in stroke.path]
-        radius = stroke.width / 2 * short
-        for start, end in zip(path, path[1:] or path, strict=False):
-            _paint_segment(ab, weight, start, end, radius, stroke.color.ab, strength)
-        for vertex in path:
-            _paint_center(ab, weight, vertex, stroke.color.ab, strength)
-    for point in keyframe.points:
-        strength = hint_strength(point)
-        center = scale((point.x, point.y))
-        _paint_segment(ab, weight, center, center, point.radius * short, point.color.ab,
-                       strength)  # fmt: skip
-        _paint_center(ab, weight, center, point.color.ab, strength)
+    hints: list[tuple[Point | Stroke, list[tuple[float, float]], float]] = [
+        (s, [scale(p) for p in s.path], s.width / 2 * short) for s in keyframe.strokes
+    ]
+    hints += [(p, [scale((p.x, p.y))], p.radius * short) for p in keyframe.points]
+    for hint, path, radius in hints:
+        footprint = _footprint(path, radius, height, width)
+        if footprint is not None:
+            _paint(ab, weight, *footprint, hint.color.ab, hint_strength(hint))
     return ab, weight
 
 

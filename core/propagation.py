@@ -111,18 +111,20 @@ class _Track:
         anchors = Anchors(picture, np.concatenate(px), limits, may_stand_in)
         return cls(keyframe.frame, points, strokes, anchors)
 
-    def hints(self, frame: _Frame, shown: np.ndarray, shown_ok: np.ndarray, weight: np.ndarray
-              ) -> tuple[list[Point], list[Stroke]]:  # fmt: skip
+    def hints(self, frame: _Frame, shown: np.ndarray, shown_ok: np.ndarray, seen: np.ndarray,
+              weight: np.ndarray) -> tuple[list[Point], list[Stroke]]:  # fmt: skip
         """One frame's hints: those that weigh anything, each with its keyframe and its weight
-        as ``confidence``; a point where it is seen or at each of its stand-ins (``shown``
-        (N, S, 2) positions, ``shown_ok`` which hold one), a stroke split into the runs of its
-        vertices that weigh anything, each weighing their mean."""
+        as ``confidence``; a point where it is ``seen`` or at each of its stand-ins (``shown``
+        (N, S, 2) positions, ``shown_ok`` which hold one; marked ``"stand_in": true``), a stroke
+        split into the runs of its vertices that weigh anything, each weighing their mean."""
 
-        def note(w: float) -> dict[str, object]:
-            return {"propagated_from": self.source, "confidence": round(w, 4)}
+        def note(w: float, stand_in: bool = False) -> dict[str, object]:
+            extra: dict[str, object] = {"propagated_from": self.source, "confidence": round(w, 4)}
+            return {**extra, "stand_in": True} if stand_in else extra
 
         xy = frame.to_fractions(shown).clip(0, 1)
-        points = [replace(p, x=float(x), y=float(y), extra={**p.extra, **note(float(w))})
+        points = [replace(p, x=float(x), y=float(y),
+                          extra={**p.extra, **note(float(w), not seen[i])})
                   for i, (p, w) in enumerate(zip(self.points, weight, strict=False))
                   if w >= _LEAST_WEIGHT for x, y in xy[i][shown_ok[i]]]  # fmt: skip
         xy = xy[:, 0]
@@ -180,18 +182,18 @@ def _carry(footage: Footage, keyframe: Keyframe, frames: range, other: int | Non
     for n in frames:
         pair: Pair = footage.pair(n - 1) if forward else footage.pair(n)
         track.anchors.step(pair, forward, footage.picture(n))
-        shown.append((track.anchors.shown, track.anchors.shown_ok))
+        shown.append((track.anchors.shown, track.anchors.shown_ok, track.anchors.seen))
         weights.append(track.anchors.weight)
     if not len(track.anchors):
         return
     eased = fade(np.array(weights))
-    for n, (px, ok), weight in zip(frames, shown, eased, strict=True):
+    for n, (px, ok, seen), weight in zip(frames, shown, eased, strict=True):
         distance = abs(n - keyframe.frame)
         if other is None:
             near = 1 / (1 + distance / _HALF_LIFE)
         else:
             near = abs(other - n) / abs(other - keyframe.frame)
-        sides[n].append((near, *track.hints(frame, px, ok, weight * near)))
+        sides[n].append((near, *track.hints(frame, px, ok, seen, weight * near)))
 
 
 def _span_hints(footage: Footage, keyframes: dict[int, Keyframe], span: _Span,

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from vscolorize.core.color import lab_to_srgb
-from vscolorize.core.hints import Keyframe, rasterize
+from vscolorize.core.hints import Keyframe, paint_hints
 
 from .widgets import color_to_qcolor
 
@@ -25,14 +25,16 @@ SELECTED_PEN = (255, 210, 0)  # the selected hint's highlight
 
 
 def hint_overlay(keyframe: Keyframe | None, lightness: np.ndarray, alpha: int) -> np.ndarray:
-    """(H, W, 4) uint8: the hints in their colors at the frame's lightness, clear elsewhere."""
+    """(H, W, 4) uint8: the hints in their colors at the frame's lightness, clear elsewhere; a
+    carried hint the fainter the less its confidence (``alpha`` at full confidence)."""
     height, width = lightness.shape
-    ab, mask = rasterize(keyframe, height, width)
+    ab, weight = paint_hints(keyframe, height, width)
+    mask = weight > 0
     rgba = np.zeros((height, width, 4), np.uint8)
     if mask.any():  # only the hinted pixels are converted: a few, even on an HD frame
         lab = np.concatenate([np.clip(lightness[mask], 25, 85)[:, None], ab[mask]], -1)
         rgba[mask, :3] = np.round(lab_to_srgb(lab, gamut="chroma") * 255).astype(np.uint8)
-        rgba[mask, 3] = alpha
+        rgba[mask, 3] = np.round(alpha * np.sqrt(weight[mask])).astype(np.uint8)
     return rgba
 
 

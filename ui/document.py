@@ -41,7 +41,7 @@ __all__ = ["HintDocument", "NotCarriedYet", "autosave_path", "own_copy", "smooth
 
 _UNDO_DEPTH = 500
 # what carrying adds to a hint's extra keys; a carried hint made the artist's own drops them
-_CARRIED_NOTES = ("propagated_from", "confidence")
+_CARRIED_NOTES = ("propagated_from", "confidence", "stand_in")
 
 
 class NotCarriedYet(LookupError):
@@ -54,14 +54,17 @@ class NotCarriedYet(LookupError):
 
 
 def own_copy(frame: int, carried: Keyframe | None) -> Keyframe:
-    """The hints carried to ``frame`` as a keyframe of the artist's own (empty when none reach)."""
+    """The hints carried to ``frame`` as a keyframe of the artist's own (empty when none reach);
+    a lost hint's stand-ins (shown beside what covers it) are left out: the artist paints where
+    it belongs."""
     if carried is None:
         return Keyframe(frame=frame)
 
     def mine(extra: Mapping[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in extra.items() if k not in _CARRIED_NOTES}
 
-    points = tuple(replace(p, extra=mine(p.extra)) for p in carried.points)
+    points = tuple(replace(p, extra=mine(p.extra)) for p in carried.points
+                   if not p.extra.get("stand_in"))  # fmt: skip
     strokes = tuple(replace(s, extra=mine(s.extra)) for s in carried.strokes)
     return Keyframe(frame=frame, points=points, strokes=strokes)
 

@@ -120,13 +120,20 @@ class SizeControl(QtWidgets.QDoubleSpinBox):
 def hint_rows(keyframe: Keyframe | None, own: bool) -> list[tuple[str, int, Color, str, float]]:
     """The rows of ``keyframe``'s hints: (kind, index, color, frame, size), points first, each
     in painting order (their indices in the keyframe). A carried hint's frame is the keyframe it
-    came from, marked "carried"."""
+    came from, marked "carried" (or "stand-in": shown beside what covers it) with its
+    confidence."""
     if keyframe is None:
         return []
 
     def frame_of(extra: Mapping[str, Any]) -> str:
         source = extra.get("propagated_from")
-        return str(keyframe.frame) if own or source is None else f"{source} (carried)"
+        if own or source is None:
+            return str(keyframe.frame)
+        how = "stand-in" if extra.get("stand_in") else "carried"
+        confidence = extra.get("confidence")
+        if isinstance(confidence, int | float):
+            return f"{source} ({how}, {round(100 * confidence)} %)"
+        return f"{source} ({how})"
 
     rows: list[tuple[str, int, Color, str, float]] = []
     rows += [("point", i, p.color, frame_of(p.extra), 2 * p.radius)

@@ -18,6 +18,7 @@ from vscolorize.core.hints import (
     Point,
     Stroke,
     load_hints,
+    paint_hints,
     parse_hints,
     rasterize,
     resolve_hints,
@@ -277,3 +278,33 @@ def test_rasterize_without_hints() -> None:
     assert ab.shape == (3, 4, 2) and not mask.any()
     with pytest.raises(ValueError, match="size must be positive"):
         rasterize(None, 0, 4)
+
+
+def _carried(ab: tuple[float, float], confidence: float, x: float = 0.5) -> Point:
+    return Point(x=x, y=0.5, color=Color(ab=ab), radius=0.1, extra={"confidence": confidence})
+
+
+def test_carried_hints_paint_at_their_confidence_and_mix_in_any_order() -> None:
+    keyframe = Keyframe(frame=3, points=(_carried((40, 0), 0.25),))
+    ab, weight = paint_hints(keyframe, 20, 20)
+    assert weight[10, 10] == pytest.approx(0.25) and ab[10, 10].tolist() == [40, 0]
+    assert rasterize(keyframe, 20, 20)[1][10, 10]  # in the mask, however weak
+    for t in (0.2, 0.49, 0.51, 0.8):  # two fading hints on one place: a smooth hand-over
+        a, b = _carried((40, 0), 1 - t), _carried((0, 40), t)
+        one = paint_hints(Keyframe(frame=3, points=(a, b)), 20, 20)
+        other = paint_hints(Keyframe(frame=3, points=(b, a)), 20, 20)
+        assert np.allclose(one[0], other[0]) and np.allclose(one[1], other[1])
+        assert one[0][10, 10] == pytest.approx([40 * (1 - t), 40 * t], abs=1e-4)
+    # an artist's hint (strength 1) paints over what is under it, as it always did
+    artist = Point(x=0.5, y=0.5, color=Color(ab=(0, -30)), radius=0.1)
+    ab, weight = paint_hints(Keyframe(frame=3, points=(_carried((40, 0), 0.5), artist)), 20, 20)
+    assert ab[10, 10].tolist() == [0, -30] and weight[10, 10] == 1
+
+
+def test_a_hint_paints_each_pixel_once() -> None:
+    """A stroke's joints and a point's center pixel are not painted twice (a weak hint would
+    weigh more there)."""
+    stroke = Stroke(path=((0.2, 0.5), (0.5, 0.5), (0.5, 0.8)), color=Color(ab=(10, 10)),
+                    width=0.1, extra={"confidence": 0.4})  # fmt: skip
+    _, weight = paint_hints(Keyframe(frame=0, strokes=(stroke,)), 40, 40)
+    assert np.unique(weight).tolist() == pytest.approx([0, 0.4])

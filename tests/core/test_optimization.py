@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -158,3 +159,25 @@ def test_cascade_is_deterministic_across_threads() -> None:
         results = list(pool.map(lambda _: levin_colorize(y, ab_hint, mask), range(4)))
     for result in results:
         np.testing.assert_array_equal(result, first)
+
+
+@pytest.mark.parametrize("method", ["direct", "cascade"])
+def test_soft_constraints(method: str) -> None:
+    """A weight map is a soft constraint: weight 1 is the hard one (the mask), 0 no hint, and in
+    between the hint's pull grows with its weight."""
+    y = two_regions()
+    ab_hint, mask = hints_each_side()
+    hard = levin_colorize(y, ab_hint, mask, method=method)  # type: ignore[arg-type]
+    same = levin_colorize(y, ab_hint, mask.astype(np.float32), method=method)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(hard, same)
+    # a second, competing hint in the left region: the weaker it is, the less it pulls
+    competing = ab_hint.copy()
+    competing[5, 20] = (-40, 40)
+    pulls = []
+    for strength in (0.0, 0.01, 0.1, 0.5, 1.0):
+        weights = mask.astype(np.float32)
+        weights[5, 20] = strength
+        ab = levin_colorize(y, competing, weights, method=method)  # type: ignore[arg-type]
+        pulls.append(float(ab[:, :25, 1].mean()))
+    assert pulls[0] == pytest.approx(float(hard[:, :25, 1].mean()), abs=1e-4)
+    assert all(a < b for a, b in itertools.pairwise(pulls)), pulls
