@@ -2,21 +2,31 @@
 of its shot, on demand.
 
 Motion comes from ``vscolorize.core.footage`` (optical flow between consecutive frames, both
-ways, measured once and kept in the motion store). A hint point moves with the forward flow at its
-center; it is dropped where the backward flow does not bring it back (the forward-backward check:
-an occlusion, or flow that cannot be trusted) or where it leaves the frame. A stroke is first
-resampled into closely spaced vertices, each tracked like a point; the runs of surviving vertices
-stay strokes. Propagation never crosses a scene cut and stops at the next keyframe.
+ways, measured once and kept in the motion store). A point's center and each vertex of a stroke
+(resampled into closely spaced vertices first) are tracked by ``vscolorize.core.tracking``,
+anchored to the keyframe: a hint something passes over is lost while covered (shown meanwhile,
+lighter, on *stand-ins*: the nearest places around that look like what it marked), moves with its
+surroundings, and is found again where it belongs once that is visible; one that follows a moving
+object away from what it marked is caught the same way. A stroke keeps the runs of its vertices
+that are seen. Propagation never crosses a scene cut and stops at the next keyframe.
+
+Every carried hint has a *confidence* in [0, 1], which the colorizers take as its strength (see
+``vscolorize.core.hints.paint_hints``): what tracking measured on that frame (agreement with the
+keyframe's patch, flow consistency, distance from strong edges; half for a stand-in), eased over a
+few frames so that hints fade in and out rather than pop, times a weight for the distance in
+frames: between two keyframes it falls linearly to 0 at the other one, so the hand-over from one
+keyframe's hints to the next is smooth (where they overlap, their colors mix by strength); after
+the last keyframe of a shot it halves over ``_HALF_LIFE`` frames.
 
 The unit of work is a *span*: the frames between two neighbors that are each a keyframe or a
 shot's end. A frame's hints need only its span: the frames and pairs of motion in it, read in
-order; the hints of every frame of the span are made together and kept while frames nearby are
-asked for (a few spans at most: memory is bounded by a shot, never by the clip). Between two
-keyframes a frame gets the hints of both, each with a confidence that falls linearly with the
-distance to its keyframe; where they overlap the more confident one is painted last and wins.
+order; the hints of every frame of the span are made together (which lets a hint fade out before
+the frame it is lost on) and kept while frames nearby are asked for (a few spans at most: memory
+is bounded by a shot, never by the clip).
 
 A carried frame's hints are a :class:`~vscolorize.core.hints.Keyframe` marked
-``"propagated": true`` (each hint's ``extra`` records its keyframe and confidence).
+``"propagated": true``; each hint's ``extra`` records its keyframe (``propagated_from``), its
+``confidence`` and, for a stand-in, ``"stand_in": true``.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+import cv2
 import numpy as np
 
 from .motion import Pair
@@ -89,8 +90,10 @@ _SUPPORT = 6
 # object that starts moving is followed.
 _STEADY = 0.8
 _FLAT = 4.0
-# the grid of flow samples the picture's motion as a whole is measured on (columns, rows)
+# the grid of flow samples the picture's motion as a whole is measured on (columns, rows), and
+# how many must be trustworthy to fit an affine motion to them
 _GRID = (16, 9)
+_GRID_FIT = 12
 # gradient magnitude (uint8 levels per px, central differences) of a strong edge
 _EDGE = 24.0
 # a position on a strong edge keeps this share of its weight; from _RADIUS px away, all of it
@@ -152,18 +155,25 @@ def _alike(motion: np.ndarray, velocity: np.ndarray) -> np.ndarray:
     return alike
 
 
-def _global_motion(pair: Pair, forward: bool, limits: Limits) -> np.ndarray:
-    """The picture's motion as a whole (the camera's, where it moves): the median of the
-    trustworthy flow on a coarse grid, (2,)."""
+def _camera(pair: Pair, forward: bool, limits: Limits) -> Callable[[np.ndarray], np.ndarray]:
+    """The picture's motion as a whole (the camera's: a pan, a zoom, a turn), as a function of
+    (N, 2) positions -> (N, 2) motions: an affine map fitted (RANSAC) to the trustworthy flow on
+    a coarse grid; the median motion where too little of it can be trusted to fit one."""
     h, w = pair.shape
     ys, xs = np.meshgrid(np.linspace(0, h - 1, _GRID[1]), np.linspace(0, w - 1, _GRID[0]))
     grid = np.stack([xs.ravel(), ys.ravel()], -1)
     motion = _sample(pair.forward if forward else pair.backward, grid)
     trusted = limits.holds(pair.error_at(forward, grid), motion)
-    if not trusted.any():
-        return np.zeros(2)
-    median: np.ndarray = np.median(motion[trusted], axis=0)
-    return median
+    if trusted.sum() >= _GRID_FIT:
+        source = grid[trusted].astype(np.float32)
+        fit, _ = cv2.estimateAffine2D(source, source + motion[trusted].astype(np.float32),
+                                      method=cv2.RANSAC, ransacReprojThreshold=1.0,
+                                      refineIters=0)  # fmt: skip
+        if fit is not None:
+            affine = fit.astype(np.float64) - np.eye(2, 3)  # the motion, not the position
+            return lambda px: px @ affine[:, :2].T + affine[:, 2]
+    median = np.median(motion[trusted], axis=0) if trusted.any() else np.zeros(2)
+    return lambda px: np.broadcast_to(median, px.shape).copy()
 
 
 def _ring() -> np.ndarray:
@@ -310,7 +320,7 @@ class Anchors:
         # camera's motion) if it is flat background (see _FLAT), else its own recent motion; a
         # jump of the whole picture (the camera jerks) is followed. Such a position moves on, as
         # lost ones do, with what around it still moves as it should.
-        camera = _global_motion(pair, forward, self.limits)
+        camera = _camera(pair, forward, self.limits)(px)
         background = (self.steady >= _STEADY) & self.flat
         expected = np.where(background[:, None], camera, self.velocity)
         with_camera = _alike(motion, camera)
@@ -318,7 +328,8 @@ class Anchors:
         broke &= ~self.seen | background | ~with_camera
         if broke.any():
             motion[broke], _ = self._surroundings(pair, forward, px[broke], expected[broke])
-            motion[broke & background] = camera  # the flow beside an occluder is smeared by it
+            # the flow beside an occluder is smeared by it
+            motion[broke & background] = camera[broke & background]
         moved = px + motion
         fb = np.linalg.norm(motion + _sample(back, moved), axis=1)
         flow_holds = self.limits.holds(fb, motion)

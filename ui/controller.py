@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from vscolorize.core.hints import Color, Hints, Keyframe
 
-from .document import HintDocument, NotCarriedYet
+from .document import HintDocument, NotCarriedYet, without_stand_ins
 
 __all__ = ["NEUTRAL", "STARTER_PALETTE", "PaintController", "Tool"]
 
@@ -131,7 +131,7 @@ class PaintController:
             return False
         if self._carried_from is not source or len(self._carried) > KEEP_CARRIED:
             self._carried, self._carried_from = {}, source
-        self._carried[frame] = keyframe
+        self._carried[frame] = without_stand_ins(keyframe)
         return True
 
     def forget_stale_carried(self) -> None:

@@ -37,7 +37,14 @@ from vscolorize.core.hints import (
     save_hints,
 )
 
-__all__ = ["HintDocument", "NotCarriedYet", "autosave_path", "own_copy", "smooth_path"]
+__all__ = [
+    "HintDocument",
+    "NotCarriedYet",
+    "autosave_path",
+    "own_copy",
+    "smooth_path",
+    "without_stand_ins",
+]
 
 _UNDO_DEPTH = 500
 # what carrying adds to a hint's extra keys; a carried hint made the artist's own drops them
@@ -53,18 +60,26 @@ class NotCarriedYet(LookupError):
         self.frame = frame
 
 
+def without_stand_ins(carried: Keyframe | None) -> Keyframe | None:
+    """Carried hints as the window shows and edits them: a lost hint's stand-ins (the render
+    paints them beside what covers it) left out, since the artist paints where it belongs."""
+    if carried is None or not any(p.extra.get("stand_in") for p in carried.points):
+        return carried
+    return replace(carried, points=tuple(p for p in carried.points if not p.extra.get("stand_in")))
+
+
 def own_copy(frame: int, carried: Keyframe | None) -> Keyframe:
-    """The hints carried to ``frame`` as a keyframe of the artist's own (empty when none reach);
-    a lost hint's stand-ins (shown beside what covers it) are left out: the artist paints where
-    it belongs."""
+    """The hints carried to ``frame`` as a keyframe of the artist's own (empty when none reach),
+    stand-ins left out (see :func:`without_stand_ins`)."""
     if carried is None:
         return Keyframe(frame=frame)
 
     def mine(extra: Mapping[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in extra.items() if k not in _CARRIED_NOTES}
 
-    points = tuple(replace(p, extra=mine(p.extra)) for p in carried.points
-                   if not p.extra.get("stand_in"))  # fmt: skip
+    carried = without_stand_ins(carried)
+    assert carried is not None
+    points = tuple(replace(p, extra=mine(p.extra)) for p in carried.points)
     strokes = tuple(replace(s, extra=mine(s.extra)) for s in carried.strokes)
     return Keyframe(frame=frame, points=points, strokes=strokes)
 
