@@ -367,6 +367,10 @@ def run_occluder(name: str, truth: np.ndarray, covered: np.ndarray, hints_count:
           f"on frame 0, {method}, temporal={temporal}, {seconds * 1000:.0f} ms/frame (carrying "
           f"the hints on a warm store {warm * 1000:.1f} of them), flicker {flicker(ab, flows):.3f} "
           f"(the truth's {own:.3f})")  # fmt: skip
+    means = np.array([a[~c].mean(0) for a, c in zip(ab, covered, strict=True)])
+    jumps = np.linalg.norm(np.diff(means, axis=0), axis=1)
+    print(f"  the background's mean a*b* moves at most {jumps.max():.2f} from one frame to the "
+          f"next (median {np.median(jumps):.2f})")  # fmt: skip
     print("  background PSNR by frame: " + " ".join(
         f"{n}:{scores[n]:.2f}" for n in range(0, len(out), 5)))  # fmt: skip
     print(f"  after the block left (frames {gone}-{len(out) - 1}): {after:.2f} dB, frame 0 "

@@ -133,7 +133,7 @@ def smooth_hints(
         total = spread[..., 2:]
         reached = total > _TINY
         bases.append(np.where(reached, spread[..., :2] / np.where(reached, total, 1), 0))
-        confidences.append(1 + np.log10(np.clip(total[..., 0], _TINY, 1)) / 30)
+        confidences.append(np.clip(1 + np.log10(np.clip(total[..., 0], _TINY, 1)) / 30, 0, 1))
         far = cv2.distanceTransform((weight <= 0).astype(np.uint8), cv2.DIST_L2, 3)
         distances.append(np.minimum(far / max(weight.shape), 1))
 

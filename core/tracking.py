@@ -228,6 +228,7 @@ class Anchors:
         self.shown_ok = np.zeros((count, _SECTORS), bool)
         self.shown_ok[:, 0] = True
         self.velocity = np.zeros((count, 2))
+        self.moved = np.zeros(count, bool)  # whether each has been followed a step (has a velocity)
         # how steadily each has moved with the picture as a whole (1: always), from halfway
         self.steady = np.full(count, 0.5)
         self.weight = np.ones(count)
@@ -326,6 +327,7 @@ class Anchors:
         with_camera = _alike(motion, camera)
         broke = ~self.seen | ~_alike(motion, expected)
         broke &= ~self.seen | background | ~with_camera
+        broke &= ~self.seen | self.moved  # on its first step a position's motion is not known
         if broke.any():
             motion[broke], _ = self._surroundings(pair, forward, px[broke], expected[broke])
             # the flow beside an occluder is smeared by it
@@ -370,7 +372,10 @@ class Anchors:
             best = index[shown_ok[index, 0]]
             distance[best] = found_distance[shown_ok[index, 0], 0]
             fb[best] = error_at(shown[best, 0])
+        first = tracked & ~self.moved
         self.velocity[tracked] = 0.5 * self.velocity[tracked] + 0.5 * motion[tracked]
+        self.velocity[first] = motion[first]
+        self.moved |= tracked
         self.velocity[~seen] = expected[~seen]
         self.steady[tracked] = 0.8 * self.steady[tracked] + 0.2 * with_camera[tracked]
         self.px, self.seen, self.shown, self.shown_ok = moved, seen, shown, shown_ok
