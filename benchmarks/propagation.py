@@ -112,13 +112,20 @@ def motion(truth: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def flicker(ab: list[np.ndarray], flows: list[tuple[np.ndarray, np.ndarray]]) -> float:
-    """Mean |a*b*(t) - a*b*(t+1) warped back to t| over reliably tracked pixels."""
+def flicker_by_frame(ab: list[np.ndarray], flows: list[tuple[np.ndarray, np.ndarray]]
+                     ) -> list[np.ndarray]:  # fmt: skip
+    """Per consecutive pair t, t+1: |a*b*(t) - a*b*(t+1) warped back to t| at the reliably
+    tracked pixels."""
     changes = []
     for t, (flow, reliable) in enumerate(flows):
         moved = warp(ab[t + 1], flow)
         changes.append(np.linalg.norm(ab[t] - moved, axis=-1)[reliable])
-    return float(np.concatenate(changes).mean())
+    return changes
+
+
+def flicker(ab: list[np.ndarray], flows: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """Mean |a*b*(t) - a*b*(t+1) warped back to t| over reliably tracked pixels."""
+    return float(np.concatenate(flicker_by_frame(ab, flows)).mean())
 
 
 def cdc(ab: list[np.ndarray]) -> float:
@@ -371,6 +378,9 @@ def run_occluder(name: str, truth: np.ndarray, covered: np.ndarray, hints_count:
     jumps = np.linalg.norm(np.diff(means, axis=0), axis=1)
     print(f"  the background's mean a*b* moves at most {jumps.max():.2f} from one frame to the "
           f"next (median {np.median(jumps):.2f})")  # fmt: skip
+    by_frame = [float(c.mean()) if c.size else 0.0 for c in flicker_by_frame(ab, flows)]
+    print("  flicker by frame (from each to the next): " + " ".join(
+        f"{n}:{by_frame[n]:.3f}" for n in range(0, len(by_frame), 5)))  # fmt: skip
     print("  background PSNR by frame: " + " ".join(
         f"{n}:{scores[n]:.2f}" for n in range(0, len(out), 5)))  # fmt: skip
     print(f"  after the block left (frames {gone}-{len(out) - 1}): {after:.2f} dB, frame 0 "
