@@ -11,7 +11,17 @@ from .errors import (
     SettingError,
     VscolorizeError,
 )
-from .hints import Color, Hints, Keyframe, Point, Stroke, load_hints, rasterize, save_hints
+from .hints import (
+    Color,
+    Hints,
+    Keyframe,
+    Point,
+    Stroke,
+    load_hints,
+    paint_hints,
+    rasterize,
+    save_hints,
+)
 
 __all__ = [
     "Color",
@@ -27,6 +37,7 @@ __all__ = [
     "VscolorizeError",
     "colorize_image",
     "load_hints",
+    "paint_hints",
     "rasterize",
     "save_hints",
 ]
