@@ -5,15 +5,21 @@ away, the forward-backward check drops it, and it never comes back. Here each tr
 (a point's center or a stroke's vertex) also keeps its *template*: the lightness patch under it on
 its keyframe. On every frame:
 
-1. A position that is *seen* moves with the flow under it; one that is *lost* moves with its
-   surroundings (the flow around it that moves as it did before it was lost, else the motion
-   around it, else its own last motion), so that it stays on the place it marked.
+1. A position that is *seen* moves with the flow under it, unless that flow *breaks* from how it
+   moved: something is passing over it (surfaces change speed gradually). How it moved is the
+   camera's motion (an affine fit to the whole picture's flow) for a flat position that has
+   moved with the camera (on a flat patch the flow is not measured but filled in from around,
+   and beside a walker it takes the walker's motion), else its own recent motion; a jump of the
+   whole picture is the camera's and is followed. A broken or *lost* position moves with its
+   surroundings (the camera for flat background; else the flow around it that still moves as it
+   did, else its own last motion), so that it stays on the place it marked.
 2. A seen position stays seen when the flow holds there (forward-backward check), it is inside
-   the frame, and the patch under it still looks like its template (:func:`patch_distance`).
-   What follows a walker away from the road it marked fails the last test within a few frames.
-3. A lost position, or one that just failed, is searched for around where it should be: where a
-   patch there looks like its template (more strictly than to stay seen) and the flow holds, it
-   is seen again (*re-acquired*).
+   the frame, and the patch under it still looks like its template (:func:`patch_distance`; a
+   textured template may change more than a flat one).
+3. A lost position is searched for around where it should be: where a patch there looks like its
+   template (more strictly than to stay seen) and the flow holds, it is seen again
+   (*re-acquired*). Meanwhile a point is shown, lighter, on *stand-ins*: the nearest places on
+   each side that look like its template (the road beside the walkers standing on it).
 
 Each seen position gets a weight in [0, 1] for this frame: how well its patch agrees with the
 template, how well the flow holds there, and how far it is from a strong edge (a hint on an edge
