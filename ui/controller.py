@@ -63,6 +63,7 @@ class PaintController:
         self.on_message: Callable[[str], None] = lambda message: None
         # carried hints of the frames seen since the last edit (bounded: reset by every edit)
         self._carried: dict[int, Keyframe | None] = {}
+        self._covered: set[int] = set()  # frames where some carried hints are covered
         self._carried_from: Hints | None = None
         self._dragging: int | None = None
         self._stroke: list[tuple[float, float]] = []
@@ -130,14 +131,19 @@ class PaintController:
         if source is not self.doc.hints:
             return False
         if self._carried_from is not source or len(self._carried) > KEEP_CARRIED:
-            self._carried, self._carried_from = {}, source
-        self._carried[frame] = without_stand_ins(keyframe)
+            self._carried, self._carried_from, self._covered = {}, source, set()
+        shown = without_stand_ins(keyframe)
+        self._carried[frame] = shown
+        if shown is not keyframe:  # some carried here are covered: the render shows stand-ins
+            self._covered.add(frame)
+        else:
+            self._covered.discard(frame)
         return True
 
     def forget_stale_carried(self) -> None:
         """Drop carried hints computed under hints that are not the current ones."""
         if self._carried_from is not self.doc.hints:
-            self._carried, self._carried_from = {}, None
+            self._carried, self._carried_from, self._covered = {}, None, set()
 
     # --- what the window says ---------------------------------------------------------------
 
@@ -151,11 +157,15 @@ class PaintController:
         return f"frame {self.frame}/{self.count - 1}  {points} points {state}{marker}"
 
     def notice(self) -> str:
-        """Why the preview is gray, when it is: no hints here, none reach, not carried yet."""
+        """Why the preview is gray, when it is: no hints here, none reach, not carried yet; or
+        why it is colored with no hint shown: those carried here are covered (the render shows
+        them on stand-ins beside what covers them)."""
         if self.carried_pending():
             return "carrying the keyframes' hints to this frame..."
         keyframe, own = self.shown_keyframe()
         if keyframe is None or not (keyframe.points or keyframe.strokes):
+            if not own and self.frame in self._covered:
+                return "the hints carried here are covered: shown beside what covers them"
             return "no hints on this frame" if own else "no hints reach this frame"
         return ""
 

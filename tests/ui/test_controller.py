@@ -144,6 +144,10 @@ def test_a_frame_that_is_not_a_keyframe_starts_from_its_carried_hints() -> None:
     stale = Hints()
     assert not c.carried_arrived(stale, 2, carried)  # for other hints: not kept
     assert c.carried_pending()
+    covered = Keyframe(frame=2, points=(Point(x=0.5, y=0.5, color=RED, extra={
+        "propagated_from": 0, "stand_in": True}),))  # fmt: skip
+    assert c.carried_arrived(c.doc.hints, 2, covered)  # the render's stand-ins are not shown
+    assert c.shown_keyframe() == (Keyframe(frame=2), False) and "covered" in c.notice()
     assert c.carried_arrived(c.doc.hints, 2, carried)
     assert c.shown_keyframe() == (carried, False) and "(propagated)" in c.status()
     assert c.hint_at(48, 48) == ("point", 0)
