@@ -265,6 +265,15 @@ class Anchors:
             out[i] = np.median(motion[i, alike[i]], axis=0)
         return out, support
 
+    def _match(self, picture: np.ndarray, error_at: ErrorAt, candidates: np.ndarray,
+               template: np.ndarray) -> np.ndarray:  # fmt: skip
+        """How unlike ``template`` (1, s, s) the patch at each of (K, 2) candidate places looks;
+        infinite outside the picture and where the flow cannot be trusted (the place is not
+        visible: an occluder's edge)."""
+        d = patch_distance(patches(picture, candidates), template)
+        d[~self._inside(candidates) | (error_at(candidates) > self.limits.consistency)] = np.inf
+        return d
+
     def _search(
         self, picture: np.ndarray, error_at: ErrorAt, px: np.ndarray, templates: np.ndarray,
         reach: np.ndarray,
@@ -276,9 +285,7 @@ class Anchors:
         for i in range(len(px)):
             span = np.arange(-reach[i], reach[i] + 1)
             candidates = best[i] + np.stack(np.meshgrid(span, span), -1).reshape(-1, 2)
-            d = patch_distance(patches(picture, candidates), templates[i : i + 1])
-            # where the flow cannot be trusted the place is not visible yet (the occluder's edge)
-            d[~self._inside(candidates) | (error_at(candidates) > self.limits.consistency)] = np.inf
+            d = self._match(picture, error_at, candidates, templates[i : i + 1])
             j = int(np.argmin(d))
             if np.isfinite(d[j]):
                 best[i], distances[i] = candidates[j], d[j]
@@ -301,9 +308,7 @@ class Anchors:
         distances = np.full((len(px), _SECTORS), np.inf)
         for i in range(len(px)):
             candidates = np.rint(px[i]) + offsets
-            d = patch_distance(patches(picture, candidates), templates[i : i + 1])
-            # where the flow cannot be trusted the place is not visible (the occluder's edge)
-            d[~self._inside(candidates) | (error_at(candidates) > self.limits.consistency)] = np.inf
+            d = self._match(picture, error_at, candidates, templates[i : i + 1])
             score = d + penalty
             for k in range(_SECTORS):
                 mine = np.flatnonzero(sector == k)
