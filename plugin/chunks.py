@@ -85,13 +85,16 @@ log = logging.getLogger(__name__)
 CHUNK_FRAMES = 1000  # the default target length: ~4 minutes of render at 854x480 on 2 cores
 PLAN_FORMAT = "vscolorize.render-plan"
 CHUNK_FORMAT = "vscolorize.chunk"
+CHUNK_VERSION = 2  # 1 hashed frames with BLAKE2b
 # Chunks are lossless and intra-only, in a Matroska written bit-exactly (the same frames make the
 # same file). 8-bit 4:2:0 (what an H.264 render encodes) in Ut Video: encoding and decoding a
 # chunk's frame cost 2.5 ms of CPU at 854x480, against 13.5 ms in FFV1 (a pan over a held-out
 # photo, 288 frames, one thread each), for files 1.5x the size; on one machine the render, the
-# chunks and the join share the same cores. 16-bit RGB (an FFV1 render) in FFV1 with CRCs.
+# chunks and the join share the same cores. Its left prediction: 0.61 + 0.22 s of CPU to encode
+# and decode 300 such frames, against 0.69 + 0.68 s for median, in files 4 % larger. 16-bit RGB
+# (an FFV1 render) in FFV1 with CRCs.
 _CHUNK_CODECS = {
-    "yuv420p": ["-c:v", "utvideo", "-pred", "median"],
+    "yuv420p": ["-c:v", "utvideo", "-pred", "left"],
     "gbrp16le": ["-c:v", "ffv1", "-level", "3", "-g", "1", "-slicecrc", "1"],
 }
 _BITEXACT = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
@@ -104,6 +107,12 @@ def _digest(*parts: bytes) -> str:
     for part in parts:
         h.update(part)
     return h.hexdigest()
+
+
+def frame_checksum(raw: bytes) -> str:
+    """A raw frame's checksum in a chunk's sidecar (SHA-256 runs on the CPU's SHA instructions:
+    0.35 ms for an 854x480 4:2:0 frame, BLAKE2b 0.69 ms; every frame is hashed twice)."""
+    return hashlib.sha256(raw).hexdigest()[:32]
 
 
 def _canonical(value: object) -> bytes:
@@ -381,7 +390,7 @@ def write_chunk(job: ChunkJob, on_frame: Callable[[int], None] | None = None) ->
             times["frames"] += wrote - clock
             raw = raw_frame(frame)
             size = len(raw)
-            checksums.append(_digest(raw))
+            checksums.append(frame_checksum(raw))
             encoder.write(raw)
             if on_frame is not None:
                 on_frame(len(checksums))
@@ -395,7 +404,7 @@ def write_chunk(job: ChunkJob, on_frame: Callable[[int], None] | None = None) ->
     times["finish"] = seconds - sum(times.values())
     device = job.settings.device or "auto"
     write_json(_sidecar(folder, chunk), {
-        "format": CHUNK_FORMAT, "version": 1, "key": job.key, "first": chunk.first,
+        "format": CHUNK_FORMAT, "version": CHUNK_VERSION, "key": job.key, "first": chunk.first,
         "last": chunk.last, "width": clip.width, "height": clip.height, "pix_fmt": pix_fmt,
         "frame_bytes": size, "checksums": checksums, "file": record, "versions": _versions(),
         "worker": platform.node(), "device": device, "seconds": round(seconds, 3),
@@ -418,6 +427,8 @@ def finished(folder: Path, chunk: Chunk, key: str) -> dict[str, Any] | None:
     names this key and range, and the chunk file has the size and modification time it records."""
     sidecar = read_json(_sidecar(folder, chunk))
     if not isinstance(sidecar, dict) or sidecar.get("format") != CHUNK_FORMAT:
+        return None
+    if sidecar.get("version") != CHUNK_VERSION:
         return None
     if (sidecar.get("key"), sidecar.get("first"), sidecar.get("last")) != (
         key,
@@ -595,7 +606,7 @@ class Join:
         for frames, raw in enumerate(
             _decoded(video, sidecar["frame_bytes"], sidecar["pix_fmt"]), 1
         ):
-            if frames > chunk.frames or _digest(raw) != sidecar["checksums"][frames - 1]:
+            if frames > chunk.frames or frame_checksum(raw) != sidecar["checksums"][frames - 1]:
                 forget(self.folder, chunk)
                 raise DamagedChunk(
                     f"{chunk.describe()}: frame {chunk.first + frames - 1} differs from its "

@@ -156,6 +156,25 @@ def test_cli_local_cluster_equals_the_plain_render(cuts: Path, hints: Path, tmp_
                                                          "plain.mp4"]  # fmt: skip
 
 
+def _worker_settings() -> dict[str, Any]:
+    import dask
+
+    return {"trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+            "omp": os.environ.get("OMP_NUM_THREADS"),
+            "profiler": dask.config.get("distributed.worker.profile.enabled")}  # fmt: skip
+
+
+def test_local_workers_render_as_this_process_would() -> None:
+    """Dask's nanny would start workers with glibc's heap trimmed eagerly (frames at half speed),
+    one OpenMP thread, and a profiler sampling their stacks every 10 ms."""
+    from vscolorize.distributed import connect
+
+    with connect("local:1") as (client, threads):
+        (seen,) = client.run(_worker_settings).values()
+    assert threads == max(1, os.cpu_count() or 1)
+    assert seen == {"trim": None, "omp": str(threads), "profiler": False}
+
+
 @pytest.mark.slow
 def test_a_worker_killed_mid_chunk(cuts: Path, hints: Path, tmp_path: Path, own_cluster: str,
                                    faults: Path, plain: list[str]) -> None:  # fmt: skip
