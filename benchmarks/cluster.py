@@ -12,7 +12,11 @@ The overhead of the distributed path is local:1's time beside the plain render's
 for N machines follows from the stages (see the printed model).
 
     python benchmarks/cluster.py [--frames 2000] [--size 854x480] [--chunk-frames 1000]
-        [--method optimization] [--out results.txt]
+        [--method optimization] [--rounds 1] [--out results.txt]
+
+With ``--rounds R`` every way renders R times, in turn and in alternating order (plain, local:1,
+local:1, plain, ...): on a shared machine whose speed drifts by 10 % or more over minutes, one
+render after the other measures the drift as much as the overhead.
 """
 
 from __future__ import annotations
@@ -73,8 +77,10 @@ def run(args: argparse.Namespace, film: Path, hints: Path, work: Path, cluster: 
         stages = {**result.stages, **{f"in chunks: {k}": v for k, v in result.chunk_times.items()}}
     seconds = time.perf_counter() - began
     shutil.rmtree(os.environ["VSCOLORIZE_CACHE"], ignore_errors=True)  # runs alike: no GBs left
+    frames = frame_digest(out)
+    out.unlink()  # the next round writes it again
     return {"run": name, "seconds": seconds, "fps": args.frames / seconds, "stages": stages,
-            "frames": frame_digest(out)}  # fmt: skip
+            "frames": frames}  # fmt: skip
 
 
 def main() -> None:
@@ -84,36 +90,65 @@ def main() -> None:
     parser.add_argument("--chunk-frames", type=int, default=1000)
     parser.add_argument("--method", default="optimization")
     parser.add_argument("--clusters", nargs="+", default=["local:1", "local:2"])
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="render every way this many times, in turn (plain first, then last)",
+    )
     parser.add_argument("--out", help="append the results to this file")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
+    ways: list[str | None] = [None, *args.clusters]
+    rounds: list[dict[str, dict[str, object]]] = []
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         film, hints = work / "film.mp4", work / "film.hints.json"
         hints.write_text(json.dumps(write_film(film, args.frames, (width, height))))
-        results = [run(args, film, hints, work, cluster) for cluster in [None, *args.clusters]]
-    plain = results[0]
+        for k in range(args.rounds):
+            # in turn, so that a machine that slows down (or speeds up) weighs on every way alike
+            order = ways if k % 2 == 0 else ways[::-1]
+            done = [run(args, film, hints, work, cluster) for cluster in order]
+            rounds.append(
+                {str(r["run"]): r for r in sorted(done, key=lambda r: r["run"] != "plain")}
+            )
     lines = [f"# {args.frames} frames at {args.size}, method {args.method}, chunks of up to "
-             f"{args.chunk_frames} frames, {os.cpu_count()} cores; load before: "
-             f"{os.getloadavg()[0]:.2f}"]  # fmt: skip
-    for r in results:
-        stages = ", ".join(f"{k} {v:.1f} s" for k, v in r["stages"].items())  # type: ignore[attr-defined]
-        ratio = float(r["seconds"]) / float(plain["seconds"])  # type: ignore[arg-type]
-        same = "same frames" if r["frames"] == plain["frames"] else "FRAMES DIFFER"
-        lines.append(f"{r['run']:>8}: {r['seconds']:7.1f} s  {r['fps']:5.2f} fps  "
-                     f"{ratio:5.3f}x plain  {same}" + (f"  ({stages})" if stages else ""))  # fmt: skip
-    for r in results[1:]:
-        st: dict[str, float] = r["stages"]  # type: ignore[assignment]
-        fixed = st["cluster"] + st["plan"] + st["join"]
-        inside = {k.removeprefix("in chunks: "): v for k, v in st.items() if k.startswith("in ")}
-        side = inside.get("setup", 0) + inside.get("write", 0) + inside.get("finish", 0)
-        total, base = float(r["seconds"]), float(plain["seconds"])  # type: ignore[arg-type]
-        lines.append(
-            f"{r['run']}: {total - base:+.1f} s beside the plain render ({(total / base - 1) * 100:+.1f} "
-            f"%); fixed: cluster + plan + join tail {fixed:.1f} s ({fixed / base * 100:.1f} %); in "
-            f"chunks, setup + writing {side:.1f} s beside {inside.get('frames', 0):.1f} s waiting "
-            f"for frames ({side / max(inside.get('frames', 1), 1e-9) * 100:.1f} %)"
-        )
+             f"{args.chunk_frames} frames, {os.cpu_count()} cores, {args.rounds} round(s); load "
+             f"before: {load:.2f}"]  # fmt: skip
+    for k, results in enumerate(rounds):
+        plain = results["plain"]
+        for r in results.values():
+            stages = ", ".join(f"{name} {v:.1f} s" for name, v in r["stages"].items())  # type: ignore[attr-defined]
+            ratio = float(r["seconds"]) / float(plain["seconds"])  # type: ignore[arg-type]
+            same = "same frames" if r["frames"] == plain["frames"] else "FRAMES DIFFER"
+            tag = f"{r['run']}" + (f" #{k + 1}" if args.rounds > 1 else "")
+            lines.append(f"{tag:>11}: {r['seconds']:7.1f} s  {r['fps']:5.2f} fps  "
+                         f"{ratio:5.3f}x plain  {same}" + (f"  ({stages})" if stages else ""))  # fmt: skip
+        for r in results.values():
+            if r["run"] == "plain":
+                continue
+            st: dict[str, float] = r["stages"]  # type: ignore[assignment]
+            fixed = st["cluster"] + st["plan"] + st["join"]
+            inside = {
+                n.removeprefix("in chunks: "): v for n, v in st.items() if n.startswith("in ")
+            }
+            side = inside.get("setup", 0) + inside.get("write", 0) + inside.get("finish", 0)
+            total, base = float(r["seconds"]), float(plain["seconds"])  # type: ignore[arg-type]
+            lines.append(
+                f"{r['run']}: {total - base:+.1f} s beside the plain render ({(total / base - 1) * 100:+.1f} "
+                f"%); fixed: cluster + plan + join tail {fixed:.1f} s ({fixed / base * 100:.1f} %); in "
+                f"chunks, setup + writing {side:.1f} s beside {inside.get('frames', 0):.1f} s waiting "
+                f"for frames ({side / max(inside.get('frames', 1), 1e-9) * 100:.1f} %)"
+            )
+    if args.rounds > 1:
+        for way in args.clusters:
+            name = way.replace(":", "")
+            shares = [float(r[name]["seconds"]) / float(r["plain"]["seconds"]) - 1  # type: ignore[arg-type]
+                      for r in rounds]  # fmt: skip
+            lines.append(f"{name}: beside the plain render, round by round: "
+                         + ", ".join(f"{x * 100:+.1f} %" for x in shares)
+                         + f"; mean {sum(shares) / len(shares) * 100:+.1f} %")  # fmt: skip
     text = "\n".join(lines)
     print(text)
     if args.out:

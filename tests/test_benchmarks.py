@@ -34,7 +34,7 @@ ARGS: dict[str, list[str] | None] = {
     "frame_cost.py": ["--photo", "{photo}", "--runs", "1", "--sizes", "96x64"],
     "film.py": ["--frames", "300", "600", "--size", "96x64", "--render", "8", "--temporal", "1",
                 "--paint-shot", "30"],
-    "cluster.py": ["--frames", "48", "--size", "96x64", "--chunk-frames", "24"],
+    "cluster.py": ["--frames", "48", "--size", "96x64", "--chunk-frames", "24", "--rounds", "2"],
 }  # fmt: skip
 SLOW = {"cluster.py", "postprocess.py", "vspipe.py"}  # over ~20 s on two cores
 
