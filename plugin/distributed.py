@@ -106,15 +106,17 @@ def _local_config(share: int) -> dict[str, Any]:
       rendered 400 frames at 854x480 on 108 s of CPU instead of 113 s (in-process: 101-106 s).
     - The event loops' health check every second, not every 20 ms, and the system monitor every 5
       s, not 0.5: an idle local:1 cluster (scheduler, nanny, worker) kept 5.7 % of a core busy,
-      0.7 % with these.
+      about 1 % with these.
     """
-    quiet = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
-             "distributed.admin.system-monitor.interval": "5s"}  # fmt: skip
-    # also as variables: a worker process reads some of them before the nanny's settings arrive
-    spawn = {f"{lib}_NUM_THREADS": str(share) for lib in ("OMP", "MKL", "OPENBLAS")}
-    spawn |= {"DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value)
-              for key, value in quiet.items()}  # fmt: skip
-    return {"distributed.nanny.pre-spawn-environ": spawn, **quiet}
+    # the nanny hands its settings to the worker processes it starts
+    return {
+        "distributed.nanny.pre-spawn-environ": {
+            f"{lib}_NUM_THREADS": str(share) for lib in ("OMP", "MKL", "OPENBLAS")
+        },
+        "distributed.worker.profile.enabled": False,
+        "distributed.admin.tick.interval": "1s",
+        "distributed.admin.system-monitor.interval": "5s",
+    }
 
 
 @contextmanager
