@@ -26,12 +26,15 @@ from torch.nn import functional as F
 
 from .color import AB_SCALE, normalize_ab, normalize_l
 from .errors import ModelUnavailableError
+from .optimization import levin_colorize
 
 __all__ = [
+    "BASES",
     "FAST",
     "LARGE",
     "ColorUNet",
     "ModelConfig",
+    "levin_hints",
     "load_model",
     "save_model",
     "smooth_hints",
@@ -41,8 +44,10 @@ __all__ = [
 _FORMAT = "vscolorize.model"
 _FORMAT_VERSION = 1
 # network input channels: L, hint a*b*, mask, pull-push spread of the hints (a*b*) and its reach;
-# with the smoother base also the base (a*b*), its confidence and the distance to the nearest hint
-_INPUTS = {"pull-push": 7, "smoother": 11}
+# with the smoother base also the base (a*b*), its confidence and the distance to the nearest hint;
+# with the Levin base all of those and Levin's answer (a*b*) last
+_INPUTS = {"pull-push": 7, "smoother": 11, "levin": 13}
+BASES = tuple(_INPUTS)
 # the fast global smoother's strength and its edge sensitivity (in 8-bit L steps): chosen on the
 # validation pictures (5-20 hints, 2 <= sigma <= 8, 100 <= lambda <= 1000)
 SMOOTHER_LAMBDA = 1000.0
@@ -64,6 +69,10 @@ class ModelConfig:
             predicts a*b* itself, given the pull-push spread of the hints as an input.
             ``"smoother"``: the hints spread by an edge-aware smoother (:func:`smooth_hints`);
             the network predicts a correction to it, starting at zero.
+            ``"levin"``: the hints spread by Levin's optimization at ``base_scale`` of the
+            working size (:func:`levin_hints`); the network sees the smoother's answer too and
+            predicts a correction to Levin's, starting at zero.
+        base_scale: the size Levin's optimization runs at, relative to the working size.
     """
 
     name: str = "fast"
@@ -71,6 +80,7 @@ class ModelConfig:
     depth: int = 2
     working_short_side: int = 256
     base: str = "pull-push"
+    base_scale: float = 0.625
 
     @property
     def multiple(self) -> int:
@@ -91,11 +101,49 @@ class ModelConfig:
 
 
 FAST = ModelConfig(
-    name="fast", widths=(16, 32, 64, 128), depth=2, working_short_side=256, base="smoother"
+    name="fast", widths=(16, 32, 64, 128), depth=2, working_short_side=256, base="levin"
 )
 LARGE = ModelConfig(
-    name="large", widths=(48, 96, 192, 384), depth=3, working_short_side=384, base="smoother"
+    name="large", widths=(48, 96, 192, 384), depth=3, working_short_side=384, base="levin"
 )
+
+
+def levin_hints(l: torch.Tensor, ab: torch.Tensor, mask: torch.Tensor, scale: float
+                ) -> torch.Tensor:  # fmt: skip
+    """Spread hints over the picture by Levin's optimization (the classical engine's), run at
+    ``scale`` of the picture's size and brought back by bilinear interpolation.
+
+    L is reduced by area; hints by coverage-weighted area, so a hint smaller than a pixel there
+    becomes a soft constraint as strong as its coverage (as the engine's own coarse levels do).
+    Runs on the CPU whatever the device (a sparse solve; the tensors travel).
+
+    Args:
+        l: (B, 1, H, W) L in [0, 100].
+        ab: (B, 2, H, W) hint a*b*, anything where ``mask`` is 0.
+        mask: (B, 1, H, W) in [0, 1].
+        scale: in (0, 1].
+
+    Returns:
+        (B, 2, H, W) a*b* on ``ab``'s device (0 everywhere without hints).
+    """
+    height, width = l.shape[2:]
+    size = (max(round(width * scale), 8), max(round(height * scale), 8))
+    l_np = l[:, 0].detach().float().cpu().numpy()
+    ab_np = ab.detach().float().cpu().numpy().transpose(0, 2, 3, 1)
+    mask_np = mask[:, 0].detach().float().cpu().numpy()
+    out: list[np.ndarray] = []
+    for lightness, hint, weight in zip(l_np, ab_np, mask_np, strict=True):
+        if not weight.any():
+            out.append(np.zeros((height, width, 2), np.float32))
+            continue
+        small = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA) / 100
+        coverage = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
+        sums = cv2.resize(np.ascontiguousarray(hint * weight[..., None]), size,
+                          interpolation=cv2.INTER_AREA)  # fmt: skip
+        values = sums / np.maximum(coverage, 1e-12)[..., None]
+        spread = levin_colorize(small, values, coverage)
+        out.append(cv2.resize(spread, (width, height), interpolation=cv2.INTER_LINEAR))
+    return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).to(ab.device, ab.dtype)
 
 
 def smooth_hints(
@@ -214,7 +262,7 @@ class ColorUNet(nn.Module):
             _convs(w[i + 1] + w[i], w[i], config.depth) for i in range(len(w) - 1)
         )
         self.head = nn.Conv2d(w[0], 2, 1)
-        if config.base == "smoother":
+        if config.base != "pull-push":
             # global context: the deepest features pooled over the whole picture, fed back to
             # every place (what is in the picture says which colors are likely)
             self.context = nn.Sequential(nn.Linear(w[-1], w[-1]), nn.ReLU(inplace=True))
@@ -233,21 +281,24 @@ class ColorUNet(nn.Module):
         hint = normalize_ab(ab_hint) * (mask > 0)
         dense, reach = spread_hints(hint, mask)
         inputs = [normalize_l(l), hint, mask, dense, reach]
-        if self.config.base == "smoother":
+        if self.config.base != "pull-push":
             base, confidence, distance = smooth_hints(l, ab_hint, mask)
             base = normalize_ab(base)
             inputs += [base, confidence, distance]
+        if self.config.base == "levin":
+            base = normalize_ab(levin_hints(l, ab_hint, mask, self.config.base_scale))
+            inputs.append(base)
         skips = [self.stem(torch.cat(inputs, 1))]
         for down in self.down:
             skips.append(down(skips[-1]))
         x = skips.pop()
-        if self.config.base == "smoother":
+        if self.config.base != "pull-push":
             x = x + self.context(x.mean((2, 3)))[:, :, None, None]
         for up in reversed(self.up):
             skip = skips.pop()
             x = F.interpolate(x, size=skip.shape[2:], mode="bilinear", align_corners=False)
             x = up(torch.cat([x, skip], 1))
-        if self.config.base == "smoother":
+        if self.config.base != "pull-push":
             return (base + self.head(x)).clamp(-1, 1) * AB_SCALE
         return torch.tanh(self.head(x)) * AB_SCALE
 

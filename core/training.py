@@ -35,7 +35,15 @@ from .inference import Colorizer
 from .metrics import psnr
 from .model import ColorUNet, ModelConfig, load_model, save_model
 
-__all__ = ["TrainOptions", "load_pictures", "point_hints", "simulate_hints", "train", "validate"]
+__all__ = [
+    "TrainOptions",
+    "load_pictures",
+    "point_hints",
+    "simulate_hints",
+    "train",
+    "validate",
+    "warm_start",
+]
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +258,37 @@ def validate(model: ColorUNet, pictures: list[np.ndarray],
     return result
 
 
+def warm_start(source: ColorUNet, config: ModelConfig) -> ColorUNet:
+    """A network of ``config`` starting from ``source``'s weights: ``source`` itself when the
+    configs agree; otherwise every tensor of the same shape is taken over, the first convolution
+    for the inputs both have (a new base's extra inputs are appended, so the first ones agree;
+    the new ones start at zero), and the correction's last layer starts at zero when the base
+    changed, so the new network starts from its own base's answer."""
+    if source.config == config:
+        return source
+    target = ColorUNet(config)
+    state = target.state_dict()
+    taken = []
+    for key, value in source.state_dict().items():
+        if key not in state:
+            continue
+        if value.shape == state[key].shape:
+            state[key] = value.clone()
+        elif key == "stem.0.weight" and value.shape[0] == state[key].shape[0]:
+            shared = min(value.shape[1], state[key].shape[1])
+            state[key] = torch.zeros_like(state[key])
+            state[key][:, :shared] = value[:, :shared]
+        else:
+            continue
+        taken.append(key)
+    if source.config.base != config.base:
+        for key in ("head.weight", "head.bias"):
+            state[key] = torch.zeros_like(state[key])
+    target.load_state_dict(state)
+    log.info("warm start: %d of %d tensors taken over", len(taken), len(state))
+    return target
+
+
 def _checkpoint_path(out: Path) -> Path:
     return out.with_name(out.name + ".checkpoint")
 
@@ -343,7 +382,7 @@ def train(
         rng = np.random.default_rng([options.seed, start])
         log.info("resuming %s at step %d", checkpoint, start)
     else:
-        model = ColorUNet(config) if init is None else load_model(init)
+        model = ColorUNet(config) if init is None else warm_start(load_model(init), config)
         model = model.to(device)
         ema = copy.deepcopy(model)
     model.train()

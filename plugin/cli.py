@@ -13,6 +13,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -129,8 +130,20 @@ def _build_parser() -> _Parser:
         "--out", required=True, metavar="FILE", help="weights to write (.safetensors)"
     )
     train.add_argument("--resume", action="store_true", help="continue from FILE.checkpoint")
-    train.add_argument("--init", metavar="FILE", help="start from these weights (fine-tuning)")
-    train.add_argument("--size", choices=("fast", "large"), default="fast", help="network size")
+    train.add_argument(
+        "--init",
+        metavar="FILE",
+        help="start from these weights (fine-tuning); with --size or --base another network "
+        "takes over every layer of the same shape",
+    )
+    train.add_argument(
+        "--size", choices=("fast", "large"), help="network size (default: fast, or --init's)"
+    )
+    train.add_argument(
+        "--base",
+        help="the answer the network corrects: levin, smoother or pull-push (default: levin, "
+        "or --init's)",
+    )
     train.add_argument("--steps", type=int, default=20_000)
     train.add_argument("--batch", type=int, default=16)
     train.add_argument("--crop", type=int, default=128, help="training crop size in pixels")
@@ -415,7 +428,7 @@ def _error(message: str) -> None:
 
 def _run_train(args: argparse.Namespace) -> int:
     from vscolorize.core.engine import resolve_device
-    from vscolorize.core.model import FAST, LARGE
+    from vscolorize.core.model import BASES, FAST, LARGE, load_model
     from vscolorize.core.training import TrainOptions, load_pictures, train
 
     if not args.images and not args.videos:
@@ -423,6 +436,8 @@ def _run_train(args: argparse.Namespace) -> int:
     for name in ("steps", "batch", "crop"):
         if getattr(args, name) < 1:
             raise UsageError(f"train: --{name} must be at least 1")
+    if args.base is not None and args.base not in BASES:
+        raise UsageError(f"train: --base must be one of {', '.join(BASES)}, not {args.base!r}")
     out = Path(args.out)
     if not out.parent.is_dir():
         raise UsageError(f"train: --out: folder {out.parent} does not exist")
@@ -434,8 +449,13 @@ def _run_train(args: argparse.Namespace) -> int:
     options = TrainOptions(
         steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr, seed=args.seed
     )
-    config = LARGE if args.size == "large" else FAST
     init = Path(args.init) if args.init else None
+    if init is not None and args.size is None:
+        config = load_model(init).config
+    else:
+        config = LARGE if args.size == "large" else FAST
+    if args.base is not None:
+        config = replace(config, base=args.base)
     scores = train(pictures, out, config=config, options=options, device=device, resume=args.resume,
                    init=init, validation=validation)  # fmt: skip
     table = "  ".join(f"{count}: {psnr:.2f}" for count, psnr in scores.items())

@@ -118,6 +118,15 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, photo: Path, case: str)
     assert "Traceback" not in result.stderr and result.stdout == ""
 
 
+def test_train_names_a_bad_base_before_reading_anything(tmp_path: Path) -> None:
+    result = run("train", "--images", tmp_path, "--out", tmp_path / "m.safetensors",
+                 "--base", "magic")  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        "vscolorize: error: train: --base must be one of pull-push, smoother, levin, not 'magic'\n"
+    )
+
+
 def test_output_never_overwrites_the_input(photo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = photo.read_bytes()
     assert main(["image", str(photo), "-o", str(photo.parent / "." / photo.name)]) == 2

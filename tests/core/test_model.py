@@ -13,15 +13,20 @@ from vscolorize.core.model import (
     FAST,
     ColorUNet,
     ModelConfig,
+    levin_hints,
     load_model,
     save_model,
     smooth_hints,
     spread_hints,
 )
+from vscolorize.core.optimization import levin_colorize
 
 TINY = ModelConfig(name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32)
 TINY_SMOOTHER = ModelConfig(
     name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32, base="smoother"
+)
+TINY_LEVIN = ModelConfig(
+    name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32, base="levin"
 )
 
 
@@ -69,6 +74,45 @@ def test_smoother_model_starts_at_the_smoother_answer() -> None:
     with torch.no_grad():
         model.head.bias.fill_(0.1)  # once trained, the correction moves it
     assert not torch.allclose(model(l, ab, mask), base, atol=1)
+
+
+def _two_hints(height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+    ab, mask = torch.zeros(1, 2, height, width), torch.zeros(1, 1, height, width)
+    ab[0, :, height // 2, 4], mask[0, 0, height // 2, 4] = torch.tensor([40.0, -30.0]), 1
+    ab[0, :, height // 2, -5], mask[0, 0, height // 2, -5] = torch.tensor([-20.0, 50.0]), 1
+    return ab, mask
+
+
+def test_levin_hints_at_full_scale_is_the_engines_optimization() -> None:
+    l = _two_halves()
+    ab, mask = _two_hints(40, 72)
+    expected = levin_colorize(
+        l[0, 0].numpy() / 100, ab[0].permute(1, 2, 0).numpy(), mask[0, 0].numpy()
+    )
+    torch.testing.assert_close(
+        levin_hints(l, ab, mask, 1.0)[0].permute(1, 2, 0), torch.from_numpy(expected)
+    )
+
+
+def test_levin_hints_at_a_lower_scale_stop_at_edges() -> None:
+    l = _two_halves()
+    ab, mask = _two_hints(40, 72)
+    base = levin_hints(l, ab, mask, 0.5)
+    assert base.shape == ab.shape
+    # a one-pixel hint is a quarter of a pixel there: a soft constraint, and still each half
+    # takes its own hint's color (within 2 of 70 units apart: soft constraints leak a little)
+    torch.testing.assert_close(base[0, :, 5, 20], torch.tensor([40.0, -30.0]), atol=2.0, rtol=0)
+    torch.testing.assert_close(base[0, :, 35, 50], torch.tensor([-20.0, 50.0]), atol=2.0, rtol=0)
+    assert levin_hints(l, ab, torch.zeros_like(mask), 0.5).abs().max() == 0
+
+
+def test_levin_model_starts_at_levins_answer() -> None:
+    model = ColorUNet(TINY_LEVIN)
+    l = _two_halves(32, 48)
+    ab, mask = _two_hints(32, 48)
+    base = levin_hints(l, ab, mask, TINY_LEVIN.base_scale)
+    torch.testing.assert_close(model(l, ab, mask), base, atol=1e-4, rtol=0)
+    torch.testing.assert_close(model(l), torch.zeros(1, 2, 32, 48))  # no hints: gray
 
 
 def test_forward_shapes_and_range() -> None:

@@ -3,13 +3,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from vscolorize.core import colorize_image
 from vscolorize.core.metrics import psnr
-from vscolorize.core.model import ModelConfig, load_model
-from vscolorize.core.training import TrainOptions, simulate_hints, train
+from vscolorize.core.model import ColorUNet, ModelConfig, levin_hints, load_model
+from vscolorize.core.training import TrainOptions, simulate_hints, train, warm_start
 
 TINY = ModelConfig(name="tiny", widths=(8, 16), depth=1, working_short_side=32)
+TINY_SMOOTHER = ModelConfig(
+    name="tiny", widths=(8, 16), depth=1, working_short_side=32, base="smoother"
+)
+TINY_LEVIN = ModelConfig(name="tiny", widths=(8, 16), depth=1, working_short_side=32, base="levin")
 
 
 def test_simulated_hints_are_flat_colors_inside_one_region() -> None:
@@ -73,3 +78,26 @@ def test_training_learns_and_resumes(tmp_path: Path) -> None:
         progress=False,
     )
     assert resumed[0] > scores[0]
+
+
+def test_warm_start_takes_over_what_fits_and_starts_at_the_new_base() -> None:
+    torch.manual_seed(0)
+    source = ColorUNet(TINY_SMOOTHER)
+    with torch.no_grad():
+        source.head.bias.fill_(0.2)  # a trained correction, which means nothing on another base
+    assert warm_start(source, TINY_SMOOTHER) is source
+    target = warm_start(source, TINY_LEVIN)
+    assert target.config == TINY_LEVIN
+    old, new = source.state_dict(), target.state_dict()
+    inputs = old["stem.0.weight"].shape[1]
+    torch.testing.assert_close(new["stem.0.weight"][:, :inputs], old["stem.0.weight"])
+    assert new["stem.0.weight"][:, inputs:].abs().max() == 0  # Levin's answer: a new input
+    torch.testing.assert_close(new["up.0.0.weight"], old["up.0.0.weight"])
+    l = torch.full((1, 1, 32, 48), 40.0)
+    l[..., 24:] = 75.0
+    ab, mask = torch.zeros(1, 2, 32, 48), torch.zeros(1, 1, 32, 48)
+    ab[0, :, 16, 4], mask[0, 0, 16, 4] = torch.tensor([30.0, 10.0]), 1
+    with torch.no_grad():
+        torch.testing.assert_close(
+            target(l, ab, mask), levin_hints(l, ab, mask, TINY_LEVIN.base_scale), atol=1e-4, rtol=0
+        )
