@@ -53,7 +53,7 @@ SolveMethod = Literal["cascade", "direct"]
 
 # Levin's reference code: sigma^2 = 0.6 x the window variance, at least enough that the most
 # similar neighbor keeps weight >= 0.01, and never below 2e-6 (intensity in [0, 1]).
-_VARIANCE_FACTOR = 0.6
+VARIANCE_FACTOR = 0.6
 _MIN_NEIGHBOR_WEIGHT = 0.01
 _MIN_SIGMA2 = 2e-6
 
@@ -106,7 +106,7 @@ def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return missing, count, columns
 
 
-def _weights(intensity: np.ndarray, dtype: type) -> np.ndarray:
+def _weights(intensity: np.ndarray, dtype: type, variance_factor: float) -> np.ndarray:
     """:func:`levin_weights` computed in ``dtype`` (the window statistics in float64)."""
     y = np.ascontiguousarray(intensity, dtype=np.float64)
     height, width = y.shape
@@ -128,7 +128,7 @@ def _weights(intensity: np.ndarray, dtype: type) -> np.ndarray:
     diff2 -= yd
     diff2 *= diff2
     diff2.reshape(-1)[missing] = np.inf
-    sigma2 = np.maximum(_VARIANCE_FACTOR * variance, _MIN_SIGMA2).astype(dtype)
+    sigma2 = np.maximum(variance_factor * variance, _MIN_SIGMA2).astype(dtype)
     np.maximum(sigma2, diff2.min(0) * dtype(1 / -math.log(_MIN_NEIGHBOR_WEIGHT)), out=sigma2)
     diff2 /= -sigma2
     weights = np.exp(diff2, out=diff2)
@@ -136,26 +136,29 @@ def _weights(intensity: np.ndarray, dtype: type) -> np.ndarray:
     return weights
 
 
-def levin_weights(intensity: np.ndarray) -> np.ndarray:
+def levin_weights(intensity: np.ndarray, variance_factor: float = VARIANCE_FACTOR) -> np.ndarray:
     """Levin's affinity weights.
 
     Args:
         intensity: (H, W) luminance in [0, 1].
+        variance_factor: sigma^2 of the weights as a share of the window's variance; lower
+            keeps colors closer to the edges.
 
     Returns:
         (8, H, W) float64 weights of the neighbors in ``_OFFSETS`` order, 0 outside the image,
         each pixel's weights summing to 1.
     """
-    return _weights(intensity, np.float64)
+    return _weights(intensity, np.float64, variance_factor)
 
 
-def _operator(intensity: np.ndarray, coverage: np.ndarray, dtype: type) -> sp.csr_matrix:
+def _operator(intensity: np.ndarray, coverage: np.ndarray, dtype: type,
+              variance_factor: float) -> sp.csr_matrix:  # fmt: skip
     """:func:`levin_matrix` in ``dtype``, with the 9 slots a row as they come (explicit zeros
     and repeated columns at the border), which is all a product with a vector needs."""
     height, width = intensity.shape
     n = height * width
     _, _, columns = _grid(height, width)
-    weights = _weights(intensity, dtype)
+    weights = _weights(intensity, dtype, variance_factor)
     weights *= (coverage - 1).astype(dtype, copy=False)  # -(1 - c) w: the off-diagonal entries
     data: np.ndarray = np.empty((height, width, 9), dtype)
     data[..., _CENTER] = 1
@@ -165,7 +168,8 @@ def _operator(intensity: np.ndarray, coverage: np.ndarray, dtype: type) -> sp.cs
     return sp.csr_matrix((data.reshape(-1), columns, indptr), shape=(n, n), copy=False)
 
 
-def levin_matrix(intensity: np.ndarray, coverage: np.ndarray) -> sp.csr_matrix:
+def levin_matrix(intensity: np.ndarray, coverage: np.ndarray,
+                 variance_factor: float = VARIANCE_FACTOR) -> sp.csr_matrix:  # fmt: skip
     """The system matrix of one level, over all pixels.
 
     Row r is ``c_r e_r + (1 - c_r)(e_r - w_r)``: with hint coverage ``c`` in {0, 1} that is
@@ -175,8 +179,9 @@ def levin_matrix(intensity: np.ndarray, coverage: np.ndarray) -> sp.csr_matrix:
     Args:
         intensity: (H, W) luminance in [0, 1].
         coverage: (H, W) share of each pixel covered by hints, in [0, 1].
+        variance_factor: as in :func:`levin_weights`.
     """
-    matrix = _operator(intensity, coverage, np.float64)
+    matrix = _operator(intensity, coverage, np.float64, variance_factor)
     matrix.indices = matrix.indices.copy()  # the shared, read-only structure stays as it is
     matrix.sum_duplicates()
     matrix.eliminate_zeros()
@@ -252,12 +257,12 @@ def _gmres(matrix: sp.csr_matrix, rhs: np.ndarray, guess: np.ndarray, steps: int
 
 def _solve_level(
     intensity: np.ndarray, values: np.ndarray, coverage: np.ndarray, method: SolveMethod,
-    *, finest: bool = True,
+    variance_factor: float, *, finest: bool = True,
 ) -> np.ndarray:  # fmt: skip
     height, width = intensity.shape
     rhs = (values * coverage[..., None]).reshape(-1, 2)
     if method == "direct" or height * width <= _DIRECT_PIXELS or min(height, width) < 8:
-        matrix = levin_matrix(intensity, coverage)
+        matrix = levin_matrix(intensity, coverage, variance_factor)
         # the pattern is symmetric and the rows diagonally dominant: an ordering of A + A^T with
         # pivots kept on the diagonal fills in 35 % less than SuperLU's default, 1.5x faster
         lu = spla.splu(
@@ -267,11 +272,13 @@ def _solve_level(
             options={"SymmetricMode": True},
         )
         return lu.solve(rhs).reshape(values.shape)
-    coarse = _solve_level(*_downsample(intensity, values, coverage), method, finest=False)
+    coarse = _solve_level(
+        *_downsample(intensity, values, coverage), method, variance_factor, finest=False
+    )
     guess = _upsample(coarse, height, width)
     if not finest:  # what refining an intermediate level achieves, the finest one redoes
         return guess
-    matrix = _operator(intensity, coverage, _REFINE_DTYPE)
+    matrix = _operator(intensity, coverage, _REFINE_DTYPE, variance_factor)
     out = _gmres(
         matrix,
         np.ascontiguousarray(rhs.T, dtype=_REFINE_DTYPE),
@@ -287,6 +294,7 @@ def levin_colorize(
     mask: np.ndarray,
     *,
     method: SolveMethod = "cascade",
+    variance_factor: float = VARIANCE_FACTOR,
 ) -> np.ndarray:
     """Spread hinted a*b* over the image along luminance (Levin et al. 2004).
 
@@ -297,6 +305,7 @@ def levin_colorize(
             holds its hint (a soft constraint: the row ``c x + (1 - c)(x - W x) = c hint``, the
             one coarse levels of the cascade use for partly hinted pixels).
         method: ``"cascade"`` (fast, default) or ``"direct"`` (exact, slow on large frames).
+        variance_factor: as in :func:`levin_weights` (Levin's reference code: 0.6).
 
     Returns:
         (H, W, 2) float32 a*b*; fully hinted pixels keep their hint exactly. Without any hint, 0.
@@ -313,7 +322,7 @@ def levin_colorize(
     if not coverage.any():
         return np.zeros((height, width, 2), np.float32)
     values = np.where(coverage[..., None] > 0, ab_hint, 0).astype(np.float64)
-    out = _solve_level(intensity.astype(np.float64), values, coverage, method)
+    out = _solve_level(intensity.astype(np.float64), values, coverage, method, variance_factor)
     full = coverage >= 1
     out[full] = ab_hint[full]
     return out.astype(np.float32)

@@ -1,10 +1,10 @@
 """Training and fine-tuning of the guided colorizer on any folder of color pictures (and videos).
 
 Beside the inference path, never imported by it. Each step: random crops at several scales and
-flips, converted to L*a*b*; simulated artist hints (after Zhang et al. 2017: a geometric number of
-points, p = 1/8, placed Gaussian around the center with sigma = 1/4 of the size, each revealing the
-mean a*b* of a 1x1 to 9x9 ground-truth patch; some hints are short strokes of one color); smooth-L1
-on a*b*; AdamW with a cosine schedule. Checkpoints are safetensors too (no pickle) and resumable.
+flips, converted to L*a*b*; hints like an artist's (:func:`simulate_hints`: small discs and short
+strokes of one flat color inside one region); for some samples the hue rotated (those with hints)
+or the gray conversion changed; MSE of the sRGB picture; AdamW with a cosine schedule and a moving
+average of the weights. Checkpoints are safetensors too (no pickle) and resumable.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import math
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import cv2
@@ -56,7 +56,7 @@ _CARRIED_SHARE = 0.05  # of samples whose hints are a few pixels off, as carried
 _REGION_AB = 8.0  # a hint covers only pixels this close in a*b* and in L to its center
 _REGION_L = 12.0
 _COLOR_JITTER = 1.5
-_HUE_SHARE = 0.15  # of samples with hue rotated and chroma scaled
+_HUE_SHARE = 0.5  # of samples with hints whose hue is rotated and chroma scaled
 _FILM_SHARE = 0.15  # of samples whose L comes from another gray conversion, tone curve and grain
 _FRAMES_PER_VIDEO = 40
 _EMA_DECAY = 0.999
@@ -126,6 +126,12 @@ def _crop(picture: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarra
     return crop[:, ::-1] if rng.random() < 0.5 else crop
 
 
+def hint_count(rng: np.random.Generator) -> int:
+    """How many hints a training sample gets: none in 1 of 10 samples, otherwise log-uniform from
+    1 to 100 (three quarters of the samples get 30 or fewer)."""
+    return 0 if rng.random() < _NO_HINTS else int(np.exp(rng.uniform(0, np.log(_MOST_HINTS))))
+
+
 def simulate_hints(
     ab: np.ndarray, lightness: np.ndarray, rng: np.random.Generator, count: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -140,8 +146,7 @@ def simulate_hints(
     Args:
         ab: (2, H, W) ground-truth a*b*.
         lightness: (H, W) ground-truth L.
-        count: how many hints; None draws it: none in 1 of 10 samples, otherwise log-uniform
-            from 1 to 100 (three quarters of the samples get 30 or fewer).
+        count: how many hints; None draws it (:func:`hint_count`).
 
     Returns:
         ``(ab_hint, mask)``: (2, H, W) float32 and (1, H, W) float32 in {0, 1}.
@@ -150,7 +155,7 @@ def simulate_hints(
     hint = np.zeros_like(ab, dtype=np.float32)
     mask = np.zeros((1, h, w), np.float32)
     if count is None:
-        count = 0 if rng.random() < _NO_HINTS else int(np.exp(rng.uniform(0, np.log(_MOST_HINTS))))
+        count = hint_count(rng)
     shift = (0, 0) if rng.random() >= _CARRIED_SHARE else tuple(rng.integers(-3, 4, size=2))
     for _ in range(count):
         cy, cx = int(rng.integers(0, h)), int(rng.integers(0, w))
@@ -178,12 +183,15 @@ def simulate_hints(
     return hint, mask
 
 
-def _augment_colors(lab: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
-    """Rotate the hue and scale the chroma of some pictures' ground truth (before their hints are
-    made from it): propagation without color priors that are not true."""
+def _augment_colors(lab: torch.Tensor, counts: list[int], rng: np.random.Generator
+                    ) -> torch.Tensor:  # fmt: skip
+    """Rotate the hue and scale the chroma of the ground truth of some pictures with hints (before
+    their hints are made from it): there the hints, not what the picture shows, say the colors,
+    which teaches propagation without false priors; a picture without hints keeps its colors,
+    the priors it teaches are true."""
     ab = lab[:, 1:].clone()
     for i in range(len(lab)):
-        if rng.random() < _HUE_SHARE:
+        if counts[i] > 0 and rng.random() < _HUE_SHARE:
             angle, scale = rng.uniform(-math.pi, math.pi), rng.uniform(0.6, 1.3)
             c, s = math.cos(angle) * scale, math.sin(angle) * scale
             a, b = ab[i, 0].clone(), ab[i, 1].clone()
@@ -216,9 +224,10 @@ def _batch(pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Gen
         ]
     )
     rgb = torch.from_numpy(crops).to(device).permute(0, 3, 1, 2).float() / 255
-    lab = _augment_colors(srgb_to_lab(rgb), rng)
+    counts = [hint_count(rng) for _ in range(options.batch)]
+    lab = _augment_colors(srgb_to_lab(rgb), counts, rng)
     ab, lightness = lab[:, 1:].cpu().numpy(), lab[:, 0].cpu().numpy()
-    hints = [simulate_hints(ab[i], lightness[i], rng) for i in range(options.batch)]
+    hints = [simulate_hints(ab[i], lightness[i], rng, counts[i]) for i in range(options.batch)]
     ab_hint = torch.from_numpy(np.stack([h for h, _ in hints])).to(device)
     mask = torch.from_numpy(np.stack([m for _, m in hints])).to(device)
     return _film_lightness(rgb, lab, rng), ab_hint, mask, lab
@@ -258,12 +267,16 @@ def validate(model: ColorUNet, pictures: list[np.ndarray],
     return result
 
 
+def _base_of(config: ModelConfig) -> tuple[object, ...]:
+    return tuple(getattr(config, f.name) for f in fields(config) if f.name.startswith("base"))
+
+
 def warm_start(source: ColorUNet, config: ModelConfig) -> ColorUNet:
     """A network of ``config`` starting from ``source``'s weights: ``source`` itself when the
     configs agree; otherwise every tensor of the same shape is taken over, the first convolution
     for the inputs both have (a new base's extra inputs are appended, so the first ones agree;
     the new ones start at zero), and the correction's last layer starts at zero when the base
-    changed, so the new network starts from its own base's answer."""
+    or its settings changed, so the new network starts from its own base's answer."""
     if source.config == config:
         return source
     target = ColorUNet(config)
@@ -281,7 +294,7 @@ def warm_start(source: ColorUNet, config: ModelConfig) -> ColorUNet:
         else:
             continue
         taken.append(key)
-    if source.config.base != config.base:
+    if _base_of(source.config) != _base_of(config):
         for key in ("head.weight", "head.bias"):
             state[key] = torch.zeros_like(state[key])
     target.load_state_dict(state)

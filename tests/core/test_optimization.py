@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse.linalg as spla
 
 from vscolorize.core.optimization import (
+    VARIANCE_FACTOR,
     _gmres,
     _operator,
     levin_colorize,
@@ -131,7 +132,7 @@ def test_gmres_both_channels_match_scipy() -> None:
     rng = np.random.default_rng(6)
     y = two_regions(30, 40)
     coverage = (rng.random(y.shape) < 0.02).astype(np.float64)
-    matrix = _operator(y, coverage, np.float64)
+    matrix = _operator(y, coverage, np.float64, VARIANCE_FACTOR)
     rhs = rng.normal(size=(2, y.size))
     guess = rng.normal(size=(2, y.size))
     ours = _gmres(matrix, rhs, guess, 6)
