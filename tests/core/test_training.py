@@ -56,7 +56,7 @@ def test_training_learns_and_resumes(tmp_path: Path) -> None:
         pictures.append(np.ascontiguousarray(np.roll(p, rng.integers(48), axis=1)))
     out = tmp_path / "m.safetensors"
     options = TrainOptions(
-        steps=60, batch=4, crop=32, lr=3e-3, warmup=5, checkpoint_every=30, validate_every=60
+        steps=120, batch=4, crop=32, lr=3e-3, warmup=5, checkpoint_every=60, validate_every=120
     )
     gray = np.mean(
         [psnr(colorize_image(p / 255, None, method="optimization"), p / 255) for p in pictures[:2]]
@@ -64,10 +64,12 @@ def test_training_learns_and_resumes(tmp_path: Path) -> None:
     scores = train(
         pictures, out, config=TINY, options=options, validation=pictures[:2], progress=False
     )
-    assert scores[0] > gray + 0.4  # 13.9 dB gray, 14.5 after these 60 steps (deterministic)
+    # 13.9 dB gray, 16.1 after these 120 steps (deterministic; half the samples with hints have
+    # their hue rotated, so the prior comes from fewer samples than the steps)
+    assert scores[0] > gray + 1.0
     assert load_model(out).config == TINY
     assert (tmp_path / "m.safetensors.checkpoint").exists()
-    longer = TrainOptions(**{**options.__dict__, "steps": 70})
+    longer = TrainOptions(**{**options.__dict__, "steps": 130})
     resumed = train(
         pictures,
         out,
