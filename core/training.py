@@ -297,6 +297,7 @@ def warm_start(source: ColorUNet, config: ModelConfig) -> ColorUNet:
     if _base_of(source.config) != _base_of(config):
         for key in ("head.weight", "head.bias"):
             state[key] = torch.zeros_like(state[key])
+            taken.remove(key)
     target.load_state_dict(state)
     log.info("warm start: %d of %d tensors taken over", len(taken), len(state))
     return target
