@@ -137,12 +137,11 @@ def simulate_hints(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hints like an artist's for one ground truth.
 
-    Each hint is a small disc (70 %, radius 0-2 px) or a short stroke (30 %, 1-2 px wide) of one
-    flat color, kept inside one region: only the pixels near its center whose color and lightness
-    are close to the center's. Small as a hint is at the working size: a point hint of
-    benchmarks/models.py is about a pixel there. Its color is their mean a*b*, jittered by about
-    1.5 units; in 1 sample of 20 every hint is then painted a few pixels off its place, as hints
-    carried along optical flow are. Centers are uniform over the picture.
+    Each hint is a small disc (70 %) or a short stroke (30 %) of one flat color, kept inside one
+    region: only the pixels near its center whose color and lightness are close to the center's.
+    Its color is their mean a*b*, jittered by about 1.5 units; in a fifth of the samples every
+    hint is then painted a few pixels off its place, as hints carried along optical flow are.
+    Centers are uniform over the picture.
 
     Args:
         ab: (2, H, W) ground-truth a*b*.
@@ -168,9 +167,9 @@ def simulate_hints(
                 x, y = points[-1]
                 x, y = x + length * math.cos(angle), y + length * math.sin(angle)
                 points.append((int(x), int(y)))
-            cv2.polylines(shape, [np.array(points, np.int32)], False, 1, int(rng.integers(1, 3)))
+            cv2.polylines(shape, [np.array(points, np.int32)], False, 1, int(rng.integers(1, 4)))
         else:
-            cv2.circle(shape, (cx, cy), int(rng.integers(0, 3)), 1, -1)
+            cv2.circle(shape, (cx, cy), int(rng.integers(1, 5)), 1, -1)
         same = (np.abs(ab - ab[:, cy, cx, None, None]).max(0) < _REGION_AB) & (
             np.abs(lightness - lightness[cy, cx]) < _REGION_L
         )
