@@ -70,8 +70,8 @@ class ModelConfig:
             ``"smoother"``: the hints spread by an edge-aware smoother (:func:`smooth_hints`);
             the network predicts a correction to it, starting at zero.
             ``"levin"``: the hints spread by Levin's optimization at ``base_scale`` of the
-            working size (:func:`levin_hints`); the network sees the smoother's answer too and
-            predicts a correction to Levin's, starting at zero.
+            working size (:func:`levin_hints`), mixed with ``base_smoother`` of the smoother's;
+            the network sees both answers and predicts a correction to the mix, starting at zero.
         base_scale: the size Levin's optimization runs at, relative to the working size.
         base_variance: Levin's weights' sigma^2 as a share of the local variance
             (:func:`vscolorize.core.optimization.levin_weights`).
