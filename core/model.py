@@ -26,7 +26,7 @@ from torch.nn import functional as F
 
 from .color import AB_SCALE, normalize_ab, normalize_l
 from .errors import ModelUnavailableError
-from .optimization import VARIANCE_FACTOR, levin_colorize
+from .optimization import VARIANCE_FACTOR, downsample, levin_colorize
 
 __all__ = [
     "BASES",
@@ -146,11 +146,7 @@ def levin_hints(l: torch.Tensor, ab: torch.Tensor, mask: torch.Tensor, scale: fl
         if not weight.any():
             out.append(np.zeros((height, width, 2), np.float32))
             continue
-        small = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA) / 100
-        coverage = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
-        sums = cv2.resize(np.ascontiguousarray(hint * weight[..., None]), size,
-                          interpolation=cv2.INTER_AREA)  # fmt: skip
-        values = sums / np.maximum(coverage, 1e-12)[..., None]
+        small, values, coverage = downsample(lightness / 100, hint, weight, size)
         spread = levin_colorize(small, values, coverage, variance_factor=variance_factor)
         out.append(cv2.resize(spread, (width, height), interpolation=cv2.INTER_LINEAR))
     return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).to(ab.device, ab.dtype)

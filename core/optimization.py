@@ -45,7 +45,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-__all__ = ["SolveMethod", "levin_colorize", "levin_matrix", "levin_weights"]
+__all__ = ["SolveMethod", "downsample", "levin_colorize", "levin_matrix", "levin_weights"]
 
 log = logging.getLogger(__name__)
 
@@ -188,12 +188,12 @@ def levin_matrix(intensity: np.ndarray, coverage: np.ndarray,
     return matrix
 
 
-def _downsample(
-    intensity: np.ndarray, values: np.ndarray, coverage: np.ndarray
+def downsample(
+    intensity: np.ndarray, values: np.ndarray, coverage: np.ndarray, size: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Halve a level: intensity and coverage by area, hints by coverage-weighted averaging."""
-    height, width = intensity.shape
-    size = ((width + 1) // 2, (height + 1) // 2)
+    """A level at ``size`` (width, height): intensity and coverage by area, hints by
+    coverage-weighted averaging, so a hint smaller than a pixel there is a soft constraint as
+    strong as its coverage."""
     coarse_intensity = cv2.resize(intensity, size, interpolation=cv2.INTER_AREA)
     coarse_coverage = cv2.resize(coverage, size, interpolation=cv2.INTER_AREA)
     sums = cv2.resize(values * coverage[..., None], size, interpolation=cv2.INTER_AREA)
@@ -272,8 +272,9 @@ def _solve_level(
             options={"SymmetricMode": True},
         )
         return lu.solve(rhs).reshape(values.shape)
+    half = ((width + 1) // 2, (height + 1) // 2)
     coarse = _solve_level(
-        *_downsample(intensity, values, coverage), method, variance_factor, finest=False
+        *downsample(intensity, values, coverage, half), method, variance_factor, finest=False
     )
     guess = _upsample(coarse, height, width)
     if not finest:  # what refining an intermediate level achieves, the finest one redoes
