@@ -4,15 +4,19 @@ On held-out color photos: mean RGB PSNR at 0/1/5/10/20/50/100 random point hints
 the 5x5 ground-truth patch mean, radius 2 px) for each model and for the classical engine on the
 same hints; then milliseconds per 854x480 picture through colorize_image on CPU (and CUDA).
 
-    python benchmarks/models.py [FOLDER] [--weights FILE ...] [--limit N] [--skip-levin]
-        [--size 854x480]
+    python benchmarks/models.py [FOLDER] [--weights FILE ...] [--bases] [--every K]
+        [--limit N] [--skip-levin] [--size 854x480]
 
-Without --weights it measures the installed models; FOLDER defaults to data/heldout.
+Without --weights it measures the installed models; FOLDER defaults to data/heldout. ``--bases``
+also measures each model's base alone (its correction at zero): what the network adds is the
+difference, and on training pictures against pictures never trained on it shows how much of
+that carries over.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import time
 from pathlib import Path
 
@@ -25,7 +29,7 @@ from vscolorize.core.hints import Hints
 from vscolorize.core.images import read_image
 from vscolorize.core.inference import Colorizer, get_colorizer, installed_models
 from vscolorize.core.metrics import psnr
-from vscolorize.core.model import load_model
+from vscolorize.core.model import ColorUNet, load_model
 from vscolorize.core.training import point_hints as random_hints
 
 COUNTS = (0, 1, 5, 10, 20, 50, 100)
@@ -37,23 +41,37 @@ def model_rgb(colorizer: Colorizer, rgb: np.ndarray, hints: Hints) -> np.ndarray
     return lightness_ab_to_srgb(lightness, ab)
 
 
+def base_alone(model: ColorUNet) -> ColorUNet:
+    """A copy of ``model`` whose correction is zero: the answer it starts from."""
+    if model.config.base == "pull-push":
+        raise SystemExit(f"--bases: the {model.config.name} model predicts a*b* itself, no base")
+    out = copy.deepcopy(model)
+    for parameter in out.head.parameters():
+        torch.nn.init.zeros_(parameter)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", nargs="?", default="data/heldout", type=Path)
     parser.add_argument("--weights", nargs="*", type=Path, default=[])
+    parser.add_argument("--bases", action="store_true", help="also each model's base alone")
+    parser.add_argument("--every", type=int, default=1, help="every K-th picture of FOLDER")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--skip-levin", action="store_true")
     parser.add_argument("--size", default="854x480", help="the timed picture's size, WxH")
     args = parser.parse_args()
     width, height = map(int, args.size.split("x"))
 
-    colorizers = {p.stem: Colorizer(load_model(p), "cpu") for p in args.weights}
+    models = {p.stem: load_model(p) for p in args.weights}
+    colorizers = {name: Colorizer(model, "cpu") for name, model in models.items()}
+    if args.bases:
+        colorizers |= {f"{n} base": Colorizer(base_alone(m), "cpu") for n, m in models.items()}
     colorizers |= {
         f"installed {n}": get_colorizer(n, "cpu") for n in installed_models() if not args.weights
     }
-    files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".png", ".jpg"})[
-        : args.limit
-    ]
+    files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".png", ".jpg"})
+    files = files[:: args.every][: args.limit]
     photos = [read_image(p) for p in files]
     names = [*colorizers, *([] if args.skip_levin else ["levin"]), "gray"]
     table = {name: {} for name in names}

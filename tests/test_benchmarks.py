@@ -20,11 +20,13 @@ SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("*.py"))
 TIMEOUT_S = 300
 
 # Per script, its arguments at a tiny size: {photos} is a folder of two small photos, {photo} one
-# of them, {video} a short small color clip. None: a module the scripts import, not a script.
+# of them, {video} a short small color clip, {weights} the shipped fast model's file. None: a
+# module the scripts import, not a script.
 ARGS: dict[str, list[str] | None] = {
     "levin.py": ["{photos}", "--limit", "1", "--hints", "5"],
     "levin_reference.py": None,
-    "models.py": ["{photos}", "--limit", "1", "--size", "96x64"],
+    "models.py": ["{photos}", "--limit", "1", "--size", "96x64", "--weights", "{weights}",
+                  "--bases"],
     "paint.py": ["--photo", "{photo}", "--methods", "optimization", "model", "--size", "160x96"],
     "postprocess.py": ["{photos}", "--limit", "1", "--hints", "5", "--video", "{video}",
                        "--photo", "{photo}", "--frames", "4", "--size", "96x64", "--runs", "1"],
@@ -56,7 +58,11 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
          "-pix_fmt", "yuv420p", "-c:v", "libx264", str(video)],
         check=True,
     )  # fmt: skip
-    return {"photos": str(photos), "photo": str(photos / "coffee.png"), "video": str(video)}
+    from vscolorize.core import inference
+
+    weights = Path(inference.__file__).parent / "weights" / "fast.safetensors"
+    return {"photos": str(photos), "photo": str(photos / "coffee.png"), "video": str(video),
+            "weights": str(weights)}  # fmt: skip
 
 
 def _params() -> list[object]:
