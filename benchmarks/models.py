@@ -61,6 +61,8 @@ def main() -> None:
     parser.add_argument("--skip-levin", action="store_true")
     parser.add_argument("--size", default="854x480", help="the timed picture's size, WxH")
     args = parser.parse_args()
+    if args.every < 1:
+        parser.error(f"--every must be 1 or more, not {args.every}")
     width, height = map(int, args.size.split("x"))
 
     models = {p.stem: load_model(p) for p in args.weights}
