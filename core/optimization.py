@@ -56,6 +56,10 @@ SolveMethod = Literal["cascade", "direct"]
 VARIANCE_FACTOR = 0.6
 _MIN_NEIGHBOR_WEIGHT = 0.01
 _MIN_SIGMA2 = 2e-6
+# The least weight a neighbor inside the image keeps (before normalizing): below what Levin's own
+# variance share gives at all but the sharpest edges (exp(-17) = 4e-8 there), far above double
+# precision's reach, so every pixel stays tied to its neighbors.
+_WEIGHT_FLOOR = 1e-8
 
 # The 8 neighbors of a 3x3 window as (row, column) offsets.
 _OFFSETS = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
@@ -132,6 +136,11 @@ def _weights(intensity: np.ndarray, dtype: type, variance_factor: float) -> np.n
     np.maximum(sigma2, diff2.min(0) * dtype(1 / -math.log(_MIN_NEIGHBOR_WEIGHT)), out=sigma2)
     diff2 /= -sigma2
     weights = np.exp(diff2, out=diff2)
+    # no neighbor in the image is unrelated: with sharp weights (a small variance share) and
+    # grain, a few pixels alike among themselves can be tied to all else by weights below double
+    # precision, and the system turns singular (a zero pivot, or colors of 1e30 around them)
+    np.maximum(weights, dtype(_WEIGHT_FLOOR), out=weights)
+    weights.reshape(-1)[missing] = 0
     weights /= weights.sum(0)
     return weights
 

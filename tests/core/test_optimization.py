@@ -118,7 +118,8 @@ def _reference_weights(y: np.ndarray) -> np.ndarray:
     sigma2 = np.maximum.reduce(
         [0.6 * variance, np.nanmin(diff2, 0) / -np.log(0.01), np.full_like(y, 2e-6)]
     )
-    weights = np.nan_to_num(np.exp(-diff2 / sigma2))
+    # every neighbor in the image keeps at least 1e-8 (outside it: NaN, then 0)
+    weights = np.nan_to_num(np.maximum(np.exp(-diff2 / sigma2), 1e-8))
     return weights / weights.sum(0)
 
 
@@ -126,6 +127,22 @@ def test_weights_match_a_direct_transcription() -> None:
     y = np.random.default_rng(5).random((17, 23))
     y[5:9, 5:12] = 0.4  # a flat patch: the variance floor
     np.testing.assert_allclose(levin_weights(y), _reference_weights(y), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["direct", "cascade"])
+def test_an_island_under_sharp_weights_takes_its_surroundings_color(method: str) -> None:
+    # two pixels alike and unlike all around them: with sharp weights their ties to the rest
+    # were below double precision, the system singular (colors of 1e30 there and wrong colors
+    # everywhere, or SuperLU's "exactly singular" in training)
+    y = np.full((32, 32), 0.2)
+    y[16, 16] = y[16, 17] = 0.9
+    ab_hint = np.zeros((32, 32, 2), np.float32)
+    mask = np.zeros((32, 32), bool)
+    mask[4, 4], ab_hint[4, 4] = True, (30, -20)
+    ab = levin_colorize(y, ab_hint, mask, method=method, variance_factor=0.05)  # type: ignore[arg-type]
+    np.testing.assert_allclose(
+        ab.reshape(-1, 2), np.broadcast_to((30, -20), (32 * 32, 2)), atol=0.01
+    )
 
 
 def test_gmres_both_channels_match_scipy() -> None:
