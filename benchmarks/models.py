@@ -16,7 +16,6 @@ that carries over.
 from __future__ import annotations
 
 import argparse
-import copy
 import time
 from pathlib import Path
 
@@ -42,13 +41,11 @@ def model_rgb(colorizer: Colorizer, rgb: np.ndarray, hints: Hints) -> np.ndarray
 
 
 def base_alone(model: ColorUNet) -> ColorUNet:
-    """A copy of ``model`` whose correction is zero: the answer it starts from."""
+    """The answer ``model`` starts from: an untrained network of its config (whose correction
+    starts at zero)."""
     if model.config.base == "pull-push":
         raise SystemExit(f"--bases: the {model.config.name} model predicts a*b* itself, no base")
-    out = copy.deepcopy(model)
-    for parameter in out.head.parameters():
-        torch.nn.init.zeros_(parameter)
-    return out
+    return ColorUNet(model.config)
 
 
 def main() -> None:
