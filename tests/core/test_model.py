@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -223,6 +224,37 @@ def test_torch_guided_filter_matches_opencv() -> None:
         torch.from_numpy(guide)[None, None], torch.from_numpy(src).permute(2, 0, 1)[None], 4, 1e-4
     )
     np.testing.assert_allclose(got[0].permute(1, 2, 0).numpy(), expected, atol=0.01)
+
+
+def test_network_precision_follows_the_hardware(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vscolorize.core import inference
+
+    assert inference.network_precision("cuda:1") == torch.float16
+    for amx, expected in ((True, torch.bfloat16), (False, torch.float32)):
+        monkeypatch.setattr(torch.cpu, "get_capabilities", lambda amx=amx: {"amx_bf16": amx})
+        assert inference.network_precision("cpu") == expected
+        assert Colorizer(ColorUNet(TINY), "cpu").precision == expected
+
+
+def test_bfloat16_layers_keep_the_shipped_models_colors() -> None:
+    from vscolorize.core.inference import get_colorizer
+
+    model = get_colorizer("fast", "cpu").models[0]
+    rng = np.random.default_rng(5)
+    # soft shapes over a gradient at 854x480, hinted at five places, as a frame would be
+    lightness = cv2.GaussianBlur(rng.uniform(10, 90, (480, 854)).astype(np.float32), (0, 0), 12)
+    lightness = np.clip((lightness - 50) * 8 + np.linspace(30, 70, 854), 0, 100).astype(np.float32)
+    points = tuple(
+        Point(x=x, y=y, color=Color(ab=(a, b)))
+        for x, y, a, b in rng.uniform((0.1, 0.1, -40, -40), (0.9, 0.9, 40, 40), (5, 4))
+    )
+    keyframes = [Keyframe(frame=0, points=points), None]
+    exact = Colorizer(model, "cpu", precision=torch.float32).predict([lightness] * 2, keyframes)
+    reduced = Colorizer(model, "cpu", precision=torch.bfloat16).predict([lightness] * 2, keyframes)
+    for a, b in zip(reduced, exact, strict=True):
+        difference = np.abs(a - b)
+        assert difference.max() > 0  # the layers did run in bfloat16
+        assert difference.mean() < 0.1 and difference.max() < 1.5
 
 
 @pytest.mark.cuda
