@@ -10,6 +10,8 @@ import scipy.sparse.linalg as spla
 
 from vscolorize.core.optimization import (
     VARIANCE_FACTOR,
+    _direct_solve,
+    _dissection_order,
     _gmres,
     _operator,
     levin_colorize,
@@ -161,6 +163,22 @@ def test_gmres_both_channels_match_scipy() -> None:
     both = _gmres(matrix, rhs, np.stack([exact, guess[1]]), 6)
     np.testing.assert_allclose(both[0], exact, atol=1e-9)
     np.testing.assert_allclose(both[1], ours[1], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(("height", "width"), [(1, 1), (2, 9), (17, 6), (31, 40)])
+def test_direct_solve_in_dissection_order_is_the_systems_solution(height: int, width: int) -> None:
+    order = _dissection_order(height, width)
+    np.testing.assert_array_equal(np.sort(order), np.arange(height * width))  # a permutation
+    rng = np.random.default_rng(height)
+    y = two_regions(height, width)
+    coverage = (rng.random(y.shape) < 0.05).astype(np.float64)
+    coverage.flat[0] = 1
+    matrix = levin_matrix(y, coverage)
+    rhs = rng.normal(size=(height * width, 2))
+    expected = spla.spsolve(matrix.tocsc(), rhs)
+    np.testing.assert_allclose(_direct_solve(matrix, rhs, height, width), expected, atol=1e-9)
+    hinted = levin_colorize(y, np.full((height, width, 2), 7, np.float32), coverage > 0)
+    np.testing.assert_allclose(hinted, 7, atol=1e-4)  # one color in: that color everywhere
 
 
 def test_cascade_is_deterministic_across_threads() -> None:
