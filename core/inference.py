@@ -376,9 +376,12 @@ def _put_hints(ab: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
     carried hint's pixels move towards it as far as its confidence)."""
     if keyframe is not None:
         hint, weight = paint_hints(keyframe, *ab.shape[:2])
-        hinted = weight > 0
-        strength = weight[hinted][:, None]
-        ab[hinted] = strength * hint[hinted] + (1 - strength) * ab[hinted]
+        ab = np.ascontiguousarray(ab)
+        # the hinted pixels' flat indices, found once (a boolean mask indexes 3x slower)
+        hinted = np.flatnonzero(weight > 0)
+        strength = weight.reshape(-1)[hinted][:, None]
+        pixels = ab.reshape(-1, 2)
+        pixels[hinted] = strength * hint.reshape(-1, 2)[hinted] + (1 - strength) * pixels[hinted]
     return ab
 
 

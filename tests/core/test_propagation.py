@@ -40,6 +40,19 @@ def test_flow_measures_a_pan() -> None:
         assert abs(np.median(inner[..., 0]) + 6) < 0.3 and abs(np.median(inner[..., 1])) < 0.3
 
 
+def test_a_flow_is_the_same_whatever_was_measured_before() -> None:
+    import cv2
+
+    a, b = flow_image(pan(0), 360), flow_image(pan(3), 360)
+    first = optical_flow(a, b)
+    small = [flow_image(pan(k)[::2, ::3].copy(), 360) for k in (1, 2)]
+    optical_flow(small[0], small[1])  # another size, on the thread's same DIS
+    optical_flow(b, a)
+    np.testing.assert_array_equal(optical_flow(a, b), first)
+    fresh = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    np.testing.assert_array_equal(fresh.calc(a, b, np.zeros((*a.shape, 2), np.float32)), first)
+
+
 def test_points_and_strokes_follow_the_picture_both_ways() -> None:
     stroke = Stroke(path=((0.3, 0.3), (0.5, 0.4)), color=Color(ab=(0, 40)), width=0.02)
     hints = one_keyframe(10, point(0.5, 0.5), strokes=(stroke,))
