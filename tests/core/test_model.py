@@ -226,6 +226,18 @@ def test_torch_guided_filter_matches_opencv() -> None:
     np.testing.assert_allclose(got[0].permute(1, 2, 0).numpy(), expected, atol=0.01)
 
 
+def test_relu_on_bfloat16_bits_is_relu() -> None:
+    from vscolorize.core.model import _ReLU
+
+    values = torch.tensor([-3.5, -1e-30, -0.0, 0.0, 1e-30, 2.25, float("inf"), -float("inf")])
+    x = torch.cat([values, torch.randn(1000)]).bfloat16()
+    with torch.no_grad():
+        np.testing.assert_array_equal(_ReLU()(x.clone()).float(), torch.relu(x).float())
+    grad = torch.randn(5, requires_grad=True)
+    _ReLU()(grad * 1).sum().backward()  # with gradients: torch's own
+    np.testing.assert_array_equal(grad.grad, (grad > 0).float())
+
+
 def test_network_precision_follows_the_hardware(monkeypatch: pytest.MonkeyPatch) -> None:
     from vscolorize.core import inference
 
