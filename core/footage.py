@@ -113,15 +113,18 @@ class Footage:
         store: where pairs are kept: a :class:`~vscolorize.core.store.MotionStore` (the default:
             on disk, shared with every other user of the same footage), a :class:`MemoryStore`,
             or anything with ``get(key)`` and ``put(key, pair)``.
+        keep_pictures: how many frames' pictures stay in memory (230 KB each at the default
+            motion size), the most recently used.
     """
 
     def __init__(self, source: FrameSource, settings: MotionSettings | None = None,
-                 store: Store | None = None) -> None:  # fmt: skip
+                 store: Store | None = None, *,
+                 keep_pictures: int = _KEEP_PICTURES) -> None:  # fmt: skip
         self.source = source
         self.count = source.count
         self.settings = settings if settings is not None else MotionSettings()
         self.store: Store = store if store is not None else MotionStore()
-        self._pictures: Memo[int, _Picture] = Memo(_KEEP_PICTURES)
+        self._pictures: Memo[int, _Picture] = Memo(keep_pictures)
         self._pairs: Memo[int, Pair] = Memo(_KEEP_PAIRS)
         self._cuts: OrderedDict[int, bool] = OrderedDict()
         self._digests: OrderedDict[int, bytes] = OrderedDict()

@@ -45,12 +45,17 @@ from .motion import HINT_CONSISTENCY, MOTION_SHARE, MotionSettings, Pair
 from .tracking import Anchors, Limits, fade
 
 __all__ = [
+    "CARRIER_PICTURES",
     "CarriedHints",
     "HintCarrier",
     "PropagationSettings",
     "propagate",
 ]
 
+# the paint window keeps the pictures of this many frames (about 140 MB at the motion size of
+# 360x640), so that after an edit a shot up to this long is tracked again without reading its
+# frames again (a 500-frame shot at 854x480: 1.6 -> 0.5 s, benchmarks/film.py)
+CARRIER_PICTURES = 600
 # spans whose hints are kept at once (frames in flight on several threads sit in one or two)
 _KEEP_SPANS = 4
 # a carried hint lighter than this is left out
@@ -372,8 +377,9 @@ def propagate(
 
 class HintCarrier:
     """Carried hints for hints that keep changing (the paint window): one footage (so motion,
-    cuts and digests are shared by every version of the hints), a :class:`CarriedHints` for the
-    latest version. Thread-safe; slow calls (they read and track a span) belong off a UI thread.
+    cuts, digests and the pictures of the last :data:`CARRIER_PICTURES` frames are shared by
+    every version of the hints), a :class:`CarriedHints` for the latest version. Thread-safe;
+    slow calls (they read and track a span) belong off a UI thread.
 
     Args:
         source: the frames.
@@ -384,7 +390,7 @@ class HintCarrier:
     def __init__(self, source: FrameSource, *, settings: PropagationSettings | None = None,
                  store: Store | None = None) -> None:  # fmt: skip
         self.settings = settings if settings is not None else PropagationSettings()
-        self.footage = Footage(source, self.settings.motion, store)
+        self.footage = Footage(source, self.settings.motion, store, keep_pictures=CARRIER_PICTURES)
         self._carried: CarriedHints | None = None
         self._lock = threading.Lock()
 

@@ -156,6 +156,24 @@ def test_between_keyframes_both_sides_arrive_weighted_by_distance() -> None:
         assert 0.5 * n / 10 <= confidence[10, n] <= n / 10 + 1e-4
 
 
+def test_after_an_edit_the_paint_windows_carrier_reads_no_frame_again() -> None:
+    from vscolorize.core.footage import MemoryStore
+    from vscolorize.core.propagation import CARRIER_PICTURES, HintCarrier, _Lightness
+
+    count = 120  # a shot longer than a renderer keeps pictures for, shorter than the window's
+    assert count <= CARRIER_PICTURES
+    carrier = HintCarrier(_Lightness(count, lambda n: pan(n, 1.0), None), store=MemoryStore())
+    before = one_keyframe(0, point(0.8, 0.5, (30, 0)))
+    after = one_keyframe(0, point(0.8, 0.5, (-10, 40)))
+    first = carrier.keyframe(before, count - 1)
+    reads = carrier.footage.reads
+    edited = carrier.keyframe(after, count - 1)
+    assert carrier.footage.reads == reads  # every picture tracking wants is still in memory
+    assert first is not None and edited is not None
+    assert [p.color.ab for p in edited.points] == [(-10, 40)]
+    assert [(p.x, p.y) for p in edited.points] == [(p.x, p.y) for p in first.points]
+
+
 def test_nothing_to_propagate() -> None:
     out, _ = propagate(Hints(), 5, pan)
     assert out.keyframes == ()
