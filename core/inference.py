@@ -156,7 +156,7 @@ class Colorizer:
         if mode not in ENSEMBLE_MODES:
             raise SettingError(f"ensemble mode must be one of {ENSEMBLE_MODES}, not {mode!r}")
         self.mode = mode
-        self.precision = precision or network_precision(device)
+        self.precision = network_precision(device) if precision is None else precision
 
     @torch.inference_mode()
     def predict_small(
