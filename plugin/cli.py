@@ -149,6 +149,11 @@ def _build_parser() -> _Parser:
     train.add_argument("--crop", type=int, default=128, help="training crop size in pixels")
     train.add_argument("--lr", type=float, default=1e-3)
     train.add_argument(
+        "--loss", default="psnr",
+        help="psnr: minus the mean of each picture's PSNR, the measure (default); mse: MSE "
+        "pooled over the batch (runs 3 and 4)",
+    )  # fmt: skip
+    train.add_argument(
         "--seed",
         type=int,
         default=0,
@@ -429,7 +434,7 @@ def _error(message: str) -> None:
 def _run_train(args: argparse.Namespace) -> int:
     from vscolorize.core.engine import resolve_device
     from vscolorize.core.model import BASES, FAST, LARGE, load_model
-    from vscolorize.core.training import TrainOptions, load_pictures, train
+    from vscolorize.core.training import LOSSES, TrainOptions, load_pictures, train
 
     if not args.images and not args.videos:
         raise UsageError("train: give --images DIR and/or --videos DIR")
@@ -438,6 +443,8 @@ def _run_train(args: argparse.Namespace) -> int:
             raise UsageError(f"train: --{name} must be at least 1")
     if args.base is not None and args.base not in BASES:
         raise UsageError(f"train: --base must be one of {', '.join(BASES)}, not {args.base!r}")
+    if args.loss not in LOSSES:
+        raise UsageError(f"train: --loss must be one of {', '.join(LOSSES)}, not {args.loss!r}")
     out = Path(args.out)
     if not out.parent.is_dir():
         raise UsageError(f"train: --out: folder {out.parent} does not exist")
@@ -447,7 +454,12 @@ def _run_train(args: argparse.Namespace) -> int:
     )
     validation = load_pictures(Path(args.val)) if args.val else None
     options = TrainOptions(
-        steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr, seed=args.seed
+        steps=args.steps,
+        batch=args.batch,
+        crop=args.crop,
+        lr=args.lr,
+        seed=args.seed,
+        loss=args.loss,
     )
     init = Path(args.init) if args.init else None
     if init is not None and args.size is None:

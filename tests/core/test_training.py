@@ -3,12 +3,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from vscolorize.core import colorize_image
 from vscolorize.core.metrics import psnr
 from vscolorize.core.model import ColorUNet, ModelConfig, levin_hints, load_model
-from vscolorize.core.training import TrainOptions, simulate_hints, train, warm_start
+from vscolorize.core.training import (
+    TrainOptions,
+    picture_loss,
+    simulate_hints,
+    train,
+    warm_start,
+)
 
 TINY = ModelConfig(name="tiny", widths=(8, 16), depth=1, working_short_side=32)
 TINY_SMOOTHER = ModelConfig(
@@ -45,6 +52,30 @@ def test_simulated_hints_are_flat_colors_inside_one_region() -> None:
     assert 5 <= mask.sum() < 64 * 64 / 4  # small discs and strokes, not big squares
 
 
+def test_the_psnr_loss_is_minus_the_mean_psnr_of_the_pictures() -> None:
+    truth = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    shown = truth.clone()
+    shown[0] += 0.2  # a bad picture
+    shown[1, :, :4, :4] += 0.05  # a nearly perfect one
+    shown[2] = truth[2]  # perfect: counts as 50 dB (an MSE of 1e-5 added), not infinity
+    loss = picture_loss(shown, truth, "psnr")
+    mse = [10 ** (-psnr(shown[i], truth[i]) / 10) for i in range(3)]
+    assert abs(float(loss) + np.mean([10 * np.log10(1 / (m + 1e-5)) for m in mse])) < 0.01
+    assert -float(loss) < np.mean([psnr(shown[i], truth[i]) for i in range(2)] + [50.0])
+    assert (
+        abs(float(picture_loss(shown, truth, "mse")) - float(((shown - truth) ** 2).mean())) < 1e-7
+    )
+    # what the measure cares about and pooled MSE does not: a small error on the nearly perfect
+    # picture costs more than a ten times larger one on the bad picture
+    worse_good, worse_bad = shown.clone(), shown.clone()
+    worse_good[1, :, :4, :4] += 0.05
+    worse_bad[0, :, :4, :4] += 0.5
+    assert picture_loss(worse_good, truth, "psnr") > picture_loss(worse_bad, truth, "psnr")
+    assert picture_loss(worse_good, truth, "mse") < picture_loss(worse_bad, truth, "mse")
+    with pytest.raises(ValueError, match="unknown loss"):
+        picture_loss(shown, truth, "l1")
+
+
 def test_training_learns_and_resumes(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     # two flat colors split by lightness: a colorizer can learn dark -> red, bright -> blue
@@ -64,7 +95,7 @@ def test_training_learns_and_resumes(tmp_path: Path) -> None:
     scores = train(
         pictures, out, config=TINY, options=options, validation=pictures[:2], progress=False
     )
-    # 13.9 dB gray, 16.1 after these 120 steps (deterministic; half the samples with hints have
+    # 13.9 dB gray, 16.1 after these 120 steps (either loss) (deterministic; half the samples with hints have
     # their hue rotated, so the prior comes from fewer samples than the steps)
     assert scores[0] > gray + 1.0
     assert load_model(out).config == TINY
