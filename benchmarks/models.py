@@ -4,13 +4,14 @@ On held-out color photos: mean RGB PSNR at 0/1/5/10/20/50/100 random point hints
 the 5x5 ground-truth patch mean, radius 2 px) for each model and for the classical engine on the
 same hints; then milliseconds per 854x480 picture through colorize_image on CPU (and CUDA).
 
-    python benchmarks/models.py [FOLDER] [--weights FILE ...] [--bases] [--every K]
-        [--limit N] [--skip-levin] [--size 854x480]
+    python benchmarks/models.py [FOLDER] [--weights FILE ...] [--bases] [--ensemble N]
+        [--every K] [--limit N] [--skip-levin] [--size 854x480]
 
 Without --weights it measures the installed models; FOLDER defaults to data/heldout. ``--bases``
 also measures each model's base alone (its correction at zero): what the network adds is the
 difference, and on training pictures against pictures never trained on it shows how much of
-that carries over.
+that carries over. ``--ensemble N`` also measures each model as an ensemble of its first N
+members (mirrored, second scale: see ``vscolorize.core.inference.plan_members``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("folder", nargs="?", default="data/heldout", type=Path)
     parser.add_argument("--weights", nargs="*", type=Path, default=[])
     parser.add_argument("--bases", action="store_true", help="also each model's base alone")
+    parser.add_argument("--ensemble", type=int, help="also each model as an N-member ensemble")
     parser.add_argument("--every", type=int, default=1, help="every K-th picture of FOLDER")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--skip-levin", action="store_true")
@@ -66,6 +68,11 @@ def main() -> None:
     colorizers = {name: Colorizer(model, "cpu") for name, model in models.items()}
     if args.bases:
         colorizers |= {f"{n} base": Colorizer(base_alone(m), "cpu") for n, m in models.items()}
+    if args.ensemble:
+        colorizers |= {
+            f"{n} x{args.ensemble}": Colorizer(m, "cpu", members=args.ensemble)
+            for n, m in models.items()
+        }
     colorizers |= {
         f"installed {n}": get_colorizer(n, "cpu") for n in installed_models() if not args.weights
     }

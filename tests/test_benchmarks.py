@@ -26,7 +26,7 @@ ARGS: dict[str, list[str] | None] = {
     "levin.py": ["{photos}", "--limit", "1", "--hints", "5"],
     "levin_reference.py": None,
     "models.py": ["{photos}", "--limit", "1", "--size", "96x64", "--weights", "{weights}",
-                  "--bases"],
+                  "--bases", "--ensemble", "2"],
     "paint.py": ["--photo", "{photo}", "--methods", "optimization", "model", "--size", "160x96"],
     "postprocess.py": ["{photos}", "--limit", "1", "--hints", "5", "--video", "{video}",
                        "--photo", "{photo}", "--frames", "4", "--size", "96x64", "--runs", "1"],
