@@ -62,6 +62,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.every < 1:
         parser.error(f"--every must be 1 or more, not {args.every}")
+    if args.ensemble is not None and (args.ensemble < 2 or not args.weights):
+        parser.error(f"--ensemble takes 2 or more members and goes with --weights: {args.ensemble}")
     width, height = map(int, args.size.split("x"))
 
     models = {p.stem: load_model(p) for p in args.weights}
