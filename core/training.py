@@ -38,6 +38,7 @@ from .model import ColorUNet, ModelConfig, load_model, save_model
 __all__ = [
     "LOSSES",
     "TrainOptions",
+    "hint_count",
     "load_pictures",
     "picture_loss",
     "point_hints",
@@ -51,7 +52,6 @@ log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v"}
 VALIDATION_HINTS = (0, 1, 5, 10, 20, 50, 100)
-_NO_HINTS = 0.1  # of samples with no hint at all
 _MOST_HINTS = 100
 _STROKE_SHARE = 0.3  # of simulated hints that are strokes rather than discs
 _CARRIED_SHARE = 0.05  # of samples whose hints are a few pixels off, as carried by flow
@@ -79,6 +79,7 @@ class TrainOptions:
     validate_every: int = 1_000
     seed: int = 0
     loss: str = "psnr"
+    no_hints: float = 0.1  # share of samples with no hint at all: the prior without hints
 
 
 def load_pictures(images: Path | None, videos: Path | None = None) -> list[np.ndarray]:
@@ -132,10 +133,10 @@ def _crop(picture: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarra
     return crop[:, ::-1] if rng.random() < 0.5 else crop
 
 
-def hint_count(rng: np.random.Generator) -> int:
-    """How many hints a training sample gets: none in 1 of 10 samples, otherwise log-uniform from
-    1 to 100 (three quarters of the samples get 30 or fewer)."""
-    return 0 if rng.random() < _NO_HINTS else int(np.exp(rng.uniform(0, np.log(_MOST_HINTS))))
+def hint_count(rng: np.random.Generator, no_hints: float = TrainOptions.no_hints) -> int:
+    """How many hints a training sample gets: none in a share ``no_hints`` of samples (1 in 10 by
+    default), otherwise log-uniform from 1 to 100 (three quarters of those get 30 or fewer)."""
+    return 0 if rng.random() < no_hints else int(np.exp(rng.uniform(0, np.log(_MOST_HINTS))))
 
 
 def simulate_hints(
@@ -230,7 +231,7 @@ def _batch(pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Gen
         ]
     )
     rgb = torch.from_numpy(crops).to(device).permute(0, 3, 1, 2).float() / 255
-    counts = [hint_count(rng) for _ in range(options.batch)]
+    counts = [hint_count(rng, options.no_hints) for _ in range(options.batch)]
     lab = _augment_colors(srgb_to_lab(rgb), counts, rng)
     ab, lightness = lab[:, 1:].cpu().numpy(), lab[:, 0].cpu().numpy()
     hints = [simulate_hints(ab[i], lightness[i], rng, counts[i]) for i in range(options.batch)]

@@ -154,6 +154,14 @@ def _build_parser() -> _Parser:
         "pooled over the batch (runs 3 and 4)",
     )  # fmt: skip
     train.add_argument(
+        "--no-hints",
+        type=float,
+        default=0.1,
+        metavar="SHARE",
+        help="share of training samples without any hint, which teach the colors to guess "
+        "unguided (default: %(default)s)",
+    )
+    train.add_argument(
         "--seed",
         type=int,
         default=0,
@@ -445,6 +453,8 @@ def _run_train(args: argparse.Namespace) -> int:
         raise UsageError(f"train: --base must be one of {', '.join(BASES)}, not {args.base!r}")
     if args.loss not in LOSSES:
         raise UsageError(f"train: --loss must be one of {', '.join(LOSSES)}, not {args.loss!r}")
+    if not 0 <= args.no_hints <= 1:
+        raise UsageError(f"train: --no-hints is a share from 0 to 1, not {args.no_hints}")
     out = Path(args.out)
     if not out.parent.is_dir():
         raise UsageError(f"train: --out: folder {out.parent} does not exist")
@@ -460,6 +470,7 @@ def _run_train(args: argparse.Namespace) -> int:
         lr=args.lr,
         seed=args.seed,
         loss=args.loss,
+        no_hints=args.no_hints,
     )
     init = Path(args.init) if args.init else None
     if init is not None and args.size is None:

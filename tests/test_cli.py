@@ -118,13 +118,19 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, photo: Path, case: str)
     assert "Traceback" not in result.stderr and result.stdout == ""
 
 
-def test_train_names_a_bad_base_before_reading_anything(tmp_path: Path) -> None:
-    result = run("train", "--images", tmp_path, "--out", tmp_path / "m.safetensors",
-                 "--base", "magic")  # fmt: skip
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--base", "magic"], "--base must be one of pull-push, smoother, levin, not 'magic'"),
+        (["--no-hints", "1.5"], "--no-hints is a share from 0 to 1, not 1.5"),
+    ],
+)
+def test_train_names_a_bad_option_before_reading_anything(
+    tmp_path: Path, option: list[str], message: str
+) -> None:
+    result = run("train", "--images", tmp_path, "--out", tmp_path / "m.safetensors", *option)
     assert result.returncode == 2, result.stderr
-    assert result.stderr == (
-        "vscolorize: error: train: --base must be one of pull-push, smoother, levin, not 'magic'\n"
-    )
+    assert result.stderr == f"vscolorize: error: train: {message}\n"
 
 
 def test_output_never_overwrites_the_input(photo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,7 @@ from vscolorize.core.metrics import psnr
 from vscolorize.core.model import ColorUNet, ModelConfig, levin_hints, load_model
 from vscolorize.core.training import (
     TrainOptions,
+    hint_count,
     picture_loss,
     simulate_hints,
     train,
@@ -50,6 +51,14 @@ def test_simulated_hints_are_flat_colors_inside_one_region() -> None:
     assert not mask.any() and not hint.any()
     hint, mask = simulate_hints(ab, lightness, rng, count=5)
     assert 5 <= mask.sum() < 64 * 64 / 4  # small discs and strokes, not big squares
+
+
+def test_the_share_of_samples_without_hints_is_an_option() -> None:
+    rng = np.random.default_rng(0)
+    for share in (0.0, 0.3, 1.0):
+        counts = np.array([hint_count(rng, share) for _ in range(2000)])
+        assert abs(np.mean(counts == 0) - share) < 0.04
+        assert counts.max() <= 100 and (share == 1.0 or counts.max() > 50)
 
 
 def test_the_psnr_loss_is_minus_the_mean_psnr_of_the_pictures() -> None:
