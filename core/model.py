@@ -76,6 +76,10 @@ class ModelConfig:
         base_variance: Levin's weights' sigma^2 as a share of the local variance
             (:func:`vscolorize.core.optimization.levin_weights`).
         base_smoother: the share of the smoother's answer in the base, the rest Levin's.
+        hinted_correction: how much of its correction the network adds to the base of a picture
+            that has hints (all of it without hints): below 1 where the network is surer of its
+            corrections than pictures it never saw bear out; calibrated after training on the
+            validation pictures (:func:`vscolorize.core.training.calibrate`), 1 while training.
     """
 
     name: str = "fast"
@@ -86,6 +90,7 @@ class ModelConfig:
     base_scale: float = 0.625
     base_variance: float = VARIANCE_FACTOR
     base_smoother: float = 0.0
+    hinted_correction: float = 1.0
 
     @property
     def multiple(self) -> int:
@@ -321,7 +326,12 @@ class ColorUNet(nn.Module):
             x = F.interpolate(x, size=skip.shape[2:], mode="bilinear", align_corners=False)
             x = up(torch.cat([x, skip], 1))
         if self.config.base != "pull-push":
-            return (base + self.head(x)).clamp(-1, 1) * AB_SCALE
+            correction = self.head(x)
+            if self.config.hinted_correction != 1:
+                hinted = mask.flatten(1).amax(1) > 0
+                scale = torch.where(hinted, self.config.hinted_correction, 1.0)
+                correction = correction * scale.to(correction.dtype)[:, None, None, None]
+            return (base + correction).clamp(-1, 1) * AB_SCALE
         return torch.tanh(self.head(x)) * AB_SCALE
 
 

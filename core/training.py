@@ -16,7 +16,7 @@ import math
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import cv2
@@ -36,8 +36,10 @@ from .metrics import psnr
 from .model import ColorUNet, ModelConfig, load_model, save_model
 
 __all__ = [
+    "CALIBRATION_SCALES",
     "LOSSES",
     "TrainOptions",
+    "calibrate",
     "hint_count",
     "load_pictures",
     "picture_loss",
@@ -62,6 +64,8 @@ _HUE_SHARE = 0.5  # of samples with hints whose hue is rotated and chroma scaled
 _FILM_SHARE = 0.15  # of samples whose L comes from another gray conversion, tone curve and grain
 _FRAMES_PER_VIDEO = 40
 _EMA_DECAY = 0.999
+# the shares of its correction a picture with hints may get, tried by :func:`calibrate`
+CALIBRATION_SCALES = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 LOSSES = ("psnr", "mse")
 # the per-sample loss's floor on MSE (sRGB in [0, 1]): 50 dB, where a picture counts as perfect
 _PSNR_FLOOR = 1e-5
@@ -274,6 +278,30 @@ def validate(model: ColorUNet, pictures: list[np.ndarray],
     return result
 
 
+def calibrate(model: ColorUNet, pictures: list[np.ndarray]) -> tuple[ColorUNet, dict[int, float]]:
+    """``model`` with the share of its correction that pictures with hints get
+    (``hinted_correction``) chosen on ``pictures``, which it was never trained on: of
+    :data:`CALIBRATION_SCALES`, the one with the best mean validation PSNR over 1 to 100 hints;
+    and its validation scores (:func:`validate`). Pictures without hints keep all of it.
+
+    A network trained on a few hundred pictures is surer of its corrections than pictures it never
+    saw bear out: run 5 on the validation pictures, 23.96 dB at 5 hints with all of its correction
+    and 24.10 with 0.7 of it."""
+    hinted = tuple(count for count in VALIDATION_HINTS if count > 0)
+    best: tuple[float, ColorUNet, dict[int, float]] | None = None
+    for scale in CALIBRATION_SCALES:
+        candidate = copy.deepcopy(model)
+        candidate.config = replace(model.config, hinted_correction=scale)
+        scores = validate(candidate, pictures, hinted)
+        mean = float(np.mean(list(scores.values())))
+        log.info("correction x%.1f with hints: validation PSNR %.3f dB (1-100 hints)", scale, mean)
+        if best is None or mean > best[0]:
+            best = (mean, candidate, scores)
+    assert best is not None
+    _, chosen, scores = best
+    return chosen, validate(chosen, pictures, (0,)) | scores
+
+
 def _base_of(config: ModelConfig) -> tuple[object, ...]:
     return tuple(getattr(config, f.name) for f in fields(config) if f.name.startswith("base"))
 
@@ -406,11 +434,13 @@ def train(
 
     ``out`` gets the exponential moving average of the weights (what validation measures); the
     checkpoint beside it (``out.checkpoint``) holds the weights, their average and the optimizer
-    state for ``resume``."""
+    state for ``resume``. Given ``validation`` pictures, the written weights end calibrated on them
+    (:func:`calibrate`)."""
     from tqdm import tqdm
 
     torch.manual_seed(options.seed)
     rng = np.random.default_rng(options.seed)
+    config = replace(config, hinted_correction=1.0)  # calibrated after training, not during
     checkpoint = _checkpoint_path(out)
     start = 0
     tensors: dict[str, torch.Tensor] = {}
@@ -467,4 +497,9 @@ def train(
                 done,
                 json.dumps({k: round(v, 2) for k, v in scores.items()}),
             )
+    if validation is not None:
+        ema, scores = calibrate(ema, validation)
+        seconds = f"{time.perf_counter() - began:.0f}"
+        save_model(ema, out, steps=str(options.steps), seconds=seconds)
+        log.info("calibrated: %.1f of the correction with hints", ema.config.hinted_correction)
     return scores

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import cv2
@@ -114,6 +115,24 @@ def test_levin_model_starts_at_levins_answer() -> None:
     base = levin_hints(l, ab, mask, TINY_LEVIN.base_scale)
     torch.testing.assert_close(model(l, ab, mask), base, atol=1e-4, rtol=0)
     torch.testing.assert_close(model(l), torch.zeros(1, 2, 32, 48))  # no hints: gray
+
+
+def test_pictures_with_hints_get_the_calibrated_share_of_the_correction() -> None:
+    torch.manual_seed(0)
+    model = ColorUNet(TINY_LEVIN)
+    with torch.no_grad():
+        model.head.bias.copy_(torch.tensor([0.1, -0.05]))  # a trained correction: a tint
+    l = torch.cat([_two_halves(32, 48)] * 2)
+    ab, mask = _two_hints(32, 48)
+    ab, mask = torch.cat([ab, torch.zeros_like(ab)]), torch.cat([mask, torch.zeros_like(mask)])
+    full = model(l, ab, mask)
+    base = levin_hints(l[:1], ab[:1], mask[:1], TINY_LEVIN.base_scale)
+    model.config = dataclasses.replace(TINY_LEVIN, hinted_correction=0.4)
+    shrunk = model(l, ab, mask)
+    # the picture with hints: 0.4 of the correction; the one without keeps all of it
+    torch.testing.assert_close(shrunk[:1] - base, 0.4 * (full[:1] - base), atol=1e-3, rtol=0)
+    torch.testing.assert_close(shrunk[1:], full[1:])
+    assert full[1:].abs().mean() > 1  # the tint is there to keep
 
 
 def test_forward_shapes_and_range() -> None:

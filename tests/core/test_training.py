@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +11,14 @@ from vscolorize.core import colorize_image
 from vscolorize.core.metrics import psnr
 from vscolorize.core.model import ColorUNet, ModelConfig, levin_hints, load_model
 from vscolorize.core.training import (
+    CALIBRATION_SCALES,
     TrainOptions,
+    calibrate,
     hint_count,
     picture_loss,
     simulate_hints,
     train,
+    validate,
     warm_start,
 )
 
@@ -107,7 +111,9 @@ def test_training_learns_and_resumes(tmp_path: Path) -> None:
     # 13.9 dB gray, 16.1 after these 120 steps (either loss) (deterministic; half the samples with hints have
     # their hue rotated, so the prior comes from fewer samples than the steps)
     assert scores[0] > gray + 1.0
-    assert load_model(out).config == TINY
+    written = load_model(out).config  # calibrated on the validation pictures
+    assert dataclasses.replace(written, hinted_correction=1.0) == TINY
+    assert written.hinted_correction in CALIBRATION_SCALES
     assert (tmp_path / "m.safetensors.checkpoint").exists()
     longer = TrainOptions(**{**options.__dict__, "steps": 130})
     resumed = train(
@@ -120,6 +126,26 @@ def test_training_learns_and_resumes(tmp_path: Path) -> None:
         progress=False,
     )
     assert resumed[0] > scores[0]
+
+
+def test_calibration_shrinks_a_correction_that_hurts_pictures_with_hints() -> None:
+    # flat pictures of two colors: from a hint on each, Levin's base is right; a trained tint
+    # spoils it
+    pictures = []
+    for shift in (0, 11):
+        p = np.zeros((40, 64, 3), np.uint8)
+        p[:, :32], p[:, 32:] = (150, 40, 40), (60, 120, 200)
+        pictures.append(np.ascontiguousarray(np.roll(p, shift, axis=1)))
+    model = ColorUNet(TINY_LEVIN)
+    with torch.no_grad():
+        model.head.bias.copy_(torch.tensor([0.15, 0.1]))
+    before = validate(model, pictures)
+    calibrated, scores = calibrate(model, pictures)
+    assert calibrated.config.hinted_correction == min(CALIBRATION_SCALES)
+    assert model.config.hinted_correction == 1.0  # the model given is left as it was
+    assert scores[0] == pytest.approx(before[0])  # without hints: all of the correction
+    assert scores[5] > before[5] + 1 and scores[100] > before[100] + 1
+    assert scores == validate(calibrated, pictures)
 
 
 def test_warm_start_takes_over_what_fits_and_starts_at_the_new_base() -> None:
