@@ -65,7 +65,7 @@ _FILM_SHARE = 0.15  # of samples whose L comes from another gray conversion, ton
 _FRAMES_PER_VIDEO = 40
 _EMA_DECAY = 0.999
 # the shares of its correction a picture with hints may get, tried by :func:`calibrate`
-CALIBRATION_SCALES = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+CALIBRATION_SCALES = tuple(i / 10 for i in range(11))
 LOSSES = ("psnr", "mse")
 # the per-sample loss's floor on MSE (sRGB in [0, 1]): 50 dB, where a picture counts as perfect
 _PSNR_FLOOR = 1e-5
@@ -285,8 +285,8 @@ def calibrate(model: ColorUNet, pictures: list[np.ndarray]) -> tuple[ColorUNet, 
     and its validation scores (:func:`validate`). Pictures without hints keep all of it.
 
     A network trained on a few hundred pictures is surer of its corrections than pictures it never
-    saw bear out: run 5 on the validation pictures, 23.96 dB at 5 hints with all of its correction
-    and 24.10 with 0.7 of it."""
+    saw bear out: on the validation pictures, run 5's third cycle is at 23.93 dB with 5 hints
+    given all of its correction and at 24.17 given 0.4 of it."""
     hinted = tuple(count for count in VALIDATION_HINTS if count > 0)
     best: tuple[float, ColorUNet, dict[int, float]] | None = None
     for scale in CALIBRATION_SCALES:
