@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v"}
 VALIDATION_HINTS = (0, 1, 5, 10, 20, 50, 100)
-_MOST_HINTS = 100
 _STROKE_SHARE = 0.3  # of simulated hints that are strokes rather than discs
 _CARRIED_SHARE = 0.05  # of samples whose hints are a few pixels off, as carried by flow
 _REGION_AB = 8.0  # a hint covers only pixels this close in a*b* and in L to its center
@@ -84,6 +83,7 @@ class TrainOptions:
     seed: int = 0
     loss: str = "psnr"
     no_hints: float = 0.1  # share of samples with no hint at all: the prior without hints
+    most_hints: int = 100  # hint counts are log-uniform from 1 to below this
 
 
 def load_pictures(images: Path | None, videos: Path | None = None) -> list[np.ndarray]:
@@ -137,10 +137,17 @@ def _crop(picture: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarra
     return crop[:, ::-1] if rng.random() < 0.5 else crop
 
 
-def hint_count(rng: np.random.Generator, no_hints: float = TrainOptions.no_hints) -> int:
+def hint_count(
+    rng: np.random.Generator,
+    no_hints: float = TrainOptions.no_hints,
+    most: int = TrainOptions.most_hints,
+) -> int:
     """How many hints a training sample gets: none in a share ``no_hints`` of samples (1 in 10 by
-    default), otherwise log-uniform from 1 to 100 (three quarters of those get 30 or fewer)."""
-    return 0 if rng.random() < no_hints else int(np.exp(rng.uniform(0, np.log(_MOST_HINTS))))
+    default), otherwise log-uniform from 1 to below ``most`` (1 when ``most`` is 1; with 100,
+    three quarters get 30 or fewer). A smaller ``most`` weights training toward few hints."""
+    if rng.random() < no_hints:
+        return 0
+    return int(np.exp(rng.uniform(0, np.log(most))))
 
 
 def simulate_hints(
@@ -235,7 +242,7 @@ def _batch(pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Gen
         ]
     )
     rgb = torch.from_numpy(crops).to(device).permute(0, 3, 1, 2).float() / 255
-    counts = [hint_count(rng, options.no_hints) for _ in range(options.batch)]
+    counts = [hint_count(rng, options.no_hints, options.most_hints) for _ in range(options.batch)]
     lab = _augment_colors(srgb_to_lab(rgb), counts, rng)
     ab, lightness = lab[:, 1:].cpu().numpy(), lab[:, 0].cpu().numpy()
     hints = [simulate_hints(ab[i], lightness[i], rng, counts[i]) for i in range(options.batch)]

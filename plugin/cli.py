@@ -162,6 +162,14 @@ def _build_parser() -> _Parser:
         "unguided (default: %(default)s)",
     )
     train.add_argument(
+        "--most-hints",
+        type=int,
+        default=100,
+        metavar="N",
+        help="the other samples get from 1 to below N hints, log-uniform: a smaller N weights "
+        "training toward pictures with few hints (default: %(default)s)",
+    )
+    train.add_argument(
         "--seed",
         type=int,
         default=0,
@@ -446,9 +454,9 @@ def _run_train(args: argparse.Namespace) -> int:
 
     if not args.images and not args.videos:
         raise UsageError("train: give --images DIR and/or --videos DIR")
-    for name in ("steps", "batch", "crop"):
+    for name in ("steps", "batch", "crop", "most_hints"):
         if getattr(args, name) < 1:
-            raise UsageError(f"train: --{name} must be at least 1")
+            raise UsageError(f"train: --{name.replace('_', '-')} must be at least 1")
     if args.base is not None and args.base not in BASES:
         raise UsageError(f"train: --base must be one of {', '.join(BASES)}, not {args.base!r}")
     if args.loss not in LOSSES:
@@ -471,6 +479,7 @@ def _run_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         loss=args.loss,
         no_hints=args.no_hints,
+        most_hints=args.most_hints,
     )
     init = Path(args.init) if args.init else None
     if init is not None and args.size is None:

@@ -65,6 +65,15 @@ def test_the_share_of_samples_without_hints_is_an_option() -> None:
         assert counts.max() <= 100 and (share == 1.0 or counts.max() > 50)
 
 
+def test_the_most_hints_a_sample_gets_is_an_option() -> None:
+    rng = np.random.default_rng(0)
+    few = np.array([hint_count(rng, 0.0, most=10) for _ in range(2000)])
+    assert few.min() == 1 and few.max() == 9
+    # log-uniform: as many samples get 1-2 hints as get 3-9
+    assert abs(np.mean(few <= 2) - np.log(3) / np.log(10)) < 0.04
+    assert {hint_count(rng, 0.0, most=1) for _ in range(50)} == {1}
+
+
 def test_the_psnr_loss_is_minus_the_mean_psnr_of_the_pictures() -> None:
     truth = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(0))
     shown = truth.clone()
