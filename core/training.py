@@ -59,7 +59,6 @@ _CARRIED_SHARE = 0.05  # of samples whose hints are a few pixels off, as carried
 _REGION_AB = 8.0  # a hint covers only pixels this close in a*b* and in L to its center
 _REGION_L = 12.0
 _COLOR_JITTER = 1.5
-_HUE_SHARE = 0.5  # of samples with hints whose hue is rotated and chroma scaled
 _FILM_SHARE = 0.15  # of samples whose L comes from another gray conversion, tone curve and grain
 _FRAMES_PER_VIDEO = 40
 _EMA_DECAY = 0.999
@@ -84,6 +83,9 @@ class TrainOptions:
     loss: str = "psnr"
     no_hints: float = 0.1  # share of samples with no hint at all: the prior without hints
     most_hints: int = 100  # hint counts are log-uniform from 1 to below this
+    # share of samples with hints whose colors are rotated in hue and scaled in chroma: where
+    # the hints alone say the colors, the network learns to follow them rather than its priors
+    recolor: float = 0.5
 
 
 def load_pictures(images: Path | None, videos: Path | None = None) -> list[np.ndarray]:
@@ -157,7 +159,7 @@ def simulate_hints(
 
     Each hint is a small disc (70 %) or a short stroke (30 %) of one flat color, kept inside one
     region: only the pixels near its center whose color and lightness are close to the center's.
-    Its color is their mean a*b*, jittered by about 1.5 units; in a fifth of the samples every
+    Its color is their mean a*b*, jittered by about 1.5 units; in one sample in 20 every
     hint is then painted a few pixels off its place, as hints carried along optical flow are.
     Centers are uniform over the picture.
 
@@ -201,15 +203,15 @@ def simulate_hints(
     return hint, mask
 
 
-def _augment_colors(lab: torch.Tensor, counts: list[int], rng: np.random.Generator
-                    ) -> torch.Tensor:  # fmt: skip
-    """Rotate the hue and scale the chroma of the ground truth of some pictures with hints (before
-    their hints are made from it): there the hints, not what the picture shows, say the colors,
-    which teaches propagation without false priors; a picture without hints keeps its colors,
-    the priors it teaches are true."""
+def _augment_colors(lab: torch.Tensor, counts: list[int], share: float,
+                    rng: np.random.Generator) -> torch.Tensor:  # fmt: skip
+    """Rotate the hue and scale the chroma of the ground truth of a ``share`` of the pictures with
+    hints (before their hints are made from it): there the hints, not what the picture shows,
+    say the colors, which teaches propagation without false priors; a picture without hints
+    keeps its colors, the priors it teaches are true."""
     ab = lab[:, 1:].clone()
     for i in range(len(lab)):
-        if counts[i] > 0 and rng.random() < _HUE_SHARE:
+        if counts[i] > 0 and rng.random() < share:
             angle, scale = rng.uniform(-math.pi, math.pi), rng.uniform(0.6, 1.3)
             c, s = math.cos(angle) * scale, math.sin(angle) * scale
             a, b = ab[i, 0].clone(), ab[i, 1].clone()
@@ -243,7 +245,7 @@ def _batch(pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Gen
     )
     rgb = torch.from_numpy(crops).to(device).permute(0, 3, 1, 2).float() / 255
     counts = [hint_count(rng, options.no_hints, options.most_hints) for _ in range(options.batch)]
-    lab = _augment_colors(srgb_to_lab(rgb), counts, rng)
+    lab = _augment_colors(srgb_to_lab(rgb), counts, options.recolor, rng)
     ab, lightness = lab[:, 1:].cpu().numpy(), lab[:, 0].cpu().numpy()
     hints = [simulate_hints(ab[i], lightness[i], rng, counts[i]) for i in range(options.batch)]
     ab_hint = torch.from_numpy(np.stack([h for h, _ in hints])).to(device)

@@ -170,6 +170,15 @@ def _build_parser() -> _Parser:
         "training toward pictures with few hints (default: %(default)s)",
     )
     train.add_argument(
+        "--recolor",
+        type=float,
+        default=0.5,
+        metavar="SHARE",
+        help="share of the samples with hints whose colors are rotated in hue and scaled in "
+        "chroma, so that the hints alone say them: more follows hints, less keeps the "
+        "priors (default: %(default)s)",
+    )
+    train.add_argument(
         "--seed",
         type=int,
         default=0,
@@ -461,8 +470,10 @@ def _run_train(args: argparse.Namespace) -> int:
         raise UsageError(f"train: --base must be one of {', '.join(BASES)}, not {args.base!r}")
     if args.loss not in LOSSES:
         raise UsageError(f"train: --loss must be one of {', '.join(LOSSES)}, not {args.loss!r}")
-    if not 0 <= args.no_hints <= 1:
-        raise UsageError(f"train: --no-hints is a share from 0 to 1, not {args.no_hints}")
+    for name in ("no_hints", "recolor"):
+        if not 0 <= getattr(args, name) <= 1:
+            option = "--" + name.replace("_", "-")
+            raise UsageError(f"train: {option} is a share from 0 to 1, not {getattr(args, name)}")
     out = Path(args.out)
     if not out.parent.is_dir():
         raise UsageError(f"train: --out: folder {out.parent} does not exist")
@@ -480,6 +491,7 @@ def _run_train(args: argparse.Namespace) -> int:
         loss=args.loss,
         no_hints=args.no_hints,
         most_hints=args.most_hints,
+        recolor=args.recolor,
     )
     init = Path(args.init) if args.init else None
     if init is not None and args.size is None:
