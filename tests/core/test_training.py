@@ -74,6 +74,19 @@ def test_the_most_hints_a_sample_gets_is_an_option() -> None:
     assert {hint_count(rng, 0.0, most=1) for _ in range(50)} == {1}
 
 
+def test_the_share_of_recolored_samples_is_an_option() -> None:
+    from vscolorize.core.training import _augment_colors
+
+    lab = torch.zeros(200, 3, 4, 4)
+    lab[:, 0], lab[:, 1], lab[:, 2] = 50.0, 30.0, -20.0
+    counts = [0] * 100 + [5] * 100  # samples without hints keep their colors, always
+    for share in (0.0, 0.3, 1.0):
+        out = _augment_colors(lab, counts, share, np.random.default_rng(0))
+        turned = (out[:, 1:] - lab[:, 1:]).abs().amax((1, 2, 3)) > 1e-3
+        assert not turned[:100].any() and abs(float(turned[100:].float().mean()) - share) < 0.1
+        assert torch.equal(out[:, 0], lab[:, 0])
+
+
 def test_the_psnr_loss_is_minus_the_mean_psnr_of_the_pictures() -> None:
     truth = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(0))
     shown = truth.clone()
