@@ -74,6 +74,9 @@ class TrainOptions:
     steps: int = 20_000
     batch: int = 16
     crop: int = 128
+    # the smallest crop as a share of the picture's short side (crops are 'smallest' to 100 %):
+    # nearer 1, the things in a crop are nearer the size they have at the working size
+    smallest_crop: float = 0.35
     lr: float = 1e-3
     weight_decay: float = 1e-4
     warmup: int = 200
@@ -128,10 +131,12 @@ def _video_frames(path: Path) -> list[np.ndarray]:
     return frames
 
 
-def _crop(picture: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """A random square crop of 35-100 % of the short side, resized to ``size``, maybe flipped."""
+def _crop(picture: np.ndarray, size: int, rng: np.random.Generator,
+          smallest: float = TrainOptions.smallest_crop) -> np.ndarray:  # fmt: skip
+    """A random square crop of ``smallest``-100 % of the short side, resized to ``size``, maybe
+    flipped."""
     h, w = picture.shape[:2]
-    side = max(int(min(h, w) * rng.uniform(0.35, 1.0)), 8)
+    side = max(int(min(h, w) * rng.uniform(smallest, 1.0)), 8)
     y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
     crop = cv2.resize(
         picture[y : y + side, x : x + side], (size, size), interpolation=cv2.INTER_AREA
@@ -239,7 +244,7 @@ def _batch(pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Gen
     """L as the network sees it, hint a*b*, mask and the ground truth L*a*b*."""
     crops = np.stack(
         [
-            _crop(pictures[rng.integers(len(pictures))], options.crop, rng)
+            _crop(pictures[rng.integers(len(pictures))], options.crop, rng, options.smallest_crop)
             for _ in range(options.batch)
         ]
     )

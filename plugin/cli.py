@@ -162,6 +162,14 @@ def _build_parser() -> _Parser:
         "unguided (default: %(default)s)",
     )
     train.add_argument(
+        "--smallest-crop",
+        type=float,
+        default=0.35,
+        metavar="SHARE",
+        help="crops are square, from this share of a picture's short side to all of it, "
+        "resized to --crop (default: %(default)s)",
+    )
+    train.add_argument(
         "--most-hints",
         type=int,
         default=100,
@@ -470,6 +478,10 @@ def _run_train(args: argparse.Namespace) -> int:
         raise UsageError(f"train: --base must be one of {', '.join(BASES)}, not {args.base!r}")
     if args.loss not in LOSSES:
         raise UsageError(f"train: --loss must be one of {', '.join(LOSSES)}, not {args.loss!r}")
+    if not 0 < args.smallest_crop <= 1:
+        raise UsageError(
+            f"train: --smallest-crop is a share above 0, at most 1, not {args.smallest_crop}"
+        )
     for name in ("no_hints", "recolor"):
         if not 0 <= getattr(args, name) <= 1:
             option = "--" + name.replace("_", "-")
@@ -486,6 +498,7 @@ def _run_train(args: argparse.Namespace) -> int:
         steps=args.steps,
         batch=args.batch,
         crop=args.crop,
+        smallest_crop=args.smallest_crop,
         lr=args.lr,
         seed=args.seed,
         loss=args.loss,

@@ -74,6 +74,23 @@ def test_the_most_hints_a_sample_gets_is_an_option() -> None:
     assert {hint_count(rng, 0.0, most=1) for _ in range(50)} == {1}
 
 
+def test_the_smallest_crop_is_an_option() -> None:
+    from vscolorize.core.training import _crop
+
+    # a picture whose columns say where they come from: a crop's columns tell its width
+    picture = np.repeat((np.arange(400) // 2).astype(np.uint8)[None, :, None], 300, 0)
+    picture = np.repeat(picture, 3, 2)
+    rng = np.random.default_rng(0)
+    for smallest in (0.35, 0.9):
+        spans = []
+        for _ in range(200):
+            crop = _crop(picture, 32, rng, smallest)[..., 0].astype(int)
+            assert crop.shape == (32, 32)
+            spans.append(abs(int(crop[0, -1]) - int(crop[0, 0])) * 2 / 300)  # share of 300 px
+        assert min(spans) >= smallest - 0.1 and max(spans) <= 1.0
+        assert min(spans) < smallest + 0.1
+
+
 def test_the_share_of_recolored_samples_is_an_option() -> None:
     from vscolorize.core.training import _augment_colors
 
