@@ -76,6 +76,14 @@ class ModelConfig:
         base_variance: Levin's weights' sigma^2 as a share of the local variance
             (:func:`vscolorize.core.optimization.levin_weights`).
         base_smoother: the share of the smoother's answer in the base, the rest Levin's.
+        base_texture: how far Levin's optimization carries hints through texture: 0 (files
+            before session 16): L's own edges stop them everywhere; above 0: away from the hints
+            Levin's weights come from L with its texture smoothed away (the fast global smoother
+            at this strength, edges of ``base_texture_sigma`` 8-bit L steps kept), blended in
+            linearly from the hints out to ``base_texture_reach`` of the picture's long side
+            (:func:`levin_hints`).
+        base_texture_sigma: see ``base_texture``.
+        base_texture_reach: see ``base_texture``.
         hinted_correction: how much of its correction the network adds to the base of a picture
             that has hints (all of it without hints): below 1 where the network is surer of its
             corrections than pictures it never saw bear out; calibrated after training on the
@@ -90,6 +98,9 @@ class ModelConfig:
     base_scale: float = 0.625
     base_variance: float = VARIANCE_FACTOR
     base_smoother: float = 0.0
+    base_texture: float = 0.0
+    base_texture_sigma: float = 20.0
+    base_texture_reach: float = 0.2
     hinted_correction: float = 1.0
 
     @property
@@ -114,22 +125,44 @@ class ModelConfig:
 # the classical engine: 23.98 / 26.07 / 28.78): Levin's own weights at 0.625 of the working size
 # 23.96 / 26.07 / 28.83; sharper weights (variance share 0.2) 24.06 / 26.39 at 5 / 20, and a
 # quarter of the smoother's answer mixed in 24.16 / 26.53 / 29.16; shares of 0.1 and below break
-# down (MODEL_CARD.md, run 4)
-_LEVIN_BASE = ModelConfig(base="levin", base_scale=0.625, base_variance=0.2, base_smoother=0.25)
+# down (MODEL_CARD.md, run 4); carried through texture far from the hints (session 16, the shipped
+# network on top, 5 / 20 / 100 hints: 24.22 / 26.64 / 29.20 before, 24.27 / 26.76 / 29.25 with
+# strength 30, edges of 20 L steps, reach 0.2; strength 100 or 300, edges 10, reach 0.1 or 0.3
+# within 0.02 at 5 hints, 0.03-0.09 lower at 20)
+_LEVIN_BASE = ModelConfig(
+    base="levin", base_scale=0.625, base_variance=0.2, base_smoother=0.25,
+    base_texture=30.0, base_texture_sigma=20.0, base_texture_reach=0.2,
+)  # fmt: skip
 FAST = replace(_LEVIN_BASE, name="fast", widths=(16, 32, 64, 128), depth=2, working_short_side=256)
 LARGE = replace(
     _LEVIN_BASE, name="large", widths=(48, 96, 192, 384), depth=3, working_short_side=384
 )
 
 
-def levin_hints(l: torch.Tensor, ab: torch.Tensor, mask: torch.Tensor, scale: float,
-                variance_factor: float = VARIANCE_FACTOR) -> torch.Tensor:  # fmt: skip
+def levin_hints(
+    l: torch.Tensor,
+    ab: torch.Tensor,
+    mask: torch.Tensor,
+    scale: float,
+    variance_factor: float = VARIANCE_FACTOR,
+    texture: float = 0.0,
+    texture_sigma: float = 20.0,
+    texture_reach: float = 0.2,
+) -> torch.Tensor:
     """Spread hints over the picture by Levin's optimization (the classical engine's), run at
     ``scale`` of the picture's size and brought back by bilinear interpolation.
 
     L is reduced by area; hints by coverage-weighted area, so a hint smaller than a pixel there
     becomes a soft constraint as strong as its coverage (as the engine's own coarse levels do).
     Runs on the CPU whatever the device (a sparse solve; the tensors travel).
+
+    With ``texture`` above 0 it is solved twice: on L, and on L smoothed by the fast global
+    smoother (``texture`` its strength, ``texture_sigma`` the 8-bit L steps it keeps as edges),
+    where grain and texture no longer stop a hint's color. A pixel takes the second answer in
+    proportion to its distance from the nearest hint, all of it from ``texture_reach`` of the
+    long side on: near hints L's fine edges separate them, far from every hint the colors have
+    crossed the texture in between (a wooden floor, foliage, film grain) rather than fading at
+    each grain of it.
 
     Args:
         l: (B, 1, H, W) L in [0, 100].
@@ -153,6 +186,13 @@ def levin_hints(l: torch.Tensor, ab: torch.Tensor, mask: torch.Tensor, scale: fl
             continue
         small, values, coverage = downsample(lightness / 100, hint, weight, size)
         spread = levin_colorize(small, values, coverage, variance_factor=variance_factor)
+        if texture > 0:
+            guide = np.clip(small * 255 + 0.5, 0, 255).astype(np.uint8)
+            plain = cv2.ximgproc.fastGlobalSmootherFilter(guide, small, texture, texture_sigma)
+            far = levin_colorize(plain, values, coverage, variance_factor=variance_factor)
+            distance = cv2.distanceTransform((coverage <= 0).astype(np.uint8), cv2.DIST_L2, 3)
+            share = np.minimum(distance / (max(coverage.shape) * texture_reach), 1)[..., None]
+            spread = share * far + (1 - share) * spread
         out.append(cv2.resize(spread, (width, height), interpolation=cv2.INTER_LINEAR))
     return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).to(ab.device, ab.dtype)
 
@@ -310,8 +350,10 @@ class ColorUNet(nn.Module):
             base = normalize_ab(base)
             inputs += [base, confidence, distance]
         if self.config.base == "levin":
+            c = self.config
+            texture = (c.base_texture, c.base_texture_sigma, c.base_texture_reach)
             levin = normalize_ab(
-                levin_hints(l, ab_hint, mask, self.config.base_scale, self.config.base_variance)
+                levin_hints(l, ab_hint, mask, c.base_scale, c.base_variance, *texture)
             )
             inputs.append(levin)
             base = self.config.base_smoother * base + (1 - self.config.base_smoother) * levin
