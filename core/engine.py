@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 Method = Literal["model", "optimization"]
 METHODS: tuple[str, ...] = ("model", "optimization")
-DEFAULT_METHOD: Method = "optimization"
+DEFAULT_METHOD: Method = "model"
 
 
 def resolve_device(device: str | None, *, name: str = "device") -> str:
@@ -239,8 +239,8 @@ def colorize_image(
             L* first. A gray picture is read as sRGB gray, so ``ab = 0`` gives it back.
         hints: a path, a dict in the hints format, a :class:`Hints`, or None; the keyframe at
             frame 0 applies.
-        method: ``"optimization"`` (Levin et al. 2004, CPU, needs hints) or ``"model"`` (the
-            learned colorizer, once its weights are installed).
+        method: ``"model"`` (the learned colorizer, the default) or ``"optimization"`` (Levin
+            et al. 2004, CPU, leaves a picture without hints gray).
         device: ``None``/``"auto"``, ``"cpu"`` or ``"cuda[:N]"``; the optimization runs on CPU.
         model: ``"auto"`` (the large model on CUDA when installed, else the fast one), ``"fast"``,
             ``"large"``, or the path of a weights file ``vscolorize train`` wrote; only used by

@@ -94,8 +94,8 @@ def colorize(
             its luma / lightness is used (``_Range`` honored; see ``vscolorize.frames``).
         hints: a ``*.hints.json`` path, a dict in that format, a loaded ``Hints``, or None for
             automatic colorization.
-        method: ``"model"`` (the learned colorizer) or ``"optimization"`` (Levin et al. 2004; a
-            frame without hints stays gray).
+        method: ``"model"`` (the learned colorizer, the default) or ``"optimization"`` (Levin
+            et al. 2004; a frame without hints stays gray).
         model: ``"auto"``, ``"fast"``, ``"large"`` or the path of a weights file that
             ``vscolorize train`` wrote (``method="model"`` only).
         device: ``None``/``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.

@@ -92,7 +92,7 @@ BAD = {
     "bad model": (GOOD_HINTS, ["--method", "model", "--model", "huge"], "colorize_image: model: 'huge' is neither 'auto', 'fast', 'large' nor a weights file"),
     "bad output format": (GOOD_HINTS, ["-o", "out.xyz"], "out.xyz: cannot write .xyz"),
     "bad postprocess": (GOOD_HINTS, ["--postprocess", "sharpen"], "postprocess: unknown step 'sharpen'"),
-    "ensemble without model": (GOOD_HINTS, ["--ensemble", "3"], "ensemble=3 needs method='model'"),
+    "ensemble without model": (GOOD_HINTS, ["--ensemble", "3", "--method", "optimization"], "ensemble=3 needs method='model'"),
     "ensemble too big": (GOOD_HINTS, ["--method", "model", "--ensemble", "99"], "ensemble must be a whole number from 1 to"),
     "ensemble not a number": (GOOD_HINTS, ["--ensemble", "many"], "argument --ensemble: invalid int value"),
 }  # fmt: skip

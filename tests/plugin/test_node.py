@@ -228,7 +228,7 @@ def test_variable_size_or_format_is_refused() -> None:
         ({"device": "tpu"}, "colorize: device: expected"),
         ({"output": "RGB24"}, "colorize: output must be one of"),
         ({"propagate": "yes"}, "colorize: propagate must be True or False"),
-        ({"ensemble": 3}, "colorize: ensemble=3 needs method='model'"),
+        ({"ensemble": 3, "method": "optimization"}, "colorize: ensemble=3 needs method='model'"),
         ({"ensemble": 99, "method": "model"}, "colorize: ensemble must be a whole number from 1"),
         ({"postprocess": ("sharpen",)}, "colorize: postprocess"),
     ],
