@@ -51,15 +51,31 @@ def frame_digest(path: Path) -> str:
     """A hash of every decoded frame of ``path``, in order."""
     import imageio_ffmpeg
 
-    md5 = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
-                          "-i", str(path), "-map", "0:v", "-f", "framemd5", "-"],
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    md5 = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            "0:v",
+            "-f",
+            "framemd5",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     lines = [line.split(",")[-1] for line in md5.splitlines() if not line.startswith("#")]
     return hashlib.blake2b("".join(lines).encode(), digest_size=8).hexdigest()
 
 
-def run(args: argparse.Namespace, film: Path, hints: Path, work: Path, cluster: str | None
-        ) -> dict[str, object]:  # fmt: skip
+def run(
+    args: argparse.Namespace, film: Path, hints: Path, work: Path, cluster: str | None
+) -> dict[str, object]:
     from vscolorize.distributed import render_distributed
     from vscolorize.render import RenderSettings, render
 
@@ -71,16 +87,20 @@ def run(args: argparse.Namespace, film: Path, hints: Path, work: Path, cluster: 
         render(film, out, hints=hints, method=args.method)
         stages: dict[str, float] = {}
     else:
-        result = render_distributed(film, out, cluster=cluster, hints=hints,
-                                    settings=RenderSettings(method=args.method),
-                                    chunk_frames=args.chunk_frames)  # fmt: skip
+        result = render_distributed(
+            film,
+            out,
+            cluster=cluster,
+            hints=hints,
+            settings=RenderSettings(method=args.method),
+            chunk_frames=args.chunk_frames,
+        )
         stages = {**result.stages, **{f"in chunks: {k}": v for k, v in result.chunk_times.items()}}
     seconds = time.perf_counter() - began
     shutil.rmtree(os.environ["VSCOLORIZE_CACHE"], ignore_errors=True)  # runs alike: no GBs left
     frames = frame_digest(out)
     out.unlink()  # the next round writes it again
-    return {"run": name, "seconds": seconds, "fps": args.frames / seconds, "stages": stages,
-            "frames": frames}  # fmt: skip
+    return {"run": name, "seconds": seconds, "fps": args.frames / seconds, "stages": stages, "frames": frames}
 
 
 def main() -> None:
@@ -110,12 +130,12 @@ def main() -> None:
             # in turn, so that a machine that slows down (or speeds up) weighs on every way alike
             order = ways if k % 2 == 0 else ways[::-1]
             done = [run(args, film, hints, work, cluster) for cluster in order]
-            rounds.append(
-                {str(r["run"]): r for r in sorted(done, key=lambda r: r["run"] != "plain")}
-            )
-    lines = [f"# {args.frames} frames at {args.size}, method {args.method}, chunks of up to "
-             f"{args.chunk_frames} frames, {os.cpu_count()} cores, {args.rounds} round(s); load "
-             f"before: {load:.2f}"]  # fmt: skip
+            rounds.append({str(r["run"]): r for r in sorted(done, key=lambda r: r["run"] != "plain")})
+    lines = [
+        f"# {args.frames} frames at {args.size}, method {args.method}, chunks of up to "
+        f"{args.chunk_frames} frames, {os.cpu_count()} cores, {args.rounds} round(s); load "
+        f"before: {load:.2f}"
+    ]
     for k, results in enumerate(rounds):
         plain = results["plain"]
         for r in results.values():
@@ -123,16 +143,16 @@ def main() -> None:
             ratio = float(r["seconds"]) / float(plain["seconds"])  # type: ignore[arg-type]
             same = "same frames" if r["frames"] == plain["frames"] else "FRAMES DIFFER"
             tag = f"{r['run']}" + (f" #{k + 1}" if args.rounds > 1 else "")
-            lines.append(f"{tag:>11}: {r['seconds']:7.1f} s  {r['fps']:5.2f} fps  "
-                         f"{ratio:5.3f}x plain  {same}" + (f"  ({stages})" if stages else ""))  # fmt: skip
+            lines.append(
+                f"{tag:>11}: {r['seconds']:7.1f} s  {r['fps']:5.2f} fps  "
+                f"{ratio:5.3f}x plain  {same}" + (f"  ({stages})" if stages else "")
+            )
         for r in results.values():
             if r["run"] == "plain":
                 continue
             st: dict[str, float] = r["stages"]  # type: ignore[assignment]
             fixed = st["cluster"] + st["plan"] + st["join"]
-            inside = {
-                n.removeprefix("in chunks: "): v for n, v in st.items() if n.startswith("in ")
-            }
+            inside = {n.removeprefix("in chunks: "): v for n, v in st.items() if n.startswith("in ")}
             side = inside.get("setup", 0) + inside.get("write", 0) + inside.get("finish", 0)
             total, base = float(r["seconds"]), float(plain["seconds"])  # type: ignore[arg-type]
             lines.append(
@@ -144,11 +164,15 @@ def main() -> None:
     if args.rounds > 1:
         for way in args.clusters:
             name = way.replace(":", "")
-            shares = [float(r[name]["seconds"]) / float(r["plain"]["seconds"]) - 1  # type: ignore[arg-type]
-                      for r in rounds]  # fmt: skip
-            lines.append(f"{name}: beside the plain render, round by round: "
-                         + ", ".join(f"{x * 100:+.1f} %" for x in shares)
-                         + f"; mean {sum(shares) / len(shares) * 100:+.1f} %")  # fmt: skip
+            shares = [
+                float(r[name]["seconds"]) / float(r["plain"]["seconds"]) - 1  # type: ignore[arg-type]
+                for r in rounds
+            ]
+            lines.append(
+                f"{name}: beside the plain render, round by round: "
+                + ", ".join(f"{x * 100:+.1f} %" for x in shares)
+                + f"; mean {sum(shares) / len(shares) * 100:+.1f} %"
+            )
     text = "\n".join(lines)
     print(text)
     if args.out:

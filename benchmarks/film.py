@@ -32,8 +32,7 @@ import numpy as np
 PHOTOS = ("astronaut", "coffee", "rocket", "chelsea", "hubble_deep_field", "immunohistochemistry")
 
 
-def shots(count: int, seed: int = 0, lengths: tuple[int, int] = (100, 300)
-          ) -> list[tuple[int, int]]:  # fmt: skip
+def shots(count: int, seed: int = 0, lengths: tuple[int, int] = (100, 300)) -> list[tuple[int, int]]:
     """Shots of ``lengths`` frames (both included) covering ``count`` frames."""
     rng = np.random.default_rng(seed)
     bounds, start = [], 0
@@ -44,8 +43,9 @@ def shots(count: int, seed: int = 0, lengths: tuple[int, int] = (100, 300)
     return bounds
 
 
-def make_clip(count: int, size: tuple[int, int], lengths: tuple[int, int] = (100, 300)
-              ) -> tuple[object, list[tuple[int, int]], dict]:  # fmt: skip
+def make_clip(
+    count: int, size: tuple[int, int], lengths: tuple[int, int] = (100, 300)
+) -> tuple[object, list[tuple[int, int]], dict]:
     """The clip (a VapourSynth node), its shots and hints in the hints format."""
     import skimage.data
     import vapoursynth as vs
@@ -70,40 +70,73 @@ def make_clip(count: int, size: tuple[int, int], lengths: tuple[int, int] = (100
         y = (photo.shape[0] - height * 1.2) * 0.5
         matrix = np.array([[zoom, 0, -x * zoom], [0, zoom, -y * zoom]], np.float32)
         out = f.copy()
-        cv2.warpAffine(photo, matrix, (width, height), dst=np.asarray(out[0]),
-                       flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+        cv2.warpAffine(
+            photo,
+            matrix,
+            (width, height),
+            dst=np.asarray(out[0]),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REFLECT,
+        )
         out.props["_Range"] = 0  # full range: gray levels as they are
         return out
 
-    blank = vs.core.std.BlankClip(width=width, height=height, format=vs.GRAY8, length=count,
-                                  fpsnum=24, fpsden=1)  # fmt: skip
+    blank = vs.core.std.BlankClip(
+        width=width, height=height, format=vs.GRAY8, length=count, fpsnum=24, fpsden=1
+    )
     clip = blank.std.ModifyFrame(clips=blank, selector=fill)
     rng = np.random.default_rng(1)
     keyframes = []
     for first, end in bounds:
         if end - first > 20:
-            points = [{"x": float(x), "y": float(y), "ab": [float(a), float(b)], "radius": 0.006}
-                      for x, y, a, b in zip(rng.uniform(0.05, 0.95, 20), rng.uniform(0.05, 0.95, 20),
-                                            rng.uniform(-40, 40, 20), rng.uniform(-40, 40, 20),
-                                            strict=True)]  # fmt: skip
+            points = [
+                {"x": float(x), "y": float(y), "ab": [float(a), float(b)], "radius": 0.006}
+                for x, y, a, b in zip(
+                    rng.uniform(0.05, 0.95, 20),
+                    rng.uniform(0.05, 0.95, 20),
+                    rng.uniform(-40, 40, 20),
+                    rng.uniform(-40, 40, 20),
+                    strict=True,
+                )
+            ]
             keyframes.append({"frame": first + 10, "points": points})
     hints = {"format": "vscolorize.hints", "version": 1, "keyframes": keyframes}
     return clip, bounds, hints
 
 
-def gray_h264(path: str | os.PathLike[str], size: tuple[int, int], crf: int = 18
-              ) -> subprocess.Popen[bytes]:  # fmt: skip
+def gray_h264(path: str | os.PathLike[str], size: tuple[int, int], crf: int = 18) -> subprocess.Popen[bytes]:
     """An ffmpeg that encodes the 8-bit gray frames written to its stdin into ``path``: H.264
     (4:2:0) at 24 fps."""
     import imageio_ffmpeg
 
     width, height = size
     return subprocess.Popen(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-         "-f", "rawvideo", "-pix_fmt", "gray", "-s", f"{width}x{height}", "-r", "24", "-i", "-",
-         "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", str(crf), str(path)],
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-s",
+            f"{width}x{height}",
+            "-r",
+            "24",
+            "-i",
+            "-",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-crf",
+            str(crf),
+            str(path),
+        ],
         stdin=subprocess.PIPE,
-    )  # fmt: skip
+    )
 
 
 def render(node: object, first: int, last: int) -> float:
@@ -137,8 +170,7 @@ def child(args: argparse.Namespace) -> dict[str, object]:
     key = shot[0] + 10
     last = min(key + args.render, shot[1])
     options = {"method": args.method, "temporal": args.temporal}
-    result: dict[str, object] = {"frames": args.frames, "shots": len(bounds),
-                                 "range": [key, last]}  # fmt: skip
+    result: dict[str, object] = {"frames": args.frames, "shots": len(bounds), "range": [key, last]}
     began = time.perf_counter()
     node = vscolorize.colorize(clip, hints, **options)
     result["build_s"] = time.perf_counter() - began
@@ -190,8 +222,11 @@ def paint_child(args: argparse.Namespace) -> dict[str, object]:
     assert first is not None and second is not None
     result: dict[str, object] = {"shot": length}
     carrier = HintCarrier(ClipSource(clip))
-    for name, value, make in (("first_s", first, False), ("edit_s", second, False),
-                              ("reopen_s", first, True)):  # fmt: skip
+    for name, value, make in (
+        ("first_s", first, False),
+        ("edit_s", second, False),
+        ("reopen_s", first, True),
+    ):
         if make:  # a new window on the same film: the store is warm, the process is not
             carrier = HintCarrier(ClipSource(clip))
         began = time.perf_counter()
@@ -207,8 +242,7 @@ def paint_child(args: argparse.Namespace) -> dict[str, object]:
     long_clip, _, _ = make_clip(2 * 3600 * 24, (width, height))
     began = time.perf_counter()
     source = ClipSource(long_clip)
-    window = PaintWindow(source, None, method="optimization", recover="no",
-                         propagated=HintCarrier(source))  # fmt: skip
+    window = PaintWindow(source, None, method="optimization", recover="no", propagated=HintCarrier(source))
     window.show()
     window.wait_for_previews()
     app.processEvents()
@@ -239,9 +273,22 @@ def main() -> None:
         return
     rows = []
     for frames in args.frames:
-        command = [sys.executable, __file__, "--child", "render", "--frames", str(frames), "--size",
-                   args.size, "--render", str(args.render), "--method", args.method,
-                   "--temporal", str(args.temporal)]  # fmt: skip
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            "render",
+            "--frames",
+            str(frames),
+            "--size",
+            args.size,
+            "--render",
+            str(args.render),
+            "--method",
+            args.method,
+            "--temporal",
+            str(args.temporal),
+        ]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise SystemExit(f"film.py --frames {frames} failed:\n{done.stderr}")
@@ -259,20 +306,32 @@ def main() -> None:
         )
     if len(rows) > 1:
         small, large = rows[0], rows[-1]
-        print(f"{large['frames']} vs {small['frames']} frames: peak memory "
-              f"{large['peak_mb'] / small['peak_mb']:.2f}x, build "
-              f"{large['build_s']:.2f} vs {small['build_s']:.2f} s")  # fmt: skip
+        print(
+            f"{large['frames']} vs {small['frames']} frames: peak memory "
+            f"{large['peak_mb'] / small['peak_mb']:.2f}x, build "
+            f"{large['build_s']:.2f} vs {small['build_s']:.2f} s"
+        )
     if args.paint_shot:
-        command = [sys.executable, __file__, "--child", "paint", "--size", args.size,
-                   "--paint-shot", str(args.paint_shot)]  # fmt: skip
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            "paint",
+            "--size",
+            args.size,
+            "--paint-shot",
+            str(args.paint_shot),
+        ]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise SystemExit(f"film.py paint failed:\n{done.stderr}")
         paint = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"paint window, {args.size}, the last frame of a {paint['shot']}-frame shot: carried "
-              f"hints in {paint['first_s']:.2f} s the first time (frames read, motion measured), "
-              f"{paint['edit_s']:.2f} s after an edit, {paint['reopen_s']:.2f} s in a new "
-              f"window (store warm); opening a 2-hour film: {paint['open_2h_s']:.2f} s")  # fmt: skip
+        print(
+            f"paint window, {args.size}, the last frame of a {paint['shot']}-frame shot: carried "
+            f"hints in {paint['first_s']:.2f} s the first time (frames read, motion measured), "
+            f"{paint['edit_s']:.2f} s after an edit, {paint['reopen_s']:.2f} s in a new "
+            f"window (store warm); opening a 2-hour film: {paint['open_2h_s']:.2f} s"
+        )
         rows.append(paint)
     print(json.dumps(rows))
 

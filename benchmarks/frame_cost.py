@@ -42,8 +42,9 @@ def hints(lab: np.ndarray, count: int = 20) -> Keyframe:
     for _ in range(count):
         r, c = int(rng.integers(2, height - 2)), int(rng.integers(2, width - 2))
         a, b = lab[r - 2 : r + 3, c - 2 : c + 3, 1:].reshape(-1, 2).mean(0).tolist()
-        points.append(Point(x=(c + 0.5) / width, y=(r + 0.5) / height,
-                            color=Color(ab=(a, b)), radius=2 / height))  # fmt: skip
+        points.append(
+            Point(x=(c + 0.5) / width, y=(r + 0.5) / height, color=Color(ab=(a, b)), radius=2 / height)
+        )
     return Keyframe(frame=0, points=tuple(points))
 
 
@@ -81,9 +82,12 @@ def main() -> None:
                 ab, t_finish = timed(partial(engine.finish, small, lightness, keyframe), args.runs)
                 _, t_rgb = timed(partial(lightness_ab_to_srgb, lightness, ab), args.runs)
                 total = t_small + t_finish + t_rgb
-                print(f"{label:20s} {size:>9s} {method:12s} ab_small {t_small:7.1f}  "
-                      f"finish {t_finish:6.1f}  to_srgb {t_rgb:6.1f}  total {total:7.1f} ms "
-                      f"({1000 / total:.2f} fps)", flush=True)  # fmt: skip
+                print(
+                    f"{label:20s} {size:>9s} {method:12s} ab_small {t_small:7.1f}  "
+                    f"finish {t_finish:6.1f}  to_srgb {t_rgb:6.1f}  total {total:7.1f} ms "
+                    f"({1000 / total:.2f} fps)",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

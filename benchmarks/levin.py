@@ -125,9 +125,7 @@ def run(folder: Path, limit: int | None, count: int) -> None:
         f"cascade - reference: {mean[1] - mean[3]:+.2f} dB mean, per photo {np.min(r[:, 1] - r[:, 3]):+.2f} .. {np.max(r[:, 1] - r[:, 3]):+.2f}"
     )
     print(f"direct - reference:  {mean[2] - mean[3]:+.2f} dB mean")
-    print(
-        f"speed-up of the cascade over the direct solve (same run): {r[:, 6].sum() / r[:, 5].sum():.1f}x"
-    )
+    print(f"speed-up of the cascade over the direct solve (same run): {r[:, 6].sum() / r[:, 5].sum():.1f}x")
 
 
 def _disc(height: int, width: int, r: int, c: int) -> np.ndarray:

@@ -66,9 +66,7 @@ def colorize(y: np.ndarray, iq_marks: np.ndarray, marked: np.ndarray) -> np.ndar
     rows.append(index.ravel())
     cols.append(index.ravel())
     vals.append(np.ones(size))
-    a = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), (size, size)
-    )
+    a = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), (size, size))
     out = np.zeros((n, m, 2))
     for c in range(2):
         b = np.where(marked, iq_marks[..., c], 0).ravel()

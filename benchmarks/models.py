@@ -72,12 +72,9 @@ def main() -> None:
         colorizers |= {f"{n} base": Colorizer(base_alone(m), "cpu") for n, m in models.items()}
     if args.ensemble:
         colorizers |= {
-            f"{n} x{args.ensemble}": Colorizer(m, "cpu", members=args.ensemble)
-            for n, m in models.items()
+            f"{n} x{args.ensemble}": Colorizer(m, "cpu", members=args.ensemble) for n, m in models.items()
         }
-    colorizers |= {
-        f"installed {n}": get_colorizer(n, "cpu") for n in installed_models() if not args.weights
-    }
+    colorizers |= {f"installed {n}": get_colorizer(n, "cpu") for n in installed_models() if not args.weights}
     files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".png", ".jpg"})
     files = files[:: args.every][: args.limit]
     photos = [read_image(p) for p in files]
@@ -105,10 +102,7 @@ def main() -> None:
         print(f"{name:24s}" + "".join(f"{table[name][c]:8.2f}" for c in COUNTS))
     if "levin" in table:  # to three decimals: the bars of issue 14 are differences
         for name in colorizers:
-            print(
-                f"{name} - levin:"
-                + "".join(f"{table[name][c] - table['levin'][c]:+8.3f}" for c in COUNTS)
-            )
+            print(f"{name} - levin:" + "".join(f"{table[name][c] - table['levin'][c]:+8.3f}" for c in COUNTS))
 
     picture = np.random.default_rng(0).random((height, width, 3)).astype(np.float32)
     hints = random_hints(picture, 20, 0)
@@ -126,9 +120,7 @@ def main() -> None:
     if not args.skip_levin:
         start = time.perf_counter()
         colorize_image(picture, hints, method="optimization")
-        print(
-            f"levin: {1000 * (time.perf_counter() - start):.0f} ms per {args.size} picture on CPU"
-        )
+        print(f"levin: {1000 * (time.perf_counter() - start):.0f} ms per {args.size} picture on CPU")
 
 
 if __name__ == "__main__":

@@ -88,8 +88,7 @@ def main() -> None:
             fulls.append((wait_shown(window, before), window.preview_seconds[-1][1]))
         for name, runs in (("while dragging (draft)", drafts), ("after release (full)", fulls)):
             shown, computed = np.median(np.array(runs), axis=0) * 1000
-            print(f"{method:12s} {name:24s} preview on screen {shown:6.0f} ms "
-                  f"(colorizer {computed:4.0f} ms)")  # fmt: skip
+            print(f"{method:12s} {name:24s} preview on screen {shown:6.0f} ms (colorizer {computed:4.0f} ms)")
         if window._suggester is not None and method == "model":
             times = []
             for i in range(10):

@@ -36,8 +36,10 @@ from vscolorize.core.temporal import DEFAULT_TEMPORAL
 
 
 def configurations(method: str, variants: int) -> dict[str, dict[str, Any]]:
-    fill = {f"segment_fill:{s}": {"postprocess": (f"segment_fill:{s}",)}
-            for s in ("felzenszwalb", "slic", "seeds")}  # fmt: skip
+    fill = {
+        f"segment_fill:{s}": {"postprocess": (f"segment_fill:{s}",)}
+        for s in ("felzenszwalb", "slic", "seeds")
+    }
     if method != "model":
         return {"plain": {}, **fill}
     biggest = 4 * variants
@@ -67,30 +69,39 @@ def photos(args: argparse.Namespace, method: str) -> None:
         hints = random_hints(rgb, args.hints, seed=20_000 + i)
         for name, kwargs in configs.items():
             out = colorize_image(rgb, hints, method=method, **kwargs)
-            rows[name].append((psnr(out, rgb), perceivable_artifacts(srgb_to_lab(out)[..., 1:],
-                               truth), colorfulness(out)))  # fmt: skip
-    times = timing(pictures[0], random_hints(pictures[0], args.hints, seed=20_000), method, configs,
-                   args.runs)  # fmt: skip
+            rows[name].append(
+                (psnr(out, rgb), perceivable_artifacts(srgb_to_lab(out)[..., 1:], truth), colorfulness(out))
+            )
+    times = timing(
+        pictures[0], random_hints(pictures[0], args.hints, seed=20_000), method, configs, args.runs
+    )
     plain = np.mean(rows["plain"], 0)
     size = "x".join(map(str, pictures[0].shape[1::-1]))
-    print(f"\n{len(pictures)} photos from {args.folder} ({size}), {args.hints} hints, "
-          f"method={method}, CPU {torch.get_num_threads()} threads; truth colorfulness "
-          f"{np.mean([colorfulness(p) for p in pictures]):.1f}; ms: median of {args.runs} runs "
-          f"taken in turns, on the first photo")  # fmt: skip
-    print(f"{'':28s}{'PSNR':>8s}{'vs plain':>9s}{'PA %':>8s}{'vs plain':>9s}{'colorful':>9s}"
-          f"{'ms':>7s}{'x plain':>8s}")  # fmt: skip
+    print(
+        f"\n{len(pictures)} photos from {args.folder} ({size}), {args.hints} hints, "
+        f"method={method}, CPU {torch.get_num_threads()} threads; truth colorfulness "
+        f"{np.mean([colorfulness(p) for p in pictures]):.1f}; ms: median of {args.runs} runs "
+        f"taken in turns, on the first photo"
+    )
+    print(
+        f"{'':28s}{'PSNR':>8s}{'vs plain':>9s}{'PA %':>8s}{'vs plain':>9s}{'colorful':>9s}"
+        f"{'ms':>7s}{'x plain':>8s}"
+    )
     for name, values in rows.items():
         p, pa, c = np.mean(values, 0)
         ms = times[name]
-        print(f"{name:28s}{p:8.2f}{p - plain[0]:+9.2f}{100 * pa:8.2f}"
-              f"{100 * (pa / plain[1] - 1):+8.0f}%{c:9.1f}{ms:7.0f}{ms / times['plain']:8.2f}")  # fmt: skip
+        print(
+            f"{name:28s}{p:8.2f}{p - plain[0]:+9.2f}{100 * pa:8.2f}"
+            f"{100 * (pa / plain[1] - 1):+8.0f}%{c:9.1f}{ms:7.0f}{ms / times['plain']:8.2f}"
+        )
 
 
 _RUNS = 9  # --runs
 
 
-def timing(rgb: np.ndarray, hints: Any, method: str, configs: dict[str, dict[str, Any]],
-           repeats: int = _RUNS) -> dict[str, float]:  # fmt: skip
+def timing(
+    rgb: np.ndarray, hints: Any, method: str, configs: dict[str, dict[str, Any]], repeats: int = _RUNS
+) -> dict[str, float]:
     """Median milliseconds per picture for each configuration, the runs taken in turns (one of
     each, then again) so that a slower moment of a shared machine hits them all alike."""
     for kwargs in configs.values():
@@ -109,17 +120,21 @@ def video(args: argparse.Namespace, method: str) -> None:
     clips = {args.video.name: read_video(args.video, args.frames)}
     width, height = map(int, args.size.split("x"))
     clips |= {f"pan over {p.name}": synthetic_pan(p, args.frames, width, height) for p in photos}
-    configs = {k: v for k, v in configurations(method, len(variant_paths("fast"))).items()
-               if k in ("plain", "segment_fill:seeds", "segment_fill:felzenszwalb",
-                     "ensemble 3 mean")}  # fmt: skip
+    configs = {
+        k: v
+        for k, v in configurations(method, len(variant_paths("fast"))).items()
+        if k in ("plain", "segment_fill:seeds", "segment_fill:felzenszwalb", "ensemble 3 mean")
+    }
     for name, truth in clips.items():
         clip = gray_clip(truth)
         hints = frame_zero_hints(truth[0], 50)
         truth_ab = [srgb_to_lab(f)[..., 1:] for f in truth]
         flows = motion(truth)
         own = flow_flicker(truth_ab, flows)
-        print(f"\n{name}: {len(truth)} frames, 50 hints on frame 0, propagation on, "
-              f"method={method}; ground truth flicker {own:.3f}")  # fmt: skip
+        print(
+            f"\n{name}: {len(truth)} frames, 50 hints on frame 0, propagation on, "
+            f"method={method}; ground truth flicker {own:.3f}"
+        )
         for temporal in (DEFAULT_TEMPORAL, 0):
             for label, kwargs in configs.items():
                 node = vscolorize.colorize(clip, hints, method=method, temporal=temporal, **kwargs)
@@ -129,11 +144,12 @@ def video(args: argparse.Namespace, method: str) -> None:
                 ab = [srgb_to_lab(o)[..., 1:] for o in out]
                 f = flow_flicker(ab, flows)
                 score = np.mean([psnr(o, t) for o, t in zip(out, truth, strict=True)])
-                pa = np.mean(
-                    [perceivable_artifacts(a, t) for a, t in zip(ab, truth_ab, strict=True)]
+                pa = np.mean([perceivable_artifacts(a, t) for a, t in zip(ab, truth_ab, strict=True)])
+                print(
+                    f"  temporal={temporal} {label:28s} PSNR {score:5.2f}  PA {100 * pa:5.2f} %  "
+                    f"flicker {f:.3f} ({f / own:.2f}x truth)  {ms:4.0f} ms/frame",
+                    flush=True,
                 )
-                print(f"  temporal={temporal} {label:28s} PSNR {score:5.2f}  PA {100 * pa:5.2f} %  "
-                      f"flicker {f:.3f} ({f / own:.2f}x truth)  {ms:4.0f} ms/frame", flush=True)  # fmt: skip
 
 
 def main() -> None:

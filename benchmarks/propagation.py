@@ -65,8 +65,9 @@ def synthetic_pan(photo: Path, frames: int, width: int = 854, height: int = 480)
         cx = rgb.shape[1] / 2 - 0.08 * rgb.shape[1] * (0.5 - n / frames)
         cy = rgb.shape[0] / 2
         m = np.array([[scale, 0, width / 2 - scale * cx], [0, scale, height / 2 - scale * cy]])
-        out.append(cv2.warpAffine(rgb, m, (width, height), flags=cv2.INTER_CUBIC,
-                                  borderMode=cv2.BORDER_REFLECT))  # fmt: skip
+        out.append(
+            cv2.warpAffine(rgb, m, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+        )
     return np.stack(out)
 
 
@@ -95,8 +96,14 @@ def frame_zero_hints(rgb: np.ndarray, count: int) -> Hints:
     for _ in range(count):
         r, c = int(rng.integers(2, height - 2)), int(rng.integers(2, width - 2))
         a, b = lab[r - 2 : r + 3, c - 2 : c + 3, 1:].reshape(-1, 2).mean(0).tolist()
-        points.append(Point(x=(c + 0.5) / width, y=(r + 0.5) / height, color=Color(ab=(a, b)),
-                            radius=2 / min(height, width)))  # fmt: skip
+        points.append(
+            Point(
+                x=(c + 0.5) / width,
+                y=(r + 0.5) / height,
+                color=Color(ab=(a, b)),
+                radius=2 / min(height, width),
+            )
+        )
     return Hints(keyframes=(Keyframe(frame=0, points=tuple(points)),))
 
 
@@ -112,8 +119,7 @@ def motion(truth: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def flicker_by_frame(ab: list[np.ndarray], flows: list[tuple[np.ndarray, np.ndarray]]
-                     ) -> list[np.ndarray]:  # fmt: skip
+def flicker_by_frame(ab: list[np.ndarray], flows: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
     """Per consecutive pair t, t+1: |a*b*(t) - a*b*(t+1) warped back to t| at the reliably
     tracked pixels."""
     changes = []
@@ -139,8 +145,14 @@ def cdc(ab: list[np.ndarray]) -> float:
         m = (p + q) / 2
         return float(0.5 * (p * np.log2(p / m)).sum() + 0.5 * (q * np.log2(q / m)).sum())
 
-    return float(np.mean([np.mean([js(histogram(a[..., c]), histogram(b[..., c])) for c in (0, 1)])
-                          for a, b in itertools.pairwise(ab)]))  # fmt: skip
+    return float(
+        np.mean(
+            [
+                np.mean([js(histogram(a[..., c]), histogram(b[..., c])) for c in (0, 1)])
+                for a, b in itertools.pairwise(ab)
+            ]
+        )
+    )
 
 
 def frames_of(node: vs.VideoNode) -> list[np.ndarray]:
@@ -162,20 +174,33 @@ class Row:
 
     def passes(self) -> tuple[bool, bool, bool, bool]:
         """The acceptance: >= frame 0 - 1.5 dB, >= off + 2 dB, flicker <= 1.25x, tracking <= 25 %."""
-        return (self.rest >= self.first - 1.5, self.rest >= self.off + 2, self.flicker <= 1.25,
-                self.tracking <= 0.25)  # fmt: skip
+        return (
+            self.rest >= self.first - 1.5,
+            self.rest >= self.off + 2,
+            self.flicker <= 1.25,
+            self.tracking <= 0.25,
+        )
 
 
-def run_clip(name: str, truth: np.ndarray, hints_count: int, methods: list[str], model: str,
-             temporal: list[int], **options: object) -> list[Row]:  # fmt: skip
+def run_clip(
+    name: str,
+    truth: np.ndarray,
+    hints_count: int,
+    methods: list[str],
+    model: str,
+    temporal: list[int],
+    **options: object,
+) -> list[Row]:
     clip = gray_clip(truth)
     hints = frame_zero_hints(truth[0], hints_count)
     truth_ab = [srgb_to_lab(f)[..., 1:] for f in truth]
     flows = motion(truth)
     own = flicker(truth_ab, flows)
     rows, results = [], {}
-    print(f"{name}: {len(truth)} frames {truth.shape[2]}x{truth.shape[1]}, {hints_count} hints "
-          f"on frame 0; ground truth flicker {own:.3f}, CDC {cdc(truth_ab):.4f}")  # fmt: skip
+    print(
+        f"{name}: {len(truth)} frames {truth.shape[2]}x{truth.shape[1]}, {hints_count} hints "
+        f"on frame 0; ground truth flicker {own:.3f}, CDC {cdc(truth_ab):.4f}"
+    )
     for method in methods:
         for propagate, radius in [(True, t) for t in temporal] + [(False, temporal[0])]:
             with tempfile.TemporaryDirectory() as cache:
@@ -184,9 +209,9 @@ def run_clip(name: str, truth: np.ndarray, hints_count: int, methods: list[str],
                 if propagate:
                     vscolorize.propagated_hints(clip, hints)
                 tracking = (time.perf_counter() - start) / len(truth)
-                node = vscolorize.colorize(clip, hints, method=method, model=model,
-                                           propagate=propagate, temporal=radius,
-                                           **options)  # type: ignore[arg-type]  # fmt: skip
+                node = vscolorize.colorize(
+                    clip, hints, method=method, model=model, propagate=propagate, temporal=radius, **options
+                )  # type: ignore[arg-type]
                 out = frames_of(node)
                 seconds = (time.perf_counter() - start) / len(out)
                 if propagate:  # again, on the warm store: what a render after an edit pays
@@ -196,45 +221,56 @@ def run_clip(name: str, truth: np.ndarray, hints_count: int, methods: list[str],
             scores = [psnr(o, t) for o, t in zip(out, truth, strict=True)]
             ab = [srgb_to_lab(o)[..., 1:] for o in out]
             f = flicker(ab, flows)
-            print(f"  {method:12s} propagate={propagate!s:5s} temporal={radius}  frame 0 "
-                  f"{scores[0]:5.2f} dB  frames 1-{len(out) - 1} {np.mean(scores[1:]):5.2f} dB  "
-                  f"flicker {f:.3f} ({f / own:.2f}x truth)  CDC {cdc(ab):.4f}  "
-                  f"{seconds * 1000:5.0f} ms/frame, tracking {tracking * 1000:4.0f} of them"
-                  + (f", {warm * 1000:.1f} on a warm store" if propagate else ""),
-                  flush=True)  # fmt: skip
+            print(
+                f"  {method:12s} propagate={propagate!s:5s} temporal={radius}  frame 0 "
+                f"{scores[0]:5.2f} dB  frames 1-{len(out) - 1} {np.mean(scores[1:]):5.2f} dB  "
+                f"flicker {f:.3f} ({f / own:.2f}x truth)  CDC {cdc(ab):.4f}  "
+                f"{seconds * 1000:5.0f} ms/frame, tracking {tracking * 1000:4.0f} of them"
+                + (f", {warm * 1000:.1f} on a warm store" if propagate else ""),
+                flush=True,
+            )
             results[method, propagate, radius] = (scores, f / own, tracking / seconds)
         off = np.mean(results[method, False, temporal[0]][0][1:])
         for radius in temporal:
             scores, ratio, share = results[method, True, radius]
-            rows.append(Row(name, method, radius, scores[0], float(np.mean(scores[1:])), float(off),
-                            ratio, share))  # fmt: skip
+            rows.append(
+                Row(name, method, radius, scores[0], float(np.mean(scores[1:])), float(off), ratio, share)
+            )
     return rows
 
 
 def summary(rows: list[Row]) -> None:
     """Per method and radius: the means over clips, and how many clips pass each criterion."""
-    print("\nsummary (means over clips; passing clips: >= frame 0 - 1.5 dB, >= off + 2 dB, "
-          "flicker <= 1.25x, tracking <= 25 %)")  # fmt: skip
+    print(
+        "\nsummary (means over clips; passing clips: >= frame 0 - 1.5 dB, >= off + 2 dB, "
+        "flicker <= 1.25x, tracking <= 25 %)"
+    )
     for method, radius in sorted({(r.method, r.temporal) for r in rows}):
         group = [r for r in rows if r.method == method and r.temporal == radius]
         passing = np.sum([r.passes() for r in group], axis=0)
-        print(f"  {method:12s} temporal={radius}  {len(group)} clips  frame 0 "
-              f"{np.mean([r.first for r in group]):5.2f}  frames 1.. "
-              f"{np.mean([r.rest for r in group]):5.2f}  off {np.mean([r.off for r in group]):5.2f}"
-              f"  flicker {np.mean([r.flicker for r in group]):.2f}x (median "
-              f"{np.median([r.flicker for r in group]):.2f}x)  tracking "
-              f"{np.mean([r.tracking for r in group]) * 100:.0f} %  passing "
-              f"{'/'.join(str(int(p)) for p in passing)} of {len(group)}"
-              f"  all four: {sum(all(r.passes()) for r in group)}")  # fmt: skip
+        print(
+            f"  {method:12s} temporal={radius}  {len(group)} clips  frame 0 "
+            f"{np.mean([r.first for r in group]):5.2f}  frames 1.. "
+            f"{np.mean([r.rest for r in group]):5.2f}  off {np.mean([r.off for r in group]):5.2f}"
+            f"  flicker {np.mean([r.flicker for r in group]):.2f}x (median "
+            f"{np.median([r.flicker for r in group]):.2f}x)  tracking "
+            f"{np.mean([r.tracking for r in group]) * 100:.0f} %  passing "
+            f"{'/'.join(str(int(p)) for p in passing)} of {len(group)}"
+            f"  all four: {sum(all(r.passes()) for r in group)}"
+        )
 
 
 # --- occlusion cases -------------------------------------------------------------------------
 
 # vtest.avi, the occlusion issue's case: five hints on frame 0, as (what, x, y, radius), fractions
 # of the width, the height and the short side; a walker crosses the road hint from frame 5 to 15
-VTEST_HINTS = (("grass", 0.25, 0.80, 0.015), ("grass", 0.62, 0.90, 0.015),
-               ("brick", 0.50, 0.165, 0.01), ("road", 0.73, 0.50, 0.012),
-               ("cone", 0.388, 0.34, 0.006))  # fmt: skip
+VTEST_HINTS = (
+    ("grass", 0.25, 0.80, 0.015),
+    ("grass", 0.62, 0.90, 0.015),
+    ("brick", 0.50, 0.165, 0.01),
+    ("road", 0.73, 0.50, 0.012),
+    ("cone", 0.388, 0.34, 0.006),
+)
 # the regions whose mean a*b* is followed, (left, top, right, bottom) as fractions; pixels that a
 # moving person covers (their L* more than 6 from frame 0's) are left out frame by frame
 VTEST_REGIONS = {"road": (0.60, 0.40, 0.82, 0.57), "grass": (0.20, 0.62, 0.40, 0.97)}
@@ -249,19 +285,23 @@ def ground_truth_hints(rgb: np.ndarray, spots: list[tuple[float, float, float]])
     for x, y, radius in spots:
         yy, xx = np.mgrid[:height, :width]
         disc = (xx + 0.5 - x * width) ** 2 + (yy + 0.5 - y * height) ** 2 <= (
-            radius * min(height, width)) ** 2  # fmt: skip
+            radius * min(height, width)
+        ) ** 2
         a, b = lab[disc, 1:].mean(0).tolist()
         points.append(Point(x=x, y=y, color=Color(ab=(a, b)), radius=radius))
     return Hints(keyframes=(Keyframe(frame=0, points=tuple(points)),))
 
 
-def region_ab(ab: np.ndarray, lightness: np.ndarray, first: np.ndarray,
-              box: tuple[float, float, float, float]) -> np.ndarray:  # fmt: skip
+def region_ab(
+    ab: np.ndarray, lightness: np.ndarray, first: np.ndarray, box: tuple[float, float, float, float]
+) -> np.ndarray:
     """Mean a*b* over ``box`` where the frame's L* is within 6 of frame 0's (nobody in the way)."""
     height, width = ab.shape[:2]
     left, top, right, bottom = box
-    window = (slice(round(top * height), round(bottom * height)),
-              slice(round(left * width), round(right * width)))  # fmt: skip
+    window = (
+        slice(round(top * height), round(bottom * height)),
+        slice(round(left * width), round(right * width)),
+    )
     still = np.abs(lightness[window] - first[window]) <= 6
     if not still.any():
         return np.full(2, np.nan)
@@ -281,8 +321,7 @@ def warm_carrying(truth: np.ndarray, hints: Hints) -> float:
     return min(times)
 
 
-def run_vtest(truth: np.ndarray, method: str, model: str, temporal: int,
-              **options: object) -> float:  # fmt: skip
+def run_vtest(truth: np.ndarray, method: str, model: str, temporal: int, **options: object) -> float:
     """The road's and the grass's a*b* over time with the five hints; returns the largest
     distance of the road's a*b* from frame 0's over frames 30-59."""
     hints = ground_truth_hints(truth[0], [spot[1:] for spot in VTEST_HINTS])
@@ -290,41 +329,50 @@ def run_vtest(truth: np.ndarray, method: str, model: str, temporal: int,
     with tempfile.TemporaryDirectory() as cache:
         os.environ["VSCOLORIZE_CACHE"] = cache
         start = time.perf_counter()
-        node = vscolorize.colorize(gray_clip(truth), hints, method=method, model=model,
-                                   temporal=temporal, **options)  # type: ignore[arg-type]  # fmt: skip
+        node = vscolorize.colorize(
+            gray_clip(truth), hints, method=method, model=model, temporal=temporal, **options
+        )  # type: ignore[arg-type]
         out = [srgb_to_lab(o) for o in frames_of(node)]
         seconds = (time.perf_counter() - start) / len(out)
         warm = warm_carrying(truth, hints)
-    tracks = {name: np.array([region_ab(o[..., 1:], t[..., 0], lab[0][..., 0], box)
-                              for o, t in zip(out, lab, strict=True)])
-              for name, box in VTEST_REGIONS.items()}  # fmt: skip
-    hinted = {what: p.color.ab for (what, *_), p in zip(VTEST_HINTS, hints.keyframes[0].points,
-                                                          strict=True)}  # fmt: skip
-    print(f"vtest.avi occlusion: {len(out)} frames, five hints on frame 0 (road hinted "
-          f"{hinted['road'][0]:+.1f} {hinted['road'][1]:+.1f}), {method}, temporal={temporal}, "
-          f"{seconds * 1000:.0f} ms/frame, carrying the hints on a warm store {warm * 1000:.1f} "
-          f"of them")  # fmt: skip
+    tracks = {
+        name: np.array(
+            [region_ab(o[..., 1:], t[..., 0], lab[0][..., 0], box) for o, t in zip(out, lab, strict=True)]
+        )
+        for name, box in VTEST_REGIONS.items()
+    }
+    hinted = {what: p.color.ab for (what, *_), p in zip(VTEST_HINTS, hints.keyframes[0].points, strict=True)}
+    print(
+        f"vtest.avi occlusion: {len(out)} frames, five hints on frame 0 (road hinted "
+        f"{hinted['road'][0]:+.1f} {hinted['road'][1]:+.1f}), {method}, temporal={temporal}, "
+        f"{seconds * 1000:.0f} ms/frame, carrying the hints on a warm store {warm * 1000:.1f} "
+        f"of them"
+    )
     for n in range(0, len(out), 5):
-        print(f"  frame {n:3d}  road a*b* {tracks['road'][n][0]:+6.1f} {tracks['road'][n][1]:+6.1f}"
-              f"  grass a*b* {tracks['grass'][n][0]:+6.1f} {tracks['grass'][n][1]:+6.1f}")  # fmt: skip
+        print(
+            f"  frame {n:3d}  road a*b* {tracks['road'][n][0]:+6.1f} {tracks['road'][n][1]:+6.1f}"
+            f"  grass a*b* {tracks['grass'][n][0]:+6.1f} {tracks['grass'][n][1]:+6.1f}"
+        )
     late = slice(min(30, len(out) - 1), len(out))
-    drift = {name: float(np.linalg.norm(track[late] - track[0], axis=1).max())
-             for name, track in tracks.items()}  # fmt: skip
-    print(f"  frames {late.start}-{len(out) - 1}: road a*b* at most {drift['road']:.1f} from "
-          f"frame 0's (acceptance <= 5), grass at most {drift['grass']:.1f}")  # fmt: skip
+    drift = {
+        name: float(np.linalg.norm(track[late] - track[0], axis=1).max()) for name, track in tracks.items()
+    }
+    print(
+        f"  frames {late.start}-{len(out) - 1}: road a*b* at most {drift['road']:.1f} from "
+        f"frame 0's (acceptance <= 5), grass at most {drift['grass']:.1f}"
+    )
     return drift["road"]
 
 
-def synthetic_occluder(photo: Path, occluder: Path | None, frames: int, width: int = 854,
-                       height: int = 480) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def synthetic_occluder(
+    photo: Path, occluder: Path | None, frames: int, width: int = 854, height: int = 480
+) -> tuple[np.ndarray, np.ndarray]:
     """A still photo that a block cut from another photo crosses from left to right between
     frames 5 and two thirds of the clip, then leaves (``occluder`` None: the photo itself upside
     down). Returns the frames and, per frame, where the block is."""
 
     def read(path: Path, size: tuple[int, int]) -> np.ndarray:
-        bgr = cv2.resize(
-            cv2.imread(str(path), cv2.IMREAD_COLOR), size, interpolation=cv2.INTER_AREA
-        )
+        bgr = cv2.resize(cv2.imread(str(path), cv2.IMREAD_COLOR), size, interpolation=cv2.INTER_AREA)
         return bgr[..., ::-1].astype(np.float32) / 255
 
     background = read(photo, (width, height))
@@ -351,16 +399,25 @@ def masked_psnr(result: np.ndarray, truth: np.ndarray, keep: np.ndarray) -> floa
     return 10 * np.log10(1 / max(mse, 1e-12))
 
 
-def run_occluder(name: str, truth: np.ndarray, covered: np.ndarray, hints_count: int, method: str,
-                 model: str, temporal: int, **options: object) -> float:  # fmt: skip
+def run_occluder(
+    name: str,
+    truth: np.ndarray,
+    covered: np.ndarray,
+    hints_count: int,
+    method: str,
+    model: str,
+    temporal: int,
+    **options: object,
+) -> float:
     """Background PSNR over time while the block crosses; returns how far the background's mean
     PSNR after the block has left falls below frame 0's."""
     hints = frame_zero_hints(truth[0], hints_count)
     with tempfile.TemporaryDirectory() as cache:
         os.environ["VSCOLORIZE_CACHE"] = cache
         start = time.perf_counter()
-        node = vscolorize.colorize(gray_clip(truth), hints, method=method, model=model,
-                                   temporal=temporal, **options)  # type: ignore[arg-type]  # fmt: skip
+        node = vscolorize.colorize(
+            gray_clip(truth), hints, method=method, model=model, temporal=temporal, **options
+        )  # type: ignore[arg-type]
         out = frames_of(node)
         seconds = (time.perf_counter() - start) / len(out)
         warm = warm_carrying(truth, hints)
@@ -370,21 +427,28 @@ def run_occluder(name: str, truth: np.ndarray, covered: np.ndarray, hints_count:
     own = flicker([srgb_to_lab(f)[..., 1:] for f in truth], flows)
     gone = int(np.flatnonzero(covered.any((1, 2)))[-1]) + 1 if covered.any() else 1
     after = float(np.mean(scores[gone:])) if gone < len(scores) else scores[-1]
-    print(f"{name}: {len(out)} frames, a block crosses frames 5-{gone - 1}, {hints_count} hints "
-          f"on frame 0, {method}, temporal={temporal}, {seconds * 1000:.0f} ms/frame (carrying "
-          f"the hints on a warm store {warm * 1000:.1f} of them), flicker {flicker(ab, flows):.3f} "
-          f"(the truth's {own:.3f})")  # fmt: skip
+    print(
+        f"{name}: {len(out)} frames, a block crosses frames 5-{gone - 1}, {hints_count} hints "
+        f"on frame 0, {method}, temporal={temporal}, {seconds * 1000:.0f} ms/frame (carrying "
+        f"the hints on a warm store {warm * 1000:.1f} of them), flicker {flicker(ab, flows):.3f} "
+        f"(the truth's {own:.3f})"
+    )
     means = np.array([a[~c].mean(0) for a, c in zip(ab, covered, strict=True)])
     jumps = np.linalg.norm(np.diff(means, axis=0), axis=1)
-    print(f"  the background's mean a*b* moves at most {jumps.max():.2f} from one frame to the "
-          f"next (median {np.median(jumps):.2f})")  # fmt: skip
+    print(
+        f"  the background's mean a*b* moves at most {jumps.max():.2f} from one frame to the "
+        f"next (median {np.median(jumps):.2f})"
+    )
     by_frame = [float(c.mean()) if c.size else 0.0 for c in flicker_by_frame(ab, flows)]
-    print("  flicker by frame (from each to the next): " + " ".join(
-        f"{n}:{by_frame[n]:.3f}" for n in range(0, len(by_frame), 5)))  # fmt: skip
-    print("  background PSNR by frame: " + " ".join(
-        f"{n}:{scores[n]:.2f}" for n in range(0, len(out), 5)))  # fmt: skip
-    print(f"  after the block left (frames {gone}-{len(out) - 1}): {after:.2f} dB, frame 0 "
-          f"{scores[0]:.2f} dB, {scores[0] - after:+.2f} dB below (acceptance <= 0.5)")  # fmt: skip
+    print(
+        "  flicker by frame (from each to the next): "
+        + " ".join(f"{n}:{by_frame[n]:.3f}" for n in range(0, len(by_frame), 5))
+    )
+    print("  background PSNR by frame: " + " ".join(f"{n}:{scores[n]:.2f}" for n in range(0, len(out), 5)))
+    print(
+        f"  after the block left (frames {gone}-{len(out) - 1}): {after:.2f} dB, frame 0 "
+        f"{scores[0]:.2f} dB, {scores[0] - after:+.2f} dB below (acceptance <= 0.5)"
+    )
     return scores[0] - after
 
 
@@ -432,37 +496,61 @@ def main() -> None:
         summary(rows)
 
 
-def run_pans(args: argparse.Namespace, photos: list[Path], rows: list[Row], width: int,
-             height: int, options: dict[str, object]) -> None:  # fmt: skip
+def run_pans(
+    args: argparse.Namespace,
+    photos: list[Path],
+    rows: list[Row],
+    width: int,
+    height: int,
+    options: dict[str, object],
+) -> None:
     if not args.skip_video:
-        rows += run_clip(args.video.name, read_video(args.video, args.frames), args.hints, args.methods,
-                 args.model, args.temporal, **options)  # fmt: skip
+        rows += run_clip(
+            args.video.name,
+            read_video(args.video, args.frames),
+            args.hints,
+            args.methods,
+            args.model,
+            args.temporal,
+            **options,
+        )
     for photo in photos:
         pan = synthetic_pan(photo, args.frames, width, height)
-        rows += run_clip(f"pan over {photo.name}", pan, args.hints, args.methods, args.model,
-                         args.temporal, **options)  # fmt: skip
+        rows += run_clip(
+            f"pan over {photo.name}", pan, args.hints, args.methods, args.model, args.temporal, **options
+        )
 
 
-def run_occlusion(args: argparse.Namespace, photos: list[Path], width: int, height: int,
-                  options: dict[str, object]) -> None:  # fmt: skip
+def run_occlusion(
+    args: argparse.Namespace, photos: list[Path], width: int, height: int, options: dict[str, object]
+) -> None:
     """The occlusion cases, per method and temporal radius: the acceptance figures at the end."""
     results = []
     for method in args.methods:
         for radius in args.temporal:
             if not args.skip_video:
-                road = run_vtest(read_video(args.video, args.frames), method, args.model, radius,
-                                 **options)  # fmt: skip
+                road = run_vtest(read_video(args.video, args.frames), method, args.model, radius, **options)
                 results.append(f"{method} temporal={radius}: vtest road drift {road:.1f}")
             for i, photo in enumerate(photos):
                 occluder = args.occluder
                 if occluder is None and len(photos) > 1:
                     occluder = photos[(i + 1) % len(photos)]
                 truth, covered = synthetic_occluder(photo, occluder, args.frames, width, height)
-                below = run_occluder(f"block over {photo.name}", truth, covered, args.hints,
-                                     method, args.model, radius, **options)  # fmt: skip
+                below = run_occluder(
+                    f"block over {photo.name}",
+                    truth,
+                    covered,
+                    args.hints,
+                    method,
+                    args.model,
+                    radius,
+                    **options,
+                )
                 results.append(f"{method} temporal={radius}: {photo.name} {below:+.2f} dB")
-    print("\nocclusion summary (vtest road drift <= 5, background after the block <= 0.5 dB "
-          "below frame 0):\n  " + "\n  ".join(results))  # fmt: skip
+    print(
+        "\nocclusion summary (vtest road drift <= 5, background after the block <= 0.5 dB "
+        "below frame 0):\n  " + "\n  ".join(results)
+    )
 
 
 if __name__ == "__main__":

@@ -72,8 +72,11 @@ def make_clip(photo: Path, size: tuple[int, int], frames: int, folder: Path) -> 
             for _ in range(20):
                 r, c = int(rng.integers(2, height - 2)), int(rng.integers(2, width - 2))
                 a, b = lab[r - 2 : r + 3, c - 2 : c + 3, 1:].reshape(-1, 2).mean(0).tolist()
-                points.append(Point(x=(c + 0.5) / width, y=(r + 0.5) / height,
-                                    color=Color(ab=(a, b)), radius=2 / height))  # fmt: skip
+                points.append(
+                    Point(
+                        x=(c + 0.5) / width, y=(r + 0.5) / height, color=Color(ab=(a, b)), radius=2 / height
+                    )
+                )
             keyframes.append(Keyframe(frame=n, points=tuple(points)))
     encoder.stdin.close()
     encoder.wait()
@@ -91,8 +94,7 @@ def vspipe_fps(script: Path, package: Path | None = None, **args: str) -> float:
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "VSCOLORIZE_CACHE": cache}
         if package is not None:
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package),
-                                                              env.get("PYTHONPATH")]))  # fmt: skip
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package), env.get("PYTHONPATH")]))
         result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise SystemExit(f"vspipe failed: {result.stderr.strip().splitlines()[-1]}")
@@ -100,8 +102,7 @@ def vspipe_fps(script: Path, package: Path | None = None, **args: str) -> float:
     return float(result.stderr.rsplit("(", 1)[1].split()[0])
 
 
-def stage_breakdown(video: Path, hints_path: Path, model: str, device: str, frames: int
-                    ) -> dict[str, float]:  # fmt: skip
+def stage_breakdown(video: Path, hints_path: Path, model: str, device: str, frames: int) -> dict[str, float]:
     """Milliseconds per frame in each stage of the model path, in one process, one thread
     (the model's stage includes shrinking L to its working size and painting the hints)."""
     import vapoursynth as vs
@@ -164,8 +165,10 @@ def main() -> None:
     if Path(args.model).is_file():  # vspipe runs the script in its own folder
         args.model = str(Path(args.model).resolve())
     devices = ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
-    print(f"photo {photo}, {args.frames} frames, {os.cpu_count()} CPUs, "
-          f"torch threads {torch.get_num_threads()}, devices {devices}")  # fmt: skip
+    print(
+        f"photo {photo}, {args.frames} frames, {os.cpu_count()} CPUs, "
+        f"torch threads {torch.get_num_threads()}, devices {devices}"
+    )
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work)
         script = folder / "bench.vpy"
@@ -174,20 +177,30 @@ def main() -> None:
         for size in args.sizes:
             width, height = map(int, size.split("x"))
             video, hints = make_clip(photo, (width, height), args.frames, folder)
-            common = {"src": str(video), "hints": str(hints), "model": args.model,
-                      "temporal": str(args.temporal)}  # fmt: skip
+            common = {
+                "src": str(video),
+                "hints": str(hints),
+                "model": args.model,
+                "temporal": str(args.temporal),
+            }
             decode = vspipe_fps(script, method="decode", device="cpu", **common)
             print(f"{size}: decoding alone {decode:.1f} fps")
             for method in args.methods:
                 for device in devices if method == "model" else ["cpu"]:
                     for threads in args.threads:
-                        run = {"method": method, "device": device, "threads": str(threads),
-                               **common}  # fmt: skip
+                        run = {"method": method, "device": device, "threads": str(threads), **common}
                         fps = vspipe_fps(script, **run)
-                        line = (f"{size}: {method:12s} on {device:4s} threads {threads or 'all'}: "
-                                f"{fps:7.2f} fps through vspipe")  # fmt: skip
-                        result = {"size": size, "method": method, "device": device,
-                                  "threads": threads, "fps": fps}  # fmt: skip
+                        line = (
+                            f"{size}: {method:12s} on {device:4s} threads {threads or 'all'}: "
+                            f"{fps:7.2f} fps through vspipe"
+                        )
+                        result = {
+                            "size": size,
+                            "method": method,
+                            "device": device,
+                            "threads": threads,
+                            "fps": fps,
+                        }
                         if args.baseline is not None:
                             base = vspipe_fps(script, args.baseline.resolve(), **run)
                             line += f"; baseline {base:.2f} fps, {fps / base:.2f}x"
@@ -198,11 +211,8 @@ def main() -> None:
                 for device in devices:
                     stages = stage_breakdown(video, hints, args.model, device, args.frames)
                     total = sum(stages.values())
-                    shares = "  ".join(f"{k} {v:.1f} ms ({100 * v / total:.0f}%)"
-                                       for k, v in stages.items())  # fmt: skip
-                    print(
-                        f"{size}: model on {device}, one frame at a time: {total:.1f} ms = {shares}"
-                    )
+                    shares = "  ".join(f"{k} {v:.1f} ms ({100 * v / total:.0f}%)" for k, v in stages.items())
+                    print(f"{size}: model on {device}, one frame at a time: {total:.1f} ms = {shares}")
         print(json.dumps(results))
 
 

@@ -125,8 +125,7 @@ def _lab_f_inverse(f: Any, xp: Any) -> Any:
 def _to_lab(rgb: Any, dim: int, xp: Any) -> Any:
     linear = [_srgb_to_linear(c, xp) for c in _split(rgb, dim)]
     fx, fy, fz = (
-        _lab_f(_dot(row, linear) / white, xp)
-        for row, white in zip(_XYZ_FROM_RGB, D65_WHITE, strict=True)
+        _lab_f(_dot(row, linear) / white, xp) for row, white in zip(_XYZ_FROM_RGB, D65_WHITE, strict=True)
     )
     return xp.stack((116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)), dim)
 
@@ -154,11 +153,7 @@ def _fit_chroma(lab: Any, dim: int, xp: Any, rgb: Any = None) -> Any:
     """
     channel_last = xp.moveaxis(lab, dim, -1)
     flat = channel_last.reshape(-1, 3)
-    rgb_flat = (
-        _to_srgb_unclipped(flat, -1, xp)
-        if rgb is None
-        else xp.moveaxis(rgb, dim, -1).reshape(-1, 3)
-    )
+    rgb_flat = _to_srgb_unclipped(flat, -1, xp) if rgb is None else xp.moveaxis(rgb, dim, -1).reshape(-1, 3)
     outside = ~_in_gamut(rgb_flat)
     if not bool(outside.any()):
         return lab
@@ -344,9 +339,7 @@ def _chroma_scale(lightness: Array, a: Array, b: Array) -> Array:
     chroma, hue = cv2.cartToPolar(a, b, angleInDegrees=True)  # hue in [0, 360)
     rows = cv2.multiply(np.clip(lightness, 0, 100), 1 / _LUT_L_STEP, dtype=cv2.CV_32F)
     cols = hue if _LUT_HUE_STEP == 1.0 else hue * np.float32(1 / _LUT_HUE_STEP)
-    limit = cv2.remap(
-        _chroma_limits(), cols, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    limit = cv2.remap(_chroma_limits(), cols, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     scale: Array = np.minimum(limit * np.float32(_LUT_MARGIN) / np.maximum(chroma, 1e-6), 1.0)
     return scale
 

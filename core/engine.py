@@ -57,9 +57,7 @@ def resolve_device(device: str | None, *, name: str = "device") -> str:
         if not torch.cuda.is_available():
             raise DeviceError(f"{name}: {device!r} was asked for but CUDA is not available here")
         if device != "cuda" and int(device[5:]) >= torch.cuda.device_count():
-            raise DeviceError(
-                f"{name}: {device!r} does not exist ({torch.cuda.device_count()} CUDA devices)"
-            )
+            raise DeviceError(f"{name}: {device!r} does not exist ({torch.cuda.device_count()} CUDA devices)")
         return device
     raise DeviceError(f"{name}: expected 'auto', 'cpu', 'cuda' or 'cuda:N', not {device!r}")
 
@@ -156,9 +154,7 @@ class FrameColorizer:
                 f"{caller}: ensemble_mode must be one of {ENSEMBLE_MODES}, not {ensemble_mode!r}"
             )
         if not isinstance(model, str | os.PathLike):
-            raise SettingError(
-                f"{caller}: model must be 'auto', 'fast', 'large' or a path, not {model!r}"
-            )
+            raise SettingError(f"{caller}: model must be 'auto', 'fast', 'large' or a path, not {model!r}")
         try:
             self.device = resolve_device(device)
         except DeviceError as e:
@@ -167,9 +163,7 @@ class FrameColorizer:
         self.colorizer: Colorizer | None = None
         if method == "model":
             try:
-                self.colorizer = load_colorizer(
-                    model, self.device, members=ensemble, mode=ensemble_mode
-                )
+                self.colorizer = load_colorizer(model, self.device, members=ensemble, mode=ensemble_mode)
             except ModelUnavailableError as e:
                 raise ModelUnavailableError(f"{caller}: {e}") from None
             except ValueError as e:
@@ -198,8 +192,7 @@ class FrameColorizer:
         # its confidence); with none there is nothing to spread (a*b* = 0)
         return levin_colorize(small / 100, ab_hint, weight)
 
-    def clean(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None
-              ) -> np.ndarray:  # fmt: skip
+    def clean(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
         """The post-processing steps on working-resolution a*b* (from :meth:`ab_small`);
         ``lightness`` and ``keyframe`` are the frame's own, at full size."""
         if not self.cleanup.active:
@@ -208,8 +201,9 @@ class FrameColorizer:
         small = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
         return self.cleanup.apply(small, ab, *rasterize(keyframe, h, w))
 
-    def finish(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None, *,
-               clean: bool = True) -> np.ndarray:  # fmt: skip
+    def finish(
+        self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None, *, clean: bool = True
+    ) -> np.ndarray:
         """Working-resolution a*b* (from :meth:`ab_small`) -> post-processed (unless ``clean`` is
         False: done already) and upsampled to ``lightness``'s size, (H, W, 2) float32."""
         if clean:

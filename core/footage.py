@@ -117,9 +117,14 @@ class Footage:
             motion size), the most recently used.
     """
 
-    def __init__(self, source: FrameSource, settings: MotionSettings | None = None,
-                 store: Store | None = None, *,
-                 keep_pictures: int = _KEEP_PICTURES) -> None:  # fmt: skip
+    def __init__(
+        self,
+        source: FrameSource,
+        settings: MotionSettings | None = None,
+        store: Store | None = None,
+        *,
+        keep_pictures: int = _KEEP_PICTURES,
+    ) -> None:
         self.source = source
         self.count = source.count
         self.settings = settings if settings is not None else MotionSettings()
@@ -142,8 +147,9 @@ class Footage:
             if self._shape is None:
                 self._shape = picture.shape
         if picture.shape != self._shape:
-            raise ValueError(f"frame {n} is {frame.lightness.shape[::-1]} (width, height), "
-                             f"unlike the frames before it")  # fmt: skip
+            raise ValueError(
+                f"frame {n} is {frame.lightness.shape[::-1]} (width, height), unlike the frames before it"
+            )
         digest = picture_digest(picture)
         with self._cuts_lock:
             self._digests[n] = digest

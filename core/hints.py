@@ -384,9 +384,7 @@ def load_hints(path: str | os.PathLike[str]) -> Hints:
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
-        raise HintError(
-            f"{name}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}"
-        ) from None
+        raise HintError(f"{name}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
     except (ValueError, RecursionError) as e:
         # NaN/Infinity literals, integers too long to convert, absurd nesting
         problem = "nested too deeply" if isinstance(e, RecursionError) else str(e).split("\n")[0]
@@ -434,8 +432,7 @@ def resolve_hints(hints: HintsLike | None, *, name: str = "hints") -> Hints | No
     if isinstance(hints, Mapping):
         return parse_hints(dict(hints), source=name)
     raise HintError(
-        f"{name}: expected a path, a dict in the hints format or a Hints object, "
-        f"not {type(hints).__name__}"
+        f"{name}: expected a path, a dict in the hints format or a Hints object, not {type(hints).__name__}"
     )
 
 
@@ -458,8 +455,14 @@ def densify_path(path: np.ndarray, step: float) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _paint(ab: np.ndarray, weight: np.ndarray, window: tuple[slice, slice], inside: np.ndarray,
-           color: tuple[float, float], strength: float) -> None:  # fmt: skip
+def _paint(
+    ab: np.ndarray,
+    weight: np.ndarray,
+    window: tuple[slice, slice],
+    inside: np.ndarray,
+    color: tuple[float, float],
+    strength: float,
+) -> None:
     """Lay ``color`` at ``strength`` on the pixels ``inside`` ``window``. At strength 1 it
     replaces what was there; a weaker hint mixes with it, the colors weighted by strength and
     the strengths combined as independent chances (``a + b - ab``), which is the same in any
@@ -470,13 +473,15 @@ def _paint(ab: np.ndarray, weight: np.ndarray, window: tuple[slice, slice], insi
         return
     under = weight[window][inside]
     mixed = (strength * np.asarray(color, np.float32) + under[:, None] * ab[window][inside]) / (
-        strength + under)[:, None]  # fmt: skip
+        strength + under
+    )[:, None]
     ab[window][inside] = mixed
     weight[window][inside] = strength + under * (1 - strength)
 
 
-def _footprint(path: list[tuple[float, float]], radius: float, height: int, width: int
-               ) -> tuple[tuple[slice, slice], np.ndarray] | None:  # fmt: skip
+def _footprint(
+    path: list[tuple[float, float]], radius: float, height: int, width: int
+) -> tuple[tuple[slice, slice], np.ndarray] | None:
     """The pixels a hint covers, once each: those whose center lies within ``radius`` of the
     polyline ``path`` (pixel units; one vertex: a disc) and the pixel under each vertex (so that
     no hint vanishes when scaled down). ``(window, mask)`` in the picture, or None if outside."""
@@ -503,8 +508,9 @@ def _footprint(path: list[tuple[float, float]], radius: float, height: int, widt
             t = np.clip(((px - x0) * dx + (py - y0) * dy) / length2, 0.0, 1.0)
         else:
             t = np.zeros((1, 1))
-        mask[c - top : d - top, a - left : b - left] |= (
-            (px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2 <= radius * radius)  # fmt: skip
+        mask[c - top : d - top, a - left : b - left] |= (px - x0 - t * dx) ** 2 + (
+            py - y0 - t * dy
+        ) ** 2 <= radius * radius
     for x, y in path:
         col, row = min(int(x), width - 1), min(int(y), height - 1)
         if left <= col < right and top <= row < bottom:
@@ -521,8 +527,7 @@ def hint_strength(hint: Point | Stroke) -> float:
     return min(max(float(confidence), 0.0), 1.0)
 
 
-def paint_hints(keyframe: Keyframe | None, height: int, width: int
-                ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def paint_hints(keyframe: Keyframe | None, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Paint a keyframe's hints at a resolution, each at its strength (:func:`hint_strength`).
 
     Args:

@@ -55,9 +55,7 @@ def write_image(path: str | os.PathLike[str], rgb: np.ndarray) -> None:
     target = Path(path)
     suffix = target.suffix.lower()
     if not suffix or not cv2.haveImageWriter(f"x{suffix}"):
-        raise ImageError(
-            f"{name}: cannot write {suffix or 'files without an extension'}: use .png or .jpg"
-        )
+        raise ImageError(f"{name}: cannot write {suffix or 'files without an extension'}: use .png or .jpg")
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise ImageError(f"{name}: folder {os.fspath(directory)} does not exist")

@@ -137,12 +137,16 @@ class Colorizer:
             :func:`network_precision`).
     """
 
-    def __init__(self, models: ColorUNet | Sequence[ColorUNet], device: str, *,
-                 members: int = 1, mode: EnsembleMode = "mean",
-                 precision: torch.dtype | None = None) -> None:  # fmt: skip
-        self.models = [
-            m.to(device).eval() for m in ([models] if isinstance(models, ColorUNet) else models)
-        ]
+    def __init__(
+        self,
+        models: ColorUNet | Sequence[ColorUNet],
+        device: str,
+        *,
+        members: int = 1,
+        mode: EnsembleMode = "mean",
+        precision: torch.dtype | None = None,
+    ) -> None:
+        self.models = [m.to(device).eval() for m in ([models] if isinstance(models, ColorUNet) else models)]
         if not device.startswith("cuda"):
             # oneDNN's convolutions run faster on channels-last weights (the fast model at
             # 256x448, one thread: 227 -> 157 ms idle, 227 -> 199 ms on a loaded machine),
@@ -172,9 +176,11 @@ class Colorizer:
         return np.ascontiguousarray(out.float().permute(0, 2, 3, 1).cpu().numpy())
 
     def _inputs(
-        self, lightness: Sequence[np.ndarray], keyframes: Sequence[Keyframe | None],
+        self,
+        lightness: Sequence[np.ndarray],
+        keyframes: Sequence[Keyframe | None],
         size: tuple[int, int],
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The network's inputs at ``size``: L, hint a*b* and mask, (B, C, h, w) on the device."""
         h, w = size
         small = np.stack([cv2.resize(l, (w, h), interpolation=cv2.INTER_AREA) for l in lightness])
@@ -184,8 +190,9 @@ class Colorizer:
         mask_t = torch.from_numpy(np.stack([m for _, m in painted])[:, None])
         return l_t, ab_t.to(self.device), mask_t.to(self.device)
 
-    def _forward(self, lightness: Sequence[np.ndarray], keyframes: Sequence[Keyframe | None],
-                 size: tuple[int, int]) -> torch.Tensor:  # fmt: skip
+    def _forward(
+        self, lightness: Sequence[np.ndarray], keyframes: Sequence[Keyframe | None], size: tuple[int, int]
+    ) -> torch.Tensor:
         """Every member's prediction at ``size``, combined: (B, 2, h, w) on the device.
 
         Members that share a variant and a scale run as one batch (mirrored copies stacked
@@ -197,13 +204,10 @@ class Colorizer:
         prepared: dict[float, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
         for variant, scale in groups:
             flips = [m.flip for m in self.members if (m.variant, m.scale) == (variant, scale)]
-            shape = size if scale == 1.0 else working_size(
-                *size, round(min(size) * scale))  # fmt: skip
+            shape = size if scale == 1.0 else working_size(*size, round(min(size) * scale))
             if scale not in prepared:
                 prepared[scale] = self._inputs(lightness, keyframes, shape)
-            inputs = [
-                torch.cat([x.flip(-1) if flip else x for flip in flips]) for x in prepared[scale]
-            ]
+            inputs = [torch.cat([x.flip(-1) if flip else x for flip in flips]) for x in prepared[scale]]
             out = self._run(self.models[variant], inputs).float()
             if shape != size:
                 out = F.interpolate(out, size=size, mode="bilinear", align_corners=False)
@@ -231,8 +235,9 @@ class Colorizer:
             if self.device.startswith("cuda"):
                 torch.cuda.empty_cache()
             if len(inputs[0]) > 1:
-                log.warning("%s ran out of memory on %d pictures at once; one at a time",
-                            self.device, len(inputs[0]))  # fmt: skip
+                log.warning(
+                    "%s ran out of memory on %d pictures at once; one at a time", self.device, len(inputs[0])
+                )
                 parts = zip(*(x.split(1) for x in inputs), strict=True)
                 return torch.cat([self._run(model, list(part)) for part in parts])
             height, width = inputs[0].shape[2:]
@@ -261,9 +266,7 @@ class Colorizer:
         if self.device.startswith("cuda") and (h, w) != (height, width):
             # on the GPU the upsampling stays there: the same guided filter in torch
             full = torch.from_numpy(np.stack(lightness)[:, None]).to(self.device) / 100
-            up = F.interpolate(
-                out.float(), size=(height, width), mode="bilinear", align_corners=False
-            )
+            up = F.interpolate(out.float(), size=(height, width), mode="bilinear", align_corners=False)
             radius = _guide_radius((h, w), (height, width))
             ab_full = guided_filter(full, up, radius, _GUIDE_EPS).permute(0, 2, 3, 1).cpu().numpy()
             return [_put_hints(ab_full[i], keyframes[i]) for i in range(len(lightness))]
@@ -393,11 +396,7 @@ def variant_paths(name: str) -> list[Path]:
     if not first.is_file():
         return []
     more = sorted(
-        (
-            p
-            for p in first.parent.glob(f"{name}-*.safetensors")
-            if p.stem[len(name) + 1 :].isdigit()
-        ),
+        (p for p in first.parent.glob(f"{name}-*.safetensors") if p.stem[len(name) + 1 :].isdigit()),
         key=lambda p: int(p.stem[len(name) + 1 :]),
     )
     return [first, *more]
@@ -417,9 +416,7 @@ def _shipped_models(name: str, device: str) -> tuple[ColorUNet, ...]:
 
 
 @cache
-def get_colorizer(
-    name: str, device: str, members: int = 1, mode: EnsembleMode = "mean"
-) -> Colorizer:
+def get_colorizer(name: str, device: str, members: int = 1, mode: EnsembleMode = "mean") -> Colorizer:
     """The shipped model ``name`` on ``device`` as an ensemble of ``members`` (see
     :func:`plan_members`); made once per process.
 
@@ -436,8 +433,9 @@ def _model_from_file(path: Path, mtime_ns: int, device: str) -> ColorUNet:
     return load_model(path, device=device)
 
 
-def load_colorizer(model: str | os.PathLike[str], device: str, *, members: int = 1,
-                   mode: EnsembleMode = "mean") -> Colorizer:  # fmt: skip
+def load_colorizer(
+    model: str | os.PathLike[str], device: str, *, members: int = 1, mode: EnsembleMode = "mean"
+) -> Colorizer:
     """The colorizer ``model`` names on ``device``: ``"auto"``, a shipped model's name, or the path
     of a weights file (say one ``vscolorize train`` wrote); ``members`` and ``mode`` make it an
     ensemble. Each model is loaded once per process (a weights file again when it changes).

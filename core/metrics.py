@@ -18,8 +18,7 @@ def psnr(result: Any, truth: Any) -> float:
     return 10 * math.log10(1 / max(mse, _MIN_MSE))
 
 
-def perceivable_artifacts(result_ab: np.ndarray, truth_ab: np.ndarray, tolerance: float = 2.0
-                          ) -> float:  # fmt: skip
+def perceivable_artifacts(result_ab: np.ndarray, truth_ab: np.ndarray, tolerance: float = 2.0) -> float:
     """PA: the share of pixels whose 4-neighborhood is consistent in the ground truth (every
     neighbor within ``tolerance`` in a*b*) but not in the result (after the Futschik thesis);
     lower is better. Border pixels, lacking a full neighborhood, are left out.

@@ -130,13 +130,16 @@ class ModelConfig:
 # strength 30, edges of 20 L steps, reach 0.2; strength 100 or 300, edges 10, reach 0.1 or 0.3
 # within 0.02 at 5 hints, 0.03-0.09 lower at 20)
 _LEVIN_BASE = ModelConfig(
-    base="levin", base_scale=0.625, base_variance=0.2, base_smoother=0.25,
-    base_texture=30.0, base_texture_sigma=20.0, base_texture_reach=0.2,
-)  # fmt: skip
-FAST = replace(_LEVIN_BASE, name="fast", widths=(16, 32, 64, 128), depth=2, working_short_side=256)
-LARGE = replace(
-    _LEVIN_BASE, name="large", widths=(48, 96, 192, 384), depth=3, working_short_side=384
+    base="levin",
+    base_scale=0.625,
+    base_variance=0.2,
+    base_smoother=0.25,
+    base_texture=30.0,
+    base_texture_sigma=20.0,
+    base_texture_reach=0.2,
 )
+FAST = replace(_LEVIN_BASE, name="fast", widths=(16, 32, 64, 128), depth=2, working_short_side=256)
+LARGE = replace(_LEVIN_BASE, name="large", widths=(48, 96, 192, 384), depth=3, working_short_side=384)
 
 
 def levin_hints(
@@ -226,9 +229,7 @@ def smooth_hints(
     for lightness, hint, weight in zip(l_np, ab_np, mask_np, strict=True):
         guide = np.clip(lightness * 2.55 + 0.5, 0, 255).astype(np.uint8)
         stack = np.dstack([hint[0] * weight, hint[1] * weight, weight])
-        spread = cv2.ximgproc.fastGlobalSmootherFilter(
-            guide, stack, SMOOTHER_LAMBDA, SMOOTHER_SIGMA
-        )
+        spread = cv2.ximgproc.fastGlobalSmootherFilter(guide, stack, SMOOTHER_LAMBDA, SMOOTHER_SIGMA)
         total = spread[..., 2:]
         reached = total > _TINY
         bases.append(np.where(reached, spread[..., :2] / np.where(reached, total, 1), 0))
@@ -297,8 +298,7 @@ class _ReLU(nn.Module):
 def _convs(in_channels: int, out_channels: int, depth: int) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i in range(depth):
-        layers += [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1),
-                   _ReLU()]  # fmt: skip
+        layers += [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1), _ReLU()]
     return nn.Sequential(*layers)
 
 
@@ -318,13 +318,14 @@ class ColorUNet(nn.Module):
             raise ValueError(f"unknown base {config.base!r}; one of {sorted(_INPUTS)}")
         self.stem = _convs(_INPUTS[config.base], w[0], config.depth)
         self.down = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(w[i], w[i + 1], 3, stride=2, padding=1), _ReLU(),
-                          _convs(w[i + 1], w[i + 1], config.depth - 1 or 1))
+            nn.Sequential(
+                nn.Conv2d(w[i], w[i + 1], 3, stride=2, padding=1),
+                _ReLU(),
+                _convs(w[i + 1], w[i + 1], config.depth - 1 or 1),
+            )
             for i in range(len(w) - 1)
-        )  # fmt: skip
-        self.up = nn.ModuleList(
-            _convs(w[i + 1] + w[i], w[i], config.depth) for i in range(len(w) - 1)
         )
+        self.up = nn.ModuleList(_convs(w[i + 1] + w[i], w[i], config.depth) for i in range(len(w) - 1))
         self.head = nn.Conv2d(w[0], 2, 1)
         if config.base != "pull-push":
             # global context: the deepest features pooled over the whole picture, fed back to
@@ -352,9 +353,7 @@ class ColorUNet(nn.Module):
         if self.config.base == "levin":
             c = self.config
             texture = (c.base_texture, c.base_texture_sigma, c.base_texture_reach)
-            levin = normalize_ab(
-                levin_hints(l, ab_hint, mask, c.base_scale, c.base_variance, *texture)
-            )
+            levin = normalize_ab(levin_hints(l, ab_hint, mask, c.base_scale, c.base_variance, *texture))
             inputs.append(levin)
             base = self.config.base_smoother * base + (1 - self.config.base_smoother) * levin
         skips = [self.stem(torch.cat(inputs, 1))]
@@ -387,9 +386,7 @@ def _checksum(tensors: dict[str, torch.Tensor]) -> str:
 
 def save_model(model: ColorUNet, path: str | os.PathLike[str], **info: str) -> None:
     """Write weights as safetensors (float16) with the config, a checksum and ``info`` (strings)."""
-    tensors = {
-        k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()
-    }
+    tensors = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()}
     metadata = {
         **info,
         "format": _FORMAT,

@@ -86,9 +86,7 @@ class MotionSettings:
         if isinstance(self.short_side, bool) or not isinstance(self.short_side, int):
             raise ValueError(f"motion: short_side must be a whole number, not {self.short_side!r}")
         if self.short_side < _MIN_FLOW_SIDE:
-            raise ValueError(
-                f"motion: short_side must be at least {_MIN_FLOW_SIDE}, not {self.short_side}"
-            )
+            raise ValueError(f"motion: short_side must be at least {_MIN_FLOW_SIDE}, not {self.short_side}")
         if not 0 < self.cut_threshold <= 1:
             raise ValueError(f"motion: cut_threshold must be in (0, 1], not {self.cut_threshold}")
 
@@ -168,8 +166,7 @@ def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
 def sample(image: np.ndarray, maps: np.ndarray) -> np.ndarray:
     """``image`` sampled at the (h, w, 2) float32 absolute pixel positions ``maps``, bilinearly,
     the border repeated (one two-channel map: faster than two one-channel ones, same bits)."""
-    sampled: np.ndarray = cv2.remap(image, maps, None, cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    sampled: np.ndarray = cv2.remap(image, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return sampled
 
 

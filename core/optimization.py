@@ -103,8 +103,7 @@ def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     missing = np.flatnonzero(~valid)
     count = valid.sum(0).astype(np.float64) + 1
     slots = [
-        np.clip(rows + dy, 0, height - 1) * width + np.clip(cols + dx, 0, width - 1)
-        for dy, dx in _SLOTS
+        np.clip(rows + dy, 0, height - 1) * width + np.clip(cols + dx, 0, width - 1) for dy, dx in _SLOTS
     ]
     columns = np.stack(slots, -1).astype(np.int32).reshape(-1)
     for array in (missing, count, columns):
@@ -130,9 +129,7 @@ def _weights(intensity: np.ndarray, dtype: type, variance_factor: float) -> np.n
     yd: np.ndarray = y.astype(dtype, copy=False)
     padded = np.zeros((height + 2, width + 2), dtype)
     padded[1:-1, 1:-1] = yd
-    diff2 = np.stack(
-        [padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] for dy, dx in _OFFSETS]
-    )
+    diff2 = np.stack([padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] for dy, dx in _OFFSETS])
     diff2 -= yd
     diff2 *= diff2
     diff2.reshape(-1)[missing] = np.inf
@@ -164,8 +161,9 @@ def levin_weights(intensity: np.ndarray, variance_factor: float = VARIANCE_FACTO
     return _weights(intensity, np.float64, variance_factor)
 
 
-def _operator(intensity: np.ndarray, coverage: np.ndarray, dtype: type,
-              variance_factor: float) -> sp.csr_matrix:  # fmt: skip
+def _operator(
+    intensity: np.ndarray, coverage: np.ndarray, dtype: type, variance_factor: float
+) -> sp.csr_matrix:
     """:func:`levin_matrix` in ``dtype``, with the 9 slots a row as they come (explicit zeros
     and repeated columns at the border), which is all a product with a vector needs."""
     height, width = intensity.shape
@@ -181,8 +179,9 @@ def _operator(intensity: np.ndarray, coverage: np.ndarray, dtype: type,
     return sp.csr_matrix((data.reshape(-1), columns, indptr), shape=(n, n), copy=False)
 
 
-def levin_matrix(intensity: np.ndarray, coverage: np.ndarray,
-                 variance_factor: float = VARIANCE_FACTOR) -> sp.csr_matrix:  # fmt: skip
+def levin_matrix(
+    intensity: np.ndarray, coverage: np.ndarray, variance_factor: float = VARIANCE_FACTOR
+) -> sp.csr_matrix:
     """The system matrix of one level, over all pixels.
 
     Row r is ``c_r e_r + (1 - c_r)(e_r - w_r)``: with hint coverage ``c`` in {0, 1} that is
@@ -315,9 +314,14 @@ def _direct_solve(matrix: sp.csr_matrix, rhs: np.ndarray, height: int, width: in
 
 
 def _solve_level(
-    intensity: np.ndarray, values: np.ndarray, coverage: np.ndarray, method: SolveMethod,
-    variance_factor: float, *, finest: bool = True,
-) -> np.ndarray:  # fmt: skip
+    intensity: np.ndarray,
+    values: np.ndarray,
+    coverage: np.ndarray,
+    method: SolveMethod,
+    variance_factor: float,
+    *,
+    finest: bool = True,
+) -> np.ndarray:
     height, width = intensity.shape
     rhs = (values * coverage[..., None]).reshape(-1, 2)
     if method == "direct" or height * width <= _DIRECT_PIXELS or min(height, width) < 8:

@@ -160,8 +160,7 @@ def _nearest(labels: np.ndarray, x: np.ndarray, centroids: np.ndarray) -> np.nda
     return nearest
 
 
-def _kmeans(labels: np.ndarray, ab: np.ndarray, count: int, k: int
-            ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _kmeans(labels: np.ndarray, ab: np.ndarray, count: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Per segment, k-means on its pixels' a*b*.
 
     All segments are clustered at once: centroids start spread along each segment's principal
@@ -199,14 +198,11 @@ def _kmeans(labels: np.ndarray, ab: np.ndarray, count: int, k: int
     return centroids, largest
 
 
-def _clusters(labels: np.ndarray, ab: np.ndarray, count: int, k: int
-              ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _clusters(labels: np.ndarray, ab: np.ndarray, count: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_kmeans` on every other pixel in each direction (a quarter of the work, the same
     colors); segments too thin to be sampled get their mean as every centroid."""
     sampled = labels[::_SAMPLE_STRIDE, ::_SAMPLE_STRIDE].ravel()
-    centroids, largest = _kmeans(
-        sampled, ab[::_SAMPLE_STRIDE, ::_SAMPLE_STRIDE].reshape(-1, 2), count, k
-    )
+    centroids, largest = _kmeans(sampled, ab[::_SAMPLE_STRIDE, ::_SAMPLE_STRIDE].reshape(-1, 2), count, k)
     missed = np.bincount(sampled, minlength=count) == 0
     if missed.any():
         flat = labels.ravel()
@@ -223,8 +219,9 @@ def _smoothstep(x: np.ndarray, low: float, high: float) -> np.ndarray:
     return t * t * (3 - 2 * t)
 
 
-def _stray_weights(flat: np.ndarray, pixels: np.ndarray, centroids: np.ndarray,
-                   largest: np.ndarray, area: np.ndarray) -> np.ndarray:  # fmt: skip
+def _stray_weights(
+    flat: np.ndarray, pixels: np.ndarray, centroids: np.ndarray, largest: np.ndarray, area: np.ndarray
+) -> np.ndarray:
     """How far (0-1) each pixel moves to its segment's dominant color.
 
     Every step is continuous in the prediction, so that a small change between two frames makes
@@ -258,8 +255,14 @@ def _stray_weights(flat: np.ndarray, pixels: np.ndarray, centroids: np.ndarray,
     return weights
 
 
-def _follow_hints(flat: np.ndarray, area: np.ndarray, out: np.ndarray, pixels: np.ndarray,
-                  hint_ab: np.ndarray, hint_mask: np.ndarray) -> np.ndarray:  # fmt: skip
+def _follow_hints(
+    flat: np.ndarray,
+    area: np.ndarray,
+    out: np.ndarray,
+    pixels: np.ndarray,
+    hint_ab: np.ndarray,
+    hint_mask: np.ndarray,
+) -> np.ndarray:
     """Hints beat the fill: a segment whose hints agree takes their color (shifted by the
     difference between the hints' color and what the fill gave the hinted pixels, so its shading
     stays), one whose hints disagree spans several things and goes back to the prediction.
@@ -344,9 +347,7 @@ def segment_fill(
         (H, W, 2) float32 a*b*.
     """
     if ab.shape[:2] != lightness.shape or ab.shape[2:] != (2,):
-        raise ValueError(
-            f"segment_fill: a*b* {ab.shape} does not match lightness {lightness.shape}"
-        )
+        raise ValueError(f"segment_fill: a*b* {ab.shape} does not match lightness {lightness.shape}")
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"segment_fill: k must be a whole number >= 1, not {k!r}")
     if labels is None:
@@ -403,9 +404,7 @@ def ensemble(
     if mode not in ENSEMBLE_MODES:
         raise ValueError(f"ensemble mode must be one of {ENSEMBLE_MODES}, not {mode!r}")
     is_numpy = isinstance(predictions, np.ndarray)
-    x: torch.Tensor = (
-        torch.from_numpy(predictions) if isinstance(predictions, np.ndarray) else predictions
-    )
+    x: torch.Tensor = torch.from_numpy(predictions) if isinstance(predictions, np.ndarray) else predictions
     channel = x.ndim - 1 if is_numpy else x.ndim - 3
     if x.shape[0] == 1:
         out = x[0]
@@ -435,14 +434,13 @@ class Cleanup:
     def active(self) -> bool:
         return self.segmentation is not None
 
-    def apply(self, lightness: np.ndarray, ab: np.ndarray, hint_ab: np.ndarray,
-              hint_mask: np.ndarray) -> np.ndarray:  # fmt: skip
+    def apply(
+        self, lightness: np.ndarray, ab: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray
+    ) -> np.ndarray:
         """``ab`` after the steps, at the working size; ``lightness`` at that size too."""
         if self.segmentation is None:
             return ab
-        return segment_fill(
-            lightness, ab, method=self.segmentation, hint_ab=hint_ab, hint_mask=hint_mask
-        )
+        return segment_fill(lightness, ab, method=self.segmentation, hint_ab=hint_ab, hint_mask=hint_mask)
 
 
 def parse_postprocess(steps: Sequence[str], *, caller: str) -> Cleanup:
@@ -461,9 +459,7 @@ def parse_postprocess(steps: Sequence[str], *, caller: str) -> Cleanup:
         name, _, option = step.partition(":") if isinstance(step, str) else (step, "", "")
         if name != "segment_fill":
             known = ", ".join(f"segment_fill:{s}" for s in SEGMENTATIONS)
-            raise SettingError(
-                f"{caller}: postprocess: unknown step {step!r} (known: segment_fill, {known})"
-            )
+            raise SettingError(f"{caller}: postprocess: unknown step {step!r} (known: segment_fill, {known})")
         if segmentation is not None:
             raise SettingError(f"{caller}: postprocess: segment_fill given twice")
         segmentation = option or DEFAULT_SEGMENTATION

@@ -109,15 +109,13 @@ class _Track:
     anchors: Anchors
 
     @classmethod
-    def start(cls, keyframe: Keyframe, picture: np.ndarray,
-              settings: PropagationSettings) -> _Track:  # fmt: skip
+    def start(cls, keyframe: Keyframe, picture: np.ndarray, settings: PropagationSettings) -> _Track:
         frame = _Frame(picture.shape)
         points = list(keyframe.points)
         xy = np.array([(p.x, p.y) for p in points], np.float64).reshape(-1, 2)
         px, strokes, at = [frame.to_pixels(xy)], [], len(points)
         for s in keyframe.strokes:
-            vertices = densify_path(frame.to_pixels(np.array(s.path, np.float64)),
-                                    settings.stroke_step)  # fmt: skip
+            vertices = densify_path(frame.to_pixels(np.array(s.path, np.float64)), settings.stroke_step)
             px.append(vertices)
             strokes.append((s, slice(at, at + len(vertices))))
             at += len(vertices)
@@ -126,8 +124,9 @@ class _Track:
         anchors = Anchors(picture, np.concatenate(px), limits, may_stand_in)
         return cls(keyframe.frame, points, strokes, anchors)
 
-    def hints(self, frame: _Frame, shown: np.ndarray, shown_ok: np.ndarray, seen: np.ndarray,
-              weight: np.ndarray) -> tuple[list[Point], list[Stroke]]:  # fmt: skip
+    def hints(
+        self, frame: _Frame, shown: np.ndarray, shown_ok: np.ndarray, seen: np.ndarray, weight: np.ndarray
+    ) -> tuple[list[Point], list[Stroke]]:
         """One frame's hints: those that weigh anything, each with its keyframe and its weight
         as ``confidence``; a point where it is ``seen`` or at each of its stand-ins (``shown``
         (N, S, 2) positions, ``shown_ok`` which hold one; marked ``"stand_in": true``), a stroke
@@ -138,10 +137,12 @@ class _Track:
             return {**extra, "stand_in": True} if stand_in else extra
 
         xy = frame.to_fractions(shown).clip(0, 1)
-        points = [replace(p, x=float(x), y=float(y),
-                          extra={**p.extra, **note(float(w), not seen[i])})
-                  for i, (p, w) in enumerate(zip(self.points, weight, strict=False))
-                  if w >= _LEAST_WEIGHT for x, y in xy[i][shown_ok[i]]]  # fmt: skip
+        points = [
+            replace(p, x=float(x), y=float(y), extra={**p.extra, **note(float(w), not seen[i])})
+            for i, (p, w) in enumerate(zip(self.points, weight, strict=False))
+            if w >= _LEAST_WEIGHT
+            for x, y in xy[i][shown_ok[i]]
+        ]
         xy = xy[:, 0]
         strokes = []
         for stroke, place in self.strokes:
@@ -149,9 +150,7 @@ class _Track:
             for run in _runs(np.arange(place.start, place.stop), alive):
                 path = tuple(map(tuple, xy[run].tolist()))
                 strokes.append(
-                    replace(
-                        stroke, path=path, extra={**stroke.extra, **note(float(weight[run].mean()))}
-                    )
+                    replace(stroke, path=path, extra={**stroke.extra, **note(float(weight[run].mean()))})
                 )
         return points, strokes
 
@@ -181,8 +180,14 @@ class _Span:
     last_is_key: bool
 
 
-def _carry(footage: Footage, keyframe: Keyframe, frames: range, other: int | None,
-           settings: PropagationSettings, sides: dict[int, list[_Side]]) -> None:  # fmt: skip
+def _carry(
+    footage: Footage,
+    keyframe: Keyframe,
+    frames: range,
+    other: int | None,
+    settings: PropagationSettings,
+    sides: dict[int, list[_Side]],
+) -> None:
     """Track ``keyframe`` through ``frames`` (moving away from it, one by one), reading each
     pair of motion and each picture once; ``other``: the keyframe at the far end, if any.
 
@@ -211,8 +216,9 @@ def _carry(footage: Footage, keyframe: Keyframe, frames: range, other: int | Non
         sides[n].append((near, *track.hints(frame, px, ok, seen, weight * near)))
 
 
-def _span_hints(footage: Footage, keyframes: dict[int, Keyframe], span: _Span,
-                settings: PropagationSettings) -> dict[int, Keyframe]:  # fmt: skip
+def _span_hints(
+    footage: Footage, keyframes: dict[int, Keyframe], span: _Span, settings: PropagationSettings
+) -> dict[int, Keyframe]:
     """The carried hints of every frame of ``span`` that is not a keyframe."""
     inner = range(span.first + span.first_is_key, span.last + 1 - span.last_is_key)
     if not inner or not (span.first_is_key or span.last_is_key):
@@ -245,8 +251,7 @@ class CarriedHints:
         settings: how hints travel; its motion part must be ``footage``'s.
     """
 
-    def __init__(self, footage: Footage, hints: Hints,
-                 settings: PropagationSettings | None = None) -> None:  # fmt: skip
+    def __init__(self, footage: Footage, hints: Hints, settings: PropagationSettings | None = None) -> None:
         self.footage = footage
         self.hints = hints
         self.settings = settings if settings is not None else PropagationSettings()
@@ -326,8 +331,12 @@ class CarriedHints:
 class _Lightness:
     """A frame source over a function of the frame index (the paint window's and the tests')."""
 
-    def __init__(self, count: int, lightness: Callable[[int], np.ndarray],
-                 known_cut: Callable[[int], bool | None] | None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        count: int,
+        lightness: Callable[[int], np.ndarray],
+        known_cut: Callable[[int], bool | None] | None,
+    ) -> None:
         self.count = count
         self._lightness = lightness
         self._known_cut = known_cut
@@ -364,8 +373,11 @@ def propagate(
         keyframes unchanged, propagated ones marked ``"propagated": true``) and the frames that
         start a new shot.
     """
-    footage = Footage(_Lightness(count, lightness, known_cut), settings.motion,
-                      store if store is not None else MemoryStore())  # fmt: skip
+    footage = Footage(
+        _Lightness(count, lightness, known_cut),
+        settings.motion,
+        store if store is not None else MemoryStore(),
+    )
     for n in range(count):  # frames in order: read once each, as far as memory allows
         footage.picture(n)
         if n:
@@ -387,8 +399,9 @@ class HintCarrier:
             renders).
     """
 
-    def __init__(self, source: FrameSource, *, settings: PropagationSettings | None = None,
-                 store: Store | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, source: FrameSource, *, settings: PropagationSettings | None = None, store: Store | None = None
+    ) -> None:
         self.settings = settings if settings is not None else PropagationSettings()
         self.footage = Footage(source, self.settings.motion, store, keep_pictures=CARRIER_PICTURES)
         self._carried: CarriedHints | None = None

@@ -90,8 +90,7 @@ class MotionStore:
     bytes (default: ``$VSCOLORIZE_CACHE_SIZE`` or :data:`DEFAULT_LIMIT`). Safe to share between
     threads and processes."""
 
-    def __init__(self, folder: str | os.PathLike[str] | None = None, *,
-                 limit: int | None = None) -> None:  # fmt: skip
+    def __init__(self, folder: str | os.PathLike[str] | None = None, *, limit: int | None = None) -> None:
         self.folder = Path(folder) if folder is not None else cache_folder() / "motion"
         self.limit = limit if limit is not None else _limit_from_environment()
         self._lock = threading.Lock()
@@ -165,8 +164,11 @@ class MotionStore:
         except OSError as e:
             if not self._warned_write:
                 self._warned_write = True
-                log.warning("motion store: cannot write in %s (%s): motion will be measured "
-                            "again next time", self.folder, e)  # fmt: skip
+                log.warning(
+                    "motion store: cannot write in %s (%s): motion will be measured again next time",
+                    self.folder,
+                    e,
+                )
             return
         with self._lock:
             if self._size is None:

@@ -172,9 +172,13 @@ def _camera(pair: Pair, forward: bool, limits: Limits) -> Callable[[np.ndarray],
     trusted = limits.holds(pair.error_at(forward, grid), motion)
     if trusted.sum() >= _GRID_FIT:
         source = grid[trusted].astype(np.float32)
-        fit, _ = cv2.estimateAffine2D(source, source + motion[trusted].astype(np.float32),
-                                      method=cv2.RANSAC, ransacReprojThreshold=1.0,
-                                      refineIters=0)  # fmt: skip
+        fit, _ = cv2.estimateAffine2D(
+            source,
+            source + motion[trusted].astype(np.float32),
+            method=cv2.RANSAC,
+            ransacReprojThreshold=1.0,
+            refineIters=0,
+        )
         if fit is not None:
             affine = fit.astype(np.float64) - np.eye(2, 3)  # the motion, not the position
             return lambda px: px @ affine[:, :2].T + affine[:, 2]
@@ -218,8 +222,9 @@ class Anchors:
     lost).
     """
 
-    def __init__(self, picture: np.ndarray, px: np.ndarray, limits: Limits,
-                 may_stand_in: np.ndarray | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, picture: np.ndarray, px: np.ndarray, limits: Limits, may_stand_in: np.ndarray | None = None
+    ) -> None:
         self.limits = limits
         self.height, self.width = picture.shape
         self.px = np.asarray(px, np.float64).reshape(-1, 2).copy()
@@ -247,8 +252,9 @@ class Anchors:
         inside &= (px[:, 1] >= -0.5) & (px[:, 1] <= self.height - 0.5)
         return inside
 
-    def _surroundings(self, pair: Pair, forward: bool, px: np.ndarray,
-                      velocity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    def _surroundings(
+        self, pair: Pair, forward: bool, px: np.ndarray, velocity: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """For each of (N, 2) positions, the motion of what around it still moves as it did
         (``velocity``): the median of the trustworthy flow samples on rings around it that move
         within ``_AGREE_MOTION`` of its velocity, or the velocity itself where fewer than
@@ -265,8 +271,9 @@ class Anchors:
             out[i] = np.median(motion[i, alike[i]], axis=0)
         return out, support
 
-    def _match(self, picture: np.ndarray, error_at: ErrorAt, candidates: np.ndarray,
-               template: np.ndarray) -> np.ndarray:  # fmt: skip
+    def _match(
+        self, picture: np.ndarray, error_at: ErrorAt, candidates: np.ndarray, template: np.ndarray
+    ) -> np.ndarray:
         """How unlike ``template`` (1, s, s) the patch at each of (K, 2) candidate places looks;
         infinite outside the picture and where the flow cannot be trusted (the place is not
         visible: an occluder's edge)."""
@@ -275,9 +282,13 @@ class Anchors:
         return d
 
     def _search(
-        self, picture: np.ndarray, error_at: ErrorAt, px: np.ndarray, templates: np.ndarray,
+        self,
+        picture: np.ndarray,
+        error_at: ErrorAt,
+        px: np.ndarray,
+        templates: np.ndarray,
         reach: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The best match of each template within ``reach`` px of ``px`` where the flow holds:
         (N, 2) positions and (N,) their patch distances (infinite where none)."""
         best = np.rint(px)
@@ -374,8 +385,9 @@ class Anchors:
         shown_ok[seen, 0] = True
         stand_in = ~seen & inside & self.may_stand_in
         if stand_in.any():
-            found, found_distance = self._stand_ins(picture, error_at, moved[stand_in],
-                                                    self.templates[stand_in])  # fmt: skip
+            found, found_distance = self._stand_ins(
+                picture, error_at, moved[stand_in], self.templates[stand_in]
+            )
             index = np.flatnonzero(stand_in)
             shown[index] = found
             shown_ok[index] = found_distance <= _REACQUIRE * self.lose[index, None]
@@ -393,8 +405,9 @@ class Anchors:
         weight = self._weights(picture, shown[:, 0], distance, fb, motion)
         self.weight = np.where(seen, weight, np.where(stand_in, _STAND_IN_WEIGHT * weight, 0.0))
 
-    def _weights(self, picture: np.ndarray, px: np.ndarray, distance: np.ndarray,
-                 fb: np.ndarray, motion: np.ndarray) -> np.ndarray:  # fmt: skip
+    def _weights(
+        self, picture: np.ndarray, px: np.ndarray, distance: np.ndarray, fb: np.ndarray, motion: np.ndarray
+    ) -> np.ndarray:
         """Per position, its weight if seen: template agreement x flow consistency x distance
         from strong edges, each in [0, 1]."""
         agreement = np.clip((self.lose - distance) / ((1 - _AGREE) * self.lose), 0, 1)

@@ -131,16 +131,15 @@ def _video_frames(path: Path) -> list[np.ndarray]:
     return frames
 
 
-def _crop(picture: np.ndarray, size: int, rng: np.random.Generator,
-          smallest: float = TrainOptions.smallest_crop) -> np.ndarray:  # fmt: skip
+def _crop(
+    picture: np.ndarray, size: int, rng: np.random.Generator, smallest: float = TrainOptions.smallest_crop
+) -> np.ndarray:
     """A random square crop of ``smallest``-100 % of the short side, resized to ``size``, maybe
     flipped."""
     h, w = picture.shape[:2]
     side = max(int(min(h, w) * rng.uniform(smallest, 1.0)), 8)
     y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
-    crop = cv2.resize(
-        picture[y : y + side, x : x + side], (size, size), interpolation=cv2.INTER_AREA
-    )
+    crop = cv2.resize(picture[y : y + side, x : x + side], (size, size), interpolation=cv2.INTER_AREA)
     return crop[:, ::-1] if rng.random() < 0.5 else crop
 
 
@@ -208,8 +207,9 @@ def simulate_hints(
     return hint, mask
 
 
-def _augment_colors(lab: torch.Tensor, counts: list[int], share: float,
-                    rng: np.random.Generator) -> torch.Tensor:  # fmt: skip
+def _augment_colors(
+    lab: torch.Tensor, counts: list[int], share: float, rng: np.random.Generator
+) -> torch.Tensor:
     """Rotate the hue and scale the chroma of the ground truth of a ``share`` of the pictures with
     hints (before their hints are made from it): there the hints, not what the picture shows,
     say the colors, which teaches propagation without false priors; a picture without hints
@@ -239,8 +239,9 @@ def _film_lightness(rgb: torch.Tensor, lab: torch.Tensor, rng: np.random.Generat
     return out
 
 
-def _batch(pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Generator,
-           device: str) -> tuple[torch.Tensor, ...]:  # fmt: skip
+def _batch(
+    pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Generator, device: str
+) -> tuple[torch.Tensor, ...]:
     """L as the network sees it, hint a*b*, mask and the ground truth L*a*b*."""
     crops = np.stack(
         [
@@ -268,14 +269,13 @@ def point_hints(rgb: np.ndarray, count: int, seed: int) -> Hints:
     for _ in range(count):
         r, c = int(rng.integers(2, h - 2)), int(rng.integers(2, w - 2))
         a, b = lab[r - 2 : r + 3, c - 2 : c + 3, 1:].reshape(-1, 2).mean(0).tolist()
-        points.append(
-            Point(x=(c + 0.5) / w, y=(r + 0.5) / h, color=Color(ab=(a, b)), radius=2 / min(h, w))
-        )
+        points.append(Point(x=(c + 0.5) / w, y=(r + 0.5) / h, color=Color(ab=(a, b)), radius=2 / min(h, w)))
     return Hints(keyframes=(Keyframe(frame=0, points=tuple(points)),))
 
 
-def validate(model: ColorUNet, pictures: list[np.ndarray],
-             counts: tuple[int, ...] = VALIDATION_HINTS) -> dict[int, float]:  # fmt: skip
+def validate(
+    model: ColorUNet, pictures: list[np.ndarray], counts: tuple[int, ...] = VALIDATION_HINTS
+) -> dict[int, float]:
     """Mean RGB PSNR per hint count through the inference path (working size, guided upsampling,
     exact hints), as ``colorize_image`` runs the model; :func:`point_hints` with fixed seeds."""
     colorizer = Colorizer(copy.deepcopy(model).cpu(), "cpu")
@@ -356,8 +356,9 @@ def _checkpoint_path(out: Path) -> Path:
     return out.with_name(out.name + ".checkpoint")
 
 
-def _save_checkpoint(path: Path, model: ColorUNet, ema: ColorUNet,
-                     optimizer: torch.optim.Optimizer, step: int) -> None:  # fmt: skip
+def _save_checkpoint(
+    path: Path, model: ColorUNet, ema: ColorUNet, optimizer: torch.optim.Optimizer, step: int
+) -> None:
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tensors |= {f"ema.{k}": v.detach().cpu().contiguous() for k, v in ema.state_dict().items()}
     for index, state in optimizer.state_dict()["state"].items():
@@ -369,9 +370,7 @@ def _save_checkpoint(path: Path, model: ColorUNet, ema: ColorUNet,
     os.replace(tmp, path)
 
 
-def _load_checkpoint(
-    path: Path, device: str
-) -> tuple[ColorUNet, ColorUNet, dict[str, torch.Tensor], int]:
+def _load_checkpoint(path: Path, device: str) -> tuple[ColorUNet, ColorUNet, dict[str, torch.Tensor], int]:
     """The model, its moving average (the model itself in checkpoints older than the average),
     the optimizer's tensors and the step."""
     with safe_open(str(path), framework="pt") as f:
@@ -426,8 +425,9 @@ def picture_loss(shown: torch.Tensor, truth: torch.Tensor, kind: str) -> torch.T
     return 10 * torch.log10(per_picture + _PSNR_FLOOR).mean()
 
 
-def _batches(pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Generator,
-             device: str) -> Iterator[tuple[torch.Tensor, ...]]:  # fmt: skip
+def _batches(
+    pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Generator, device: str
+) -> Iterator[tuple[torch.Tensor, ...]]:
     while True:
         yield _batch(pictures, options, rng, device)
 
@@ -468,9 +468,7 @@ def train(
         ema = copy.deepcopy(model)
     model.train()
     ema.eval().requires_grad_(False)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=options.lr, weight_decay=options.weight_decay
-    )
+    optimizer = torch.optim.AdamW(model.parameters(), lr=options.lr, weight_decay=options.weight_decay)
     if tensors:
         _restore_optimizer(optimizer, tensors)
     val = validation or pictures[:8]

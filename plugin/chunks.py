@@ -124,8 +124,11 @@ def fingerprint(path: Path) -> str:
     blocks spread over it (a film is many GB, possibly on a network share)."""
     size = path.stat().st_size
     ends = 1 << 20
-    blocks = [(0, ends), *((size * k // _SAMPLES, _SAMPLE) for k in range(1, _SAMPLES)),
-              (max(size - ends, 0), ends)]  # fmt: skip
+    blocks = [
+        (0, ends),
+        *((size * k // _SAMPLES, _SAMPLE) for k in range(1, _SAMPLES)),
+        (max(size - ends, 0), ends),
+    ]
     h = hashlib.blake2b(str(size).encode(), digest_size=16)
     with path.open("rb") as f:
         for offset, length in blocks:
@@ -208,8 +211,7 @@ def plan_chunks(starts: Sequence[int], first: int, last: int, target: int) -> li
             a, _b = max(shot.start, first), min(shot.stop - 1, last)
             pieces = -(-inside // target)
             cuts = [a + inside * k // pieces for k in range(pieces + 1)]
-            chunks += [Chunk(p, q - 1, shot.start, shot.stop - 1)
-                       for p, q in itertools.pairwise(cuts)]  # fmt: skip
+            chunks += [Chunk(p, q - 1, shot.start, shot.stop - 1) for p, q in itertools.pairwise(cuts)]
             continue
         held = sum(min(s.stop - 1, last) - max(s.start, first) + 1 for s in group)
         if held + inside > target:
@@ -219,8 +221,7 @@ def plan_chunks(starts: Sequence[int], first: int, last: int, target: int) -> li
     return chunks
 
 
-def scan(source: Path, first: int, last: int, *, back: bool = False, forward: bool = False
-         ) -> dict[str, Any]:  # fmt: skip
+def scan(source: Path, first: int, last: int, *, back: bool = False, forward: bool = False) -> dict[str, Any]:
     """The shots of frames ``first`` .. ``last`` of the video ``source``.
 
     Returns:
@@ -266,18 +267,30 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         listed = [{**asdict(c), "key": k} for c, k in zip(self.chunks, self.keys, strict=True)]
-        return {"format": PLAN_FORMAT, "version": 1, "source": self.source,
-                "identity": self.identity, "hints": self.hints, "start": self.start,
-                "end": self.end, "target": self.target, "rate": self.rate, "size": self.size,
-                "starts": list(self.starts), "chunks": listed}  # fmt: skip
+        return {
+            "format": PLAN_FORMAT,
+            "version": 1,
+            "source": self.source,
+            "identity": self.identity,
+            "hints": self.hints,
+            "start": self.start,
+            "end": self.end,
+            "target": self.target,
+            "rate": self.rate,
+            "size": self.size,
+            "starts": list(self.starts),
+            "chunks": listed,
+        }
 
 
 def chunk_key(identity: dict[str, Any], chunk: Chunk, hints: Hints | None) -> str:
     """What a chunk's frames depend on, as a hash: the render's identity, its range and the
     keyframes within the shots it meets (propagation and the temporal filter stop at cuts)."""
-    keyframes = [] if hints is None else [
-        k.to_json() for k in hints.keyframes if chunk.reach_first <= k.frame <= chunk.reach_last
-    ]  # fmt: skip
+    keyframes = (
+        []
+        if hints is None
+        else [k.to_json() for k in hints.keyframes if chunk.reach_first <= k.frame <= chunk.reach_last]
+    )
     return _digest(_canonical([identity, chunk.first, chunk.last, keyframes]))
 
 
@@ -398,18 +411,36 @@ def write_chunk(job: ChunkJob, on_frame: Callable[[int], None] | None = None) ->
             times["write"] += clock - wrote
         encoder.finish(chunk.frames)
     stat = output.stat()
-    record = {"name": output.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-              "hash": file_digest(output)}  # fmt: skip
+    record = {
+        "name": output.name,
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "hash": file_digest(output),
+    }
     seconds = time.perf_counter() - began
     times["finish"] = seconds - sum(times.values())
     device = job.settings.device or "auto"
-    write_json(_sidecar(folder, chunk), {
-        "format": CHUNK_FORMAT, "version": CHUNK_VERSION, "key": job.key, "first": chunk.first,
-        "last": chunk.last, "width": clip.width, "height": clip.height, "pix_fmt": pix_fmt,
-        "frame_bytes": size, "checksums": checksums, "file": record, "versions": _versions(),
-        "worker": platform.node(), "device": device, "seconds": round(seconds, 3),
-        "times": {k: round(v, 3) for k, v in times.items()},
-    })  # fmt: skip
+    write_json(
+        _sidecar(folder, chunk),
+        {
+            "format": CHUNK_FORMAT,
+            "version": CHUNK_VERSION,
+            "key": job.key,
+            "first": chunk.first,
+            "last": chunk.last,
+            "width": clip.width,
+            "height": clip.height,
+            "pix_fmt": pix_fmt,
+            "frame_bytes": size,
+            "checksums": checksums,
+            "file": record,
+            "versions": _versions(),
+            "worker": platform.node(),
+            "device": device,
+            "seconds": round(seconds, 3),
+            "times": {k: round(v, 3) for k, v in times.items()},
+        },
+    )
     return ChunkRecord(chunk.name, chunk.frames, seconds, platform.node(), times)
 
 
@@ -489,8 +520,22 @@ class DamagedChunk(RenderError):
 
 
 def _decoded(video: Path, frame_bytes: int, pix_fmt: str) -> Iterator[bytes]:
-    command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(video),
-               "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"]  # fmt: skip
+    command = [
+        _ffmpeg(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-nostdin",
+        "-i",
+        str(video),
+        "-map",
+        "0:v:0",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        pix_fmt,
+        "-",
+    ]
     decoder = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert decoder.stdout is not None and decoder.stderr is not None
     try:
@@ -498,8 +543,7 @@ def _decoded(video: Path, frame_bytes: int, pix_fmt: str) -> Iterator[bytes]:
             yield frame
         if decoder.wait() != 0:
             raise DamagedChunk(
-                f"{video}: cannot be decoded: "
-                f"{decoder.stderr.read().decode(errors='replace').strip()}"
+                f"{video}: cannot be decoded: {decoder.stderr.read().decode(errors='replace').strip()}"
             )
     finally:
         if decoder.poll() is None:
@@ -585,8 +629,9 @@ class Join:
         picture = Picture(*plan.size, rate, CODECS[codec][2])
         total = plan.end - plan.start + 1
         whole = total == plan.identity["frames"]
-        audio_args = _audio_args(self.audio, None if whole else plan.start, total, rate,
-                                 self.output.suffix.lower())  # fmt: skip
+        audio_args = _audio_args(
+            self.audio, None if whole else plan.start, total, rate, self.output.suffix.lower()
+        )
         with Encoder(self.output, picture, ENCODER_ARGS[codec], audio_args) as encoder:
             for index, (chunk, key) in enumerate(zip(plan.chunks, plan.keys, strict=True)):
                 if not self._next(index):
@@ -603,9 +648,7 @@ class Join:
         """The chunk's raw frames, each checked against its checksum."""
         frames = 0
         video = _video(self.folder, chunk)
-        for frames, raw in enumerate(
-            _decoded(video, sidecar["frame_bytes"], sidecar["pix_fmt"]), 1
-        ):
+        for frames, raw in enumerate(_decoded(video, sidecar["frame_bytes"], sidecar["pix_fmt"]), 1):
             if frames > chunk.frames or frame_checksum(raw) != sidecar["checksums"][frames - 1]:
                 forget(self.folder, chunk)
                 raise DamagedChunk(

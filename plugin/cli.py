@@ -117,18 +117,12 @@ def _build_parser() -> _Parser:
         description="Train (or, with --init, fine-tune) the guided colorizer on a folder of color "
         "pictures and/or videos; writes safetensors weights and a resumable checkpoint beside.",
     )
-    train.add_argument(
-        "--images", metavar="DIR", help="folder of color pictures (searched recursively)"
-    )
-    train.add_argument(
-        "--videos", metavar="DIR", help="folder of color videos (frames are sampled)"
-    )
+    train.add_argument("--images", metavar="DIR", help="folder of color pictures (searched recursively)")
+    train.add_argument("--videos", metavar="DIR", help="folder of color videos (frames are sampled)")
     train.add_argument(
         "--val", metavar="DIR", help="folder of validation pictures (default: 8 training ones)"
     )
-    train.add_argument(
-        "--out", required=True, metavar="FILE", help="weights to write (.safetensors)"
-    )
+    train.add_argument("--out", required=True, metavar="FILE", help="weights to write (.safetensors)")
     train.add_argument("--resume", action="store_true", help="continue from FILE.checkpoint")
     train.add_argument(
         "--init",
@@ -136,23 +130,21 @@ def _build_parser() -> _Parser:
         help="start from these weights (fine-tuning); with --size or --base another network "
         "takes over every layer of the same shape",
     )
-    train.add_argument(
-        "--size", choices=("fast", "large"), help="network size (default: fast, or --init's)"
-    )
+    train.add_argument("--size", choices=("fast", "large"), help="network size (default: fast, or --init's)")
     train.add_argument(
         "--base",
-        help="the answer the network corrects: levin, smoother or pull-push (default: levin, "
-        "or --init's)",
+        help="the answer the network corrects: levin, smoother or pull-push (default: levin, or --init's)",
     )
     train.add_argument("--steps", type=int, default=20_000)
     train.add_argument("--batch", type=int, default=16)
     train.add_argument("--crop", type=int, default=128, help="training crop size in pixels")
     train.add_argument("--lr", type=float, default=1e-3)
     train.add_argument(
-        "--loss", default="psnr",
+        "--loss",
+        default="psnr",
         help="psnr: minus the mean of each picture's PSNR, the measure (default); mse: MSE "
         "pooled over the batch (runs 3 and 4)",
-    )  # fmt: skip
+    )
     train.add_argument(
         "--no-hints",
         type=float,
@@ -309,9 +301,7 @@ def _build_parser() -> _Parser:
         description="Colorize a sample picture from scikit-image with bundled hints and write "
         "the result and a side-by-side strip.",
     )
-    demo.add_argument(
-        "-o", "--output", default="vscolorize-demo", help="folder for the results (created)"
-    )
+    demo.add_argument("-o", "--output", default="vscolorize-demo", help="folder for the results (created)")
     _add_device(demo)
     return parser
 
@@ -328,9 +318,16 @@ def _run_image(args: argparse.Namespace) -> int:
     if hints is None and args.method == "optimization":
         log.warning("no --hints given: the optimization method leaves the picture gray")
     start = time.perf_counter()
-    rgb = colorize_image(picture, hints, method=args.method, device=args.device, model=args.model,
-                         postprocess=args.postprocess, ensemble=args.ensemble,
-                         ensemble_mode=args.ensemble_mode)  # fmt: skip
+    rgb = colorize_image(
+        picture,
+        hints,
+        method=args.method,
+        device=args.device,
+        model=args.model,
+        postprocess=args.postprocess,
+        ensemble=args.ensemble,
+        ensemble_mode=args.ensemble_mode,
+    )
     log.info("colorized %s in %.2f s", args.input, time.perf_counter() - start)
     write_image(args.output, rgb)
     return 0
@@ -350,10 +347,17 @@ def _progress_bar(label: str) -> Callable[[Iterator[Any], int], Iterator[Any]]:
 def _run_render(args: argparse.Namespace) -> int:
     from vscolorize.render import RenderSettings, render
 
-    settings = RenderSettings(method=args.method, model=args.model, device=args.device,
-                              propagate=args.propagate, temporal=args.temporal,
-                              postprocess=tuple(args.postprocess), ensemble=args.ensemble,
-                              ensemble_mode=args.ensemble_mode, codec=args.codec)  # fmt: skip
+    settings = RenderSettings(
+        method=args.method,
+        model=args.model,
+        device=args.device,
+        propagate=args.propagate,
+        temporal=args.temporal,
+        postprocess=tuple(args.postprocess),
+        ensemble=args.ensemble,
+        ensemble_mode=args.ensemble_mode,
+        codec=args.codec,
+    )
     if args.cluster is not None:
         return _run_distributed(args, settings)
     for option in ("chunk_frames", "retries", "chunks"):
@@ -361,15 +365,26 @@ def _run_render(args: argparse.Namespace) -> int:
             raise UsageError(f"render: --{option.replace('_', '-')} needs --cluster")
     if args.keep_chunks:
         raise UsageError("render: --keep-chunks needs --cluster")
-    result = render(args.input, args.output, hints=args.hints, method=args.method,
-                    model=args.model, device=args.device, propagate=args.propagate,
-                    temporal=args.temporal, postprocess=args.postprocess,
-                    ensemble=args.ensemble, ensemble_mode=args.ensemble_mode,
-                    start=args.start, end=args.end, codec=args.codec, force=args.force,
-                    progress=_progress_bar("colorizing"))  # fmt: skip
+    result = render(
+        args.input,
+        args.output,
+        hints=args.hints,
+        method=args.method,
+        model=args.model,
+        device=args.device,
+        propagate=args.propagate,
+        temporal=args.temporal,
+        postprocess=args.postprocess,
+        ensemble=args.ensemble,
+        ensemble_mode=args.ensemble_mode,
+        start=args.start,
+        end=args.end,
+        codec=args.codec,
+        force=args.force,
+        progress=_progress_bar("colorizing"),
+    )
     sys.stdout.write(
-        f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "
-        f"({result.fps:.1f} fps)\n"
+        f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} fps)\n"
     )
     return 0
 
@@ -388,12 +403,20 @@ def _run_distributed(args: argparse.Namespace, settings: Any) -> int:
     logging.getLogger("distributed").setLevel(logging.INFO if args.verbose else logging.CRITICAL)
 
     result = render_distributed(
-        args.input, args.output, cluster=args.cluster, hints=args.hints, settings=settings,
-        start=args.start, end=args.end,
+        args.input,
+        args.output,
+        cluster=args.cluster,
+        hints=args.hints,
+        settings=settings,
+        start=args.start,
+        end=args.end,
         chunk_frames=CHUNK_FRAMES if args.chunk_frames is None else args.chunk_frames,
-        retries=2 if args.retries is None else args.retries, folder=args.chunks,
-        keep_chunks=args.keep_chunks, force=args.force, progress=bar,
-    )  # fmt: skip
+        retries=2 if args.retries is None else args.retries,
+        folder=args.chunks,
+        keep_chunks=args.keep_chunks,
+        force=args.force,
+        progress=bar,
+    )
     reused = result.chunks - result.rendered
     sys.stdout.write(
         f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s "
@@ -445,9 +468,16 @@ def _run_paint(args: argparse.Namespace) -> int:
         # a keyframe past the clip's end is refused as render refuses it (open_source gives
         # a PictureSource or a ClipSource, both with a frame count)
         check_hints(args.hints, source.count)  # type: ignore[attr-defined]
-    paint(source, args.hints, method=args.method, model=args.model, device=args.device,
-          postprocess=args.postprocess, ensemble=args.ensemble,
-          ensemble_mode=args.ensemble_mode)  # fmt: skip
+    paint(
+        source,
+        args.hints,
+        method=args.method,
+        model=args.model,
+        device=args.device,
+        postprocess=args.postprocess,
+        ensemble=args.ensemble,
+        ensemble_mode=args.ensemble_mode,
+    )
     return 0
 
 
@@ -479,9 +509,7 @@ def _run_train(args: argparse.Namespace) -> int:
     if args.loss not in LOSSES:
         raise UsageError(f"train: --loss must be one of {', '.join(LOSSES)}, not {args.loss!r}")
     if not 0 < args.smallest_crop <= 1:
-        raise UsageError(
-            f"train: --smallest-crop is a share above 0, at most 1, not {args.smallest_crop}"
-        )
+        raise UsageError(f"train: --smallest-crop is a share above 0, at most 1, not {args.smallest_crop}")
     for name in ("no_hints", "recolor"):
         if not 0 <= getattr(args, name) <= 1:
             option = "--" + name.replace("_", "-")
@@ -513,8 +541,16 @@ def _run_train(args: argparse.Namespace) -> int:
         config = LARGE if args.size == "large" else FAST
     if args.base is not None:
         config = replace(config, base=args.base)
-    scores = train(pictures, out, config=config, options=options, device=device, resume=args.resume,
-                   init=init, validation=validation)  # fmt: skip
+    scores = train(
+        pictures,
+        out,
+        config=config,
+        options=options,
+        device=device,
+        resume=args.resume,
+        init=init,
+        validation=validation,
+    )
     table = "  ".join(f"{count}: {psnr:.2f}" for count, psnr in scores.items())
     sys.stdout.write(f"wrote {out}; validation PSNR (dB) by hint count: {table}\n")
     return 0

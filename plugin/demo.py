@@ -120,12 +120,14 @@ def sample_clip(
     core = vs.core
 
     def warp(image: np.ndarray, n: int) -> np.ndarray:
-        return cv2.warpAffine(image, camera.matrix(n), (width, height), flags=cv2.INTER_CUBIC,
-                              borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+        return cv2.warpAffine(
+            image, camera.matrix(n), (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
+        )
 
     def make(fmt: int, image: np.ndarray) -> vs.VideoNode:
-        blank = core.std.BlankClip(width=width, height=height, format=fmt, length=frames,
-                                   fpsnum=24, fpsden=1, keep=True)  # fmt: skip
+        blank = core.std.BlankClip(
+            width=width, height=height, format=fmt, length=frames, fpsnum=24, fpsden=1, keep=True
+        )
         as_bytes = np.round(image * 255).clip(0, 255).astype(np.uint8)
 
         def frame(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
@@ -149,9 +151,7 @@ def _hints_view(gray: np.ndarray, hints: Hints) -> np.ndarray:
     keyframe = hints.keyframe(0)
     if keyframe is not None:
         short = min(gray.shape[:2])
-        bigger = tuple(
-            replace(p, radius=max(p.radius, _SHOWN_RADIUS / short)) for p in keyframe.points
-        )
+        bigger = tuple(replace(p, radius=max(p.radius, _SHOWN_RADIUS / short)) for p in keyframe.points)
         keyframe = replace(keyframe, points=bigger)
     ab, mask = rasterize(keyframe, *gray.shape[:2])
     lab[..., 1:] = np.where(mask[..., None], ab, 0)
@@ -210,8 +210,9 @@ def _rgb(frame: vs.VideoFrame) -> np.ndarray:
     return image
 
 
-def _run_video(folder: Path, method: Method, device: str | None,
-               progress: Progress | None) -> tuple[dict[str, Path], VideoResult]:  # fmt: skip
+def _run_video(
+    folder: Path, method: Method, device: str | None, progress: Progress | None
+) -> tuple[dict[str, Path], VideoResult]:
     from .node import colorize
     from .render import encode
 
@@ -246,9 +247,7 @@ def run_demo(
     """
     folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
-    methods: tuple[Method, ...] = (
-        ("model", "optimization") if installed_models() else ("optimization",)
-    )
+    methods: tuple[Method, ...] = ("model", "optimization") if installed_models() else ("optimization",)
     files: dict[str, Path] = {}
     clip = None
     if video:
@@ -271,9 +270,7 @@ def run_demo(
         write_image(files[method], result)
         results.append(result)
     files["strip"] = folder / "astronaut-strip.png"
-    write_image(
-        files["strip"], np.concatenate([gray, _hints_view(gray, hints), *results, original], 1)
-    )
+    write_image(files["strip"], np.concatenate([gray, _hints_view(gray, hints), *results, original], 1))
     keyframe = hints.keyframe(0)
     return DemoResult(
         files=files,

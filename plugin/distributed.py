@@ -140,9 +140,15 @@ def connect(address: str) -> Iterator[tuple[Client, int | None]]:
         # each worker renders one chunk at a time, on its share of the cores; memory is bounded by
         # a shot, not by Dask's per-worker budget (which would kill a worker that loads a model).
         with dask.config.set(_local_config(share)):
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                                   memory_limit=0, silence_logs=logging.CRITICAL)  # fmt: skip
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+                memory_limit=0,
+                silence_logs=logging.CRITICAL,
+            )
             try:
                 with Client(cluster) as client:
                     yield client, share
@@ -150,16 +156,12 @@ def connect(address: str) -> Iterator[tuple[Client, int | None]]:
                 cluster.close()
         return
     if not address.startswith(("tcp://", "tls://")):
-        raise ClusterError(
-            f"--cluster {address!r}: expected local:N, tcp://HOST:PORT or tls://HOST:PORT"
-        )
+        raise ClusterError(f"--cluster {address!r}: expected local:N, tcp://HOST:PORT or tls://HOST:PORT")
     try:
         client = Client(address, timeout=_CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ClusterError(
-            f"--cluster {address}: cannot reach the Dask scheduler ({reason})"
-        ) from None
+        raise ClusterError(f"--cluster {address}: cannot reach the Dask scheduler ({reason})") from None
     with client:
         yield client, None
 
@@ -167,14 +169,16 @@ def connect(address: str) -> Iterator[tuple[Client, int | None]]:
 # --- on the workers ------------------------------------------------------------------------
 
 
-def worker_facts(source: str, hints: str | None, probe: str, settings: RenderSettings
-                 ) -> dict[str, Any]:  # fmt: skip
+def worker_facts(source: str, hints: str | None, probe: str, settings: RenderSettings) -> dict[str, Any]:
     """What a worker sees of a job: the source's and hints' identities, whether the chunk folder is
     shared, and the model it would use (run on every worker before anything is rendered)."""
     from vscolorize import __version__
 
-    facts: dict[str, Any] = {"host": platform.node(), "vscolorize": __version__,
-                             "folder": Path(probe).is_file()}  # fmt: skip
+    facts: dict[str, Any] = {
+        "host": platform.node(),
+        "vscolorize": __version__,
+        "folder": Path(probe).is_file(),
+    }
     path = Path(source)
     facts["source"] = chunks.fingerprint(path) if path.is_file() else None
     if hints is not None:
@@ -262,8 +266,9 @@ def render_chunk(job: ChunkJob) -> ChunkRecord:
 # --- on the coordinator --------------------------------------------------------------------
 
 
-def _check_workers(client: Client, source: Path, hints: str | None, folder: Path,
-                   settings: RenderSettings) -> tuple[int, dict[str, Any]]:  # fmt: skip
+def _check_workers(
+    client: Client, source: Path, hints: str | None, folder: Path, settings: RenderSettings
+) -> tuple[int, dict[str, Any]]:
     """Ask every worker what it sees; refuse a worker that lacks vscolorize (or has another
     version), the source, the hints or the chunk folder, or would use other weights.
 
@@ -316,8 +321,7 @@ def _check_workers(client: Client, source: Path, hints: str | None, folder: Path
             "or weights: give --model, and the same vscolorize on every worker"
         )
     model, weights = models.pop()
-    return len(facts), {"source": own_source, "hints": own_hints, "model": model,
-                        "weights": weights}  # fmt: skip
+    return len(facts), {"source": own_source, "hints": own_hints, "model": model, "weights": weights}
 
 
 def _find_shots(client: Client, source: str, start: int, end: int) -> list[int]:
@@ -372,8 +376,9 @@ def _plan(
     loaded = load_hints(hints) if hints is not None else None
     keys = tuple(chunks.chunk_key(identity, c, loaded) for c in planned)
     named = None if hints is None else {"path": hints, "hash": str(chunks.hints_digest(hints))}
-    plan = Plan(str(source), identity, named, start, end, target, rate, size, tuple(starts),
-                tuple(planned), keys)  # fmt: skip
+    plan = Plan(
+        str(source), identity, named, start, end, target, rate, size, tuple(starts), tuple(planned), keys
+    )
     chunks.save_plan(folder, plan)
     return plan
 
@@ -423,18 +428,30 @@ def _failure(chunk: Chunk, error: BaseException) -> str:
     return f"{chunk.describe()}: {text}"
 
 
-def _render_chunks(client: Client, jobs: dict[Chunk, ChunkJob], retries: int,
-                   resources: dict[str, float] | None, bar: Bar | None, join: chunks.Join,
-                   times: dict[str, float]) -> dict[Chunk, BaseException]:  # fmt: skip
+def _render_chunks(
+    client: Client,
+    jobs: dict[Chunk, ChunkJob],
+    retries: int,
+    resources: dict[str, float] | None,
+    bar: Bar | None,
+    join: chunks.Join,
+    times: dict[str, float],
+) -> dict[Chunk, BaseException]:
     """Run the jobs; returns the chunks that failed for good, with why. ``times`` gathers the
     finished chunks' :attr:`ChunkRecord.times`."""
     tracker = _Tracker(list(jobs))
     client.subscribe_topic(PROGRESS_TOPIC, tracker.event)
     futures: dict[Future, Chunk] = {
-        client.submit(render_chunk, job, key=f"vscolorize-{chunk.name}-{job.key[:12]}",
-                      retries=retries, resources=resources, pure=False): chunk
+        client.submit(
+            render_chunk,
+            job,
+            key=f"vscolorize-{chunk.name}-{job.key[:12]}",
+            retries=retries,
+            resources=resources,
+            pure=False,
+        ): chunk
         for chunk, job in jobs.items()
-    }  # fmt: skip
+    }
     names = {c.name for c in jobs}
     failed: dict[Chunk, BaseException] = {}
     finished = 0
@@ -450,16 +467,17 @@ def _render_chunks(client: Client, jobs: dict[Chunk, ChunkJob], retries: int,
                     tracker.finish(chunk)
                     join.ready(chunk)
                     finished += 1
-                    log.info("%s done on %s in %.1f s", chunk.describe(), record.worker,
-                             record.seconds)  # fmt: skip
+                    log.info("%s done on %s in %.1f s", chunk.describe(), record.worker, record.seconds)
                 else:
                     error = future.exception()
                     failed[chunk] = error if error is not None else RuntimeError(future.status)
                     log.warning("%s", _failure(chunk, failed[chunk]))
             if bar is not None:
                 bar.n = tracker.done(names)
-                bar.set_postfix_str(f"chunks {finished}/{len(jobs)}, failed {len(failed)}, "
-                                    f"retried {tracker.retried()}", refresh=False)  # fmt: skip
+                bar.set_postfix_str(
+                    f"chunks {finished}/{len(jobs)}, failed {len(failed)}, retried {tracker.retried()}",
+                    refresh=False,
+                )
                 bar.refresh()
             time.sleep(0.2)
     except BaseException:  # Ctrl+C above all: no more chunks start; finished ones stay
@@ -536,31 +554,56 @@ def render_distributed(
         last = frame_range(start, end, clip["frames"])
         late = [f for f in (loaded.frames if loaded else ()) if f >= clip["frames"]]
         if late:
-            raise RenderError(f"colorize: hints: keyframe {late[0]} is past the clip's last frame "
-                              f"({clip['frames'] - 1})")  # fmt: skip
+            raise RenderError(
+                f"colorize: hints: keyframe {late[0]} is past the clip's last frame ({clip['frames'] - 1})"
+            )
         from vscolorize import __version__
 
-        identity = {"vscolorize": __version__, "source": agreed["source"],
-                    "frames": clip["frames"], "weights": agreed["weights"],
-                    "settings": dataclasses.asdict(settings)}  # fmt: skip
+        identity = {
+            "vscolorize": __version__,
+            "source": agreed["source"],
+            "frames": clip["frames"],
+            "weights": agreed["weights"],
+            "settings": dataclasses.asdict(settings),
+        }
         identity["settings"].pop("device")  # where it runs is not what it computes
         stage("cluster")
-        plan = _plan(client, where, source, identity, start, last, chunk_frames, clip["rate"],
-                     (clip["width"], clip["height"]), hints_path)  # fmt: skip
+        plan = _plan(
+            client,
+            where,
+            source,
+            identity,
+            start,
+            last,
+            chunk_frames,
+            clip["rate"],
+            (clip["width"], clip["height"]),
+            hints_path,
+        )
         stage("plan")
         chunks.tidy(where, plan)
-        todo = [c for c, k in zip(plan.chunks, plan.keys, strict=True)
-                if chunks.finished(where, c, k) is None]  # fmt: skip
+        todo = [
+            c for c, k in zip(plan.chunks, plan.keys, strict=True) if chunks.finished(where, c, k) is None
+        ]
         log.info("%d chunks, %d to render, on %d workers", len(plan.chunks), len(todo), workers)
         jobs = {
-            c: ChunkJob(str(source), hints_path, settings, c, k, str(where), agreed["source"],
-                        agreed["hints"], threads)
-            for c, k in zip(plan.chunks, plan.keys, strict=True) if c in set(todo)
-        }  # fmt: skip
+            c: ChunkJob(
+                str(source),
+                hints_path,
+                settings,
+                c,
+                k,
+                str(where),
+                agreed["source"],
+                agreed["hints"],
+                threads,
+            )
+            for c, k in zip(plan.chunks, plan.keys, strict=True)
+            if c in set(todo)
+        }
         gpu = settings.device is not None and settings.device.startswith("cuda")
         offered = client.scheduler_info().get("workers", {}).values()
-        resources = {"GPU": 1.0} if gpu and any("GPU" in w.get("resources", {})
-                                                for w in offered) else None  # fmt: skip
+        resources = {"GPU": 1.0} if gpu and any("GPU" in w.get("resources", {}) for w in offered) else None
         # the join runs beside the render, each chunk once those before it are in
         join = chunks.Join(where, plan, output, audio=source)
         times: dict[str, float] = {}
@@ -569,12 +612,13 @@ def render_distributed(
                 join.ready(chunk)
         bar = progress(sum(c.frames for c in todo), "colorizing") if progress and todo else None
         try:
-            failed = (_render_chunks(client, jobs, retries, resources, bar, join, times)
-                      if jobs else {})  # fmt: skip
+            failed = _render_chunks(client, jobs, retries, resources, bar, join, times) if jobs else {}
         except BaseException:
             join.cancel()
-            log.warning("stopped: finished chunks are kept in %s; run the same command again to "
-                        "render the rest", where)  # fmt: skip
+            log.warning(
+                "stopped: finished chunks are kept in %s; run the same command again to render the rest",
+                where,
+            )
             raise
         finally:
             if bar is not None:
@@ -584,10 +628,11 @@ def render_distributed(
     if failed:
         join.cancel()
         lines = [_failure(c, e) for c, e in sorted(failed.items(), key=lambda x: x[0].first)]
-        summary = (f"{len(failed)} of {len(plan.chunks)} chunks failed (the others are kept in "
-                   f"{where}; run again to retry): " + "; ".join(lines))  # fmt: skip
-        ours = [e for e in failed.values()
-                if not isinstance(e, VscolorizeError | KilledWorker)]  # fmt: skip
+        summary = (
+            f"{len(failed)} of {len(plan.chunks)} chunks failed (the others are kept in "
+            f"{where}; run again to retry): " + "; ".join(lines)
+        )
+        ours = [e for e in failed.values() if not isinstance(e, VscolorizeError | KilledWorker)]
         if ours:
             raise RuntimeError(summary)
         raise RenderError(summary)
@@ -607,5 +652,6 @@ def render_distributed(
     stage("join")  # what was left of it once the chunks were in
     if not keep_chunks:
         shutil.rmtree(where, ignore_errors=True)
-    return DistributedResult(output, frames, time.perf_counter() - began, len(plan.chunks),
-                             len(todo), workers, stages, times)  # fmt: skip
+    return DistributedResult(
+        output, frames, time.perf_counter() - began, len(plan.chunks), len(todo), workers, stages, times
+    )

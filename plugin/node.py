@@ -66,8 +66,7 @@ def check_hints(hints: HintsLike | None, num_frames: int) -> Hints | None:
         late = [f for f in resolved.frames if f >= num_frames]
         if late:
             raise HintError(
-                f"{_CALLER}: hints: keyframe {late[0]} is past the clip's last frame "
-                f"({num_frames - 1})"
+                f"{_CALLER}: hints: keyframe {late[0]} is past the clip's last frame ({num_frames - 1})"
             )
     return resolved
 
@@ -124,8 +123,19 @@ def colorize(
         vs.Error: any bad argument, in one line that starts with ``colorize:`` and names it.
     """
     try:
-        return _colorize(clip, hints, method, model, device, propagate, temporal, postprocess,
-                         ensemble, ensemble_mode, output)  # fmt: skip
+        return _colorize(
+            clip,
+            hints,
+            method,
+            model,
+            device,
+            propagate,
+            temporal,
+            postprocess,
+            ensemble,
+            ensemble_mode,
+            output,
+        )
     except VscolorizeError as e:
         # VapourSynth users (vspipe, vspreview, VapourSynth Editor) expect vs.Error; anything
         # else is a bug of ours and keeps its traceback
@@ -146,22 +156,15 @@ def _colorize(
     output: str,
 ) -> vs.VideoNode:
     if not isinstance(clip, vs.VideoNode):
-        raise ClipError(
-            f"{_CALLER}: clip: expected a VapourSynth video clip, not {type(clip).__name__}"
-        )
+        raise ClipError(f"{_CALLER}: clip: expected a VapourSynth video clip, not {type(clip).__name__}")
     check_format(clip, caller=_CALLER)
     if output not in OUTPUTS:
         raise SettingError(f"{_CALLER}: output must be one of {tuple(OUTPUTS)}, not {output!r}")
     if not isinstance(propagate, bool):
         raise SettingError(f"{_CALLER}: propagate must be True or False, not {propagate!r}")
-    if (
-        isinstance(temporal, bool)
-        or not isinstance(temporal, int)
-        or not 0 <= temporal <= MAX_TEMPORAL
-    ):
+    if isinstance(temporal, bool) or not isinstance(temporal, int) or not 0 <= temporal <= MAX_TEMPORAL:
         raise SettingError(
-            f"{_CALLER}: temporal must be a whole number of frames in [0, {MAX_TEMPORAL}], "
-            f"not {temporal!r}"
+            f"{_CALLER}: temporal must be a whole number of frames in [0, {MAX_TEMPORAL}], not {temporal!r}"
         )
     resolved = check_hints(hints, clip.num_frames)
     engine = FrameColorizer(
@@ -196,8 +199,7 @@ def _colorize(
         if temporal:
             # each frame is post-processed before the filter averages it with its neighbors:
             # segments differ a little from frame to frame, and the filter evens that out
-            ab = engine.finish(window.filtered(n, sources, lightness), lightness, hints_of(n),
-                               clean=False)  # fmt: skip
+            ab = engine.finish(window.filtered(n, sources, lightness), lightness, hints_of(n), clean=False)
         else:
             ab = engine.ab(lightness, hints_of(n))
         rgb = lightness_ab_to_srgb(lightness, ab)
@@ -228,8 +230,7 @@ def _one_thread_per_frame() -> None:
     the same within noise). With one VapourSynth thread they keep theirs."""
     if vs.core.num_threads > 1:
         if cv2.getNumThreads() != 1 or torch.get_num_threads() != 1:
-            log.info("colorize: %d frames at once: OpenCV and torch on one thread each",
-                     vs.core.num_threads)  # fmt: skip
+            log.info("colorize: %d frames at once: OpenCV and torch on one thread each", vs.core.num_threads)
         cv2.setNumThreads(1)
         torch.set_num_threads(1)
 
@@ -270,8 +271,13 @@ class _Window:
     """Per-frame predictions at the working size and the links of motion between consecutive
     frames, each computed once and kept for the frames around it; and the temporal filter."""
 
-    def __init__(self, engine: FrameColorizer, footage: Footage,
-                 hints_of: Callable[[int], Keyframe | None], radius: int) -> None:  # fmt: skip
+    def __init__(
+        self,
+        engine: FrameColorizer,
+        footage: Footage,
+        hints_of: Callable[[int], Keyframe | None],
+        radius: int,
+    ) -> None:
         self.engine = engine
         self.footage = footage
         self.hints_of = hints_of
@@ -304,8 +310,7 @@ class _Window:
         pair = self.footage.pair(m)  # may read frames: not inside the memo's wait
         return self._links.get(m, lambda: Link.from_pair(pair, size))
 
-    def filtered(self, n: int, frames: Sequence[vs.VideoFrame], lightness: np.ndarray
-                 ) -> np.ndarray:  # fmt: skip
+    def filtered(self, n: int, frames: Sequence[vs.VideoFrame], lightness: np.ndarray) -> np.ndarray:
         """Frame n's a*b* at the working size, filtered over ``frames`` (n - K .. n + K);
         ``lightness`` is frame n's full-size L*."""
         radius = len(frames) // 2

@@ -65,14 +65,22 @@ CODECS: dict[str, tuple[tuple[str, ...], int, str]] = {
 }
 # BT.709 tags on the frames themselves (setparams): given only as the encoder's options, ffmpeg
 # 7+ takes the (untagged) frames' primaries and transfer, and x264 writes "unspecified" in the VUI
-_BT709 = ["-vf", "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709",
-          "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-          "-color_range", "tv"]  # fmt: skip
+_BT709 = [
+    "-vf",
+    "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709",
+    "-colorspace",
+    "bt709",
+    "-color_primaries",
+    "bt709",
+    "-color_trc",
+    "bt709",
+    "-color_range",
+    "tv",
+]
 ENCODER_ARGS = {
-    "h264": ["-c:v", "libx264", "-preset", "medium", "-crf", "16", "-pix_fmt", "yuv420p",
-             *_BT709],
+    "h264": ["-c:v", "libx264", "-preset", "medium", "-crf", "16", "-pix_fmt", "yuv420p", *_BT709],
     "ffv1": ["-c:v", "ffv1", "-level", "3", "-g", "1", "-slicecrc", "1"],
-}  # fmt: skip
+}
 _CONTAINER_ARGS = {".mp4": ["-movflags", "+faststart"], ".mov": ["-movflags", "+faststart"]}
 _AUDIO_ARGS = {".mp4": ["-c:a", "aac", "-b:a", "192k"], ".mov": ["-c:a", "aac", "-b:a", "192k"]}
 # a cut can't be stream-copied exactly (packets hold ~20 ms): lossless re-encodes where copied
@@ -128,8 +136,9 @@ def encoder_input(node: vs.VideoNode, codec: str) -> vs.VideoNode:
     return node.resize.Point(format=fmt, dither_type="error_diffusion")
 
 
-def _audio_args(audio: Path | None, start: int | None, frames: int, rate: Fraction | None,
-                suffix: str) -> tuple[list[str], list[str]]:  # fmt: skip
+def _audio_args(
+    audio: Path | None, start: int | None, frames: int, rate: Fraction | None, suffix: str
+) -> tuple[list[str], list[str]]:
     """ffmpeg's options for the audio input (its second) and its encoder: the audio of ``audio``,
     or (``start`` given) the span of its frames ``start`` .. ``start + frames - 1``."""
     if audio is None:
@@ -138,8 +147,7 @@ def _audio_args(audio: Path | None, start: int | None, frames: int, rate: Fracti
     if start is None:
         return ["-i", str(audio), "-map", "0:v", "-map", "1:a?"], codec
     if rate is None:
-        log.warning("variable frame rate: the frame range has no exact span of audio; "
-                    "the audio is left out")  # fmt: skip
+        log.warning("variable frame rate: the frame range has no exact span of audio; the audio is left out")
         return [], []
     # ffmpeg takes decimal seconds: a microsecond is well below a sample (21 us at 48 kHz)
     seconds = [f"{float(n / rate):.6f}" for n in (start, frames)]
@@ -150,9 +158,7 @@ def _audio_args(audio: Path | None, start: int | None, frames: int, rate: Fracti
 def raw_frame(frame: vs.VideoFrame) -> bytes:
     """A frame's planes as ffmpeg's rawvideo holds them (``CODECS``' pixel formats): each plane's
     rows without padding, planes in ffmpeg's order."""
-    return b"".join(
-        memoryview(frame[plane]).tobytes() for plane in _PLANE_ORDER[frame.format.color_family]
-    )
+    return b"".join(memoryview(frame[plane]).tobytes() for plane in _PLANE_ORDER[frame.format.color_family])
 
 
 def frame_rate(clip: vs.VideoNode) -> Fraction | None:
@@ -181,10 +187,18 @@ class RenderSettings:
             RenderError: a bad setting or bad hints.
         """
         try:
-            return colorize(clip, hints, method=self.method, model=self.model, device=self.device,
-                            propagate=self.propagate, temporal=self.temporal,
-                            postprocess=self.postprocess, ensemble=self.ensemble,
-                            ensemble_mode=self.ensemble_mode)  # fmt: skip
+            return colorize(
+                clip,
+                hints,
+                method=self.method,
+                model=self.model,
+                device=self.device,
+                propagate=self.propagate,
+                temporal=self.temporal,
+                postprocess=self.postprocess,
+                ensemble=self.ensemble,
+                ensemble_mode=self.ensemble_mode,
+            )
         except vs.Error as e:
             raise RenderError(str(e)) from None
 
@@ -221,17 +235,32 @@ def render(
     Raises:
         RenderError: a bad input, output, setting, frame range or codec, or the encoder failed.
     """
-    settings = RenderSettings(method, os.fspath(model), device, propagate, temporal,
-                              tuple(postprocess), ensemble, ensemble_mode, codec)  # fmt: skip
+    settings = RenderSettings(
+        method,
+        os.fspath(model),
+        device,
+        propagate,
+        temporal,
+        tuple(postprocess),
+        ensemble,
+        ensemble_mode,
+        codec,
+    )
     source, output = Path(source), Path(output)
     check_output(output, codec, force, source)
     clip = open_video(source)
     last = frame_range(start, end, clip.num_frames)
     colored = settings.colorize(clip, hints)
     whole = start == 0 and last == clip.num_frames - 1
-    return encode(colored if whole else colored[start : last + 1], output, codec=codec,
-                  force=force, progress=progress, audio=source,
-                  audio_from=None if whole else start)  # fmt: skip
+    return encode(
+        colored if whole else colored[start : last + 1],
+        output,
+        codec=codec,
+        force=force,
+        progress=progress,
+        audio=source,
+        audio_from=None if whole else start,
+    )
 
 
 def frame_range(start: int, end: int | None, count: int) -> int:
@@ -276,15 +305,8 @@ def check_output(output: Path, codec: str, force: bool, source: Path | None = No
         raise RenderError(f"--codec must be one of {tuple(CODECS)}, not {codec!r}")
     containers = CODECS[codec][0]
     if output.suffix.lower() not in containers:
-        raise RenderError(
-            f"{output}: {codec} goes in {', '.join(containers)} files, not '{output.suffix}'"
-        )
-    if (
-        source is not None
-        and source.exists()
-        and output.exists()
-        and (output.resolve() == source.resolve())
-    ):
+        raise RenderError(f"{output}: {codec} goes in {', '.join(containers)} files, not '{output.suffix}'")
+    if source is not None and source.exists() and output.exists() and (output.resolve() == source.resolve()):
         raise RenderError(f"{output}: the output would overwrite the input video")
     if output.exists() and not force:
         raise RenderError(f"{output}: already exists (use --force to replace it)")
@@ -320,8 +342,7 @@ def encode(
     check_output(output, codec, force)
     encoded = encoder_input(clip, codec)
     picture = Picture(clip.width, clip.height, frame_rate(clip), CODECS[codec][2])
-    audio_args = _audio_args(audio, audio_from, clip.num_frames, picture.rate,
-                             output.suffix.lower())  # fmt: skip
+    audio_args = _audio_args(audio, audio_from, clip.num_frames, picture.rate, output.suffix.lower())
     began = time.perf_counter()
     with Encoder(output, picture, ENCODER_ARGS[codec], audio_args) as encoder:
         frames: Iterator[vs.VideoFrame] = encoded.frames(close=True)
@@ -370,8 +391,13 @@ class Encoder:
         audio_args: (input, encoder) options of an audio input (see ``_audio_args``).
     """
 
-    def __init__(self, output: Path, picture: Picture, encoder_args: Sequence[str],
-                 audio_args: tuple[list[str], list[str]] = ([], [])) -> None:  # fmt: skip
+    def __init__(
+        self,
+        output: Path,
+        picture: Picture,
+        encoder_args: Sequence[str],
+        audio_args: tuple[list[str], list[str]] = ([], []),
+    ) -> None:
         if picture.rate is None:
             log.warning("variable frame rate; writing 25 fps")
         rate = f"{picture.rate.numerator}/{picture.rate.denominator}" if picture.rate else "25"
@@ -382,12 +408,28 @@ class Encoder:
         )
         audio_input, audio_codec = audio_args
         self.command = [
-            _ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-            "-f", "rawvideo", "-pix_fmt", picture.pix_fmt,
-            "-s", f"{picture.width}x{picture.height}", "-r", rate, "-i", "-", *audio_input,
-            *encoder_args, *audio_codec, *_CONTAINER_ARGS.get(output.suffix.lower(), []),
+            _ffmpeg(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostdin",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            picture.pix_fmt,
+            "-s",
+            f"{picture.width}x{picture.height}",
+            "-r",
+            rate,
+            "-i",
+            "-",
+            *audio_input,
+            *encoder_args,
+            *audio_codec,
+            *_CONTAINER_ARGS.get(output.suffix.lower(), []),
             str(self.temporary),
-        ]  # fmt: skip
+        ]
         self.frames = 0
         self._process: subprocess.Popen[bytes] | None = None
 

@@ -30,8 +30,7 @@ def source_frame(frame: vs.VideoFrame, lightness: np.ndarray | None = None) -> S
     """A frame's lightness (``lightness``, when the caller has it already) and what its
     ``_SceneChangePrev`` / ``_SceneChangeNext`` say."""
     lightness = frame_lightness(frame) if lightness is None else lightness
-    return SourceFrame(lightness, _said(frame, "_SceneChangePrev"),
-                       _said(frame, "_SceneChangeNext"))  # fmt: skip
+    return SourceFrame(lightness, _said(frame, "_SceneChangePrev"), _said(frame, "_SceneChangeNext"))
 
 
 class ClipSource:
@@ -72,11 +71,12 @@ def propagated_hints(
         raise HintError(f"propagated_hints: {e}") from None
     late = [f for f in resolved.frames if f >= clip.num_frames]
     if late:
-        raise HintError(f"propagated_hints: hints: keyframe {late[0]} is past the clip's last "
-                        f"frame ({clip.num_frames - 1})")  # fmt: skip
+        raise HintError(
+            f"propagated_hints: hints: keyframe {late[0]} is past the clip's last "
+            f"frame ({clip.num_frames - 1})"
+        )
     settings = settings if settings is not None else PropagationSettings()
     footage = Footage(ClipSource(clip), settings.motion, store)
     cuts = [shot.start for shot in footage.shots()][1:]
     carried = CarriedHints(footage, resolved, settings)
-    return Hints(keyframes=tuple(carried.frames()),
-                 extra={**resolved.extra, "scene_cuts": cuts})  # fmt: skip
+    return Hints(keyframes=tuple(carried.frames()), extra={**resolved.extra, "scene_cuts": cuts})

@@ -14,9 +14,7 @@ from hypothesis import HealthCheck, settings
 
 
 @pytest.fixture(autouse=True)
-def private_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Path:
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The motion store of every test (and of the processes it starts) lives in a folder of the
     test's own, never in the user's cache."""
     folder = tmp_path_factory.mktemp("cache")
@@ -31,18 +29,38 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     path = tmp_path_factory.mktemp("film") / "film.mp4"
     subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
-         "-f", "lavfi", "-i", "testsrc2=size=160x96:rate=12", "-f", "lavfi", "-i", "sine",
-         "-t", "1", "-vf", "format=gray", "-pix_fmt", "yuv420p", "-c:v", "libx264",
-         "-c:a", "aac", "-shortest", str(path)],
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x96:rate=12",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine",
+            "-t",
+            "1",
+            "-vf",
+            "format=gray",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     return path
 
 
-settings.register_profile(
-    "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

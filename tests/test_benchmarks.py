@@ -25,19 +25,67 @@ TIMEOUT_S = 300
 ARGS: dict[str, list[str] | None] = {
     "levin.py": ["{photos}", "--limit", "1", "--hints", "5"],
     "levin_reference.py": None,
-    "models.py": ["{photos}", "--limit", "1", "--size", "96x64", "--weights", "{weights}",
-                  "--bases", "--ensemble", "2"],
+    "models.py": [
+        "{photos}",
+        "--limit",
+        "1",
+        "--size",
+        "96x64",
+        "--weights",
+        "{weights}",
+        "--bases",
+        "--ensemble",
+        "2",
+    ],
     "paint.py": ["--photo", "{photo}", "--methods", "optimization", "model", "--size", "160x96"],
-    "postprocess.py": ["{photos}", "--limit", "1", "--hints", "5", "--video", "{video}",
-                       "--photo", "{photo}", "--frames", "4", "--size", "96x64", "--runs", "1"],
-    "propagation.py": ["--video", "{video}", "--photo", "{photo}", "--frames", "4", "--hints", "5",
-                       "--temporal", "1", "--size", "96x64"],
+    "postprocess.py": [
+        "{photos}",
+        "--limit",
+        "1",
+        "--hints",
+        "5",
+        "--video",
+        "{video}",
+        "--photo",
+        "{photo}",
+        "--frames",
+        "4",
+        "--size",
+        "96x64",
+        "--runs",
+        "1",
+    ],
+    "propagation.py": [
+        "--video",
+        "{video}",
+        "--photo",
+        "{photo}",
+        "--frames",
+        "4",
+        "--hints",
+        "5",
+        "--temporal",
+        "1",
+        "--size",
+        "96x64",
+    ],
     "vspipe.py": ["--photo", "{photo}", "--frames", "6", "--sizes", "96x64", "--temporal", "1"],
     "frame_cost.py": ["--photo", "{photo}", "--runs", "1", "--sizes", "96x64"],
-    "film.py": ["--frames", "300", "600", "--size", "96x64", "--render", "8", "--temporal", "1",
-                "--paint-shot", "30"],
+    "film.py": [
+        "--frames",
+        "300",
+        "600",
+        "--size",
+        "96x64",
+        "--render",
+        "8",
+        "--temporal",
+        "1",
+        "--paint-shot",
+        "30",
+    ],
     "cluster.py": ["--frames", "48", "--size", "96x64", "--chunk-frames", "24", "--rounds", "2"],
-}  # fmt: skip
+}
 SLOW = {"cluster.py", "postprocess.py", "vspipe.py"}  # over ~20 s on two cores
 
 
@@ -53,23 +101,38 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         cv2.imwrite(str(photos / f"{name}.png"), rgb[..., ::-1])
     video = folder / "clip.mp4"
     subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
-         "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=12", "-t", "0.5",
-         "-pix_fmt", "yuv420p", "-c:v", "libx264", str(video)],
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=96x64:rate=12",
+            "-t",
+            "0.5",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            str(video),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     from vscolorize.core import inference
 
     weights = Path(inference.__file__).parent / "weights" / "fast.safetensors"
-    return {"photos": str(photos), "photo": str(photos / "coffee.png"), "video": str(video),
-            "weights": str(weights)}  # fmt: skip
+    return {
+        "photos": str(photos),
+        "photo": str(photos / "coffee.png"),
+        "video": str(video),
+        "weights": str(weights),
+    }
 
 
 def _params() -> list[object]:
-    return [
-        pytest.param(name, marks=[pytest.mark.slow] if name in SLOW else [], id=name)
-        for name in SCRIPTS
-    ]
+    return [pytest.param(name, marks=[pytest.mark.slow] if name in SLOW else [], id=name) for name in SCRIPTS]
 
 
 @pytest.mark.parametrize("script", _params())
@@ -83,11 +146,12 @@ def test_benchmark_runs_at_a_tiny_size(script: str, data: dict[str, str], tmp_pa
         command = [sys.executable, "-c", f"import {Path(script).stem}"]
     else:
         command = [sys.executable, str(BENCHMARKS / script), *(a.format(**data) for a in args)]
-    env = {**os.environ, "VSCOLORIZE_CACHE": str(tmp_path / "cache"), "QT_QPA_PLATFORM": "offscreen",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCHMARKS), os.environ.get("PYTHONPATH")]))}  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S,
-                            cwd=tmp_path, env=env)  # fmt: skip
-    assert result.returncode == 0, (
-        f"{script} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    )
+    env = {
+        **os.environ,
+        "VSCOLORIZE_CACHE": str(tmp_path / "cache"),
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCHMARKS), os.environ.get("PYTHONPATH")])),
+    }
+    result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, cwd=tmp_path, env=env)
+    assert result.returncode == 0, f"{script} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     assert args is None or result.stdout.strip(), f"{script} printed no results"

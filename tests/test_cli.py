@@ -28,9 +28,7 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
 
 @pytest.fixture
 def photo(tmp_path: Path) -> Path:
-    gray = np.where(np.arange(64)[None, :] < 32, 80, 200).astype(np.uint8) * np.ones(
-        (48, 1), np.uint8
-    )
+    gray = np.where(np.arange(64)[None, :] < 32, 80, 200).astype(np.uint8) * np.ones((48, 1), np.uint8)
     path = tmp_path / "photo.png"
     cv2.imwrite(str(path), gray)
     return path
@@ -59,12 +57,13 @@ def test_image_command(tmp_path: Path, photo: Path) -> None:
 def test_image_command_post_processing(tmp_path: Path, photo: Path) -> None:
     hints = hints_file(tmp_path, GOOD_HINTS)
     outs = {}
-    for name, extra in {"plain": [], "filled": ["--postprocess", "segment_fill"],
-                        "ensemble": ["--ensemble", "2", "--ensemble-mode", "median"]}.items():  # fmt: skip
+    for name, extra in {
+        "plain": [],
+        "filled": ["--postprocess", "segment_fill"],
+        "ensemble": ["--ensemble", "2", "--ensemble-mode", "median"],
+    }.items():
         outs[name] = tmp_path / f"{name}.png"
-        result = run(
-            "image", photo, "-o", outs[name], "--hints", hints, "--method", "model", *extra
-        )
+        result = run("image", photo, "-o", outs[name], "--hints", hints, "--method", "model", *extra)
         assert result.returncode == 0, result.stderr
     plain, filled, ensemble = (cv2.imread(str(outs[n])).astype(int) for n in outs)
     assert np.abs(filled - plain).max() > 2 and np.abs(ensemble - plain).max() > 2
@@ -79,23 +78,38 @@ def _with_point(**changes: object) -> dict[str, object]:
 BAD = {
     "missing input": (None, None, "nope.png: no such file"),
     "invalid json": ('{"format": ', None, "h.hints.json: invalid JSON at line 1"),
-    "wrong format tag": ({**GOOD_HINTS, "format": "other"}, None, "format: \"other\" is not"),
+    "wrong format tag": ({**GOOD_HINTS, "format": "other"}, None, 'format: "other" is not'),
     "coordinate outside": (_with_point(x=1.7), None, "keyframes[0].points[0].x: 1.7 is outside [0, 1]"),
     "bad rgb": (_with_point(rgb="#12345g"), None, "points[0].rgb: \"#12345g\" is not a '#rrggbb'"),
     "negative radius": (_with_point(radius=-0.1), None, "points[0].radius: -0.1 is outside (0, 1]"),
     "non-integer frame": ({**GOOD_HINTS, "keyframes": [{"frame": 0.5}]}, None, "frame: must be an integer"),
-    "point without color": ({**GOOD_HINTS, "keyframes": [{"frame": 0, "points": [{"x": 0, "y": 0}]}]},
-                            None, "points[0]: has no color"),
+    "point without color": (
+        {**GOOD_HINTS, "keyframes": [{"frame": 0, "points": [{"x": 0, "y": 0}]}]},
+        None,
+        "points[0]: has no color",
+    ),
     "missing hints file": ("MISSING", None, "missing.hints.json: no such file"),
     "bad method": (GOOD_HINTS, ["--method", "magic"], "argument --method: invalid choice"),
     "bad device": (GOOD_HINTS, ["--device", "tpu"], "device: expected 'auto', 'cpu'"),
-    "bad model": (GOOD_HINTS, ["--method", "model", "--model", "huge"], "colorize_image: model: 'huge' is neither 'auto', 'fast', 'large' nor a weights file"),
+    "bad model": (
+        GOOD_HINTS,
+        ["--method", "model", "--model", "huge"],
+        "colorize_image: model: 'huge' is neither 'auto', 'fast', 'large' nor a weights file",
+    ),
     "bad output format": (GOOD_HINTS, ["-o", "out.xyz"], "out.xyz: cannot write .xyz"),
     "bad postprocess": (GOOD_HINTS, ["--postprocess", "sharpen"], "postprocess: unknown step 'sharpen'"),
-    "ensemble without model": (GOOD_HINTS, ["--ensemble", "3", "--method", "optimization"], "ensemble=3 needs method='model'"),
-    "ensemble too big": (GOOD_HINTS, ["--method", "model", "--ensemble", "99"], "ensemble must be a whole number from 1 to"),
+    "ensemble without model": (
+        GOOD_HINTS,
+        ["--ensemble", "3", "--method", "optimization"],
+        "ensemble=3 needs method='model'",
+    ),
+    "ensemble too big": (
+        GOOD_HINTS,
+        ["--method", "model", "--ensemble", "99"],
+        "ensemble must be a whole number from 1 to",
+    ),
     "ensemble not a number": (GOOD_HINTS, ["--ensemble", "many"], "argument --ensemble: invalid int value"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", BAD)
@@ -148,8 +162,9 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
     assert capsys.readouterr().err.startswith("vscolorize: error: the following arguments")
 
 
-def test_internal_errors_exit_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                photo: Path, tmp_path: Path) -> None:  # fmt: skip
+def test_internal_errors_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], photo: Path, tmp_path: Path
+) -> None:
     import vscolorize.core.engine as engine
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -168,9 +183,7 @@ def test_demo(tmp_path: Path) -> None:
         assert str(tmp_path / "demo" / f"astronaut-{name}.png") in result.stdout
     strip = cv2.imread(str(tmp_path / "demo" / "astronaut-strip.png"))
     assert strip.shape == (512, (3 + len(methods)) * 512, 3)
-    psnr = {
-        m: float(v) for m, v in re.findall(r"^  (\w+) .*PSNR +([\d.]+) dB$", result.stdout, re.M)
-    }
+    psnr = {m: float(v) for m, v in re.findall(r"^  (\w+) .*PSNR +([\d.]+) dB$", result.stdout, re.M)}
     for method in methods:
         assert psnr[method] > psnr["gray"] + 3  # the hints bring the colors much closer
     # the video part: a rendered H.264 clip, a strip of three frames, fps and PSNR printed
@@ -193,15 +206,18 @@ def test_demo(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--start", "5", "--end", "3"], "vscolorize: error: --start 5 is after --end 3\n"),
-        (["--end", "40"], "vscolorize: error: --end 40: past the clip's last frame (11; it has "
-                          "12 frames)\n"),
+        (["--end", "40"], "vscolorize: error: --end 40: past the clip's last frame (11; it has 12 frames)\n"),
         (["--start", "-3"], "vscolorize: error: --start -3: frames are numbered from 0\n"),
-        (["--start", "two"], "vscolorize: error: argument --start: invalid int value: 'two' "
-                             "(see 'vscolorize render --help')\n"),
+        (
+            ["--start", "two"],
+            "vscolorize: error: argument --start: invalid int value: 'two' "
+            "(see 'vscolorize render --help')\n",
+        ),
     ],
-)  # fmt: skip
-def test_render_range_errors(film: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                             args: list[str], message: str) -> None:  # fmt: skip
+)
+def test_render_range_errors(
+    film: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     out = tmp_path / "o.mp4"
     assert main(["render", str(film), "-o", str(out), "--method", "optimization", *args]) == 2
     captured = capsys.readouterr()

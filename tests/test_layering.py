@@ -50,7 +50,5 @@ def test_importing_core_loads_neither_vapoursynth_nor_qt() -> None:
         f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {sorted(QT | VAPOURSYNTH)!r});"
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

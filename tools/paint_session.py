@@ -80,12 +80,16 @@ class SessionResult:
         return not self.problems
 
     def lines(self) -> list[str]:
-        out = [f"corrected frame {self.frame}: from a*b* {_ab(self.original)} to "
-               f"{_ab(CORRECTION_AB)} ({self.hints_path})"]  # fmt: skip
+        out = [
+            f"corrected frame {self.frame}: from a*b* {_ab(self.original)} to "
+            f"{_ab(CORRECTION_AB)} ({self.hints_path})"
+        ]
         for n, (place, before, after, shown) in sorted(self.measured.items()):
-            out.append(f"  frame {n} at ({place[0]:.0f}, {place[1]:.0f}): mean a*b* before "
-                       f"{_ab(before)}, after {_ab(after)} (the corrected color there: "
-                       f"{_ab(shown)})")  # fmt: skip
+            out.append(
+                f"  frame {n} at ({place[0]:.0f}, {place[1]:.0f}): mean a*b* before "
+                f"{_ab(before)}, after {_ab(after)} (the corrected color there: "
+                f"{_ab(shown)})"
+            )
         out += [f"  FAILED: {p}" for p in self.problems]
         return out
 
@@ -109,8 +113,9 @@ class Driver:
     def settle(self, ms: int = 30) -> None:
         self.QTest.qWait(ms)
 
-    def wait_until(self, ready: Callable[[], bool], signal: Any, what: str,
-                   timeout_ms: int = 120_000) -> None:  # fmt: skip
+    def wait_until(
+        self, ready: Callable[[], bool], signal: Any, what: str, timeout_ms: int = 120_000
+    ) -> None:
         """Run the event loop until ``ready()``, checking each time ``signal`` fires."""
         loop = self.QtCore.QEventLoop()
         timer = self.QtCore.QTimer()
@@ -129,8 +134,11 @@ class Driver:
 
     def carried(self) -> None:
         """Wait until the hints carried to the frame shown are there (a signal, not a sleep)."""
-        self.wait_until(lambda: not self.w.carried_pending(), self.w._signals.tracked,
-                        f"the hints carried to frame {self.w.frame}")  # fmt: skip
+        self.wait_until(
+            lambda: not self.w.carried_pending(),
+            self.w._signals.tracked,
+            f"the hints carried to frame {self.w.frame}",
+        )
 
     def previews(self) -> None:
         self.w.wait_for_previews(120_000)
@@ -172,8 +180,9 @@ class Driver:
     def type_into(self, line_edit: Any, text: str) -> None:
         """Click into a text field, select what is there, type ``text`` and Enter."""
         self.press(line_edit)
-        self.QTest.keyClick(line_edit, self.QtCore.Qt.Key.Key_A,
-                            self.QtCore.Qt.KeyboardModifier.ControlModifier)  # fmt: skip
+        self.QTest.keyClick(
+            line_edit, self.QtCore.Qt.Key.Key_A, self.QtCore.Qt.KeyboardModifier.ControlModifier
+        )
         self.QTest.keyClicks(line_edit, text)
         self.QTest.keyClick(line_edit, self.QtCore.Qt.Key.Key_Return)
         self.settle()
@@ -257,8 +266,11 @@ def paint(
         do.click(*flag)
         do.click(*suit)  # still red: recolored below
         points = window.doc.keyframe(0).points
-        _check(result, [p.color for p in points] == [skin, red, red],
-               f"a skin point and two red ones on frame 0, not {points}")  # fmt: skip
+        _check(
+            result,
+            [p.color for p in points] == [skin, red, red],
+            f"a skin point and two red ones on frame 0, not {points}",
+        )
         do.click(*suit)  # selects the suit's point ...
         _check(result, window.selected == ("point", 2), f"selected {window.selected}, not point 2")
         do.gamut(*SUIT_AB)  # ... and the gamut plane recolors it
@@ -268,8 +280,11 @@ def paint(
         _check(result, window.selected == ("point", 0), f"the list selected {window.selected}")
         do.type_into(window.size_spin.lineEdit(), RESIZED)  # ... and the size box resizes it
         radius = window.doc.keyframe(0).points[0].radius
-        _check(result, math.isclose(radius, float(RESIZED) / 2, rel_tol=1e-6),
-               f"the size box gave radius {radius}")  # fmt: skip
+        _check(
+            result,
+            math.isclose(radius, float(RESIZED) / 2, rel_tol=1e-6),
+            f"the size box gave radius {radius}",
+        )
         do.key(Key.Key_Escape)
         do.type_into(window.color_entry, WALL_TYPED)  # nothing selected: the next hint's color
         do.key(Key.Key_B)
@@ -277,9 +292,7 @@ def paint(
             do.drag([(fx * width, fy * height) for fx, fy in stroke])
         do.key(Key.Key_P)
         strokes = len(window.doc.keyframe(0).strokes)
-        _check(
-            result, strokes == len(WALL), f"the brush painted {strokes} strokes, not {len(WALL)}"
-        )
+        _check(result, strokes == len(WALL), f"the brush painted {strokes} strokes, not {len(WALL)}")
         do.previews()
         _shoot(window, shots, "frame0-painted", result)
 
@@ -300,23 +313,32 @@ def paint(
         result.original = target.color.ab
         before = window.doc.hints
         do.click(target.x * width, target.y * height)  # selects the carried point
-        _check(result, window.selected == ("point", index) and frame not in before.frames,
-               f"selecting the carried point gave {window.selected}")  # fmt: skip
+        _check(
+            result,
+            window.selected == ("point", index) and frame not in before.frames,
+            f"selecting the carried point gave {window.selected}",
+        )
         do.type_into(window.color_entry, CORRECTION_TYPED)
         corrected = window.doc.keyframe(frame)
         marked = window.keyframe_box.isChecked() and frame in window.bar.frames
         _check(result, marked, "the keyframe box and bar do not show the frame as a keyframe")
-        _check(result, len(corrected.points) == len(carried.points)
-               and corrected.points[index].color.ab == CORRECTION_AB,
-               f"the corrected frame holds {corrected.points}")  # fmt: skip
+        _check(
+            result,
+            len(corrected.points) == len(carried.points)
+            and corrected.points[index].color.ab == CORRECTION_AB,
+            f"the corrected frame holds {corrected.points}",
+        )
         do.key(Key.Key_Escape)
         for color, places in ((FLAG_BLUE, CANTON), (CORRECTION_TYPED, SUIT_FAR)):
             do.type_into(window.color_entry, color)  # nothing selected: the next point's color
             free = [(fx * width, fy * height) for fx, fy in places]
             do.click(*next((p for p in free if window.hint_at(*p) is None), free[-1]))
         # new points: the correction adds to the carried hints
-        _check(result, len(window.doc.keyframe(frame).points) == len(carried.points) + 2,
-               "points added on the corrected frame replaced its carried hints")  # fmt: skip
+        _check(
+            result,
+            len(window.doc.keyframe(frame).points) == len(carried.points) + 2,
+            "points added on the corrected frame replaced its carried hints",
+        )
         do.click(target.x * width, target.y * height)
         do.previews()
         _shoot(window, shots, f"frame{frame}-corrected", result)
@@ -330,8 +352,7 @@ def paint(
         app.processEvents()
 
 
-def measure(clip: Any, result: SessionResult, before: Hints, *,
-            method: str = "optimization") -> None:  # fmt: skip
+def measure(clip: Any, result: SessionResult, before: Hints, *, method: str = "optimization") -> None:
     """Render the saved hints (and those before the correction) with the Python API and check
     that the corrected frame and the next carry the corrected color, and the one before (between
     two keyframes) is on its way to it."""
@@ -378,13 +399,19 @@ def measure(clip: Any, result: SessionResult, before: Hints, *,
         if f < n and any(k < f for k in saved.frames):
             # between an earlier keyframe and the corrected one the colors hand over: nearer the
             # corrected frame, nearer its color
-            _check(result, to_new < to_old,
-                   f"frame {f}: a*b* {_ab(after)} is nearer the old color {_ab(old)} than the "
-                   f"corrected one {_ab(new)}, a frame from the corrected keyframe")  # fmt: skip
+            _check(
+                result,
+                to_new < to_old,
+                f"frame {f}: a*b* {_ab(after)} is nearer the old color {_ab(old)} than the "
+                f"corrected one {_ab(new)}, a frame from the corrected keyframe",
+            )
             continue
-        _check(result, to_new < to_old / 3 and to_new < 10,
-               f"frame {f}: a*b* {_ab(after)} is not the corrected color as shown there "
-               f"{_ab(new)} (distance {to_new:.1f}; to the old color {to_old:.1f})")  # fmt: skip
+        _check(
+            result,
+            to_new < to_old / 3 and to_new < 10,
+            f"frame {f}: a*b* {_ab(after)} is not the corrected color as shown there "
+            f"{_ab(new)} (distance {to_new:.1f}; to the old color {to_old:.1f})",
+        )
 
 
 def _mean_ab(lab: np.ndarray) -> tuple[float, float]:
@@ -401,8 +428,15 @@ def _shown(lightness: np.ndarray, ab: tuple[float, float]) -> tuple[float, float
     return _mean_ab(srgb_to_lab(np.clip(rgb, 0, 1))[0])
 
 
-def run_session(clip: Any, hints_path: Path, *, frame: int, shots: Path | None = None,
-                method: str = "optimization", store: Any = None) -> SessionResult:  # fmt: skip
+def run_session(
+    clip: Any,
+    hints_path: Path,
+    *,
+    frame: int,
+    shots: Path | None = None,
+    method: str = "optimization",
+    store: Any = None,
+) -> SessionResult:
     """The whole session: paint and save in the window, then render and measure."""
     result, before = paint(clip, hints_path, frame=frame, shots=shots, method=method, store=store)
     if result.hints_path.is_file():
@@ -432,9 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6 import QtWidgets
 
     _app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])  # held to the end
-    print(
-        f"Qt platform: {QtWidgets.QApplication.platformName()}"
-    )  # xcb on a real (or virtual) X display
+    print(f"Qt platform: {QtWidgets.QApplication.platformName()}")  # xcb on a real (or virtual) X display
     if args.input:
         from vscolorize.render import open_video
 

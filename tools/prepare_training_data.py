@@ -68,9 +68,8 @@ def _pictures(root: Path) -> list[Path]:
     files = [
         p
         for p in root.rglob("*")
-        if p.suffix.lower() in SUFFIXES and "/html/" not in str(p).lower()
-        and p.stat().st_size >= MIN_BYTES
-    ]  # fmt: skip
+        if p.suffix.lower() in SUFFIXES and "/html/" not in str(p).lower() and p.stat().st_size >= MIN_BYTES
+    ]
     # a wallpaper shipped at several sizes (contents/images/WxH.png): keep its largest file
     largest: dict[Path, Path] = {}
     for p in files:

@@ -72,8 +72,9 @@ def paint(
     # hints carried to other frames, on demand, over the motion store that renders use too
     carried = HintCarrier(_motion_source(source)) if source.count > 1 else None
 
-    window = PaintWindow(source, hints, method=method, device=device, recover=recover,
-                         propagated=carried, **engine)  # fmt: skip
+    window = PaintWindow(
+        source, hints, method=method, device=device, recover=recover, propagated=carried, **engine
+    )
     window.show()
     log.info("paint window open on %s (%d frames)", clip_or_path, source.count)
     # Ctrl+C or a polite kill closes the window properly (it autosaves on the way out); Python

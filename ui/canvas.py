@@ -96,8 +96,7 @@ class HintLayer:
         self.overlay = pg.ImageItem(axisOrder="row-major")
         self.outline = Marks(pxMode=True, size=15, brush=None, pen=pg.mkPen(0, 0, 0, 230, width=2))
         self.marks = Marks(pxMode=True, size=12, pen=pg.mkPen("w", width=1.5))
-        self.selected_ring = Marks(pxMode=True, size=22, brush=None,
-                                   pen=pg.mkPen(SELECTED_PEN, width=2.5))  # fmt: skip
+        self.selected_ring = Marks(pxMode=True, size=22, brush=None, pen=pg.mkPen(SELECTED_PEN, width=2.5))
         self.selected_path = pg.PlotDataItem(pen=pg.mkPen(SELECTED_PEN, width=2.5))
         for item in self.items():
             canvas.addItem(item)
@@ -105,8 +104,9 @@ class HintLayer:
     def items(self) -> tuple[Any, ...]:
         return self.overlay, self.outline, self.marks, self.selected_ring, self.selected_path
 
-    def draw(self, keyframe: Keyframe | None, selected: tuple[str, int] | None,
-             lightness: np.ndarray, alpha: int) -> None:  # fmt: skip
+    def draw(
+        self, keyframe: Keyframe | None, selected: tuple[str, int] | None, lightness: np.ndarray, alpha: int
+    ) -> None:
         """The hints of ``keyframe`` over a frame of ``lightness`` ((H, W) L*), their colors at
         ``alpha`` (0-255); ``selected`` (``("point" | "stroke", index)``) highlighted."""
         self.overlay.setImage(hint_overlay(keyframe, lightness, alpha))
@@ -123,8 +123,9 @@ class HintLayer:
             self.selected_ring.setData([], [])
         if kind == "stroke" and index < len(strokes):
             path = strokes[index].path
-            self.selected_path.setData([fx * self.width for fx, _ in path],
-                                       [fy * self.height for _, fy in path])  # fmt: skip
+            self.selected_path.setData(
+                [fx * self.width for fx, _ in path], [fy * self.height for _, fy in path]
+            )
         else:
             self.selected_path.setData([], [])
 

@@ -112,9 +112,11 @@ class PaintController:
 
     def carried_pending(self) -> bool:
         """Whether the hints carried to the frame shown are still to come."""
-        return (self.doc.hints.keyframe(self.frame) is None and self.carrying
-                and (self._carried_from is not self.doc.hints
-                     or self.frame not in self._carried))  # fmt: skip
+        return (
+            self.doc.hints.keyframe(self.frame) is None
+            and self.carrying
+            and (self._carried_from is not self.doc.hints or self.frame not in self._carried)
+        )
 
     def carried_to(self, frame: int) -> Keyframe | None:
         """The hints carried to ``frame`` under the current hints, for the document to start an

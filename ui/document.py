@@ -97,8 +97,7 @@ def smooth_path(points: Sequence[tuple[float, float]], spacing: float) -> list[t
     return [(float(x), float(y)) for x, y in dense]
 
 
-def _segment_distance(p: tuple[float, float], a: tuple[float, float],
-                      b: tuple[float, float]) -> float:  # fmt: skip
+def _segment_distance(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
     """How far point ``p`` is from the segment ``a``-``b``."""
     (px, py), (ax, ay), (bx, by) = p, a, b
     dx, dy = bx - ax, by - ay
@@ -121,8 +120,9 @@ class HintDocument:
             None (the default) when nothing is carried: such a frame starts empty.
     """
 
-    def __init__(self, width: int, height: int, hints: Hints | None = None,
-                 path: str | os.PathLike[str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, width: int, height: int, hints: Hints | None = None, path: str | os.PathLike[str] | None = None
+    ) -> None:
         self.width, self.height = width, height
         self.hints = hints or Hints()
         self.path = Path(path) if path is not None else None
@@ -222,8 +222,7 @@ class HintDocument:
 
     # --- points -----------------------------------------------------------------------------
 
-    def add_point(self, frame: int, x: float, y: float, color: Color,
-                  radius: float = DEFAULT_RADIUS) -> int:  # fmt: skip
+    def add_point(self, frame: int, x: float, y: float, color: Color, radius: float = DEFAULT_RADIUS) -> int:
         """A point at pixel (x, y); returns its index in the keyframe."""
         fx, fy = self.to_fraction(x, y)
         keyframe = self.start(frame)
@@ -242,8 +241,9 @@ class HintDocument:
                 return i
         return None
 
-    def _change(self, frame: int, kind: str, index: int, merge: Hashable | None = None,
-                **changes: Any) -> None:  # fmt: skip
+    def _change(
+        self, frame: int, kind: str, index: int, merge: Hashable | None = None, **changes: Any
+    ) -> None:
         """Replace fields of hint ``index`` of ``kind`` ("points" or "strokes") on ``frame``."""
         keyframe = self.start(frame)
         hints = list(getattr(keyframe, kind))
@@ -274,8 +274,9 @@ class HintDocument:
 
     # --- strokes and the eraser -------------------------------------------------------------
 
-    def add_stroke(self, frame: int, path: Sequence[tuple[float, float]], color: Color,
-                   width: float = DEFAULT_WIDTH) -> None:  # fmt: skip
+    def add_stroke(
+        self, frame: int, path: Sequence[tuple[float, float]], color: Color, width: float = DEFAULT_WIDTH
+    ) -> None:
         """A stroke along a mouse path in pixels (vertices filled in between mouse events)."""
         spacing = max(width * self.short_side / 2, 1.0)
         vertices = tuple(self.to_fraction(x, y) for x, y in smooth_path(path, spacing))
@@ -318,8 +319,9 @@ class HintDocument:
             return math.dist(self.to_pixels(fx, fy), (x, y)) <= radius + size * self.short_side
 
         points = tuple(p for p in keyframe.points if not near(p.x, p.y, p.radius))
-        strokes = tuple(s for s in keyframe.strokes
-                        if not any(near(vx, vy, s.width / 2) for vx, vy in s.path))  # fmt: skip
+        strokes = tuple(
+            s for s in keyframe.strokes if not any(near(vx, vy, s.width / 2) for vx, vy in s.path)
+        )
         removed = len(keyframe.points) - len(points) + len(keyframe.strokes) - len(strokes)
         if removed:
             self._put(replace(keyframe, points=points, strokes=strokes))
@@ -342,8 +344,7 @@ class HintDocument:
         if self.path is None or self.hints == self._autosaved or not self.modified:
             return None
         target = autosave_path(self.path)
-        save_hints(replace(self.hints, extra={**self.hints.extra, "autosaved": time.time()}),
-                   target)  # fmt: skip
+        save_hints(replace(self.hints, extra={**self.hints.extra, "autosaved": time.time()}), target)
         self._autosaved = self.hints
         return target
 

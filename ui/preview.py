@@ -44,8 +44,9 @@ class WorkSignals(QtCore.QObject):
     tracked = QtCore.Signal(object, int, object)  # the hints, a frame, its carried hints
 
 
-def suggest_colors(suggester: FrameColorizer, lightness: np.ndarray, keyframe: Keyframe | None,
-                   x: float, y: float) -> list[Color]:  # fmt: skip
+def suggest_colors(
+    suggester: FrameColorizer, lightness: np.ndarray, keyframe: Keyframe | None, x: float, y: float
+) -> list[Color]:
     """The learned model's guesses for pixel (x, y): with the frame's other hints, without hints,
     mirrored and at a coarser scale; near-duplicates dropped."""
     height, width = lightness.shape
@@ -55,11 +56,11 @@ def suggest_colors(suggester: FrameColorizer, lightness: np.ndarray, keyframe: K
     row = min(int(y * small.shape[0] / height), small.shape[0] - 1)
     col = min(int(x * small.shape[1] / width), small.shape[1] - 1)
     if keyframe is not None:  # leave out the point being asked about
-        others = tuple(p for p in keyframe.points
-                       if math.dist((p.x * width, p.y * height), (x, y)) > 2)  # fmt: skip
+        others = tuple(p for p in keyframe.points if math.dist((p.x * width, p.y * height), (x, y)) > 2)
         keyframe = replace(keyframe, points=others)
-    coarse = cv2.resize(small, (max(small.shape[1] // 2, 16), max(small.shape[0] // 2, 16)),
-                        interpolation=cv2.INTER_AREA)  # fmt: skip
+    coarse = cv2.resize(
+        small, (max(small.shape[1] // 2, 16), max(small.shape[0] // 2, 16)), interpolation=cv2.INTER_AREA
+    )
     guesses = [
         suggester.ab(small, keyframe)[row, col],
         suggester.ab(small, None)[row, col],
@@ -93,5 +94,6 @@ class PreviewTask(QtCore.QRunnable):
         except Exception:  # a preview must never take the window down
             log.exception("preview of frame %d failed", self.job.frame)
             return
-        self.signals.done.emit(self.job.generation, self.job.frame, self.job.draft, rgb,
-                               time.perf_counter() - start)  # fmt: skip
+        self.signals.done.emit(
+            self.job.generation, self.job.frame, self.job.draft, rgb, time.perf_counter() - start
+        )

@@ -61,8 +61,10 @@ def original_frame(source: FrameSource, n: int) -> np.ndarray | None:
         return None
     rgb = np.asarray(source.color(n))  # type: ignore[attr-defined]
     if rgb.shape != (source.height, source.width, 3) or rgb.dtype != np.uint8:
-        raise ValueError(f"frame {n}'s color: expected ({source.height}, {source.width}, 3) "
-                         f"uint8, not {rgb.shape} {rgb.dtype}")  # fmt: skip
+        raise ValueError(
+            f"frame {n}'s color: expected ({source.height}, {source.width}, 3) "
+            f"uint8, not {rgb.shape} {rgb.dtype}"
+        )
     return rgb
 
 

@@ -22,10 +22,21 @@ from vscolorize.core.errors import HintError
 from vscolorize.core.hints import Color, Keyframe
 
 __all__ = [
-    "HINT_SHOWN_L", "ColorEntry", "CompareBar", "GamutPlane", "HintList", "KeyframeBar",
-    "SizeControl", "color_to_qcolor", "fill_swatches", "gamut_plane", "hint_rows", "parse_color",
-    "qcolor_to_color", "wipe",
-]  # fmt: skip
+    "HINT_SHOWN_L",
+    "ColorEntry",
+    "CompareBar",
+    "GamutPlane",
+    "HintList",
+    "KeyframeBar",
+    "SizeControl",
+    "color_to_qcolor",
+    "fill_swatches",
+    "gamut_plane",
+    "hint_rows",
+    "parse_color",
+    "qcolor_to_color",
+    "wipe",
+]
 
 HINT_SHOWN_L = 65.0  # hint colors are drawn at this lightness in markers, swatches and lists
 
@@ -136,10 +147,8 @@ def hint_rows(keyframe: Keyframe | None, own: bool) -> list[tuple[str, int, Colo
         return f"{source} ({how})"
 
     rows: list[tuple[str, int, Color, str, float]] = []
-    rows += [("point", i, p.color, frame_of(p.extra), 2 * p.radius)
-             for i, p in enumerate(keyframe.points)]  # fmt: skip
-    rows += [("stroke", i, s.color, frame_of(s.extra), s.width)
-             for i, s in enumerate(keyframe.strokes)]  # fmt: skip
+    rows += [("point", i, p.color, frame_of(p.extra), 2 * p.radius) for i, p in enumerate(keyframe.points)]
+    rows += [("stroke", i, s.color, frame_of(s.extra), s.width) for i, s in enumerate(keyframe.strokes)]
     return rows
 
 
@@ -161,8 +170,9 @@ class HintList(QtWidgets.QTreeWidget):
         self._showing = False
         self.itemSelectionChanged.connect(self._selection_changed)
 
-    def show_hints(self, rows: list[tuple[str, int, QtGui.QColor, str, float]],
-                   selected: tuple[str, int] | None) -> None:  # fmt: skip
+    def show_hints(
+        self, rows: list[tuple[str, int, QtGui.QColor, str, float]], selected: tuple[str, int] | None
+    ) -> None:
         """Rows as (kind, index, shown color, frame, size); ``selected`` highlighted."""
         self._showing = True
         try:
@@ -282,8 +292,7 @@ def qcolor_to_color(q: QtGui.QColor) -> Color:
     return Color.from_rgb(f"#{q.red():02x}{q.green():02x}{q.blue():02x}")
 
 
-def fill_swatches(row: QtWidgets.QHBoxLayout, colors: list[Color],
-                  pick: Callable[[Color], None]) -> None:  # fmt: skip
+def fill_swatches(row: QtWidgets.QHBoxLayout, colors: list[Color], pick: Callable[[Color], None]) -> None:
     """Replace a row's color buttons with ``colors``; a click calls ``pick`` with its color."""
     while row.count():
         item = row.takeAt(0)

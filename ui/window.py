@@ -61,9 +61,17 @@ from .widgets import (
 
 # the names after the first two are kept importable from here for older scripts
 __all__ = [
-    "AUTOSAVE_MS", "DRAFT_SHORT_SIDE", "PREVIEW_REST_MS", "PaintWindow", "Tool", "color_to_qcolor",
-    "gamut_plane", "hint_overlay", "qcolor_to_color", "suggest_colors",
-]  # fmt: skip
+    "AUTOSAVE_MS",
+    "DRAFT_SHORT_SIDE",
+    "PREVIEW_REST_MS",
+    "PaintWindow",
+    "Tool",
+    "color_to_qcolor",
+    "gamut_plane",
+    "hint_overlay",
+    "qcolor_to_color",
+    "suggest_colors",
+]
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +124,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.controller.on_message = self.say
         self._propagate = propagated
         self._suggester = (
-            FrameColorizer(caller="paint", method="model", device=device)
-            if installed_models()
-            else None
+            FrameColorizer(caller="paint", method="model", device=device) if installed_models() else None
         )
         self.suggestions: list[Color] = []
         self._generation = 0
@@ -348,9 +354,10 @@ class PaintWindow(QtWidgets.QMainWindow):
             return
         if recover == "ask":
             answer = QtWidgets.QMessageBox.question(
-                self, "Recover unsaved hints?",
+                self,
+                "Recover unsaved hints?",
                 f"{self.doc.path.name} has unsaved work from an earlier session. Recover it?",
-            )  # fmt: skip
+            )
             accept = answer == QtWidgets.QMessageBox.StandardButton.Yes
         else:
             accept = recover == "yes"
@@ -465,8 +472,10 @@ class PaintWindow(QtWidgets.QMainWindow):
         """The hints over the frame, the hint list and the size box."""
         keyframe, own = self.shown_keyframe()
         self.layer.draw(keyframe, self.selected, self.lightness(self.frame), 230 if own else 120)
-        rows = [(kind, index, color_to_qcolor(color), frame, size)
-                for kind, index, color, frame, size in hint_rows(keyframe, own)]  # fmt: skip
+        rows = [
+            (kind, index, color_to_qcolor(color), frame, size)
+            for kind, index, color, frame, size in hint_rows(keyframe, own)
+        ]
         self.hint_list.show_hints(rows, self.selected)
         self.size_spin.show_size(self.controller.selected_size())
 
@@ -639,8 +648,9 @@ class PaintWindow(QtWidgets.QMainWindow):
         :func:`~.preview.suggest_colors`); empty when no model is installed."""
         if self._suggester is None:
             return []
-        return suggest_colors(self._suggester, self.lightness(self.frame),
-                              self.doc.hints.keyframe(self.frame), x, y)  # fmt: skip
+        return suggest_colors(
+            self._suggester, self.lightness(self.frame), self.doc.hints.keyframe(self.frame), x, y
+        )
 
     def _suggest_at(self, x: float, y: float) -> None:
         """Suggestions for a click, computed off the UI thread; shown when they arrive."""
@@ -682,15 +692,15 @@ class PaintWindow(QtWidgets.QMainWindow):
         self._pool.clear()  # a queued, not yet started, older request is useless now
         self._pool.start(PreviewTask(job, self.colorizer, self._signals))
 
-    def _show_preview(self, generation: int, frame: int, draft: bool, rgb: np.ndarray,
-                      seconds: float) -> None:  # fmt: skip
+    def _show_preview(
+        self, generation: int, frame: int, draft: bool, rgb: np.ndarray, seconds: float
+    ) -> None:
         self.preview_seconds.append((draft, seconds))
         if generation != self._generation or frame != self.frame:
             return
         image = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
         if draft:
-            image = cv2.resize(image, (self.source.width, self.source.height),
-                               interpolation=cv2.INTER_LINEAR)  # fmt: skip
+            image = cv2.resize(image, (self.source.width, self.source.height), interpolation=cv2.INTER_LINEAR)
         self._result = image
         self._show_result()
         self.preview_shown.emit(frame, draft)

@@ -24,8 +24,16 @@ from vscolorize.core.color import (
 def rgb() -> np.ndarray:
     rng = np.random.default_rng(1)
     values = rng.random((16, 24, 3))
-    values[0, :8] = [[0, 0, 0], [1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1], [0.5, 0.5, 0.5],
-                     [0.01, 0.02, 0.03], [0.04, 0.04, 0.04]]  # fmt: skip
+    values[0, :8] = [
+        [0, 0, 0],
+        [1, 1, 1],
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+        [0.5, 0.5, 0.5],
+        [0.01, 0.02, 0.03],
+        [0.04, 0.04, 0.04],
+    ]
     return values
 
 
@@ -165,9 +173,7 @@ def test_float32_lab_to_srgb_clamps_l_and_leaves_input_alone() -> None:
     np.testing.assert_array_equal(lab, before)
     np.testing.assert_allclose(out, lab_to_srgb(lab.astype(np.float64)), atol=5e-4)
     chroma = lab_to_srgb(lab, gamut="chroma")
-    np.testing.assert_allclose(
-        chroma, lab_to_srgb(lab.astype(np.float64), gamut="chroma"), atol=5e-4
-    )
+    np.testing.assert_allclose(chroma, lab_to_srgb(lab.astype(np.float64), gamut="chroma"), atol=5e-4)
 
 
 def test_lab_planes_to_srgb_keeps_lightness_and_hue() -> None:
@@ -199,8 +205,6 @@ def test_fit_chroma_fast_close_to_fit_chroma() -> None:
     exact = fit_chroma(lab)
     assert fast.dtype == np.float32
     np.testing.assert_array_equal(fast[..., 0], lab[..., 0].astype(np.float32))
-    ratio = np.hypot(*fast[..., 1:].transpose(2, 0, 1)) / np.hypot(
-        *exact[..., 1:].transpose(2, 0, 1)
-    )
+    ratio = np.hypot(*fast[..., 1:].transpose(2, 0, 1)) / np.hypot(*exact[..., 1:].transpose(2, 0, 1))
     # the interpolated table is a little off near the gamut's cusps, both ways
     assert ratio.min() > 0.97 and ratio.max() < 1.06 and abs(np.median(ratio) - 0.99) < 0.01

@@ -44,8 +44,7 @@ def test_large_pictures_solve_at_a_working_size_and_keep_hints_exact() -> None:
     rgb = colorize_image(gray, HINTS, method="optimization")
     assert rgb.shape == (400, 700, 3)
     lab = srgb_to_lab(rgb)
-    np.testing.assert_allclose(lab[..., 0], srgb_to_lab(np.repeat(gray[..., None], 3, -1))[..., 0],
-                               atol=0.5)  # fmt: skip
+    np.testing.assert_allclose(lab[..., 0], srgb_to_lab(np.repeat(gray[..., None], 3, -1))[..., 0], atol=0.5)
     hinted = lab[200, 560, 1:]  # the hint's hue, chroma lowered only to fit sRGB at this L
     assert abs(hinted[0] / hinted[1] - 0.5) < 0.01 and np.hypot(*hinted) > 35
     assert np.abs(lab[:, 360:, 1:] - hinted).max() < 3  # its region follows it
@@ -55,8 +54,10 @@ def test_large_pictures_solve_at_a_working_size_and_keep_hints_exact() -> None:
 def test_a_weights_file_can_be_the_model(tmp_path: Path) -> None:
     from vscolorize.core.model import ColorUNet, ModelConfig, save_model
 
-    save_model(ColorUNet(ModelConfig(name="t", widths=(4, 8), depth=1, working_short_side=16)),
-               tmp_path / "mine.safetensors")  # fmt: skip
+    save_model(
+        ColorUNet(ModelConfig(name="t", widths=(4, 8), depth=1, working_short_side=16)),
+        tmp_path / "mine.safetensors",
+    )
     rgb = colorize_image(picture(), HINTS, method="model", model=tmp_path / "mine.safetensors")
     assert rgb.shape == (32, 48, 3)
     a, b = srgb_to_lab(rgb)[16, 9, 1:]  # on the red hint: its hue, whatever the untrained net says

@@ -57,8 +57,11 @@ def test_loads_the_design_example(tmp_path: Path) -> None:
 
 
 def test_defaults() -> None:
-    doc = {"format": "vscolorize.hints", "version": 1,
-           "keyframes": [{"frame": 3, "points": [{"x": 0, "y": 1, "ab": [0, 0]}]}]}  # fmt: skip
+    doc = {
+        "format": "vscolorize.hints",
+        "version": 1,
+        "keyframes": [{"frame": 3, "points": [{"x": 0, "y": 1, "ab": [0, 0]}]}],
+    }
     kf = parse_hints(doc).keyframes[0]
     assert kf.points[0].radius == DEFAULT_RADIUS and kf.strokes == ()
 
@@ -304,7 +307,11 @@ def test_carried_hints_paint_at_their_confidence_and_mix_in_any_order() -> None:
 def test_a_hint_paints_each_pixel_once() -> None:
     """A stroke's joints and a point's center pixel are not painted twice (a weak hint would
     weigh more there)."""
-    stroke = Stroke(path=((0.2, 0.5), (0.5, 0.5), (0.5, 0.8)), color=Color(ab=(10, 10)),
-                    width=0.1, extra={"confidence": 0.4})  # fmt: skip
+    stroke = Stroke(
+        path=((0.2, 0.5), (0.5, 0.5), (0.5, 0.8)),
+        color=Color(ab=(10, 10)),
+        width=0.1,
+        extra={"confidence": 0.4},
+    )
     _, weight = paint_hints(Keyframe(frame=0, strokes=(stroke,)), 40, 40)
     assert np.unique(weight).tolist() == pytest.approx([0, 0.4])

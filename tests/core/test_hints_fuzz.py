@@ -37,9 +37,7 @@ def _color(obj: dict[str, Any]) -> bool:
     if ("ab" in obj) == ("rgb" in obj):
         return False
     if "rgb" in obj:
-        return (
-            isinstance(obj["rgb"], str) and re.fullmatch(r"#[0-9a-fA-F]{6}", obj["rgb"]) is not None
-        )
+        return isinstance(obj["rgb"], str) and re.fullmatch(r"#[0-9a-fA-F]{6}", obj["rgb"]) is not None
     ab = obj["ab"]
     return type(ab) is list and len(ab) == 2 and all(_number(c, -128, 127) for c in ab)
 
@@ -95,9 +93,7 @@ json_leaf = (
 )
 json_any = st.recursive(
     json_leaf,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=8,
 )
 color = st.fixed_dictionaries({"ab": st.lists(st.floats(-128, 127), min_size=2, max_size=2)}) | (
@@ -153,9 +149,7 @@ def mutated(draw: st.DrawFn) -> Any:
         if action == "delete" and isinstance(parent, dict):
             del parent[path[-1]]
         elif action == "add" and isinstance(parent, dict):
-            parent[draw(st.sampled_from(["x", "ab", "rgb", "radius", "frame", "extra"]))] = draw(
-                json_any
-            )
+            parent[draw(st.sampled_from(["x", "ab", "rgb", "radius", "frame", "extra"]))] = draw(json_any)
         else:
             parent[path[-1]] = draw(json_any)
     return doc
@@ -192,8 +186,11 @@ def test_parser_agrees_with_oracle_on_mutated_documents(doc: Any) -> None:
 
 
 @settings(max_examples=500)
-@given(st.binary(max_size=200) | st.text(max_size=200).map(str.encode) | document.map(
-    lambda d: json.dumps(d).encode()[: len(json.dumps(d)) // 2]))  # fmt: skip
+@given(
+    st.binary(max_size=200)
+    | st.text(max_size=200).map(str.encode)
+    | document.map(lambda d: json.dumps(d).encode()[: len(json.dumps(d)) // 2])
+)
 def test_arbitrary_files_never_crash(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "h.json"

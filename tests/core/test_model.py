@@ -24,12 +24,8 @@ from vscolorize.core.model import (
 from vscolorize.core.optimization import levin_colorize
 
 TINY = ModelConfig(name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32)
-TINY_SMOOTHER = ModelConfig(
-    name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32, base="smoother"
-)
-TINY_LEVIN = ModelConfig(
-    name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32, base="levin"
-)
+TINY_SMOOTHER = ModelConfig(name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32, base="smoother")
+TINY_LEVIN = ModelConfig(name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32, base="levin")
 
 
 def _two_halves(height: int = 40, width: int = 72) -> torch.Tensor:
@@ -88,12 +84,8 @@ def _two_hints(height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
 def test_levin_hints_at_full_scale_is_the_engines_optimization() -> None:
     l = _two_halves()
     ab, mask = _two_hints(40, 72)
-    expected = levin_colorize(
-        l[0, 0].numpy() / 100, ab[0].permute(1, 2, 0).numpy(), mask[0, 0].numpy()
-    )
-    torch.testing.assert_close(
-        levin_hints(l, ab, mask, 1.0)[0].permute(1, 2, 0), torch.from_numpy(expected)
-    )
+    expected = levin_colorize(l[0, 0].numpy() / 100, ab[0].permute(1, 2, 0).numpy(), mask[0, 0].numpy())
+    torch.testing.assert_close(levin_hints(l, ab, mask, 1.0)[0].permute(1, 2, 0), torch.from_numpy(expected))
 
 
 def test_levin_hints_at_a_lower_scale_stop_at_edges() -> None:
@@ -122,8 +114,10 @@ def test_levin_hints_carry_colors_through_texture_far_from_the_hints() -> None:
 
     def errors(base: torch.Tensor) -> tuple[float, float]:
         far_left, far_right = base[0, :, :, 10:75], base[0, :, :, 85:150]
-        return (float((far_left - left[:, None, None]).norm(dim=0).mean()),
-                float((far_right - right[:, None, None]).norm(dim=0).mean()))  # fmt: skip
+        return (
+            float((far_left - left[:, None, None]).norm(dim=0).mean()),
+            float((far_right - right[:, None, None]).norm(dim=0).mean()),
+        )
 
     # on L itself the grain stops the colors: each half fades, far from its hint
     assert min(errors(levin_hints(l, ab, mask, 1.0, 0.2))) > 10
@@ -134,8 +128,10 @@ def test_levin_hints_carry_colors_through_texture_far_from_the_hints() -> None:
     ab, mask = _two_hints(40, 72)
     torch.testing.assert_close(
         levin_hints(flat, ab, mask, 1.0, 0.2, 30.0, 20.0, 0.2),
-        levin_hints(flat, ab, mask, 1.0, 0.2), atol=0.5, rtol=0,
-    )  # fmt: skip
+        levin_hints(flat, ab, mask, 1.0, 0.2),
+        atol=0.5,
+        rtol=0,
+    )
 
 
 def test_levin_model_starts_at_levins_answer() -> None:
@@ -250,9 +246,7 @@ def test_working_size() -> None:
 def test_colorizer_keeps_size_and_hints() -> None:
     colorizer = Colorizer(ColorUNet(TINY), "cpu")
     lightness = np.tile(np.linspace(10, 90, 70, dtype=np.float32), (50, 1))
-    keyframe = Keyframe(
-        frame=0, points=(Point(x=0.5, y=0.5, color=Color(ab=(30.0, -20.0)), radius=0.05),)
-    )
+    keyframe = Keyframe(frame=0, points=(Point(x=0.5, y=0.5, color=Color(ab=(30.0, -20.0)), radius=0.05),))
     (ab,) = colorizer.predict([lightness], [keyframe])
     assert ab.shape == (50, 70, 2) and ab.dtype == np.float32
     np.testing.assert_array_equal(ab[25, 35], [30.0, -20.0])
@@ -340,9 +334,7 @@ def test_upsample_ab_follows_the_full_resolution_edges() -> None:
     truth[:, :101] = (40.0, 10.0)
     truth[:, 101:] = (-20.0, 30.0)
     small = cv2.resize(truth, (50, 30), interpolation=cv2.INTER_AREA)
-    keyframe = Keyframe(
-        frame=0, points=(Point(x=0.25, y=0.5, color=Color(ab=(41.0, 9.0)), radius=0.02),)
-    )
+    keyframe = Keyframe(frame=0, points=(Point(x=0.25, y=0.5, color=Color(ab=(41.0, 9.0)), radius=0.02),))
     ab = upsample_ab(small, lightness, keyframe)
     assert ab.shape == (120, 200, 2) and ab.dtype == np.float32
     np.testing.assert_array_equal(ab[60, 50], [41.0, 9.0])  # the hint, exactly
@@ -381,7 +373,5 @@ def test_out_of_memory_runs_one_picture_at_a_time_or_says_so() -> None:
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4)
     model.limit = 0
-    with pytest.raises(
-        DeviceError, match=r"ran out of memory .* one 48x32 picture: free memory on it$"
-    ):
+    with pytest.raises(DeviceError, match=r"ran out of memory .* one 48x32 picture: free memory on it$"):
         Colorizer(model, "cpu").predict(lightness[:1], [None])

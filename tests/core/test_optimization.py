@@ -23,9 +23,7 @@ from vscolorize.core.optimization import (
 def two_regions(height: int = 40, width: int = 60) -> np.ndarray:
     """A dark left half and a bright right half, with mild texture."""
     rng = np.random.default_rng(0)
-    y = np.where(np.arange(width)[None, :] < width // 2, 0.2, 0.8) + 0.01 * rng.random(
-        (height, width)
-    )
+    y = np.where(np.arange(width)[None, :] < width // 2, 0.2, 0.8) + 0.01 * rng.random((height, width))
     return y.astype(np.float64)
 
 
@@ -112,14 +110,11 @@ def _reference_weights(y: np.ndarray) -> np.ndarray:
     height, width = y.shape
     padded = np.pad(y, 1, constant_values=np.nan)
     offsets = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
-    neighbors = np.stack([padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width]
-                          for dy, dx in offsets])  # fmt: skip
+    neighbors = np.stack([padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] for dy, dx in offsets])
     window = np.concatenate([neighbors, y[None]])
     variance = np.nanvar(window, 0)
     diff2 = (neighbors - y) ** 2
-    sigma2 = np.maximum.reduce(
-        [0.6 * variance, np.nanmin(diff2, 0) / -np.log(0.01), np.full_like(y, 2e-6)]
-    )
+    sigma2 = np.maximum.reduce([0.6 * variance, np.nanmin(diff2, 0) / -np.log(0.01), np.full_like(y, 2e-6)])
     # every neighbor in the image keeps at least 1e-8 (outside it: NaN, then 0)
     weights = np.nan_to_num(np.maximum(np.exp(-diff2 / sigma2), 1e-8))
     return weights / weights.sum(0)
@@ -142,9 +137,7 @@ def test_an_island_under_sharp_weights_takes_its_surroundings_color(method: str)
     mask = np.zeros((32, 32), bool)
     mask[4, 4], ab_hint[4, 4] = True, (30, -20)
     ab = levin_colorize(y, ab_hint, mask, method=method, variance_factor=0.05)  # type: ignore[arg-type]
-    np.testing.assert_allclose(
-        ab.reshape(-1, 2), np.broadcast_to((30, -20), (32 * 32, 2)), atol=0.01
-    )
+    np.testing.assert_allclose(ab.reshape(-1, 2), np.broadcast_to((30, -20), (32 * 32, 2)), atol=0.01)
 
 
 def test_gmres_both_channels_match_scipy() -> None:

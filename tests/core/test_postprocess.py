@@ -65,9 +65,7 @@ def test_strays_are_recolored_and_shading_kept_unless_whole_segments_are_asked_f
     keep = np.ones((40, 60), bool)
     keep[10:16, 10:16] = False
     np.testing.assert_array_equal(strays[keep], ab[keep])  # the ramp stays
-    assert (
-        np.abs(strays[10:16, 10:16] - [25.0, 0.0]).max() < 1.0
-    )  # the patch takes the ramp's color
+    assert np.abs(strays[10:16, 10:16] - [25.0, 0.0]).max() < 1.0  # the patch takes the ramp's color
     assert np.ptp(flat[..., 0]) < 1e-3 and abs(flat[0, 0, 0] - 25.0) < 1.0
     with pytest.raises(ValueError, match="fill must be one of"):
         segment_fill(lightness, ab, labels=labels, fill="all")  # type: ignore[arg-type]
@@ -130,8 +128,9 @@ def test_a_small_change_in_the_prediction_makes_a_small_change_in_the_fill() -> 
     for column in (18, 19):  # the hint's two pixels: both in segment 0, then one in each
         mask = np.zeros((20, 40), bool)
         mask[10, column : column + 2] = True
-        moved.append(segment_fill(lightness, gray, labels=two, hint_ab=hint_ab, hint_mask=mask,
-                                  seam_radius=0))  # fmt: skip
+        moved.append(
+            segment_fill(lightness, gray, labels=two, hint_ab=hint_ab, hint_mask=mask, seam_radius=0)
+        )
     # just below the hint: both pixels in one segment give it all of the color (less the fading
     # over one pixel); one pixel in each segment gives each side half of it
     np.testing.assert_allclose(moved[0][11, 19], (30.0, 30.0), rtol=0.01)
@@ -201,9 +200,7 @@ def test_an_ensemble_combines_its_members_predictions() -> None:
     flip = Colorizer(models[0], "cpu", members=2).predict_small([lightness], [None])[0]
     np.testing.assert_allclose(flip, (alone[0] + mirrored[:, ::-1]) / 2, atol=1e-5)
     # batched pictures give each picture its own result
-    two = Colorizer(models, "cpu", members=4).predict_small(
-        [lightness, lightness[::-1].copy()], [None, None]
-    )
+    two = Colorizer(models, "cpu", members=4).predict_small([lightness, lightness[::-1].copy()], [None, None])
     one = Colorizer(models, "cpu", members=4).predict_small([lightness], [None])
     np.testing.assert_allclose(two[0], one[0], atol=1e-5)
 

@@ -100,8 +100,9 @@ def test_occluded_hints_leave_while_covered_and_come_back() -> None:
         carried = out.keyframe(n)
         assert carried is not None
         block_x = 10 + 8 * n
-        on_block = [p for p in carried.points
-                    if block_x <= p.x * WIDTH <= block_x + 60 and 60 <= p.y * HEIGHT <= 120]  # fmt: skip
+        on_block = [
+            p for p in carried.points if block_x <= p.x * WIDTH <= block_x + 60 and 60 <= p.y * HEIGHT <= 120
+        ]
         assert not on_block, n
         assert any(abs(p.y - b.y) < 2 / HEIGHT for p in carried.points), n
     back = out.keyframe(33)
@@ -111,9 +112,7 @@ def test_occluded_hints_leave_while_covered_and_come_back() -> None:
 
 def test_propagation_stops_at_scene_cuts() -> None:
     def clip(n: int) -> np.ndarray:
-        return (
-            pan(n) if n < 8 else np.ascontiguousarray(OTHER[100 : 100 + HEIGHT, 100 : 100 + WIDTH])
-        )
+        return pan(n) if n < 8 else np.ascontiguousarray(OTHER[100 : 100 + HEIGHT, 100 : 100 + WIDTH])
 
     out, cuts = propagate(one_keyframe(2, point(0.5, 0.5)), 14, clip)
     assert cuts == {8}
@@ -133,14 +132,16 @@ def test_scene_cut_detector() -> None:
 
 def test_frames_of_another_size_are_refused() -> None:
     with pytest.raises(ValueError, match="frame 3 is"):
-        propagate(
-            one_keyframe(0, point(0.5, 0.5)), 5, lambda n: pan(n) if n < 3 else pan(n)[:, :200]
-        )
+        propagate(one_keyframe(0, point(0.5, 0.5)), 5, lambda n: pan(n) if n < 3 else pan(n)[:, :200])
 
 
 def test_between_keyframes_both_sides_arrive_weighted_by_distance() -> None:
-    hints = Hints(keyframes=(Keyframe(frame=0, points=(point(0.3, 0.5, (30, 0)),)),
-                             Keyframe(frame=10, points=(point(0.7, 0.5, (0, 30)),))))  # fmt: skip
+    hints = Hints(
+        keyframes=(
+            Keyframe(frame=0, points=(point(0.3, 0.5, (30, 0)),)),
+            Keyframe(frame=10, points=(point(0.7, 0.5, (0, 30)),)),
+        )
+    )
     out, _ = propagate(hints, 11, pan)
     confidence = {}
     for n in range(1, 10):

@@ -98,9 +98,7 @@ def test_sizes_parse() -> None:
         parse_size("lots")
 
 
-def test_an_unwritable_store_warns_once_and_goes_on(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_an_unwritable_store_warns_once_and_goes_on(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     store = MotionStore(blocker / "motion")
@@ -131,9 +129,7 @@ WRITER = textwrap.dedent(
 
 def test_a_process_killed_while_writing_leaves_nothing_trusted(tmp_path: Path) -> None:
     folder = tmp_path / "store"
-    writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(folder)], stdout=subprocess.PIPE, text=True
-    )
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(folder)], stdout=subprocess.PIPE, text=True)
     assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
     time.sleep(1.0)  # a few dozen pairs written, one being written now
     writer.send_signal(signal.SIGKILL)

@@ -25,8 +25,10 @@ def colors(n: int, speed: int = 2) -> np.ndarray:
 
 
 def links(pictures: list[np.ndarray | None]) -> list[Link | None]:
-    return [Link.between(a, b) if a is not None and b is not None else None
-            for a, b in itertools.pairwise(pictures)]  # fmt: skip
+    return [
+        Link.between(a, b) if a is not None and b is not None else None
+        for a, b in itertools.pairwise(pictures)
+    ]
 
 
 def test_colors_that_follow_the_picture_are_kept() -> None:
@@ -38,9 +40,7 @@ def test_colors_that_follow_the_picture_are_kept() -> None:
 
 def test_flicker_is_averaged_out() -> None:
     rng = np.random.default_rng(0)
-    noisy = [
-        colors(n) + rng.normal(0, 3, 2).astype(np.float32) for n in range(5)
-    ]  # per-frame shift
+    noisy = [colors(n) + rng.normal(0, 3, 2).astype(np.float32) for n in range(5)]  # per-frame shift
     out = temporal_filter(noisy, links([window(n) for n in range(5)]), sigma=2.0)
     inner = (slice(10, -10), slice(10, -10))
     before = np.abs(noisy[2][inner] - colors(2)[inner]).mean()
@@ -54,7 +54,8 @@ def test_missing_neighbors_and_unmatched_pixels_keep_their_own_color() -> None:
     np.testing.assert_array_equal(alone, colors(1))
     # a neighbor that shows something else entirely (another shot) is never matched
     other = np.ascontiguousarray(np.rot90(pictures[0], 2))
-    mixed = temporal_filter([np.full_like(colors(0), 100.0), colors(1), None],
-                            links([other, pictures[1], None]))  # fmt: skip
+    mixed = temporal_filter(
+        [np.full_like(colors(0), 100.0), colors(1), None], links([other, pictures[1], None])
+    )
     # blending it in everywhere would be off by ~25 a*b* units; the check rejects nearly all of it
     assert np.abs(mixed - colors(1)).mean() < 5.0

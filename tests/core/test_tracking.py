@@ -30,8 +30,9 @@ def follow(frames: list[np.ndarray], px: np.ndarray) -> list[Anchors]:
     for a, b in itertools.pairwise(pictures):
         anchors.step(Pair.compute(a, b, MotionSettings()), True, b)
         state = Anchors.__new__(Anchors)
-        state.__dict__.update({k: np.copy(v) for k, v in anchors.__dict__.items()
-                               if isinstance(v, np.ndarray)})  # fmt: skip
+        state.__dict__.update(
+            {k: np.copy(v) for k, v in anchors.__dict__.items() if isinstance(v, np.ndarray)}
+        )
         states.append(state)
     return states
 
@@ -93,8 +94,9 @@ def test_a_block_crossing_textured_background_loses_and_finds_hints_again() -> N
 
 
 def test_positions_follow_a_pan_and_stay_seen() -> None:
-    frames = [np.ascontiguousarray(TEXTURE[150 : 150 + HEIGHT, 40 + 2 * n : 40 + 2 * n + WIDTH])
-              for n in range(20)]  # fmt: skip
+    frames = [
+        np.ascontiguousarray(TEXTURE[150 : 150 + HEIGHT, 40 + 2 * n : 40 + 2 * n + WIDTH]) for n in range(20)
+    ]
     home = np.array([[160.0, 90.0], [80.0, 40.0], [250.0, 140.0]])
     states = follow(frames, home)
     for n, state in enumerate(states, 1):
@@ -141,9 +143,14 @@ def test_patch_distance() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 3)),
-              elements=st.sampled_from([0.0, 0.2, 0.5, 0.9, 1.0])),
-       st.integers(1, 5))  # fmt: skip
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 30), st.integers(1, 3)),
+        elements=st.sampled_from([0.0, 0.2, 0.5, 0.9, 1.0]),
+    ),
+    st.integers(1, 5),
+)
 def test_fade_never_exceeds_what_was_measured_and_eases(weights: np.ndarray, frames: int) -> None:
     eased = fade(weights, frames=frames)
     assert (eased <= weights + 1e-12).all()

@@ -23,9 +23,7 @@ from vscolorize.core.training import (
 )
 
 TINY = ModelConfig(name="tiny", widths=(8, 16), depth=1, working_short_side=32)
-TINY_SMOOTHER = ModelConfig(
-    name="tiny", widths=(8, 16), depth=1, working_short_side=32, base="smoother"
-)
+TINY_SMOOTHER = ModelConfig(name="tiny", widths=(8, 16), depth=1, working_short_side=32, base="smoother")
 TINY_LEVIN = ModelConfig(name="tiny", widths=(8, 16), depth=1, working_short_side=32, base="levin")
 
 
@@ -114,9 +112,7 @@ def test_the_psnr_loss_is_minus_the_mean_psnr_of_the_pictures() -> None:
     mse = [10 ** (-psnr(shown[i], truth[i]) / 10) for i in range(3)]
     assert abs(float(loss) + np.mean([10 * np.log10(1 / (m + 1e-5)) for m in mse])) < 0.01
     assert -float(loss) < np.mean([psnr(shown[i], truth[i]) for i in range(2)] + [50.0])
-    assert (
-        abs(float(picture_loss(shown, truth, "mse")) - float(((shown - truth) ** 2).mean())) < 1e-7
-    )
+    assert abs(float(picture_loss(shown, truth, "mse")) - float(((shown - truth) ** 2).mean())) < 1e-7
     # what the measure cares about and pooled MSE does not: a small error on the nearly perfect
     # picture costs more than a ten times larger one on the bad picture
     worse_good, worse_bad = shown.clone(), shown.clone()
@@ -144,9 +140,7 @@ def test_training_learns_and_resumes(tmp_path: Path) -> None:
     gray = np.mean(
         [psnr(colorize_image(p / 255, None, method="optimization"), p / 255) for p in pictures[:2]]
     )
-    scores = train(
-        pictures, out, config=TINY, options=options, validation=pictures[:2], progress=False
-    )
+    scores = train(pictures, out, config=TINY, options=options, validation=pictures[:2], progress=False)
     # 13.9 dB gray, 16.1 after these 120 steps (either loss) (deterministic; half the samples with hints have
     # their hue rotated, so the prior comes from fewer samples than the steps)
     assert scores[0] > gray + 1.0

@@ -41,22 +41,41 @@ FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 def cuts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """60 gray 160x96 frames at 12 fps in 6 shots of 10 (5 cuts), with a tone."""
     path = tmp_path_factory.mktemp("cuts") / "cuts.mp4"
-    sources = ["testsrc2", "mandelbrot", "smptebars", "cellauto", "rgbtestsrc",
-               "life=mold=10:ratio=0.5"]  # fmt: skip
+    sources = ["testsrc2", "mandelbrot", "smptebars", "cellauto", "rgbtestsrc", "life=mold=10:ratio=0.5"]
     inputs = []
     for source in sources:
         name, _, options = source.partition("=")
-        inputs += ["-f", "lavfi", "-i", f"{name}=size=160x96:rate=12{':' if options else ''}"
-                   f"{options}"]  # fmt: skip
+        inputs += ["-f", "lavfi", "-i", f"{name}=size=160x96:rate=12{':' if options else ''}{options}"]
     trims = "".join(f"[{i}:v]trim=end_frame=10,setpts=PTS-STARTPTS[v{i}];" for i in range(SHOTS))
     joined = "".join(f"[v{i}]" for i in range(SHOTS))
     subprocess.run(
-        [FFMPEG, "-hide_banner", "-loglevel", "error", *inputs, "-f", "lavfi", "-i", "sine=d=6",
-         "-filter_complex", f"{trims}{joined}concat=n={SHOTS}:v=1:a=0,format=gray[v]",
-         "-map", "[v]", "-map", f"{SHOTS}:a", "-pix_fmt", "yuv420p", "-c:v", "libx264",
-         "-c:a", "aac", "-shortest", str(path)],
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            *inputs,
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=d=6",
+            "-filter_complex",
+            f"{trims}{joined}concat=n={SHOTS}:v=1:a=0,format=gray[v]",
+            "-map",
+            "[v]",
+            "-map",
+            f"{SHOTS}:a",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     return path
 
 
@@ -81,10 +100,16 @@ def start_cluster(faults: Path, cache: Path) -> Any:
     os.environ["VSCOLORIZE_FAULTS"] = str(faults)
     os.environ["VSCOLORIZE_CACHE"] = str(cache)
     try:
-        return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                            dashboard_address="127.0.0.1:0", memory_limit=0,
-                            silence_logs=logging.CRITICAL,
-                            preload=[str(Path(__file__).with_name("dask_faults.py"))])  # fmt: skip
+        return LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            memory_limit=0,
+            silence_logs=logging.CRITICAL,
+            preload=[str(Path(__file__).with_name("dask_faults.py"))],
+        )
     finally:
         for key, value in saved.items():
             if value is None:
@@ -108,29 +133,36 @@ def own_cluster(faults: Path, tmp_path: Path) -> Iterator[str]:
 
 def frame_hashes(path: Path) -> list[str]:
     """The MD5 of every decoded video frame, and of the decoded audio."""
-    video = subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-i", str(path),
-                            "-map", "0:v", "-f", "framemd5", "-"],
-                           capture_output=True, text=True, check=True).stdout  # fmt: skip
-    audio = subprocess.run([FFMPEG, "-hide_banner", "-loglevel", "error", "-i", str(path),
-                            "-map", "0:a", "-f", "md5", "-"],
-                           capture_output=True, text=True, check=True).stdout  # fmt: skip
-    return [line.split(",")[-1].strip() for line in video.splitlines()
-            if not line.startswith("#")] + [audio.strip()]  # fmt: skip
+    video = subprocess.run(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:v", "-f", "framemd5", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    audio = subprocess.run(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:a", "-f", "md5", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [line.split(",")[-1].strip() for line in video.splitlines() if not line.startswith("#")] + [
+        audio.strip()
+    ]
 
 
 @pytest.fixture
 def plain(cuts: Path, hints: Path, tmp_path: Path) -> list[str]:
     out = tmp_path / "plain.mkv"
-    render(cuts, out, hints=hints, method=SETTINGS.method, temporal=SETTINGS.temporal,
-           codec=SETTINGS.codec)  # fmt: skip
+    render(cuts, out, hints=hints, method=SETTINGS.method, temporal=SETTINGS.temporal, codec=SETTINGS.codec)
     return frame_hashes(out)
 
 
 def distributed(cuts: Path, out: Path, hints: Path, cluster: str, **options: Any) -> Any:
     from vscolorize.distributed import render_distributed
 
-    return render_distributed(cuts, out, cluster=cluster, hints=hints, settings=SETTINGS,
-                              chunk_frames=15, **options)  # fmt: skip
+    return render_distributed(
+        cuts, out, cluster=cluster, hints=hints, settings=SETTINGS, chunk_frames=15, **options
+    )
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -139,12 +171,10 @@ def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-def test_cli_local_cluster_equals_the_plain_render(cuts: Path, hints: Path, tmp_path: Path
-                                                   ) -> None:  # fmt: skip
+def test_cli_local_cluster_equals_the_plain_render(cuts: Path, hints: Path, tmp_path: Path) -> None:
     plain, out = tmp_path / "plain.mp4", tmp_path / "cluster.mp4"
     assert cli("render", cuts, "-o", plain, "--hints", hints).returncode == 0
-    result = cli("render", cuts, "-o", out, "--hints", hints, "--cluster", "local:2",
-                 "--chunk-frames", "25")  # fmt: skip
+    result = cli("render", cuts, "-o", out, "--hints", hints, "--cluster", "local:2", "--chunk-frames", "25")
     assert result.returncode == 0, result.stderr
     # 6 shots of 10 packed into 25 frames at most: 20 + 20 + 20
     assert result.stdout.startswith(f"wrote {out}: 60 frames")
@@ -152,16 +182,17 @@ def test_cli_local_cluster_equals_the_plain_render(cuts: Path, hints: Path, tmp_
     assert "chunks 3/3, failed 0, retried 0" in result.stderr  # the one progress bar
     assert "INFO" not in result.stderr and "Traceback" not in result.stderr
     assert frame_hashes(out) == frame_hashes(plain)  # x264 fed the same frames: the same video
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cluster.mp4", "cuts.hints.json",
-                                                         "plain.mp4"]  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cluster.mp4", "cuts.hints.json", "plain.mp4"]
 
 
 def _worker_settings() -> dict[str, Any]:
     import dask
 
-    return {"trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
-            "omp": os.environ.get("OMP_NUM_THREADS"),
-            "profiler": dask.config.get("distributed.worker.profile.enabled")}  # fmt: skip
+    return {
+        "trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+        "omp": os.environ.get("OMP_NUM_THREADS"),
+        "profiler": dask.config.get("distributed.worker.profile.enabled"),
+    }
 
 
 def test_local_workers_render_as_this_process_would() -> None:
@@ -176,8 +207,9 @@ def test_local_workers_render_as_this_process_would() -> None:
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_chunk(cuts: Path, hints: Path, tmp_path: Path, own_cluster: str,
-                                   faults: Path, plain: list[str]) -> None:  # fmt: skip
+def test_a_worker_killed_mid_chunk(
+    cuts: Path, hints: Path, tmp_path: Path, own_cluster: str, faults: Path, plain: list[str]
+) -> None:
     (faults / "kill-20").touch()
     result = distributed(cuts, tmp_path / "out.mkv", hints, own_cluster)
     assert not (faults / "kill-20").exists()  # the worker rendering frames 20-29 died
@@ -193,8 +225,11 @@ def test_a_failing_chunk_is_named_and_the_rest_resumes(
     out, folder = tmp_path / "out.mkv", tmp_path / ".out.mkv.chunks"
     (faults / "fail-30").touch()
     try:
-        with pytest.raises(RenderError, match=r"1 of 6 chunks failed .* frames 30-39: frame 32: "
-                                              r"the decoder failed"):  # fmt: skip
+        with pytest.raises(
+            RenderError,
+            match=r"1 of 6 chunks failed .* frames 30-39: frame 32: "
+            r"the decoder failed",
+        ):
             distributed(cuts, out, hints, cluster, retries=1)
     finally:
         (faults / "fail-30").unlink()
@@ -222,8 +257,7 @@ def test_an_edit_renders_again_only_the_edited_shot(
     result = distributed(cuts, out, hints, cluster, keep_chunks=True, force=True)
     assert result.rendered == 2  # the edited shot, and the damaged chunk
     fresh = tmp_path / "fresh.mkv"
-    render(cuts, fresh, hints=hints, method=SETTINGS.method, temporal=SETTINGS.temporal,
-           codec=SETTINGS.codec)  # fmt: skip
+    render(cuts, fresh, hints=hints, method=SETTINGS.method, temporal=SETTINGS.temporal, codec=SETTINGS.codec)
     assert frame_hashes(out) == frame_hashes(fresh)
     # damage that leaves the file's size and time alone is caught by the join's checksums
     kept = tmp_path / ".out.mkv.chunks" / "frames-0000010-0000019.mkv"
@@ -239,11 +273,18 @@ def test_an_edit_renders_again_only_the_edited_shot(
 
 
 @pytest.mark.slow
-def test_a_range_equals_the_plain_range(cuts: Path, hints: Path, tmp_path: Path,
-                                        cluster: str) -> None:  # fmt: skip
+def test_a_range_equals_the_plain_range(cuts: Path, hints: Path, tmp_path: Path, cluster: str) -> None:
     plain, out = tmp_path / "plain.mkv", tmp_path / "out.mkv"
-    render(cuts, plain, hints=hints, method=SETTINGS.method, temporal=SETTINGS.temporal,
-           codec=SETTINGS.codec, start=24, end=47)  # fmt: skip
+    render(
+        cuts,
+        plain,
+        hints=hints,
+        method=SETTINGS.method,
+        temporal=SETTINGS.temporal,
+        codec=SETTINGS.codec,
+        start=24,
+        end=47,
+    )
     # frames 24-47 meet shots 3 (from frame 20: keyframe 25 reaches back), 4 and 5
     result = distributed(cuts, out, hints, cluster, start=24, end=47)
     assert (result.frames, result.chunks) == (24, 3)
@@ -255,8 +296,9 @@ def test_bad_input_is_one_line(cuts: Path, hints: Path, tmp_path: Path, cluster:
     out = tmp_path / "out.mkv"
     result = cli("render", cuts, "-o", out, "--cluster", "tcp://127.0.0.1:9")
     assert result.returncode == 2
-    assert result.stderr.startswith("vscolorize: error: --cluster tcp://127.0.0.1:9: cannot "
-                                    "reach the Dask scheduler")  # fmt: skip
+    assert result.stderr.startswith(
+        "vscolorize: error: --cluster tcp://127.0.0.1:9: cannot reach the Dask scheduler"
+    )
     assert len(result.stderr.strip().splitlines()) == 1
     for args, message in [
         (["--cluster", "local:x"], "local:N needs N workers"),
@@ -294,8 +336,13 @@ def test_unfit_workers_are_named(cuts: Path, hints: Path, tmp_path: Path) -> Non
     good = {"tcp://a:1": own}
 
     def check(versions: dict[str, Any], facts: dict[str, Any]) -> None:
-        _check_workers(_Client(versions, facts), cuts, str(hints), tmp_path,  # type: ignore[arg-type]
-                       SETTINGS)  # fmt: skip
+        _check_workers(
+            _Client(versions, facts),
+            cuts,
+            str(hints),
+            tmp_path,  # type: ignore[arg-type]
+            SETTINGS,
+        )
 
     check({"tcp://a:1": __version__}, good)  # fit
     cases = [
@@ -304,9 +351,12 @@ def test_unfit_workers_are_named(cuts: Path, hints: Path, tmp_path: Path) -> Non
         ({}, {"tcp://b:1": {**own, "source": None}}, "no such file there"),
         ({}, {"tcp://b:1": {**own, "hints": "0" * 32}}, "hints .* differ from this machine's"),
         ({}, {"tcp://b:1": {**own, "folder": False}}, "does not see the chunk folder"),
-        ({}, {"tcp://a:1": own, "tcp://b:1": {**own, "model": "large", "weights": "x"}},
-         "the workers would use different models"),
-    ]  # fmt: skip
+        (
+            {},
+            {"tcp://a:1": own, "tcp://b:1": {**own, "model": "large", "weights": "x"}},
+            "the workers would use different models",
+        ),
+    ]
     for versions, facts, message in cases:
         with pytest.raises(ClusterError, match=message):
             check(versions or {"tcp://b:1": __version__}, facts)
@@ -314,8 +364,9 @@ def test_unfit_workers_are_named(cuts: Path, hints: Path, tmp_path: Path) -> Non
 
 def test_a_worker_refuses_other_inputs(cuts: Path, hints: Path, tmp_path: Path) -> None:
     chunk = Chunk(0, 9, 0, 9)
-    job = chunks.ChunkJob(str(cuts), str(hints), SETTINGS, chunk, "k", str(tmp_path),
-                          chunks.fingerprint(cuts), "0" * 32)  # fmt: skip
+    job = chunks.ChunkJob(
+        str(cuts), str(hints), SETTINGS, chunk, "k", str(tmp_path), chunks.fingerprint(cuts), "0" * 32
+    )
     with pytest.raises(RenderError, match=r"hints on .* differ from the coordinator's"):
         chunks.write_chunk(job)
     with pytest.raises(RenderError, match="differs from the coordinator's"):
@@ -327,8 +378,7 @@ def test_a_worker_refuses_other_inputs(cuts: Path, hints: Path, tmp_path: Path) 
     target=st.integers(1, 50),
     trim=st.tuples(st.integers(0, 30), st.integers(0, 30)),
 )
-def test_plans_cover_the_range_in_whole_shots(lengths: list[int], target: int,
-                                              trim: tuple[int, int]) -> None:  # fmt: skip
+def test_plans_cover_the_range_in_whole_shots(lengths: list[int], target: int, trim: tuple[int, int]) -> None:
     starts = [0]
     for length in lengths:
         starts.append(starts[-1] + length)
@@ -346,8 +396,7 @@ def test_plans_cover_the_range_in_whole_shots(lengths: list[int], target: int,
         assert chunk.frames <= target
         inner = [s for s in starts if chunk.first < s <= chunk.last]
         if not inner:  # within one shot: a whole one, or a piece of one longer than target
-            shot = max(s for s in starts if s <= chunk.first), min(s for s in starts
-                                                                  if s > chunk.first)  # fmt: skip
+            shot = max(s for s in starts if s <= chunk.first), min(s for s in starts if s > chunk.first)
             whole = (max(shot[0], first), min(shot[1] - 1, last)) == (chunk.first, chunk.last)
             assert whole or min(shot[1] - 1, last) - max(shot[0], first) + 1 > target
         else:  # several shots: whole ones (clipped to the range)

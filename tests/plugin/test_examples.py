@@ -27,8 +27,9 @@ _PIXEL_BYTES = {
 
 
 def vspipe(script: Path, *args: str) -> bytes:
-    result = subprocess.run([str(VSPIPE), "-c", "y4m", *args, str(script), "-"],
-                            capture_output=True, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [str(VSPIPE), "-c", "y4m", *args, str(script), "-"], capture_output=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr.decode(errors="replace")
     return result.stdout
 
@@ -57,6 +58,13 @@ def test_example_renders_to_y4m(script: Path) -> None:
 def test_colorize_example_takes_a_film_and_hints(film: Path, tmp_path: Path) -> None:
     hints = tmp_path / "film.hints.json"
     hints.write_text(json.dumps(HINTS))
-    stream = vspipe(EXAMPLES[0].with_name("colorize.vpy"), "-a", f"src={film}", "-a",
-                    f"hints={hints}", "-a", "method=optimization")  # fmt: skip
+    stream = vspipe(
+        EXAMPLES[0].with_name("colorize.vpy"),
+        "-a",
+        f"src={film}",
+        "-a",
+        f"hints={hints}",
+        "-a",
+        "method=optimization",
+    )
     assert check_y4m(stream) == (160, 96, 12)

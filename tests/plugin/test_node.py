@@ -109,8 +109,11 @@ def panning(length: int = 12, speed: int = 3) -> vs.VideoNode:
 
 def test_propagated_hints_follow_the_picture_and_motion_is_stored(private_cache: Path) -> None:
     clip = panning()
-    hints = {"format": "vscolorize.hints", "version": 1,
-             "keyframes": [{"frame": 0, "points": [{"x": 0.5, "y": 0.5, "ab": [50, 40], "radius": 0.06}]}]}  # fmt: skip
+    hints = {
+        "format": "vscolorize.hints",
+        "version": 1,
+        "keyframes": [{"frame": 0, "points": [{"x": 0.5, "y": 0.5, "ab": [50, 40], "radius": 0.06}]}],
+    }
     out = vscolorize.colorize(clip, hints, method="optimization")
     assert not (private_cache / "motion").exists()  # building the node measures nothing
     rgb = planes(out.get_frame(10))
@@ -145,8 +148,11 @@ def test_temporal_filter_blends_neighbors_within_a_shot_only(tell_cuts: bool) ->
     if tell_cuts:
         clip = clip.std.SetFrameProps(_SceneChangePrev=0, _SceneChangeNext=0)
         clip = clip[:3] + clip[3].std.SetFrameProps(_SceneChangeNext=1) + clip[4:]
-    hints = {"format": "vscolorize.hints", "version": 1,
-             "keyframes": [{"frame": 3, "points": [{"x": 0.5, "y": 0.5, "ab": [50, 40], "radius": 0.2}]}]}  # fmt: skip
+    hints = {
+        "format": "vscolorize.hints",
+        "version": 1,
+        "keyframes": [{"frame": 3, "points": [{"x": 0.5, "y": 0.5, "ab": [50, 40], "radius": 0.2}]}],
+    }
     out = vscolorize.colorize(clip, hints, method="optimization", propagate=False, temporal=2)
 
     def chroma(n: int) -> float:

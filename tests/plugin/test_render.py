@@ -30,8 +30,9 @@ def hints(tmp_path: Path) -> Path:
 
 
 def streams(path: Path) -> str:
-    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
-                           capture_output=True, text=True)  # fmt: skip
+    probe = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True
+    )
     return probe.stderr
 
 
@@ -40,8 +41,7 @@ def test_render_writes_a_playable_colored_video(
     film: Path, hints: Path, tmp_path: Path, codec: str, suffix: str
 ) -> None:
     out = tmp_path / f"colored{suffix}"
-    result = cli("render", film, "-o", out, "--hints", hints, "--method", "optimization",
-                 "--codec", codec)  # fmt: skip
+    result = cli("render", film, "-o", out, "--hints", hints, "--method", "optimization", "--codec", codec)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"wrote {out}: 12 frames")
     assert "frame/s" in result.stderr  # the progress bar
@@ -61,9 +61,7 @@ def test_render_refuses_to_overwrite_without_force(film: Path, tmp_path: Path) -
     out.write_bytes(b"precious")
     result = cli("render", film, "-o", out, "--method", "optimization")
     assert result.returncode == 2
-    assert (
-        result.stderr == f"vscolorize: error: {out}: already exists (use --force to replace it)\n"
-    )
+    assert result.stderr == f"vscolorize: error: {out}: already exists (use --force to replace it)\n"
     assert out.read_bytes() == b"precious"
     assert cli("render", film, "-o", out, "--method", "optimization", "--force").returncode == 0
     assert out.stat().st_size > 1000
@@ -91,20 +89,18 @@ def test_interrupted_render_leaves_no_file(film: Path, tmp_path: Path) -> None:
         (["{film}", "-o", "{tmp}/o.mp4", "--codec", "ffv1"], "ffv1 goes in .mkv, .avi files"),
         (["{film}", "-o", "{tmp}/nowhere/o.mp4"], "folder"),
         (["{film}", "-o", "{tmp}/o.mp4", "--hints", "{tmp}/none.json"], "none.json"),
-        (["{film}", "-o", "{tmp}/o.mp4", "--method", "model", "--model", "x.safetensors"],
-         "colorize: model: 'x.safetensors' is neither"),
+        (
+            ["{film}", "-o", "{tmp}/o.mp4", "--method", "model", "--model", "x.safetensors"],
+            "colorize: model: 'x.safetensors' is neither",
+        ),
         (["{film}", "-o", "{film}", "--force"], "the output would overwrite the input video"),
         (["{tmp}/notvideo.mp4", "-o", "{tmp}/o.mp4"], "cannot be read as video"),
     ],
-)  # fmt: skip
-def test_render_errors_are_one_line(
-    film: Path, tmp_path: Path, args: list[str], message: str
-) -> None:
+)
+def test_render_errors_are_one_line(film: Path, tmp_path: Path, args: list[str], message: str) -> None:
     (tmp_path / "notvideo.mp4").write_text("not a video")
     filled = [a.format(tmp=tmp_path, film=film) for a in args]
-    result = cli(
-        "render", *filled, *(["--method", "optimization"] if "--method" not in args else [])
-    )
+    result = cli("render", *filled, *(["--method", "optimization"] if "--method" not in args else []))
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("vscolorize: error: ") and result.stderr.count("\n") == 1
     assert message in result.stderr
@@ -123,17 +119,49 @@ def _planes(path: Path) -> np.ndarray:
 
 def _audio_samples(path: Path) -> int:
     """How many samples the first audio track holds (decoded, mono, at 44.1 kHz)."""
-    pcm = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
-                          "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", "44100",
-                          "-f", "s16le", "-"], capture_output=True, check=True).stdout  # fmt: skip
+    pcm = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            "0:a:0",
+            "-ac",
+            "1",
+            "-ar",
+            "44100",
+            "-f",
+            "s16le",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     return len(pcm) // 2
 
 
 def test_a_range_is_the_whole_render_cut(film: Path, hints: Path, tmp_path: Path) -> None:
     whole, part = tmp_path / "whole.mkv", tmp_path / "part.mkv"
     assert render(film, whole, hints=hints, method="optimization", codec="ffv1").frames == 12
-    result = cli("render", film, "-o", part, "--hints", hints, "--method", "optimization",
-                 "--codec", "ffv1", "--start", "3", "--end", "7")  # fmt: skip
+    result = cli(
+        "render",
+        film,
+        "-o",
+        part,
+        "--hints",
+        hints,
+        "--method",
+        "optimization",
+        "--codec",
+        "ffv1",
+        "--start",
+        "3",
+        "--end",
+        "7",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"wrote {part}: 5 frames")
     # frames 3-7 of the whole render, bit for bit: hint frames 1 and 3 kept the clip's numbering
@@ -174,18 +202,47 @@ def test_h264_is_tagged_bt709_limited_420(film: Path, tmp_path: Path) -> None:
     matrix, primaries and transfer, in the container and in the stream's own VUI."""
     out = tmp_path / "colored.mp4"
     render(film, out, method="optimization")
-    assert "Video: h264 (High)" in streams(out) and "yuv420p(tv, bt709, progressive)" in streams(
-        out
-    )
-    trace = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(out),
-                            "-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"],
-                           capture_output=True, text=True, check=True).stderr  # fmt: skip
+    assert "Video: h264 (High)" in streams(out) and "yuv420p(tv, bt709, progressive)" in streams(out)
+    trace = subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-i",
+            str(out),
+            "-c",
+            "copy",
+            "-bsf:v",
+            "trace_headers",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
     vui = {}
     for line in trace.splitlines():
-        name = next((k for k in ("chroma_format_idc", "video_full_range_flag", "colour_primaries",
-                                 "transfer_characteristics", "matrix_coefficients")
-                     if f" {k} " in line), None)  # fmt: skip
+        name = next(
+            (
+                k
+                for k in (
+                    "chroma_format_idc",
+                    "video_full_range_flag",
+                    "colour_primaries",
+                    "transfer_characteristics",
+                    "matrix_coefficients",
+                )
+                if f" {k} " in line
+            ),
+            None,
+        )
         if name is not None:
             vui.setdefault(name, int(line.rsplit("=", 1)[1]))
-    assert vui == {"chroma_format_idc": 1, "video_full_range_flag": 0, "colour_primaries": 1,
-                   "transfer_characteristics": 1, "matrix_coefficients": 1}  # fmt: skip
+    assert vui == {
+        "chroma_format_idc": 1,
+        "video_full_range_flag": 0,
+        "colour_primaries": 1,
+        "transfer_characteristics": 1,
+        "matrix_coefficients": 1,
+    }

@@ -36,8 +36,7 @@ def test_the_controller_imports_no_qt() -> None:
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph'));"
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -139,13 +138,13 @@ def test_a_frame_that_is_not_a_keyframe_starts_from_its_carried_hints() -> None:
     c.click(130, 80)  # too early: refused and said
     assert c.doc.hints.frames == (0,) and "still being carried" in seen.messages[-1]
 
-    carried = Keyframe(frame=2, points=(Point(x=0.3, y=0.5, color=RED,
-                                              extra={"propagated_from": 0}),))  # fmt: skip
+    carried = Keyframe(frame=2, points=(Point(x=0.3, y=0.5, color=RED, extra={"propagated_from": 0}),))
     stale = Hints()
     assert not c.carried_arrived(stale, 2, carried)  # for other hints: not kept
     assert c.carried_pending()
-    covered = Keyframe(frame=2, points=(Point(x=0.5, y=0.5, color=RED, extra={
-        "propagated_from": 0, "stand_in": True}),))  # fmt: skip
+    covered = Keyframe(
+        frame=2, points=(Point(x=0.5, y=0.5, color=RED, extra={"propagated_from": 0, "stand_in": True}),)
+    )
     assert c.carried_arrived(c.doc.hints, 2, covered)  # the render's stand-ins are not shown
     assert c.shown_keyframe() == (Keyframe(frame=2), False) and "covered" in c.notice()
     assert c.carried_arrived(c.doc.hints, 2, carried)

@@ -76,9 +76,7 @@ def test_keyframes_are_marked_unmarked_and_navigated() -> None:
     d.add_point(0, 5, 5, RED)
     d.mark_keyframe(60)
     assert d.hints.frames == (0, 30, 60)
-    assert (
-        d.next_keyframe(10) == 30 and d.next_keyframe(30, -1) == 0 and d.next_keyframe(60) is None
-    )
+    assert d.next_keyframe(10) == 30 and d.next_keyframe(30, -1) == 0 and d.next_keyframe(60) is None
     d.unmark_keyframe(30)
     assert d.hints.frames == (0, 60)
     d.undo()
@@ -157,9 +155,12 @@ def test_a_declined_autosave_is_discarded(tmp_path: Path) -> None:
 def _carried_to_frame(frame: int) -> Keyframe:
     """What tracking carried to ``frame`` from keyframe 0: a point and a stroke, with notes."""
     note = {"propagated_from": 0, "confidence": 0.8, "mine": 1}
-    return Keyframe(frame=frame, extra={"propagated": True},
-                    points=(Point(x=0.5, y=0.5, color=RED, extra=note),),
-                    strokes=(Stroke(path=((0.1, 0.1), (0.2, 0.1)), color=RED, extra=note),))  # fmt: skip
+    return Keyframe(
+        frame=frame,
+        extra={"propagated": True},
+        points=(Point(x=0.5, y=0.5, color=RED, extra=note),),
+        strokes=(Stroke(path=((0.1, 0.1), (0.2, 0.1)), color=RED, extra=note),),
+    )
 
 
 def test_an_edit_of_a_carried_frame_starts_from_its_carried_hints() -> None:

@@ -33,8 +33,7 @@ def test_a_session_corrects_a_carried_frame_and_the_render_shows_it(
 ) -> None:
     clip = session.generated_clip(6, 160, 96)
     hints = tmp_path / "session.hints.json"
-    result = session.run_session(clip, hints, frame=3, shots=tmp_path / "shots",
-                                 store=MemoryStore())  # fmt: skip
+    result = session.run_session(clip, hints, frame=3, shots=tmp_path / "shots", store=MemoryStore())
     assert result.ok, "\n".join(result.lines())
     saved = load_hints(hints)
     assert saved.frames == (0, 3)
@@ -46,8 +45,12 @@ def test_a_session_corrects_a_carried_frame_and_the_render_shows_it(
             assert after == pytest.approx(shown, abs=10)  # orange from the corrected frame on
         else:  # between keyframes 0 and 3: two thirds of the way from blue to orange
             assert math.dist(after, shown) < math.dist(after, before) / 1.5
-    assert [p.name for p in result.shots] == ["01-frame0-painted.png", "02-frame3-carried.png",
-                                              "03-frame3-corrected.png", "04-saved.png"]  # fmt: skip
+    assert [p.name for p in result.shots] == [
+        "01-frame0-painted.png",
+        "02-frame3-carried.png",
+        "03-frame3-corrected.png",
+        "04-saved.png",
+    ]
     assert all(p.stat().st_size > 1000 for p in result.shots)
 
 

@@ -70,8 +70,7 @@ def show(w: PaintWindow, qtbot: QtBot) -> None:
     QtWidgets.QApplication.processEvents()
 
 
-def shown_preview(w: PaintWindow, qtbot: QtBot,
-                  frame: int | None = None) -> AbstractContextManager[object]:  # fmt: skip
+def shown_preview(w: PaintWindow, qtbot: QtBot, frame: int | None = None) -> AbstractContextManager[object]:
     """Around an action: wait until its full-quality preview (of ``frame``) is on screen."""
 
     def full(shown: int, draft: bool) -> bool:
@@ -86,20 +85,25 @@ def to_viewport(w: PaintWindow, x: float, y: float) -> QtCore.QPoint:
     return view.mapFromScene(scene)
 
 
-def mouse(w: PaintWindow, kind: QtCore.QEvent.Type, x: float, y: float,
-          button: QtCore.Qt.MouseButton = QtCore.Qt.MouseButton.LeftButton) -> None:  # fmt: skip
+def mouse(
+    w: PaintWindow,
+    kind: QtCore.QEvent.Type,
+    x: float,
+    y: float,
+    button: QtCore.Qt.MouseButton = QtCore.Qt.MouseButton.LeftButton,
+) -> None:
     view = w.canvas.scene().views()[0]
     pos = QtCore.QPointF(to_viewport(w, x, y))
-    held = (
-        QtCore.Qt.MouseButton.NoButton if kind == QtCore.QEvent.Type.MouseButtonRelease else button
+    held = QtCore.Qt.MouseButton.NoButton if kind == QtCore.QEvent.Type.MouseButtonRelease else button
+    event = QtGui.QMouseEvent(
+        kind, pos, view.viewport().mapToGlobal(pos), button, held, QtCore.Qt.KeyboardModifier.NoModifier
     )
-    event = QtGui.QMouseEvent(kind, pos, view.viewport().mapToGlobal(pos), button, held,
-                              QtCore.Qt.KeyboardModifier.NoModifier)  # fmt: skip
     QtWidgets.QApplication.sendEvent(view.viewport(), event)
 
 
-def click(w: PaintWindow, x: float, y: float,
-          button: QtCore.Qt.MouseButton = QtCore.Qt.MouseButton.LeftButton) -> None:  # fmt: skip
+def click(
+    w: PaintWindow, x: float, y: float, button: QtCore.Qt.MouseButton = QtCore.Qt.MouseButton.LeftButton
+) -> None:
     mouse(w, QtCore.QEvent.Type.MouseButtonPress, x, y, button)
     mouse(w, QtCore.QEvent.Type.MouseButtonRelease, x, y, button)
 
@@ -111,9 +115,7 @@ def drag(w: PaintWindow, path: list[tuple[float, float]]) -> None:
     mouse(w, QtCore.QEvent.Type.MouseButtonRelease, *path[-1])
 
 
-def test_clicks_and_drags_paint_hints_and_undo_removes_them(
-    window: PaintWindow, qtbot: QtBot
-) -> None:
+def test_clicks_and_drags_paint_hints_and_undo_removes_them(window: PaintWindow, qtbot: QtBot) -> None:
     window.set_color(RED)
     click(window, 40, 20)
     click(window, 120, 70)
@@ -131,8 +133,11 @@ def test_clicks_and_drags_paint_hints_and_undo_removes_them(
     assert len(window.doc.keyframe(0).points) == 1
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert len(window.doc.keyframe(0).points) == 2
-    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z,
-                   QtCore.Qt.KeyboardModifier.ControlModifier | QtCore.Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
+    qtbot.keyClick(
+        window,
+        QtCore.Qt.Key.Key_Z,
+        QtCore.Qt.KeyboardModifier.ControlModifier | QtCore.Qt.KeyboardModifier.ShiftModifier,
+    )
     assert len(window.doc.keyframe(0).points) == 1
 
 
@@ -163,8 +168,7 @@ def test_preview_shows_the_hint_color(window: PaintWindow) -> None:
 
 def test_the_preview_shows_the_render_s_post_processing(qtbot: QtBot, tmp_path: Path) -> None:
     cleanup = {"postprocess": ("segment_fill",)}
-    w = PaintWindow(Ramp(), tmp_path / "clip.hints.json", method="optimization", recover="no",
-                    **cleanup)  # type: ignore[arg-type]  # fmt: skip
+    w = PaintWindow(Ramp(), tmp_path / "clip.hints.json", method="optimization", recover="no", **cleanup)  # type: ignore[arg-type]
     qtbot.addWidget(w)
     show(w, qtbot)
     w.set_color(RED)
@@ -183,9 +187,7 @@ def test_the_preview_shows_the_render_s_post_processing(qtbot: QtBot, tmp_path: 
     np.testing.assert_array_equal(w.preview_item.image, filled)
 
 
-def test_ctrl_s_saves_a_file_the_node_accepts(
-    window: PaintWindow, qtbot: QtBot, tmp_path: Path
-) -> None:
+def test_ctrl_s_saves_a_file_the_node_accepts(window: PaintWindow, qtbot: QtBot, tmp_path: Path) -> None:
     import vapoursynth as vs
 
     import vscolorize
@@ -227,9 +229,25 @@ def test_a_scripted_session_renders_with_the_painted_colors(qtbot: QtBot, tmp_pa
     from vscolorize.sources import ClipSource
 
     video = tmp_path / "clip.mp4"
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
-                    "testsrc2=size=160x96:rate=12", "-frames:v", "40", "-vf", "format=gray",
-                    "-pix_fmt", "yuv420p", str(video)], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x96:rate=12",
+            "-frames:v",
+            "40",
+            "-vf",
+            "format=gray",
+            "-pix_fmt",
+            "yuv420p",
+            str(video),
+        ],
+        check=True,
+    )
     hints = tmp_path / "clip.hints.json"
     w = PaintWindow(ClipSource(open_video(video)), hints, method="optimization", recover="no")
     qtbot.addWidget(w)
@@ -252,9 +270,26 @@ def test_a_scripted_session_renders_with_the_painted_colors(qtbot: QtBot, tmp_pa
     assert len(saved.keyframe(0).points) == 3 and len(saved.keyframe(0).strokes) == 1  # type: ignore[union-attr]
 
     out = tmp_path / "colored.mkv"
-    result = subprocess.run([sys.executable, "-m", "vscolorize.cli", "render", str(video), "-o",
-                             str(out), "--hints", str(hints), "--method", "optimization",
-                             "--codec", "ffv1"], capture_output=True, text=True, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vscolorize.cli",
+            "render",
+            str(video),
+            "-o",
+            str(out),
+            "--hints",
+            str(hints),
+            "--method",
+            "optimization",
+            "--codec",
+            "ffv1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     rgb = open_video(out).resize.Point(format=vs.RGB24)
 
@@ -336,8 +371,9 @@ def test_reference_picture_eyedropper(window: PaintWindow, tmp_path: Path) -> No
 def carrying_window(qtbot: QtBot, tmp_path: Path, source: Ramp) -> tuple[PaintWindow, HintCarrier]:
     """A shown window on ``source`` whose carried hints are tracked over an in-memory store."""
     carried = HintCarrier(_LightnessSource(source), store=MemoryStore())
-    w = PaintWindow(source, tmp_path / "h.hints.json", method="optimization", recover="no",
-                    propagated=carried)  # fmt: skip
+    w = PaintWindow(
+        source, tmp_path / "h.hints.json", method="optimization", recover="no", propagated=carried
+    )
     qtbot.addWidget(w)
     show(w, qtbot)
     return w, carried
@@ -385,8 +421,9 @@ def test_killed_mid_session_the_autosave_is_offered(qtbot: QtBot, tmp_path: Path
         app.exec()
     """)
     env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
-    result = subprocess.run([sys.executable, "-c", script], env=env, timeout=120,
-                            capture_output=True, text=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, timeout=120, capture_output=True, text=True
+    )
     assert result.returncode == -9, result.stderr  # killed, never saved
     assert not path.exists()
     again = PaintWindow(Ramp(), path, method="optimization", recover="yes")
@@ -394,9 +431,7 @@ def test_killed_mid_session_the_autosave_is_offered(qtbot: QtBot, tmp_path: Path
     assert len(again.doc.keyframe(0).points) == 1 and again.doc.modified
 
 
-def test_propagated_hints_show_on_other_frames_without_blocking(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
+def test_propagated_hints_show_on_other_frames_without_blocking(qtbot: QtBot, tmp_path: Path) -> None:
     source = Ramp()
     calls: list[int] = []
 
@@ -406,8 +441,9 @@ def test_propagated_hints_show_on_other_frames_without_blocking(
             return super().keyframe(hints, n)
 
     carried = Counted(_LightnessSource(source), store=MemoryStore())
-    w = PaintWindow(source, tmp_path / "h.hints.json", method="optimization", recover="no",
-                    propagated=carried)  # fmt: skip
+    w = PaintWindow(
+        source, tmp_path / "h.hints.json", method="optimization", recover="no", propagated=carried
+    )
     qtbot.addWidget(w)
     show(w, qtbot)
     click(w, 35, 45)  # on the moving square of frame 0
@@ -461,8 +497,9 @@ def test_no_in_the_recovery_dialog_removes_the_autosave(qtbot: QtBot, tmp_path: 
     def answer_no(box: QtWidgets.QDialog) -> None:
         assert isinstance(box, QtWidgets.QMessageBox)
         answered.append(box.text())
-        qtbot.mouseClick(box.button(QtWidgets.QMessageBox.StandardButton.No),
-                         QtCore.Qt.MouseButton.LeftButton)  # fmt: skip
+        qtbot.mouseClick(
+            box.button(QtWidgets.QMessageBox.StandardButton.No), QtCore.Qt.MouseButton.LeftButton
+        )
 
     when_modal(QtWidgets.QMessageBox, answer_no)
     w = PaintWindow(Ramp(), path, method="optimization", recover="ask")
@@ -484,9 +521,7 @@ def test_start_up_offers_a_neutral_color_a_palette_and_a_gamut_plane(window: Pai
     assert not window.notice.isVisible()
 
 
-def test_the_preview_says_when_carried_hints_are_not_there_yet(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
+def test_the_preview_says_when_carried_hints_are_not_there_yet(qtbot: QtBot, tmp_path: Path) -> None:
     source = Ramp()
     w, _ = carrying_window(qtbot, tmp_path, source)
     w.set_color(RED)
@@ -529,9 +564,7 @@ def test_points_are_filled_with_their_color_and_ringed_light_and_dark(window: Pa
         assert min(ring) < 40 and max(ring) > 215, (x, y)  # seen on light and on dark pictures
 
 
-def test_a_clicked_hint_is_selected_recolored_and_deleted(
-    window: PaintWindow, qtbot: QtBot
-) -> None:
+def test_a_clicked_hint_is_selected_recolored_and_deleted(window: PaintWindow, qtbot: QtBot) -> None:
     window.set_color(RED)
     click(window, 40, 20)
     click(window, 120, 70)
@@ -614,9 +647,7 @@ def go_and_wait_for_carried(w: PaintWindow, qtbot: QtBot, frame: int) -> Keyfram
 BLUE = Color(ab=(-5.0, -55.0))
 
 
-def test_a_correction_on_a_carried_frame_adds_to_its_carried_hints(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
+def test_a_correction_on_a_carried_frame_adds_to_its_carried_hints(qtbot: QtBot, tmp_path: Path) -> None:
     w = carried_window(qtbot, tmp_path)
     w.set_color(RED)
     click(w, 35, 45)  # on the moving square of frame 0
@@ -650,9 +681,7 @@ def test_a_correction_on_a_carried_frame_adds_to_its_carried_hints(
     assert w.keyframe_box.isChecked() and 4 in w.bar.frames
 
 
-def test_the_keyframe_box_starts_a_keyframe_from_the_carried_hints(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
+def test_the_keyframe_box_starts_a_keyframe_from_the_carried_hints(qtbot: QtBot, tmp_path: Path) -> None:
     w = carried_window(qtbot, tmp_path)
     click(w, 35, 45)
     go_and_wait_for_carried(w, qtbot, 1)
@@ -660,9 +689,7 @@ def test_the_keyframe_box_starts_a_keyframe_from_the_carried_hints(
     assert len(w.doc.keyframe(1).points) == 1 and w.keyframe_box.isChecked()
 
 
-def test_an_edit_before_the_carried_hints_arrive_is_refused_and_said(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
+def test_an_edit_before_the_carried_hints_arrive_is_refused_and_said(qtbot: QtBot, tmp_path: Path) -> None:
     w = carried_window(qtbot, tmp_path)
     click(w, 35, 45)
     with qtbot.waitSignal(w._signals.tracked, timeout=60_000):
@@ -679,8 +706,11 @@ def test_an_edit_before_the_carried_hints_arrive_is_refused_and_said(
 def test_removing_a_keyframe_is_said_and_undone(window: PaintWindow, qtbot: QtBot) -> None:
     click(window, 40, 20)
     assert window.keyframe_box.isChecked() and window.bar.frames == (0,)
-    qtbot.mouseClick(window.keyframe_box, QtCore.Qt.MouseButton.LeftButton,
-                     pos=QtCore.QPoint(5, window.keyframe_box.height() // 2))  # fmt: skip
+    qtbot.mouseClick(
+        window.keyframe_box,
+        QtCore.Qt.MouseButton.LeftButton,
+        pos=QtCore.QPoint(5, window.keyframe_box.height() // 2),
+    )
     assert window.doc.hints.frames == () and not window.keyframe_box.isChecked()
     assert window.bar.frames == () and "Ctrl+Z" in window.statusBar().currentMessage()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
@@ -698,8 +728,12 @@ def test_parse_color_reads_hex_and_lab() -> None:
     assert parse_color("3060c0")[0].rgb == "#3060c0"
     assert parse_color("70 -40 30.5") == (Color(ab=(-40.0, 30.5)), 70.0)
     assert parse_color("50, 12, -7")[0].ab == (12.0, -7.0)
-    for bad, why in (("#12345", "#rrggbb"), ("red", "#rrggbb"), ("120 0 0", "L\\* 120"),
-                     ("50 200 0", "outside")):  # fmt: skip
+    for bad, why in (
+        ("#12345", "#rrggbb"),
+        ("red", "#rrggbb"),
+        ("120 0 0", "L\\* 120"),
+        ("50 200 0", "outside"),
+    ):
         with pytest.raises(ValueError, match=why):
             parse_color(bad)
 
@@ -734,9 +768,7 @@ def test_typed_colors_recolor_the_selection(window: PaintWindow, qtbot: QtBot) -
     assert window.doc.keyframe(0).points[0].color == Color.from_rgb("#3060c0")
 
 
-def test_the_size_box_resizes_the_selection_and_the_next_hint(
-    window: PaintWindow, qtbot: QtBot
-) -> None:
+def test_the_size_box_resizes_the_selection_and_the_next_hint(window: PaintWindow, qtbot: QtBot) -> None:
     click(window, 40, 20)
     window.set_tool(Tool.BRUSH)
     drag(window, [(10, 88), (60, 88), (100, 88)])
@@ -768,9 +800,7 @@ def rows(w: PaintWindow) -> list[list[str]]:
     return [[item.text(c) for c in range(4)] for item in items if item is not None]
 
 
-def test_the_hint_list_shows_the_frame_s_hints_and_selects_them(
-    window: PaintWindow, qtbot: QtBot
-) -> None:
+def test_the_hint_list_shows_the_frame_s_hints_and_selects_them(window: PaintWindow, qtbot: QtBot) -> None:
     window.set_color(RED)
     click(window, 40, 20)
     window.set_color(BLUE)
@@ -779,8 +809,11 @@ def test_the_hint_list_shows_the_frame_s_hints_and_selects_them(
     drag(window, [(10, 88), (60, 88), (100, 88)])
     window.set_tool(Tool.POINT)
     red, blue = color_to_qcolor(RED).name(), color_to_qcolor(BLUE).name()
-    assert rows(window) == [[red, "point", "0", "0.010"], [blue, "point", "0", "0.010"],
-                            [blue, "stroke", "0", "0.010"]]  # fmt: skip
+    assert rows(window) == [
+        [red, "point", "0", "0.010"],
+        [blue, "point", "0", "0.010"],
+        [blue, "stroke", "0", "0.010"],
+    ]
 
     second = window.hint_list.topLevelItem(1)
     assert second is not None
@@ -803,9 +836,7 @@ def test_the_hint_list_shows_the_frame_s_hints_and_selects_them(
     assert len(rows(window)) == 3
 
 
-def test_the_hint_list_shows_carried_hints_and_where_they_came_from(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
+def test_the_hint_list_shows_carried_hints_and_where_they_came_from(qtbot: QtBot, tmp_path: Path) -> None:
     w = carried_window(qtbot, tmp_path)
     click(w, 35, 45)
     go_and_wait_for_carried(w, qtbot, 2)
@@ -813,8 +844,11 @@ def test_the_hint_list_shows_carried_hints_and_where_they_came_from(
     assert kind == "point" and re.fullmatch(r"0 \(carried, \d+ %\)", source), source
     item = w.hint_list.topLevelItem(0)
     assert item is not None
-    qtbot.mouseClick(w.hint_list.viewport(), QtCore.Qt.MouseButton.LeftButton,
-                     pos=w.hint_list.visualItemRect(item).center())  # fmt: skip
+    qtbot.mouseClick(
+        w.hint_list.viewport(),
+        QtCore.Qt.MouseButton.LeftButton,
+        pos=w.hint_list.visualItemRect(item).center(),
+    )
     assert w.selected == ("point", 0)
     w.set_color(RED)  # recolors it: frame 2 becomes a keyframe
     assert rows(w)[0][1:3] == ["point", "2"] and w.doc.keyframe(2).points[0].color == RED
@@ -856,8 +890,11 @@ def test_labeled_views_a_wipe_and_the_overlay_switch(window: PaintWindow, qtbot:
     assert window.color.ab[0] > 15
 
     assert window.overlay_item.isVisible() and window.marks.isVisible()
-    qtbot.mouseClick(window.compare.overlay, QtCore.Qt.MouseButton.LeftButton,
-                     pos=QtCore.QPoint(5, window.compare.overlay.height() // 2))  # fmt: skip
+    qtbot.mouseClick(
+        window.compare.overlay,
+        QtCore.Qt.MouseButton.LeftButton,
+        pos=QtCore.QPoint(5, window.compare.overlay.height() // 2),
+    )
     assert not window.overlay_item.isVisible() and not window.marks.isVisible()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_H)
     assert window.overlay_item.isVisible() and window.marks.isVisible()
@@ -888,8 +925,7 @@ def choose(box: QtWidgets.QComboBox, qtbot: QtBot, key: QtCore.Qt.Key) -> None:
 
 
 def test_the_wipe_compares_with_the_original_of_a_color_clip(qtbot: QtBot, tmp_path: Path) -> None:
-    w = PaintWindow(ColorClip(), tmp_path / "color.hints.json", method="optimization",
-                    recover="no")  # fmt: skip
+    w = PaintWindow(ColorClip(), tmp_path / "color.hints.json", method="optimization", recover="no")
     qtbot.addWidget(w)
     show(w, qtbot)
     compare = w.compare
@@ -947,8 +983,12 @@ def test_a_color_picture_compares_with_its_original_a_gray_one_only_with_gray(
     qtbot.keyClick(w.compare.wipe, QtCore.Qt.Key.Key_Home)  # all the original
     np.testing.assert_array_equal(w.preview_item.image, color)
 
-    g = PaintWindow(PictureSource(tmp_path / "gray.png"), tmp_path / "gray.hints.json",
-                    method="optimization", recover="no")  # fmt: skip
+    g = PaintWindow(
+        PictureSource(tmp_path / "gray.png"),
+        tmp_path / "gray.hints.json",
+        method="optimization",
+        recover="no",
+    )
     qtbot.addWidget(g)
     show(g, qtbot)
     box = g.compare.against_box
