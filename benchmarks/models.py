@@ -29,7 +29,7 @@ from vscolorize.core.hints import Hints
 from vscolorize.core.images import read_image
 from vscolorize.core.inference import Colorizer, get_colorizer, installed_models
 from vscolorize.core.metrics import psnr
-from vscolorize.core.model import ColorUNet, load_model
+from vscolorize.core.models import ColorUNet, load_model
 from vscolorize.core.training import point_hints as random_hints
 
 COUNTS = (0, 1, 5, 10, 20, 50, 100)

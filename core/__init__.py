@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .engine import colorize_image
 from .errors import (
     DeviceError,
     HintError,
@@ -22,10 +21,12 @@ from .hints import (
     rasterize,
     save_hints,
 )
+from .pipeline import FramePipeline, Settings, colorize_image
 
 __all__ = [
     "Color",
     "DeviceError",
+    "FramePipeline",
     "HintError",
     "Hints",
     "ImageError",
@@ -33,6 +34,7 @@ __all__ = [
     "ModelUnavailableError",
     "Point",
     "SettingError",
+    "Settings",
     "Stroke",
     "VscolorizeError",
     "colorize_image",

@@ -7,14 +7,19 @@ and JSON path); the command line prints them as they are.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 __all__ = [
     "ClipError",
     "DeviceError",
     "HintError",
     "ImageError",
     "ModelUnavailableError",
+    "RenderError",
     "SettingError",
     "VscolorizeError",
+    "named",
 ]
 
 
@@ -38,9 +43,24 @@ class SettingError(VscolorizeError, ValueError):
     """A setting (method, post-processing step, ensemble size...) is unknown or out of range."""
 
 
+class RenderError(VscolorizeError):
+    """A video cannot be read or encoded (a missing or unreadable input, the encoder failed)."""
+
+
 class DeviceError(VscolorizeError, RuntimeError):
     """A requested compute device is unknown or not available on this machine."""
 
 
 class ModelUnavailableError(VscolorizeError, RuntimeError):
     """The learned model was asked for but no weights for it are installed."""
+
+
+@contextmanager
+def named(caller: str) -> Iterator[None]:
+    """Put ``caller`` (a public function's name) in front of the message of any vscolorize error
+    raised inside, once: the code below a public function raises plain messages, and the function
+    that the user called says its name, as ``colorize: temporal must be ...``."""
+    try:
+        yield
+    except VscolorizeError as e:
+        raise type(e)(f"{caller}: {e}") from None

@@ -14,9 +14,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .color import gray_to_l, srgb_to_l
 from .errors import ImageError
 
-__all__ = ["PICTURE_SUFFIXES", "read_image", "write_image"]
+__all__ = ["PICTURE_SUFFIXES", "image_lightness", "read_image", "scaled_size", "write_image"]
 
 # file name suffixes taken for still pictures (anything else is tried as video where video is read)
 PICTURE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"})
@@ -72,3 +73,44 @@ def write_image(path: str | os.PathLike[str], rgb: np.ndarray) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def image_lightness(image: np.ndarray, *, name: str = "image") -> np.ndarray:
+    """Validate a picture and return its CIE L*.
+
+    Args:
+        image: (H, W) gray or (H, W, 3) sRGB, float in [0, 1] (uint8 and uint16 are scaled).
+        name: what to call the picture in error messages.
+
+    Returns:
+        (H, W) float32 L in [0, 100].
+
+    Raises:
+        ImageError: wrong type, shape, range, or non-finite values.
+    """
+    if not isinstance(image, np.ndarray):
+        raise ImageError(f"{name}: expected a numpy array, not {type(image).__name__}")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+        raise ImageError(f"{name}: expected shape (H, W) or (H, W, 3), not {image.shape}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ImageError(f"{name}: the picture is empty ({image.shape})")
+    if image.dtype in (np.uint8, np.uint16):
+        image = image.astype(np.float32) / np.iinfo(image.dtype).max
+    elif not np.issubdtype(image.dtype, np.floating):
+        raise ImageError(f"{name}: expected float in [0, 1], uint8 or uint16, not {image.dtype}")
+    image = image.astype(np.float32, copy=False)
+    if not np.isfinite(image).all():
+        raise ImageError(f"{name}: holds NaN or infinite values")
+    low, high = float(image.min()), float(image.max())
+    if low < 0 or high > 1:
+        raise ImageError(f"{name}: values must lie in [0, 1], found [{low:g}, {high:g}]")
+    if image.ndim == 2:
+        return gray_to_l(image)
+    return srgb_to_l(image)
+
+
+def scaled_size(height: int, width: int, short_side: int, *, minimum: int = 1) -> tuple[int, int]:
+    """(h, w) of a (height, width) picture scaled so that its short side is at most ``short_side``
+    (never enlarged), each side at least ``minimum``."""
+    scale = min(1.0, short_side / min(height, width))
+    return max(round(height * scale), minimum), max(round(width * scale), minimum)

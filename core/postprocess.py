@@ -443,7 +443,7 @@ class Cleanup:
         return segment_fill(lightness, ab, method=self.segmentation, hint_ab=hint_ab, hint_mask=hint_mask)
 
 
-def parse_postprocess(steps: Sequence[str], *, caller: str) -> Cleanup:
+def parse_postprocess(steps: Sequence[str]) -> Cleanup:
     """``postprocess=`` names -> a :class:`Cleanup`.
 
     ``"segment_fill"`` fills SEEDS superpixels; ``"segment_fill:felzenszwalb"`` and
@@ -453,18 +453,18 @@ def parse_postprocess(steps: Sequence[str], *, caller: str) -> Cleanup:
         SettingError: one line naming what is wrong.
     """
     if isinstance(steps, str) or not isinstance(steps, Sequence):
-        raise SettingError(f"{caller}: postprocess must be a sequence of names, not {steps!r}")
+        raise SettingError(f"postprocess must be a sequence of names, not {steps!r}")
     segmentation: str | None = None
     for step in steps:
         name, _, option = step.partition(":") if isinstance(step, str) else (step, "", "")
         if name != "segment_fill":
             known = ", ".join(f"segment_fill:{s}" for s in SEGMENTATIONS)
-            raise SettingError(f"{caller}: postprocess: unknown step {step!r} (known: segment_fill, {known})")
+            raise SettingError(f"postprocess: unknown step {step!r} (known: segment_fill, {known})")
         if segmentation is not None:
-            raise SettingError(f"{caller}: postprocess: segment_fill given twice")
+            raise SettingError("postprocess: segment_fill given twice")
         segmentation = option or DEFAULT_SEGMENTATION
         if segmentation not in SEGMENTATIONS:
             raise SettingError(
-                f"{caller}: postprocess: {step!r}: segmentation must be one of {SEGMENTATIONS}"
+                f"postprocess: {step!r}: segmentation must be one of {SEGMENTATIONS}"
             )
     return Cleanup(segmentation)  # type: ignore[arg-type]

@@ -11,16 +11,24 @@ function of the clip, the hints and the settings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
 import torch
 
+from .footage import Footage, SourceFrame
+from .hints import Keyframe
+from .memo import Memo
 from .motion import PIXEL_CONSISTENCY, MotionSettings, Pair, pixel_grid, sample
 
-__all__ = ["DEFAULT_TEMPORAL", "MAX_TEMPORAL", "Link", "temporal_filter"]
+if TYPE_CHECKING:
+    from .pipeline import FramePipeline
+
+__all__ = ["DEFAULT_TEMPORAL", "MAX_TEMPORAL", "Link", "Neighbors", "TemporalWindow", "temporal_filter"]
 
 # frames on each side the filter averages over by default (weights with sigma = radius / 2). 8
 # flickers 21-37 % less than 4 on vtest.avi and pans over four held-out photos (classical engine;
@@ -151,3 +159,97 @@ def temporal_filter(
             weights += counted
     result: np.ndarray = total / weights[..., None]
     return result
+
+
+class Neighbors(Protocol):
+    """Frames n - radius .. n + radius as one frame's request brought them (held at the clip's
+    ends): what a frame's temporal window reads without asking the source again."""
+
+    def lightness(self, k: int) -> np.ndarray:
+        """(H, W) float32 L* in [0, 100] of frame ``k``, computed at most once."""
+        ...
+
+    def frame(self, k: int) -> SourceFrame:
+        """Frame ``k`` as motion sees it (its L* and what it says of scene changes)."""
+        ...
+
+
+class TemporalWindow:
+    """The temporal filter over a clip: per-frame predictions at the working size and the links
+    of motion between consecutive frames, each computed once and kept for the frames around it.
+
+    Args:
+        pipeline: makes each frame's cleaned-up a*b* at the working size.
+        footage: the clip's motion.
+        hints_of: frame n's hints (its keyframe, or those carried to it).
+        radius: frames on each side.
+    """
+
+    def __init__(
+        self,
+        pipeline: FramePipeline,
+        footage: Footage,
+        hints_of: Callable[[int], Keyframe | None],
+        radius: int,
+    ) -> None:
+        self.pipeline = pipeline
+        self.footage = footage
+        self.hints_of = hints_of
+        self.radius = radius
+        # room for the windows of several frames in flight at once (vspipe's threads)
+        keep = 4 * radius + 16
+        self._entries: Memo[int, np.ndarray] = Memo(keep)
+        self._links: Memo[int, Link] = Memo(keep)
+
+    def entry(self, n: int, lightness: Callable[[], np.ndarray]) -> np.ndarray:
+        """a*b* of frame ``n`` at the working size, cleaned up (``lightness()``: the frame's
+        full-size L*, asked for only if the prediction is not made yet)."""
+        found = self._entries.peek(n)
+        if found is not None:
+            return found
+        keyframe = self.hints_of(n)  # may read frames: not inside the memo's wait
+
+        def make() -> np.ndarray:
+            full = lightness()
+            return self.pipeline.clean(self.pipeline.ab_small(full, keyframe), full, keyframe)
+
+        return self._entries.get(n, make)
+
+    def link(self, m: int, size: tuple[int, int]) -> Link:
+        """The motion between frames m and m + 1 at (h, w) ``size``."""
+        found = self._links.peek(m)
+        if found is not None:
+            return found
+        pair = self.footage.pair(m)  # may read frames: not inside the memo's wait
+        return self._links.get(m, lambda: Link.from_pair(pair, size))
+
+    def filtered(self, n: int, frames: Neighbors) -> np.ndarray:
+        """Frame n's a*b* at the working size, filtered over its neighbors in ``frames``."""
+        radius = self.radius
+        count = self.footage.count
+        first, last = max(n - radius, 0), min(n + radius, count - 1)
+        for k in range(first, last + 1):  # the frames at hand: the footage need not read them
+            self.footage.offer(k, partial(frames.frame, k))
+        # the window stops at the clip's ends and at scene cuts (pictures only: cheap)
+        for k in range(first + 1, n + 1):
+            if self.footage.cut_before(k):
+                first = k
+        for k in range(n + 1, last + 1):
+            if self.footage.cut_before(k):
+                last = k - 1
+                break
+        # predictions farthest first: the nearer ones are those a frame in flight beside this
+        # one (n - 1, n + 1) is making now, and are ready by the time they are wanted
+        width = 2 * radius + 1
+        entries: list[np.ndarray | None] = [None] * width
+        for k in sorted(range(first, last + 1), key=lambda k: -abs(k - n)):
+            entries[k - n + radius] = self.entry(k, partial(frames.lightness, k))
+        center = entries[radius]
+        assert center is not None
+        size = center.shape[:2]
+        links: list[Link | None] = [None] * (width - 1)
+        for m in range(first, last):
+            links[m - n + radius] = self.link(m, size)
+        # the weights reach the window's ends: sigma grows with the radius (1 frame up to 2)
+        sigma = max(1.0, radius / 2)
+        return temporal_filter(entries, links, sigma=sigma)

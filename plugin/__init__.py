@@ -15,7 +15,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
-from vscolorize.core.engine import DEFAULT_METHOD
+from vscolorize.core.pipeline import DEFAULT_METHOD
 
 if TYPE_CHECKING:
     from .node import colorize

@@ -14,12 +14,13 @@ from functools import partial
 
 import vapoursynth as vs
 
+from vscolorize.core.errors import named
 from vscolorize.core.footage import Footage
 from vscolorize.core.propagation import PropagationSettings
 from vscolorize.core.store import MotionStore
 
 from .frames import check_format
-from .tracks import ClipSource, source_frame
+from .sources import ClipSource, source_frame
 
 __all__ = ["Analysis", "analyze"]
 
@@ -63,7 +64,8 @@ def analyze(
         store: where motion is kept (default: the motion store in the cache folder).
         progress: wraps the frame iterator (a progress bar), given it and the frame count.
     """
-    check_format(clip, caller="analyze")
+    with named("analyze"):
+        check_format(clip)
     last = clip.num_frames - 1 if last is None else last
     if not 0 <= first <= last < clip.num_frames:
         raise ValueError(f"analyze: frames {first}-{last} are not within 0-{clip.num_frames - 1}")

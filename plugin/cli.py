@@ -496,7 +496,7 @@ def _error(message: str) -> None:
 
 def _run_train(args: argparse.Namespace) -> int:
     from vscolorize.core.engine import resolve_device
-    from vscolorize.core.model import BASES, FAST, LARGE, load_model
+    from vscolorize.core.models import BASES, FAST, LARGE, load_model
     from vscolorize.core.training import LOSSES, TrainOptions, load_pictures, train
 
     if not args.images and not args.videos:

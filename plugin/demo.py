@@ -22,10 +22,10 @@ import numpy as np
 import vapoursynth as vs
 
 from vscolorize.core.color import lab_to_srgb, srgb_to_lab
-from vscolorize.core.engine import DEFAULT_METHOD, Method, colorize_image
+from vscolorize.core.pipeline import DEFAULT_METHOD, colorize_image
 from vscolorize.core.hints import Hints, Keyframe, load_hints, rasterize
 from vscolorize.core.images import write_image
-from vscolorize.core.inference import installed_models
+from vscolorize.core.engines.learned import installed_models
 from vscolorize.core.metrics import psnr
 
 from .render import Progress
@@ -211,7 +211,7 @@ def _rgb(frame: vs.VideoFrame) -> np.ndarray:
 
 
 def _run_video(
-    folder: Path, method: Method, device: str | None, progress: Progress | None
+    folder: Path, method: str, device: str | None, progress: Progress | None
 ) -> tuple[dict[str, Path], VideoResult]:
     from .node import colorize
     from .render import encode
@@ -247,7 +247,7 @@ def run_demo(
     """
     folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
-    methods: tuple[Method, ...] = ("model", "optimization") if installed_models() else ("optimization",)
+    methods: tuple[str, ...] = ("model", "optimization") if installed_models() else ("optimization",)
     files: dict[str, Path] = {}
     clip = None
     if video:

@@ -39,8 +39,8 @@ import dask
 from distributed import Client, Future, LocalCluster, as_completed, get_worker
 from distributed.scheduler import KilledWorker
 
-from vscolorize.core.errors import VscolorizeError
-from vscolorize.core.hints import load_hints
+from vscolorize.core.errors import HintError, VscolorizeError
+from vscolorize.core.hints import check_frames, load_hints
 
 from . import chunks
 from .chunks import Chunk, ChunkJob, ChunkRecord, Plan
@@ -552,11 +552,10 @@ def render_distributed(
         settings = dataclasses.replace(settings, model=agreed["model"])  # "auto" as resolved
         clip = client.submit(probe, str(source), pure=False).result()
         last = frame_range(start, end, clip["frames"])
-        late = [f for f in (loaded.frames if loaded else ()) if f >= clip["frames"]]
-        if late:
-            raise RenderError(
-                f"colorize: hints: keyframe {late[0]} is past the clip's last frame ({clip['frames'] - 1})"
-            )
+        try:
+            check_frames(loaded, clip["frames"])
+        except HintError as e:
+            raise RenderError(f"colorize: {e}") from None
         from vscolorize import __version__
 
         identity = {

@@ -20,17 +20,18 @@ from vscolorize.core.errors import ClipError
 __all__ = ["check_format", "frame_lightness", "is_limited_range", "write_rgb"]
 
 
-def check_format(clip: vs.VideoNode, *, caller: str) -> vs.VideoFormat:
-    """The clip's constant format; a clear error for variable or unsupported ones."""
+def check_format(clip: vs.VideoNode) -> vs.VideoFormat:
+    """The clip's constant format; a clear error for variable or unsupported ones (the caller puts
+    its own name in front, see :func:`vscolorize.core.errors.named`)."""
     fmt = clip.format
     if fmt is None or fmt.id == vs.PresetVideoFormat.NONE:
-        raise ClipError(f"{caller}: clip: variable format clips are not supported")
+        raise ClipError("clip: variable format clips are not supported")
     if clip.width == 0 or clip.height == 0:
-        raise ClipError(f"{caller}: clip: variable size clips are not supported")
+        raise ClipError("clip: variable size clips are not supported")
     if fmt.color_family not in (vs.GRAY, vs.YUV, vs.RGB):
-        raise ClipError(f"{caller}: clip: expected GRAY, YUV or RGB, not {fmt.color_family.name}")
+        raise ClipError(f"clip: expected GRAY, YUV or RGB, not {fmt.color_family.name}")
     if fmt.sample_type == vs.INTEGER and fmt.bits_per_sample > 16:
-        raise ClipError(f"{caller}: clip: at most 16-bit integer samples, not {fmt.name}")
+        raise ClipError(f"clip: at most 16-bit integer samples, not {fmt.name}")
     return fmt
 
 

@@ -24,18 +24,18 @@ import secrets
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import vapoursynth as vs
 
-from vscolorize.core.engine import DEFAULT_METHOD
-from vscolorize.core.errors import VscolorizeError
+from vscolorize.core.errors import RenderError, VscolorizeError
 from vscolorize.core.hints import HintsLike
-from vscolorize.core.temporal import DEFAULT_TEMPORAL
+from vscolorize.core.pipeline import Settings
 
-from .node import INTERNAL_ERROR, colorize
+from .node import INTERNAL_ERROR, colorize_with
+from .sources import open_video
 
 __all__ = [
     "CODECS",
@@ -89,10 +89,6 @@ Progress = Callable[[Iterator[vs.VideoFrame], int], Iterator[vs.VideoFrame]]
 _PLANE_ORDER = {vs.YUV: (0, 1, 2), vs.RGB: (1, 2, 0)}  # ffmpeg's gbrp is G, B, R
 
 
-class RenderError(VscolorizeError):
-    """The input cannot be read or the encoder failed."""
-
-
 @dataclass(frozen=True)
 class RenderResult:
     output: Path
@@ -102,22 +98,6 @@ class RenderResult:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else float("inf")
-
-
-def open_video(path: str | os.PathLike[str]) -> vs.VideoNode:
-    """The video track of a file, through bestsource.
-
-    Raises:
-        RenderError: missing, or no video VapourSynth can decode in it.
-    """
-    source = Path(path)
-    if not source.is_file():
-        raise RenderError(f"{source}: no such file")
-    try:
-        return vs.core.bs.VideoSource(source=str(source.resolve()))
-    except vs.Error as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else "unknown error"
-        raise RenderError(f"{source}: cannot be read as video ({first})") from None
 
 
 def _ffmpeg() -> str:
@@ -168,38 +148,20 @@ def frame_rate(clip: vs.VideoNode) -> Fraction | None:
 
 @dataclass(frozen=True)
 class RenderSettings:
-    """How a render colorizes and encodes: :func:`vscolorize.colorize`'s settings and the codec."""
+    """How a render colorizes (:class:`~vscolorize.core.pipeline.Settings`) and encodes."""
 
-    method: str = DEFAULT_METHOD
-    model: str = "auto"
-    device: str | None = None
-    propagate: bool = True
-    temporal: int = DEFAULT_TEMPORAL
-    postprocess: tuple[str, ...] = ()
-    ensemble: int = 1
-    ensemble_mode: str = "mean"
+    pipeline: Settings = field(default_factory=Settings)
     codec: str = "h264"
 
     def colorize(self, clip: vs.VideoNode, hints: HintsLike | None) -> vs.VideoNode:
         """``clip`` colorized with these settings.
 
         Raises:
-            RenderError: a bad setting or bad hints.
+            RenderError: bad hints, or the settings' device or model is not there.
         """
         try:
-            return colorize(
-                clip,
-                hints,
-                method=self.method,
-                model=self.model,
-                device=self.device,
-                propagate=self.propagate,
-                temporal=self.temporal,
-                postprocess=self.postprocess,
-                ensemble=self.ensemble,
-                ensemble_mode=self.ensemble_mode,
-            )
-        except vs.Error as e:
+            return colorize_with(clip, hints, self.pipeline)
+        except VscolorizeError as e:
             raise RenderError(str(e)) from None
 
 
@@ -208,14 +170,7 @@ def render(
     output: str | os.PathLike[str],
     *,
     hints: HintsLike | None = None,
-    method: str = DEFAULT_METHOD,
-    model: str | os.PathLike[str] = "auto",
-    device: str | None = None,
-    propagate: bool = True,
-    temporal: int = DEFAULT_TEMPORAL,
-    postprocess: Sequence[str] = (),
-    ensemble: int = 1,
-    ensemble_mode: str = "mean",
+    settings: Settings | None = None,
     start: int = 0,
     end: int | None = None,
     codec: str = "h264",
@@ -225,8 +180,8 @@ def render(
     """Colorize the video file ``source`` into ``output``, keeping its audio.
 
     Args:
-        hints, method, model, device, propagate, temporal, postprocess, ensemble,
-            ensemble_mode: as :func:`vscolorize.colorize` takes them.
+        hints: as :func:`vscolorize.colorize` takes them.
+        settings: how frames are colorized (default: :class:`Settings`' defaults).
         start, end: the first and the last frame written, both included (as vspipe's
             ``--start``/``--end``); ``end=None`` is the clip's last frame. The frames are those
             of the whole clip's render, and the audio is cut to match.
@@ -235,22 +190,12 @@ def render(
     Raises:
         RenderError: a bad input, output, setting, frame range or codec, or the encoder failed.
     """
-    settings = RenderSettings(
-        method,
-        os.fspath(model),
-        device,
-        propagate,
-        temporal,
-        tuple(postprocess),
-        ensemble,
-        ensemble_mode,
-        codec,
-    )
+    job = RenderSettings(settings if settings is not None else Settings(), codec)
     source, output = Path(source), Path(output)
     check_output(output, codec, force, source)
     clip = open_video(source)
     last = frame_range(start, end, clip.num_frames)
-    colored = settings.colorize(clip, hints)
+    colored = job.colorize(clip, hints)
     whole = start == 0 and last == clip.num_frames - 1
     return encode(
         colored if whole else colored[start : last + 1],

@@ -1,4 +1,6 @@
-"""Clips and video files as frame sources for the paint window (``vscolorize.ui``)."""
+"""VapourSynth clips and video files as the engine's frame sources: the one place that turns a clip
+into what ``vscolorize.core`` reads (a frame's lightness and scene-change props), for the node,
+``analyze``, the farm and the paint window."""
 
 from __future__ import annotations
 
@@ -8,26 +10,59 @@ from pathlib import Path
 import numpy as np
 import vapoursynth as vs
 
+from vscolorize.core.errors import RenderError
 from vscolorize.core.footage import SourceFrame
 from vscolorize.core.images import PICTURE_SUFFIXES
 
 from .frames import check_format, frame_lightness
-from .render import open_video
-from .tracks import source_frame
 
-__all__ = ["ClipSource", "open_source"]
+__all__ = ["ClipSource", "FrameWindow", "open_source", "open_video", "source_frame"]
 
 
 # chroma (8-bit steps) or channel spread (sRGB, 0-255) below which the first frame counts as gray
 _GRAY_SPREAD = 2
 
 
+def _said(frame: vs.VideoFrame, key: str) -> bool | None:
+    value = frame.props.get(key)
+    return None if value is None else bool(value)
+
+
+def source_frame(frame: vs.VideoFrame, lightness: np.ndarray | None = None) -> SourceFrame:
+    """A frame's lightness (``lightness``, when the caller has it already) and what its
+    ``_SceneChangePrev`` / ``_SceneChangeNext`` say."""
+    lightness = frame_lightness(frame) if lightness is None else lightness
+    return SourceFrame(lightness, _said(frame, "_SceneChangePrev"), _said(frame, "_SceneChangeNext"))
+
+
+def open_video(path: str | os.PathLike[str]) -> vs.VideoNode:
+    """The video track of a file, through bestsource.
+
+    Raises:
+        RenderError: missing, or no video VapourSynth can decode in it.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise RenderError(f"{source}: no such file")
+    try:
+        return vs.core.bs.VideoSource(source=str(source.resolve()))
+    except vs.Error as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else "unknown error"
+        raise RenderError(f"{source}: cannot be read as video ({first})") from None
+
+
 class ClipSource:
-    """A VapourSynth clip, frame by frame (its lightness, as the node reads it), and its
-    original color when it has any (the paint window's compare view)."""
+    """A VapourSynth clip as the engine's frame source (``vscolorize.core.sources``): each
+    frame's lightness and what it says of scene changes, as the node reads them, and its original
+    color when it has any (the paint window's compare view). ``read`` may be called from
+    VapourSynth's worker threads: the core lends another thread while one waits for a frame.
+
+    Raises:
+        ClipError: a variable or unsupported format.
+    """
 
     def __init__(self, clip: vs.VideoNode) -> None:
-        fmt = check_format(clip, caller="paint")
+        fmt = check_format(clip)
         self.clip = clip
         self.width, self.height, self.count = clip.width, clip.height, clip.num_frames
         self._family = fmt.color_family
@@ -67,10 +102,31 @@ class ClipSource:
         return source_frame(self.clip.get_frame(n))
 
 
+class FrameWindow:
+    """Frames n - radius .. n + radius as a frame request brought them (held at the clip's ends),
+    each frame's lightness computed at most once (``vscolorize.core.temporal.Neighbors``)."""
+
+    def __init__(self, n: int, frames: list[vs.VideoFrame]) -> None:
+        self._n, self._frames = n, frames
+        self._radius = len(frames) // 2
+        self._lightness: dict[int, np.ndarray] = {}
+
+    def _frame(self, k: int) -> vs.VideoFrame:
+        return self._frames[k - self._n + self._radius]
+
+    def lightness(self, k: int) -> np.ndarray:
+        if k not in self._lightness:
+            self._lightness[k] = frame_lightness(self._frame(k))
+        return self._lightness[k]
+
+    def frame(self, k: int) -> SourceFrame:
+        return source_frame(self._frame(k), self.lightness(k))
+
+
 def open_source(path: str | os.PathLike[str]) -> object:
     """A picture (PNG, JPEG, ...) or any video FFmpeg reads, as a frame source."""
     if Path(path).suffix.lower() in PICTURE_SUFFIXES:
-        from vscolorize.ui.sources import PictureSource
+        from vscolorize.core.sources import PictureSource
 
         return PictureSource(path)
     return ClipSource(open_video(path))

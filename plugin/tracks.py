@@ -7,42 +7,18 @@ The node, ``vscolorize analyze`` and :func:`propagated_hints` read motion throug
 
 from __future__ import annotations
 
-import numpy as np
 import vapoursynth as vs
 
-from vscolorize.core.errors import HintError
-from vscolorize.core.footage import Footage, SourceFrame
-from vscolorize.core.hints import Hints, HintsLike, resolve_hints
+from vscolorize.core.errors import ClipError, HintError
+from vscolorize.core.footage import Footage
+from vscolorize.core.hints import Hints, HintsLike, check_frames, resolve_hints
 from vscolorize.core.propagation import CarriedHints, PropagationSettings
 from vscolorize.core.store import MotionStore
 
-from .frames import check_format, frame_lightness
+from .frames import check_format
+from .sources import ClipSource
 
-__all__ = ["ClipSource", "propagated_hints", "source_frame"]
-
-
-def _said(frame: vs.VideoFrame, key: str) -> bool | None:
-    value = frame.props.get(key)
-    return None if value is None else bool(value)
-
-
-def source_frame(frame: vs.VideoFrame, lightness: np.ndarray | None = None) -> SourceFrame:
-    """A frame's lightness (``lightness``, when the caller has it already) and what its
-    ``_SceneChangePrev`` / ``_SceneChangeNext`` say."""
-    lightness = frame_lightness(frame) if lightness is None else lightness
-    return SourceFrame(lightness, _said(frame, "_SceneChangePrev"), _said(frame, "_SceneChangeNext"))
-
-
-class ClipSource:
-    """Frames of a clip by index (``read`` may be called from VapourSynth's worker threads: the
-    core lends another thread while one waits for a frame)."""
-
-    def __init__(self, clip: vs.VideoNode) -> None:
-        self.clip = clip
-        self.count = clip.num_frames
-
-    def read(self, n: int) -> SourceFrame:
-        return source_frame(self.clip.get_frame(n))
+__all__ = ["propagated_hints"]
 
 
 def propagated_hints(
@@ -64,17 +40,12 @@ def propagated_hints(
     Raises:
         HintError: the hints cannot be read, or name a frame past the clip's end.
     """
-    check_format(clip, caller="propagated_hints")
     try:
+        check_format(clip)
         resolved = resolve_hints(hints) or Hints()
-    except HintError as e:
-        raise HintError(f"propagated_hints: {e}") from None
-    late = [f for f in resolved.frames if f >= clip.num_frames]
-    if late:
-        raise HintError(
-            f"propagated_hints: hints: keyframe {late[0]} is past the clip's last "
-            f"frame ({clip.num_frames - 1})"
-        )
+        check_frames(resolved, clip.num_frames)
+    except (HintError, ClipError) as e:
+        raise type(e)(f"propagated_hints: {e}") from None
     settings = settings if settings is not None else PropagationSettings()
     footage = Footage(ClipSource(clip), settings.motion, store)
     cuts = [shot.start for shot in footage.shots()][1:]

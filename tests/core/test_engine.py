@@ -52,7 +52,7 @@ def test_large_pictures_solve_at_a_working_size_and_keep_hints_exact() -> None:
 
 
 def test_a_weights_file_can_be_the_model(tmp_path: Path) -> None:
-    from vscolorize.core.model import ColorUNet, ModelConfig, save_model
+    from vscolorize.core.models import ColorUNet, ModelConfig, save_model
 
     save_model(
         ColorUNet(ModelConfig(name="t", widths=(4, 8), depth=1, working_short_side=16)),

@@ -17,6 +17,7 @@ from vscolorize.core.hints import (
     Keyframe,
     Point,
     Stroke,
+    check_frames,
     load_hints,
     paint_hints,
     parse_hints,
@@ -213,6 +214,19 @@ def test_resolve_hints_forms(tmp_path: Path) -> None:
     assert resolve_hints(str(path)) == hints == resolve_hints(path) == resolve_hints(EXAMPLE)
     with pytest.raises(HintError, match="expected a path"):
         resolve_hints(42)  # type: ignore[arg-type]
+
+
+def test_check_frames_refuses_a_keyframe_past_the_clip() -> None:
+    hints = Hints(keyframes=(Keyframe(frame=12), Keyframe(frame=3), Keyframe(frame=20)))
+    check_frames(None, 1)  # no hints: nothing to refuse
+    check_frames(Hints(), 1)
+    check_frames(hints, 21)  # the last keyframe on the last frame
+    # one line, without a caller's name (callers add theirs), naming the first keyframe too late
+    with pytest.raises(HintError) as caught:
+        check_frames(hints, 12)
+    assert str(caught.value) == "hints: keyframe 12 is past the clip's last frame (11)"
+    with pytest.raises(ValueError, match=r"keyframe 3 is past the clip's last frame \(2\)"):
+        check_frames(hints, 3)
 
 
 # --- rasterization -----------------------------------------------------------------------------

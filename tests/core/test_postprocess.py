@@ -19,7 +19,7 @@ from vscolorize.core.inference import (
     variant_paths,
 )
 from vscolorize.core.metrics import perceivable_artifacts
-from vscolorize.core.model import ColorUNet, ModelConfig, save_model
+from vscolorize.core.models import ColorUNet, ModelConfig, save_model
 from vscolorize.core.postprocess import ensemble, segment, segment_fill
 
 TINY = ModelConfig(name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32)

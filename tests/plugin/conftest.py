@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from vscolorize.core.model import ColorUNet, ModelConfig, save_model
+from vscolorize.core.models import ColorUNet, ModelConfig, save_model
 
 TINY = ModelConfig(name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32)
 

@@ -1,0 +1,298 @@
+"""Settings and the per-frame path: one frame from its L* and hints to sRGB.
+
+:class:`Settings` is everything that decides how a frame is colorized (the engine, its model and
+device, the clean-ups, the ensemble, the temporal filter, propagation); it is checked once, where
+it is made, and travels as one object to the VapourSynth node, ``render``, the distributed chunks,
+the paint window's preview and :func:`colorize_image`.
+
+:class:`FramePipeline` is the one path every one of them takes::
+
+    engine (a*b* at its working size, members of an ensemble combined)
+      -> clean-ups (segment fill, at the working size)
+      -> temporal filter (video only: neighbors warped along optical flow, ``core.temporal``)
+      -> upsample (guided by the full-size L*, hints put back exactly, ``core.upsample``)
+      -> sRGB (chroma lowered into the gamut, L* kept)
+
+A picture and a video frame go through the same steps, so the same settings give the same bits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from .color import lab_planes_to_srgb
+from .engines import DEFAULT_METHOD, METHODS, Engine, create_engine
+from .engines.members import plan_members
+from .errors import DeviceError, HintError, SettingError, named
+from .footage import Footage
+from .hints import Hints, HintsLike, Keyframe, rasterize, resolve_hints
+from .images import image_lightness
+from .postprocess import ENSEMBLE_MODES, ensemble, parse_postprocess
+from .propagation import CarriedHints, PropagationSettings
+from .temporal import DEFAULT_TEMPORAL, MAX_TEMPORAL, Neighbors, TemporalWindow
+from .upsample import upsample_ab
+
+__all__ = [
+    "DEFAULT_METHOD",
+    "METHODS",
+    "FramePipeline",
+    "Settings",
+    "VideoPipeline",
+    "colorize_image",
+    "resolve_device",
+]
+
+log = logging.getLogger(__name__)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How frames are colorized: checked when made, then passed around as one object.
+
+    Attributes:
+        method: the engine: ``"model"`` (the learned colorizer, the default) or
+            ``"optimization"`` (Levin et al. 2004; a frame without hints stays gray).
+        model: ``"auto"`` (the large model on CUDA when installed, else the fast one), ``"fast"``,
+            ``"large"``, or the path of a weights file ``vscolorize train`` wrote.
+        device: ``None``/``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` (whether it exists is
+            checked where the pipeline is built: a farm's coordinator may have no GPU).
+        propagate: carry each keyframe's hints along optical flow to the other frames of its shot.
+        temporal: average each frame's a*b* with up to this many frames on each side, warped along
+            optical flow (``vscolorize.core.temporal``); 0 turns it off.
+        postprocess: clean-ups of each frame's a*b* (``vscolorize.core.postprocess``):
+            ``"segment_fill"``, ``"segment_fill:slic"`` or ``"segment_fill:felzenszwalb"``.
+        ensemble: how many predictions to combine (``method="model"``; see
+            :func:`vscolorize.core.engines.members.plan_members`).
+        ensemble_mode: ``"mean"``, ``"median"`` or ``"saturated"``.
+        propagation: how hints travel and motion is measured.
+
+    Raises:
+        SettingError, DeviceError: a bad setting, in one line naming it.
+    """
+
+    method: str = DEFAULT_METHOD
+    model: str = "auto"
+    device: str | None = None
+    propagate: bool = True
+    temporal: int = DEFAULT_TEMPORAL
+    postprocess: tuple[str, ...] = ()
+    ensemble: int = 1
+    ensemble_mode: str = "mean"
+    propagation: PropagationSettings = field(default_factory=PropagationSettings)
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise SettingError(f"method must be one of {METHODS}, not {self.method!r}")
+        parse_postprocess(self.postprocess)
+        if not isinstance(self.postprocess, tuple):
+            object.__setattr__(self, "postprocess", tuple(self.postprocess))
+        if not _whole(self.ensemble) or self.ensemble < 1:
+            raise SettingError(f"ensemble must be a whole number >= 1, not {self.ensemble!r}")
+        if self.ensemble > 1 and self.method != "model":
+            raise SettingError(f"ensemble={self.ensemble} needs method='model'")
+        if self.ensemble_mode not in ENSEMBLE_MODES:
+            raise SettingError(f"ensemble_mode must be one of {ENSEMBLE_MODES}, not {self.ensemble_mode!r}")
+        if not isinstance(self.model, str | os.PathLike):
+            raise SettingError(f"model must be 'auto', 'fast', 'large' or a path, not {self.model!r}")
+        object.__setattr__(self, "model", os.fspath(self.model))
+        _check_device_name(self.device)
+        if not isinstance(self.propagate, bool):
+            raise SettingError(f"propagate must be True or False, not {self.propagate!r}")
+        if not _whole(self.temporal) or not 0 <= self.temporal <= MAX_TEMPORAL:
+            raise SettingError(
+                f"temporal must be a whole number of frames in [0, {MAX_TEMPORAL}], not {self.temporal!r}"
+            )
+
+    def replace(self, **changes: Any) -> Settings:
+        """These settings with ``changes``, checked again."""
+        return replace(self, **changes)
+
+
+def _check_device_name(device: object) -> None:
+    if device is None or device in ("auto", "cpu", "cuda"):
+        return
+    if not isinstance(device, str):
+        raise DeviceError(f"device: expected 'auto', 'cpu' or 'cuda', not {device!r}")
+    if not (device.startswith("cuda:") and device[5:].isdigit()):
+        raise DeviceError(f"device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', not {device!r}")
+
+
+def resolve_device(device: str | None) -> str:
+    """Turn ``None``/``"auto"``/``"cpu"``/``"cuda"``/``"cuda:N"`` into a usable torch device name.
+
+    Raises:
+        DeviceError: the name is unknown, or CUDA was asked for and is not available.
+    """
+    _check_device_name(device)
+    if device is None or device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        return device
+    if not torch.cuda.is_available():
+        raise DeviceError(f"device: {device!r} was asked for but CUDA is not available here")
+    if device != "cuda" and int(device[5:]) >= torch.cuda.device_count():
+        raise DeviceError(f"device: {device!r} does not exist ({torch.cuda.device_count()} CUDA devices)")
+    return device
+
+
+class FramePipeline:
+    """A frame from its L* and hints to sRGB with one :class:`Settings`.
+
+    Building it resolves the device and loads the engine (a model once per process); it holds no
+    per-frame state: every method is a pure function of its arguments, safe from several threads.
+
+    Raises:
+        DeviceError, ModelUnavailableError, SettingError: the device or the model is not there.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.device = resolve_device(settings.device)
+        self.engine: Engine = create_engine(settings, self.device)
+        self.members = plan_members(settings.ensemble, self.engine.variants)
+        self.cleanup = parse_postprocess(settings.postprocess)
+
+    def ab_small(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+        """The engine's a*b* at its working size, (h, w, 2) float32, an ensemble's members
+        combined; ``lightness``: (H, W) L* in [0, 100] at full size."""
+        predictions = self.engine.predict(lightness, keyframe, self.members)
+        return ensemble(predictions, self.settings.ensemble_mode)  # type: ignore[arg-type]
+
+    def clean(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+        """The clean-ups on working-size a*b* (from :meth:`ab_small`); ``lightness`` and
+        ``keyframe`` are the frame's own, at full size."""
+        if not self.cleanup.active:
+            return ab
+        h, w = ab.shape[:2]
+        small = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
+        return self.cleanup.apply(small, ab, *rasterize(keyframe, h, w))
+
+    def upsample(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+        """Working-size a*b* -> (H, W, 2) at ``lightness``'s size, guided by it, hints exact."""
+        return upsample_ab(ab, lightness, keyframe, device=self.device)
+
+    def ab(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+        """(H, W) L* and the frame's hints -> (H, W, 2) float32 a*b* (no temporal filter)."""
+        return self.upsample(
+            self.clean(self.ab_small(lightness, keyframe), lightness, keyframe), lightness, keyframe
+        )
+
+    def rgb(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+        """(H, W) L* and hints -> (H, W, 3) float32 sRGB whose L* is ``lightness``."""
+        return lab_planes_to_srgb(lightness, self.ab(lightness, keyframe))
+
+    def video(self, footage: Footage, hints: Hints | None) -> VideoPipeline:
+        """This pipeline on the frames of ``footage``, with its hints (carried along the shots
+        when the settings propagate them)."""
+        return VideoPipeline(self, footage, hints)
+
+
+class VideoPipeline:
+    """A :class:`FramePipeline` bound to a clip: frame n's hints (the artist's keyframe, or those
+    carried to it), and the temporal filter over its neighbors.
+
+    Every value it keeps (predictions, motion, carried hints) is a pure function of its own frames,
+    so a frame comes out bit-identical in any order, on any number of threads.
+    """
+
+    def __init__(self, pipeline: FramePipeline, footage: Footage, hints: Hints | None) -> None:
+        self.pipeline = pipeline
+        self.footage = footage
+        settings = pipeline.settings
+        self.hints_of: Callable[[int], Keyframe | None]
+        if hints is None:
+            self.hints_of = lambda n: None
+        elif settings.propagate:
+            self.hints_of = CarriedHints(footage, hints, settings.propagation).keyframe
+        else:
+            self.hints_of = hints.keyframe
+        self.radius = settings.temporal
+        self.window = TemporalWindow(pipeline, footage, self.hints_of, self.radius) if self.radius else None
+
+    def rgb(self, n: int, frames: Neighbors) -> np.ndarray:
+        """Frame ``n`` in sRGB, (H, W, 3) float32; ``frames`` holds it and its ``radius``
+        neighbors on each side (held at the clip's ends)."""
+        lightness = frames.lightness(n)
+        keyframe = self.hints_of(n)
+        if self.window is None:
+            ab = self.pipeline.ab(lightness, keyframe)
+        else:
+            # each frame is cleaned up before the filter averages it with its neighbors: segments
+            # differ a little from frame to frame, and the filter evens that out
+            ab = self.pipeline.upsample(self.window.filtered(n, frames), lightness, keyframe)
+        return lab_planes_to_srgb(lightness, ab)
+
+
+def check_keyframes(hints: HintsLike | None, count: int) -> Hints | None:
+    """``hints`` loaded and checked against a ``count``-frame clip (no keyframe past its end).
+
+    Raises:
+        HintError: unreadable hints, or a keyframe past the clip's last frame.
+    """
+    from .hints import check_frames
+
+    resolved = resolve_hints(hints)
+    check_frames(resolved, count)
+    return resolved
+
+
+def colorize_image(
+    image: np.ndarray,
+    hints: HintsLike | None = None,
+    *,
+    method: str = DEFAULT_METHOD,
+    device: str | None = None,
+    model: str | os.PathLike[str] = "auto",
+    postprocess: Sequence[str] = (),
+    ensemble: int = 1,
+    ensemble_mode: str = "mean",
+) -> np.ndarray:
+    """Colorize one picture.
+
+    Args:
+        image: (H, W) gray or (H, W, 3) sRGB, float in [0, 1]; a color picture is reduced to its
+            L* first. A gray picture is read as sRGB gray, so ``ab = 0`` gives it back.
+        hints: a path, a dict in the hints format, a :class:`Hints`, or None; the keyframe at
+            frame 0 applies.
+        method, device, model, postprocess, ensemble, ensemble_mode: as :class:`Settings` holds
+            them.
+
+    Returns:
+        (H, W, 3) float32 sRGB in [0, 1] whose L* is the input's, up to rounding.
+
+    Raises:
+        ImageError, HintError, DeviceError, ModelUnavailableError, SettingError: bad input, each
+            with a one-line message naming the parameter.
+    """
+    with named("colorize_image"):
+        pipeline = FramePipeline(
+            Settings(
+                method=method,
+                model=model,  # type: ignore[arg-type]
+                device=device,
+                postprocess=postprocess,  # type: ignore[arg-type]
+                ensemble=ensemble,
+                ensemble_mode=ensemble_mode,
+            )
+        )
+    lightness = image_lightness(image)
+    resolved = resolve_hints(hints)
+    if resolved is not None and resolved.keyframes and resolved.keyframe(0) is None:
+        frames = ", ".join(map(str, resolved.frames[:5]))
+        raise HintError(f"colorize_image: hints have no keyframe for frame 0 (they have {frames})")
+    keyframe = resolved.keyframe(0) if resolved else None
+    if method == "optimization" and keyframe is None:
+        log.warning("colorize_image: no hints on frame 0: the optimization leaves the picture gray")
+    return pipeline.rgb(lightness, keyframe)
