@@ -1,7 +1,15 @@
 """Color science: sRGB <-> CIE L*a*b* (D65) for numpy arrays and torch tensors, and model scaling.
 
-One implementation serves both array kinds (written against the operators numpy and torch share),
-so the formulas cannot drift apart between the CPU engine, the GPU engine and the paint window.
+One path per array kind and direction. The formulas are written once against the operators numpy
+and torch share; torch tensors always take them. numpy takes OpenCV's Lab -> RGB
+(``cv2.cvtColor``, 10x faster, within 5e-4 of the formulas) wherever that is precise enough:
+float16 and float32 arrays brought into [0, 1]. float64 arrays (asked for precision: OpenCV works
+in float32) and ``gamut="none"`` (OpenCV clips) take the formulas, and so does sRGB -> Lab on
+numpy: OpenCV's float RGB -> Lab is up to 0.3 off scikit-image's values.
+
+One gamut mapper, :func:`fit_chroma`, for both kinds: a table of the sRGB gamut's largest chroma
+per lightness and hue, interpolated (OpenCV's remap on numpy, the same table in torch).
+
 Layouts follow each library's habit:
 
 - numpy arrays are channel-last, ``(..., 3)``, like OpenCV and scikit-image;
@@ -30,7 +38,6 @@ __all__ = [
     "L_SCALE",
     "denormalize_ab",
     "fit_chroma",
-    "fit_chroma_fast",
     "gray_to_l",
     "lab_planes_to_srgb",
     "lab_to_srgb",
@@ -68,8 +75,7 @@ _XYZ_FROM_RGB = (
 )
 _RGB_FROM_XYZ = tuple(map(tuple, np.linalg.inv(np.array(_XYZ_FROM_RGB)).tolist()))
 
-# Chroma reduction into the sRGB gamut: 8 bisection steps give a scale within 1/256 of the best.
-_GAMUT_STEPS = 8
+# how far outside [0, 1] a channel may fall and still count as inside the gamut (rounding)
 _GAMUT_TOLERANCE = 1e-6
 
 Array = np.ndarray
@@ -86,8 +92,8 @@ def _check_float(x: torch.Tensor, name: str) -> None:
 
 
 # The math below is written once for numpy and torch alike: ``xp`` is the module (numpy or torch)
-# and only operators, ``xp.where``, ``xp.stack``, ``xp.concatenate`` and ``.clip`` are used. On CPU
-# numpy's vectorized pow/where are several times faster than torch's, so numpy arrays stay numpy.
+# and only operators, ``xp.where``, ``xp.stack`` and ``.clip`` are used. On CPU numpy's vectorized
+# pow/where are several times faster than torch's, so numpy arrays stay numpy.
 
 
 def _split(x: Any, dim: int) -> list[Any]:
@@ -145,57 +151,6 @@ def _in_gamut(rgb: Any) -> Any:
     return ((rgb >= -tol) & (rgb <= 1 + tol)).all(-1)
 
 
-def _fit_chroma(lab: Any, dim: int, xp: Any, rgb: Any = None) -> Any:
-    """Scale a*b* of out-of-gamut pixels toward 0 (keeping L and hue) until they fit sRGB.
-
-    ``rgb``, when given, is ``lab`` already converted (unclipped), which saves converting twice.
-    Returns ``lab`` itself when every color fits.
-    """
-    channel_last = xp.moveaxis(lab, dim, -1)
-    flat = channel_last.reshape(-1, 3)
-    rgb_flat = _to_srgb_unclipped(flat, -1, xp) if rgb is None else xp.moveaxis(rgb, dim, -1).reshape(-1, 3)
-    outside = ~_in_gamut(rgb_flat)
-    if not bool(outside.any()):
-        return lab
-    pixels = flat[outside]
-    low = pixels[:, :1] * 0
-    high = low + 1
-    for _ in range(_GAMUT_STEPS):
-        mid = (low + high) / 2
-        trial = xp.concatenate((pixels[:, :1], pixels[:, 1:] * mid), 1)
-        fits = _in_gamut(_to_srgb_unclipped(trial, -1, xp))[:, None]
-        low = xp.where(fits, mid, low)
-        high = xp.where(fits, high, mid)
-    flat = flat + 0  # a copy, in numpy and torch alike
-    flat[outside] = xp.concatenate((pixels[:, :1], pixels[:, 1:] * low), 1)
-    return xp.moveaxis(flat.reshape(channel_last.shape), -1, dim)
-
-
-def _to_srgb(lab: Any, dim: int, xp: Any, gamut: Gamut) -> Any:
-    rgb = _to_srgb_unclipped(lab, dim, xp)
-    if gamut == "chroma":
-        fitted = _fit_chroma(lab, dim, xp, rgb)
-        if fitted is not lab:  # only then did a color move: convert again
-            rgb = _to_srgb_unclipped(fitted, dim, xp)
-    return rgb if gamut == "none" else rgb.clip(0, 1)
-
-
-def _to_srgb_opencv(lab: Array, dim: int, xp: Any, gamut: Gamut) -> Array:
-    """:func:`_to_srgb` of float32 numpy ``(..., 3)`` through OpenCV's Lab -> RGB, which clips
-    to [0, 1] and is within 5e-4 of the formulas (a tenth of an 8-bit step), 10x faster."""
-    if gamut == "chroma":
-        lab = _fit_chroma(lab, dim, xp)
-    if lab.size == 0:
-        return lab.copy()
-    image = lab if lab.ndim == 3 else lab.reshape(1, -1, 3)  # OpenCV wants (rows, columns, 3)
-    lum = image[..., 0]
-    if float(lum.min()) < 0 or float(lum.max()) > 100:  # L is clamped, as the formulas do
-        image = image.copy()
-        np.clip(lum, 0, 100, out=image[..., 0])
-    rgb: Array = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_Lab2RGB)
-    return rgb.reshape(lab.shape)
-
-
 def _apply_numpy(fn: Any, x: Array, name: str, *args: object) -> Array:
     if x.ndim < 1 or x.shape[-1] != 3:
         raise ValueError(f"{name}: expected an array of shape (..., 3), got {x.shape}")
@@ -242,8 +197,8 @@ def lab_to_srgb(lab: Array | torch.Tensor, *, gamut: Gamut = "clip") -> Array | 
     Args:
         lab: numpy ``(..., 3)`` or torch ``(*, 3, H, W)``; L in [0, 100] (clamped), a, b any.
         gamut: how colors outside sRGB are brought in. ``"clip"`` clips each channel (fast; L may
-            shift), ``"chroma"`` lowers a*b* toward gray keeping L and hue, then clips rounding
-            residue, ``"none"`` returns values outside [0, 1] as they are.
+            shift), ``"chroma"`` lowers a*b* toward gray keeping L and hue (:func:`fit_chroma`),
+            then clips what is left outside, ``"none"`` returns values outside [0, 1] as they are.
 
     Returns:
         sRGB of the same shape and dtype, in [0, 1] unless ``gamut="none"``.
@@ -253,7 +208,7 @@ def lab_to_srgb(lab: Array | torch.Tensor, *, gamut: Gamut = "clip") -> Array | 
     if isinstance(lab, torch.Tensor):
         return _apply_torch(_to_srgb, lab, "lab_to_srgb", -3, gamut)
     x = np.asarray(lab)
-    if gamut != "none" and x.dtype in (np.float16, np.float32) and x.ndim and x.shape[-1] == 3:
+    if gamut != "none" and x.dtype in (np.float16, np.float32):
         return _apply_numpy(_to_srgb_opencv, x, "lab_to_srgb", gamut)
     return _apply_numpy(_to_srgb, x, "lab_to_srgb", gamut)
 
@@ -263,7 +218,19 @@ def fit_chroma(lab: Array) -> Array: ...
 @overload
 def fit_chroma(lab: torch.Tensor) -> torch.Tensor: ...
 def fit_chroma(lab: Array | torch.Tensor) -> Array | torch.Tensor:
-    """Lower a*b* of colors outside the sRGB gamut toward gray, keeping L and hue unchanged."""
+    """Lower a*b* of colors outside the sRGB gamut toward gray, keeping L and hue unchanged.
+
+    The boundary comes from a table of the gamut's largest chroma per lightness (0.5 steps) and
+    hue (1 degree steps), interpolated bilinearly, kept 1.5 % inside it: one pass, where a search
+    for each color's boundary costs a conversion per step. Near the gamut's cusps the
+    interpolation is a few percent off, both ways; :func:`lab_to_srgb` clips what is left outside.
+
+    Args:
+        lab: numpy ``(..., 3)`` or torch ``(*, 3, H, W)``, floating point.
+
+    Returns:
+        The same shape and dtype; L as given, a*b* scaled toward 0 where the color lies outside.
+    """
     if isinstance(lab, torch.Tensor):
         return _apply_torch(_fit_chroma, lab, "fit_chroma", -3)
     return _apply_numpy(_fit_chroma, np.asarray(lab), "fit_chroma")
@@ -310,11 +277,12 @@ def denormalize_ab(ab: torch.Tensor) -> torch.Tensor:
     return ab * AB_SCALE
 
 
-# --- gamut mapping through a table, for frames --------------------------------------------------
+# --- gamut mapping through a table -------------------------------------------------------------
 
 _LUT_L_STEP = 0.5  # table rows: L* 0, 0.5, ..., 100
 _LUT_HUE_STEP = 1.0  # table columns: hue 0, 1, ..., 360 degrees (360 repeats 0)
 _LUT_MARGIN = 0.985  # the table is interpolated: stay a little inside the boundary it records
+_REMAP_WIDTH = 32766  # OpenCV's remap takes pictures narrower than SHRT_MAX
 
 
 @cache
@@ -332,45 +300,106 @@ def _chroma_limits() -> np.ndarray:
     return low.astype(np.float32)
 
 
+def _look_up(cols: Array, rows: Array) -> Array:
+    """The table at (row, column) places, interpolated bilinearly: (H, W) float32 each."""
+    pieces = [
+        cv2.remap(
+            _chroma_limits(),
+            cols[:, i : i + _REMAP_WIDTH],
+            rows[:, i : i + _REMAP_WIDTH],
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        for i in range(0, cols.shape[1], _REMAP_WIDTH)
+    ]
+    return pieces[0] if len(pieces) == 1 else np.hstack(pieces)
+
+
 def _chroma_scale(lightness: Array, a: Array, b: Array) -> Array:
     """The factor (<= 1) that brings each (L*, a*, b*) into the sRGB gamut by the table: (H, W)
     float32 planes in, (H, W) float32 out. OpenCV throughout (one pass each, no temporaries the
-    size of the frame in float64): hue to within 0.01 degree, the table interpolated bilinearly."""
+    size of the frame in float64): hue to within 0.01 degree, the table interpolated bilinearly
+    (OpenCV's remap: at 1/32 of a cell)."""
     chroma, hue = cv2.cartToPolar(a, b, angleInDegrees=True)  # hue in [0, 360)
-    rows = cv2.multiply(np.clip(lightness, 0, 100), 1 / _LUT_L_STEP, dtype=cv2.CV_32F)
+    rows = np.clip(lightness, 0, 100)
+    rows *= np.float32(1 / _LUT_L_STEP)  # (cv2.multiply reads a 1x1 picture as a scalar)
     cols = hue if _LUT_HUE_STEP == 1.0 else hue * np.float32(1 / _LUT_HUE_STEP)
-    limit = cv2.remap(_chroma_limits(), cols, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    limit = _look_up(cols, rows)
     scale: Array = np.minimum(limit * np.float32(_LUT_MARGIN) / np.maximum(chroma, 1e-6), 1.0)
     return scale
 
 
-def _planes(lightness: Array, ab: Array) -> tuple[Array, Array, Array]:
-    """(H, W) L and (H, W, 2) a*b* as three contiguous (H, W) float32 planes."""
-    lum = np.ascontiguousarray(lightness, dtype=np.float32)
-    a, b = cv2.split(np.ascontiguousarray(ab, dtype=np.float32))
-    return lum, a, b
+def _chroma_scale_torch(lightness: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """:func:`_chroma_scale` of tensors of any shape, in their dtype and on their device: the same
+    table, interpolated bilinearly. The limit is looked up without gradients (it only moves with
+    the color's place in the table); the scale's gradient flows through the chroma."""
+    with torch.no_grad():
+        table = torch.from_numpy(_chroma_limits()).to(lightness.device, lightness.dtype)
+        rows = (lightness.clip(0, 100) / _LUT_L_STEP).nan_to_num(0.0)
+        cols = (torch.rad2deg(torch.atan2(b, a)) % 360 / _LUT_HUE_STEP).nan_to_num(0.0)
+        row0 = rows.floor().clip(0, table.shape[0] - 2)
+        col0 = cols.floor().clip(0, table.shape[1] - 2)
+        row_share, col_share = rows - row0, cols - col0
+        flat = table.flatten()
+        first = row0.long() * table.shape[1] + col0.long()
+        second = first + table.shape[1]
+        limit = (flat[first] * (1 - col_share) + flat[first + 1] * col_share) * (1 - row_share) + (
+            flat[second] * (1 - col_share) + flat[second + 1] * col_share
+        ) * row_share
+    inverse_chroma = (a * a + b * b).clip(min=1e-12).rsqrt()  # chroma at least 1e-6, as in OpenCV's
+    return (limit * _LUT_MARGIN * inverse_chroma).clip(max=1.0)
 
 
-def fit_chroma_fast(lab: Array) -> Array:
-    """:func:`fit_chroma` for (H, W, 3) float32 frames, through a table of the sRGB gamut's
-    largest chroma per lightness and hue (bilinear), at 1-2 % less chroma at the boundary than
-    the exact search: one pass instead of a bisection, for every frame of a video."""
-    lab = np.ascontiguousarray(lab, dtype=np.float32)
-    lum, a, b = cv2.split(lab)
-    scale = _chroma_scale(lum, a, b)
-    return cv2.merge([lum, a * scale, b * scale])
+def _rows(plane: Array) -> Array:
+    """A plane of any shape as the 2-D float32 picture OpenCV takes (one row unless 2-D)."""
+    return np.ascontiguousarray(plane if plane.ndim == 2 else plane.reshape(1, -1), dtype=np.float32)
+
+
+def _fit_chroma(lab: Any, dim: int, xp: Any) -> Any:
+    lum, a, b = _split(lab, dim)
+    if xp is np:
+        scale = _chroma_scale(_rows(lum), _rows(a), _rows(b)).reshape(lum.shape)
+    else:
+        scale = _chroma_scale_torch(lum, a, b)
+    return xp.stack((lum, a * scale, b * scale), dim)
+
+
+def _to_srgb(lab: Any, dim: int, xp: Any, gamut: Gamut) -> Any:
+    """The formulas' Lab -> sRGB (torch; numpy float64 or ``gamut="none"``)."""
+    if gamut == "chroma":
+        lab = _fit_chroma(lab, dim, xp)
+    rgb = _to_srgb_unclipped(lab, dim, xp)
+    return rgb if gamut == "none" else rgb.clip(0, 1)
+
+
+def _planes_to_srgb(lum: Array, a: Array, b: Array, *, fit: bool) -> Array:
+    """OpenCV's Lab -> sRGB: (H, W) float32 planes -> (H, W, 3) float32 in [0, 1], L* clamped to
+    [0, 100] (as the formulas do) and, with ``fit``, the chroma lowered into the gamut first."""
+    lum = np.clip(lum, 0, 100)
+    if fit:
+        scale = _chroma_scale(lum, a, b)
+        a, b = a * scale, b * scale
+    rgb: Array = cv2.cvtColor(cv2.merge([lum, a, b]), cv2.COLOR_Lab2RGB)
+    return rgb
+
+
+def _to_srgb_opencv(lab: Array, dim: int, xp: Any, gamut: Gamut) -> Array:
+    """:func:`_to_srgb` of float32 numpy ``(..., 3)``, clipped, through OpenCV."""
+    if lab.size == 0:
+        return lab.copy()
+    image = lab if lab.ndim == 3 else lab.reshape(1, -1, 3)  # OpenCV wants (rows, columns, 3)
+    lum, a, b = cv2.split(np.ascontiguousarray(image))
+    return _planes_to_srgb(lum, a, b, fit=gamut == "chroma").reshape(lab.shape)
 
 
 def lab_planes_to_srgb(lightness: Array, ab: Array) -> Array:
     """(H, W) L* in [0, 100] and (H, W, 2) a*b* -> (H, W, 3) float32 sRGB in [0, 1], the chroma
-    (not L*) lowered where a color falls outside the gamut (:func:`fit_chroma_fast`).
+    (not L*) lowered where a color falls outside the gamut (:func:`fit_chroma`).
 
-    The per-frame conversion of the engine: OpenCV's Lab -> RGB (within 5e-4 of the exact
-    formulas, a tenth of an 8-bit step), about 10x faster than numpy's pow on a frame."""
-    lum, a, b = _planes(lightness, ab)
-    if lum.size == 0:
-        return np.zeros((*lum.shape, 3), np.float32)
-    lum = np.clip(lum, 0, 100)
-    scale = _chroma_scale(lum, a, b)
-    rgb: Array = cv2.cvtColor(cv2.merge([lum, a * scale, b * scale]), cv2.COLOR_Lab2RGB)
-    return rgb
+    The per-frame conversion of the engine: ``lab_to_srgb(lab, gamut="chroma")`` of float32 L*a*b*,
+    bit for bit, without stacking the planes first."""
+    lightness, ab = np.asarray(lightness), np.asarray(ab)
+    if lightness.size == 0:
+        return np.zeros((*lightness.shape, 3), np.float32)
+    a, b = cv2.split(np.ascontiguousarray(ab, dtype=np.float32))
+    return _planes_to_srgb(np.ascontiguousarray(lightness, dtype=np.float32), a, b, fit=True)

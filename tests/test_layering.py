@@ -46,7 +46,7 @@ def test_core_never_reaches_plugin_or_ui() -> None:
 
 def test_importing_core_loads_neither_vapoursynth_nor_qt() -> None:
     code = (
-        "import sys, vscolorize.core, vscolorize.core.engine, vscolorize.core.optimization;"
+        "import sys, vscolorize.core, vscolorize.core.pipeline, vscolorize.core.optimization;"
         f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {sorted(QT | VAPOURSYNTH)!r});"
         "print(bad); sys.exit(1 if bad else 0)"
     )

@@ -8,7 +8,7 @@ import pytest
 from vscolorize.core import colorize_image
 from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.errors import DeviceError, HintError, ImageError, ModelUnavailableError
-from vscolorize.core.inference import installed_models
+from vscolorize.core.engines.learned import installed_models
 
 HINTS = {
     "format": "vscolorize.hints",

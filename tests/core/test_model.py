@@ -8,15 +8,16 @@ import numpy as np
 import pytest
 import torch
 
+from vscolorize.core.engines.learned import Colorizer, working_size
 from vscolorize.core.errors import ModelUnavailableError
 from vscolorize.core.hints import Color, Keyframe, Point
-from vscolorize.core.inference import Colorizer, working_size
-from vscolorize.core.model import (
+from vscolorize.core.models import (
     FAST,
     ColorUNet,
     ModelConfig,
     levin_hints,
     load_model,
+    network_bases,
     save_model,
     smooth_hints,
     spread_hints,
@@ -67,11 +68,12 @@ def test_smoother_model_starts_at_the_smoother_answer() -> None:
     ab, mask = torch.zeros(1, 2, 32, 48), torch.zeros(1, 1, 32, 48)
     ab[0, :, 10, 5], mask[0, 0, 10, 5] = torch.tensor([25.0, 15.0]), 1
     base, _, _ = smooth_hints(l, ab, mask)
-    torch.testing.assert_close(model(l, ab, mask), base, atol=1e-4, rtol=0)
+    bases = network_bases(TINY_SMOOTHER, l, ab, mask)
+    torch.testing.assert_close(model(l, ab, mask, bases), base, atol=1e-4, rtol=0)
     torch.testing.assert_close(model(l), torch.zeros(1, 2, 32, 48))  # no hints: gray
     with torch.no_grad():
         model.head.bias.fill_(0.1)  # once trained, the correction moves it
-    assert not torch.allclose(model(l, ab, mask), base, atol=1)
+    assert not torch.allclose(model(l, ab, mask, bases), base, atol=1)
 
 
 def _two_hints(height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -139,7 +141,9 @@ def test_levin_model_starts_at_levins_answer() -> None:
     l = _two_halves(32, 48)
     ab, mask = _two_hints(32, 48)
     base = levin_hints(l, ab, mask, TINY_LEVIN.base_scale)
-    torch.testing.assert_close(model(l, ab, mask), base, atol=1e-4, rtol=0)
+    torch.testing.assert_close(
+        model(l, ab, mask, network_bases(TINY_LEVIN, l, ab, mask)), base, atol=1e-4, rtol=0
+    )
     torch.testing.assert_close(model(l), torch.zeros(1, 2, 32, 48))  # no hints: gray
 
 
@@ -151,10 +155,11 @@ def test_pictures_with_hints_get_the_calibrated_share_of_the_correction() -> Non
     l = torch.cat([_two_halves(32, 48)] * 2)
     ab, mask = _two_hints(32, 48)
     ab, mask = torch.cat([ab, torch.zeros_like(ab)]), torch.cat([mask, torch.zeros_like(mask)])
-    full = model(l, ab, mask)
+    bases = network_bases(TINY_LEVIN, l, ab, mask)
+    full = model(l, ab, mask, bases)
     base = levin_hints(l[:1], ab[:1], mask[:1], TINY_LEVIN.base_scale)
     model.config = dataclasses.replace(TINY_LEVIN, hinted_correction=0.4)
-    shrunk = model(l, ab, mask)
+    shrunk = model(l, ab, mask, bases)
     # the picture with hints: 0.4 of the correction; the one without keeps all of it
     torch.testing.assert_close(shrunk[:1] - base, 0.4 * (full[:1] - base), atol=1e-3, rtol=0)
     torch.testing.assert_close(shrunk[1:], full[1:])
@@ -178,6 +183,95 @@ def test_hints_change_the_prediction() -> None:
     mask[..., 8, 8] = 1
     hinted = model(l, torch.full((1, 2, 16, 16), 60.0), mask)
     assert not torch.allclose(hinted, model(l))
+
+
+def _hinted_batch(
+    config: ModelConfig, seed: int, height: int = 64, width: int = 96
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Two pictures of random L, the first with three hinted pixels, the second without hints,
+    and their bases for ``config``."""
+    g = torch.Generator().manual_seed(seed)
+    l = torch.rand(2, 1, height, width, generator=g) * 100
+    ab, mask = torch.zeros(2, 2, height, width), torch.zeros(2, 1, height, width)
+    for _ in range(3):
+        y, x = (int(torch.randint(n, (1,), generator=g)) for n in (height, width))
+        ab[0, :, y, x], mask[0, 0, y, x] = torch.rand(2, generator=g) * 80 - 40, 1
+    return l, ab, mask, network_bases(config, l, ab, mask)
+
+
+def test_network_bases_are_the_smoother_and_levin_answers() -> None:
+    l = _two_halves()
+    ab, mask = _two_hints(40, 72)
+    smoother = torch.cat(smooth_hints(l, ab, mask), 1)
+    c = dataclasses.replace(TINY_LEVIN, base_variance=0.2, base_texture=30.0)
+    levin = levin_hints(
+        l, ab, mask, c.base_scale, c.base_variance, c.base_texture, c.base_texture_sigma, c.base_texture_reach
+    )
+    assert torch.equal(network_bases(TINY_SMOOTHER, l, ab, mask), smoother)
+    assert torch.equal(network_bases(c, l, ab, mask), torch.cat([smoother, levin], 1))
+    assert network_bases(TINY, l, ab, mask).shape == (1, 0, 40, 72)
+    # without hints: gray answers, no confidence, every pixel as far from a hint as there is
+    none = network_bases(c, l)
+    expected = torch.zeros(1, 6, 40, 72)
+    expected[:, 3] = 1
+    assert torch.equal(none, expected)
+    assert torch.equal(none, network_bases(c, l, torch.zeros_like(ab), torch.zeros_like(mask)))
+
+
+def test_the_network_takes_the_bases_it_needs() -> None:
+    torch.manual_seed(0)
+    model = ColorUNet(TINY_LEVIN)
+    l, ab, mask, bases = _hinted_batch(TINY_LEVIN, 0, 32, 48)
+    with torch.no_grad():
+        torch.nn.init.normal_(model.head.weight, std=0.1)  # a trained correction
+        # without hints the bases may be left out: the network knows those of no hints
+        assert torch.equal(model(l), model(l, None, None, network_bases(TINY_LEVIN, l)))
+        with pytest.raises(ValueError, match="needs the bases tensor"):
+            model(l, ab, mask)
+        with pytest.raises(ValueError, match="takes 6 base channels, not 4"):
+            model(l, ab, mask, bases[:, :4])
+        pull_push = ColorUNet(TINY)
+        assert torch.equal(pull_push(l, ab, mask), pull_push(l, ab, mask, network_bases(TINY, l, ab, mask)))
+
+
+def _exportable() -> ColorUNet:
+    """The fast network with random weights, its correction switched on (it starts at zero) and
+    calibrated below 1, so every input and every branch shapes its answer."""
+    torch.manual_seed(0)
+    model = ColorUNet(dataclasses.replace(FAST, hinted_correction=0.4)).eval()
+    with torch.no_grad():
+        torch.nn.init.normal_(model.head.weight, std=0.05)
+    return model
+
+
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning", "ignore:`torch.jit.trace")
+def test_the_network_is_torch_alone_traced_and_exported() -> None:
+    """A graph recorded on one input gives eager's answer on another: nothing outside torch (the
+    bases, say) is frozen into it as a constant."""
+    model = _exportable()
+    recorded, other = _hinted_batch(FAST, 0), _hinted_batch(FAST, 1)
+    with torch.no_grad():
+        expected = model(*other)
+        # the inputs matter, to each picture far beyond the tolerance below
+        assert (model(*recorded) - expected).abs().amax((1, 2, 3)).min() > 0.1
+        traced = torch.jit.trace(model, recorded)
+        torch.testing.assert_close(traced(*other), expected, atol=1e-4, rtol=0)
+        exported = torch.export.export(model, recorded)
+        torch.testing.assert_close(exported.module()(*other), expected, atol=1e-4, rtol=0)
+
+
+def test_the_network_exports_to_onnx(tmp_path: Path) -> None:
+    pytest.importorskip("onnxscript")  # torch.onnx.export's exporter
+    onnxruntime = pytest.importorskip("onnxruntime")
+    model = _exportable()
+    recorded, other = _hinted_batch(FAST, 0), _hinted_batch(FAST, 1)
+    names = ["l", "ab_hint", "mask", "bases"]
+    path = tmp_path / "fast.onnx"
+    torch.onnx.export(model, recorded, str(path), input_names=names, output_names=["ab"], dynamo=True)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {name: x.numpy() for name, x in zip(names, other, strict=True)})
+    with torch.no_grad():
+        np.testing.assert_allclose(got, model(*other).numpy(), atol=1e-3, rtol=0)
 
 
 def test_spread_hints_fills_from_the_hints() -> None:
@@ -230,7 +324,7 @@ def test_damaged_or_foreign_files_are_refused(tmp_path: Path) -> None:
 
 def test_config_json_round_trip() -> None:
     assert ModelConfig.from_json(FAST.to_json()) == FAST
-    # files written before the smoother base existed are pull-push models
+    # a config that names no base (an older weights file) is a pull-push model
     old = '{"depth": 2, "name": "fast", "widths": [16, 32], "working_short_side": 256}'
     assert ModelConfig.from_json(old).base == "pull-push"
     with pytest.raises(ValueError, match="unknown base"):
@@ -257,7 +351,7 @@ def test_colorizer_keeps_size_and_hints() -> None:
 def test_torch_guided_filter_matches_opencv() -> None:
     import cv2
 
-    from vscolorize.core.inference import guided_filter
+    from vscolorize.core.upsample import guided_filter
 
     rng = np.random.default_rng(0)
     guide = np.kron(rng.random((6, 8)), np.ones((10, 10))).astype(np.float32)  # blocks: edges
@@ -270,7 +364,7 @@ def test_torch_guided_filter_matches_opencv() -> None:
 
 
 def test_relu_on_bfloat16_bits_is_relu() -> None:
-    from vscolorize.core.model import _ReLU
+    from vscolorize.core.models.network import _ReLU
 
     values = torch.tensor([-3.5, -1e-30, -0.0, 0.0, 1e-30, 2.25, float("inf"), -float("inf")])
     x = torch.cat([values, torch.randn(1000)]).bfloat16()
@@ -282,17 +376,17 @@ def test_relu_on_bfloat16_bits_is_relu() -> None:
 
 
 def test_network_precision_follows_the_hardware(monkeypatch: pytest.MonkeyPatch) -> None:
-    from vscolorize.core import inference
+    from vscolorize.core.engines import learned
 
-    assert inference.network_precision("cuda:1") == torch.float16
+    assert learned.network_precision("cuda:1") == torch.float16
     for amx, expected in ((True, torch.bfloat16), (False, torch.float32)):
         monkeypatch.setattr(torch.cpu, "get_capabilities", lambda amx=amx: {"amx_bf16": amx})
-        assert inference.network_precision("cpu") == expected
+        assert learned.network_precision("cpu") == expected
         assert Colorizer(ColorUNet(TINY), "cpu").precision == expected
 
 
 def test_bfloat16_layers_keep_the_shipped_models_colors() -> None:
-    from vscolorize.core.inference import get_colorizer
+    from vscolorize.core.engines.learned import get_colorizer
 
     model = get_colorizer("fast", "cpu").models[0]
     rng = np.random.default_rng(5)
@@ -325,7 +419,7 @@ def test_colorizer_on_cuda_matches_cpu() -> None:
 def test_upsample_ab_follows_the_full_resolution_edges() -> None:
     import cv2
 
-    from vscolorize.core.inference import upsample_ab
+    from vscolorize.core.upsample import upsample_ab
 
     # an edge in L between two colors, at full size; the working size sees it blurred
     lightness = np.full((120, 200), 30.0, np.float32)

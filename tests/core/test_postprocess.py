@@ -10,14 +10,8 @@ import torch
 
 from vscolorize.core import colorize_image
 from vscolorize.core.color import srgb_to_lab
-from vscolorize.core.inference import (
-    SECOND_SCALE,
-    Colorizer,
-    Member,
-    get_colorizer,
-    plan_members,
-    variant_paths,
-)
+from vscolorize.core.engines.learned import Colorizer, get_colorizer, variant_paths
+from vscolorize.core.engines.members import SECOND_SCALE, Member, plan_members
 from vscolorize.core.metrics import perceivable_artifacts
 from vscolorize.core.models import ColorUNet, ModelConfig, save_model
 from vscolorize.core.postprocess import ensemble, segment, segment_fill
@@ -186,22 +180,29 @@ def test_members_come_in_order_and_have_a_limit() -> None:
         plan_members(5, 1)
 
 
+def combined(models: list[ColorUNet], count: int, pictures: list[np.ndarray]) -> np.ndarray:
+    """The first ``count`` members' predictions of ``pictures``, averaged: (B, h, w, 2)."""
+    colorizer = Colorizer(models, "cpu")
+    views = colorizer.views(pictures, [None] * len(pictures), plan_members(count, len(models)))
+    return ensemble(views, "mean").permute(0, 2, 3, 1).numpy()
+
+
 def test_an_ensemble_combines_its_members_predictions() -> None:
     torch.manual_seed(0)
     models = [ColorUNet(TINY), ColorUNet(TINY)]
     lightness = np.random.default_rng(2).uniform(10, 90, (40, 56)).astype(np.float32)
     alone = [Colorizer(m, "cpu").predict_small([lightness], [None])[0] for m in models]
     # five members: the first variant's four, then the second variant as is
-    four = Colorizer(models[0], "cpu", members=4).predict_small([lightness], [None])[0]
-    five = Colorizer(models, "cpu", members=5).predict_small([lightness], [None])[0]
+    four = combined(models[:1], 4, [lightness])[0]
+    five = combined(models, 5, [lightness])[0]
     np.testing.assert_allclose(five, (4 * four + alone[1]) / 5, atol=1e-5)
     # a mirrored member sees the picture mirrored and is mirrored back
     mirrored = Colorizer(models[0], "cpu").predict_small([lightness[:, ::-1].copy()], [None])[0]
-    flip = Colorizer(models[0], "cpu", members=2).predict_small([lightness], [None])[0]
+    flip = combined(models[:1], 2, [lightness])[0]
     np.testing.assert_allclose(flip, (alone[0] + mirrored[:, ::-1]) / 2, atol=1e-5)
     # batched pictures give each picture its own result
-    two = Colorizer(models, "cpu", members=4).predict_small([lightness, lightness[::-1].copy()], [None, None])
-    one = Colorizer(models, "cpu", members=4).predict_small([lightness], [None])
+    two = combined(models, 4, [lightness, lightness[::-1].copy()])
+    one = combined(models, 4, [lightness])
     np.testing.assert_allclose(two[0], one[0], atol=1e-5)
 
 
@@ -228,8 +229,8 @@ def test_colorize_image_applies_segment_fill_and_ensembles(tmp_path: Path) -> No
 
 @pytest.mark.skipif(len(variant_paths("fast")) < 2, reason="needs two shipped variants")
 def test_shipped_variants_are_genuinely_different_members() -> None:
-    colorizer = get_colorizer("fast", "cpu", 8)
-    assert [m.variant for m in colorizer.members] == [0, 0, 0, 0, 1, 1, 1, 1]
+    colorizer = get_colorizer("fast", "cpu")
+    assert [m.variant for m in plan_members(8, len(colorizer.models))] == [0, 0, 0, 0, 1, 1, 1, 1]
     first, second = colorizer.models[:2]
     assert first.config == second.config
     weights = [dict(m.named_parameters()) for m in (first, second)]

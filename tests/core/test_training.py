@@ -9,7 +9,7 @@ import torch
 
 from vscolorize.core import colorize_image
 from vscolorize.core.metrics import psnr
-from vscolorize.core.model import ColorUNet, ModelConfig, levin_hints, load_model
+from vscolorize.core.models import ColorUNet, ModelConfig, levin_hints, load_model, network_bases
 from vscolorize.core.training import (
     CALIBRATION_SCALES,
     TrainOptions,
@@ -73,7 +73,7 @@ def test_the_most_hints_a_sample_gets_is_an_option() -> None:
 
 
 def test_the_smallest_crop_is_an_option() -> None:
-    from vscolorize.core.training import _crop
+    from vscolorize.core.training.data import _crop
 
     # a picture whose columns say where they come from: a crop's columns tell its width
     picture = np.repeat((np.arange(400) // 2).astype(np.uint8)[None, :, None], 300, 0)
@@ -90,7 +90,7 @@ def test_the_smallest_crop_is_an_option() -> None:
 
 
 def test_the_share_of_recolored_samples_is_an_option() -> None:
-    from vscolorize.core.training import _augment_colors
+    from vscolorize.core.training.data import _augment_colors
 
     lab = torch.zeros(200, 3, 4, 4)
     lab[:, 0], lab[:, 1], lab[:, 2] = 50.0, 30.0, -20.0
@@ -200,5 +200,8 @@ def test_warm_start_takes_over_what_fits_and_starts_at_the_new_base() -> None:
     ab[0, :, 16, 4], mask[0, 0, 16, 4] = torch.tensor([30.0, 10.0]), 1
     with torch.no_grad():
         torch.testing.assert_close(
-            target(l, ab, mask), levin_hints(l, ab, mask, TINY_LEVIN.base_scale), atol=1e-4, rtol=0
+            target(l, ab, mask, network_bases(TINY_LEVIN, l, ab, mask)),
+            levin_hints(l, ab, mask, TINY_LEVIN.base_scale),
+            atol=1e-4,
+            rtol=0,
         )

@@ -162,13 +162,13 @@ def test_analyze_reports_shots_of_a_range() -> None:
 
 
 def test_internal_errors_are_not_user_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    import vscolorize.node as node_module
+    import vscolorize.core.pipeline as pipeline_module
 
     def broken(*args: object, **kwargs: object) -> np.ndarray:
         raise TypeError("a bug")
 
     node = vscolorize.colorize(film(), HINTS, method="optimization", temporal=0)
-    monkeypatch.setattr(node_module, "lightness_ab_to_srgb", broken)
+    monkeypatch.setattr(pipeline_module, "lab_planes_to_srgb", broken)
     with pytest.raises(vs.Error, match=r"vscolorize internal error: frame 4: TypeError: a bug"):
         node.get_frame(4)
 

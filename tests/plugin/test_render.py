@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 import vapoursynth as vs
 
+from vscolorize.core.pipeline import Settings
 from vscolorize.render import RenderError, open_video, render
 
 from .conftest import HINTS
+
+OPTIMIZATION = Settings(method="optimization")
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -77,7 +80,7 @@ def test_interrupted_render_leaves_no_file(film: Path, tmp_path: Path) -> None:
             yield frame
 
     with pytest.raises(KeyboardInterrupt):
-        render(film, out, method="optimization", progress=interrupt_midway)
+        render(film, out, settings=OPTIMIZATION, progress=interrupt_midway)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -145,7 +148,7 @@ def _audio_samples(path: Path) -> int:
 
 def test_a_range_is_the_whole_render_cut(film: Path, hints: Path, tmp_path: Path) -> None:
     whole, part = tmp_path / "whole.mkv", tmp_path / "part.mkv"
-    assert render(film, whole, hints=hints, method="optimization", codec="ffv1").frames == 12
+    assert render(film, whole, hints=hints, settings=OPTIMIZATION, codec="ffv1").frames == 12
     result = cli(
         "render",
         film,
@@ -173,8 +176,8 @@ def test_a_range_is_the_whole_render_cut(film: Path, hints: Path, tmp_path: Path
 
 def test_a_range_to_the_end_and_the_whole_clip(film: Path, tmp_path: Path) -> None:
     tail, everything = tmp_path / "tail.mp4", tmp_path / "all.mp4"
-    assert render(film, tail, method="optimization", start=10).frames == 2
-    assert render(film, everything, method="optimization", start=0, end=11).frames == 12
+    assert render(film, tail, settings=OPTIMIZATION, start=10).frames == 2
+    assert render(film, everything, settings=OPTIMIZATION, start=0, end=11).frames == 12
     assert abs(_audio_samples(tail) - 44100 * 2 / 12) < 2048  # AAC: whole 1024-sample frames
     assert abs(_audio_samples(everything) - 44100) < 2048
 
@@ -193,7 +196,7 @@ def test_bad_ranges_are_refused_before_any_work(
     film: Path, tmp_path: Path, start: int, end: int | None, message: str
 ) -> None:
     with pytest.raises(RenderError, match=re.escape(message)):
-        render(film, tmp_path / "o.mp4", method="optimization", start=start, end=end)
+        render(film, tmp_path / "o.mp4", settings=OPTIMIZATION, start=start, end=end)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -201,7 +204,7 @@ def test_h264_is_tagged_bt709_limited_420(film: Path, tmp_path: Path) -> None:
     """What browsers and players need to show the colors right: 4:2:0, limited range, and BT.709
     matrix, primaries and transfer, in the container and in the stream's own VUI."""
     out = tmp_path / "colored.mp4"
-    render(film, out, method="optimization")
+    render(film, out, settings=OPTIMIZATION)
     assert "Video: h264 (High)" in streams(out) and "yuv420p(tv, bt709, progressive)" in streams(out)
     trace = subprocess.run(
         [
