@@ -1,9 +1,9 @@
 """Per-frame cost of the engine's stages (run by hand, not a test).
 
 One held-out photo (or skimage's astronaut) resized to each size, 20 ground-truth point hints,
-then the stages of FrameColorizer one after the other: ``ab_small`` (the optimization or the
-model at its working size), ``finish`` (guided upsampling, hints put back) and
-``lightness_ab_to_srgb`` (gamut mapping and L*a*b* -> sRGB). Median milliseconds of N runs, with
+then the stages of the per-frame pipeline one after the other: ``ab_small`` (the engine at its
+working size), ``upsample`` (guided upsampling, hints put back) and ``lab_planes_to_srgb`` (gamut
+mapping and L*a*b* -> sRGB). Median milliseconds of N runs, with
 torch and OpenCV at 1 thread (frames run two at a time on two cores) and at their defaults.
 
     python benchmarks/frame_cost.py [--photo PICTURE] [--runs 5] [--sizes 854x480 1920x1080]
@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 import torch
 
-from vscolorize.core.color import srgb_to_lab
-from vscolorize.core.engine import FrameColorizer, lightness_ab_to_srgb
+from vscolorize.core.color import lab_planes_to_srgb, srgb_to_lab
 from vscolorize.core.hints import Color, Keyframe, Point
+from vscolorize.core.pipeline import FramePipeline, Settings
 
 
 def picture(path: Path | None, width: int, height: int) -> np.ndarray:
@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 0])
     args = parser.parse_args()
     default_torch, default_cv = torch.get_num_threads(), cv2.getNumThreads()
-    engines = {m: FrameColorizer(caller="bench", method=m, device="cpu") for m in args.methods}
+    engines = {m: FramePipeline(Settings(method=m, device="cpu")) for m in args.methods}
     for threads in args.threads:
         torch.set_num_threads(threads or default_torch)
         cv2.setNumThreads(threads or default_cv)
@@ -79,12 +79,12 @@ def main() -> None:
             keyframe = hints(lab)
             for method, engine in engines.items():
                 small, t_small = timed(partial(engine.ab_small, lightness, keyframe), args.runs)
-                ab, t_finish = timed(partial(engine.finish, small, lightness, keyframe), args.runs)
-                _, t_rgb = timed(partial(lightness_ab_to_srgb, lightness, ab), args.runs)
+                ab, t_finish = timed(partial(engine.upsample, small, lightness, keyframe), args.runs)
+                _, t_rgb = timed(partial(lab_planes_to_srgb, lightness, ab), args.runs)
                 total = t_small + t_finish + t_rgb
                 print(
                     f"{label:20s} {size:>9s} {method:12s} ab_small {t_small:7.1f}  "
-                    f"finish {t_finish:6.1f}  to_srgb {t_rgb:6.1f}  total {total:7.1f} ms "
+                    f"upsample {t_finish:6.1f}  to_srgb {t_rgb:6.1f}  total {total:7.1f} ms "
                     f"({1000 / total:.2f} fps)",
                     flush=True,
                 )

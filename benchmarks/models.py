@@ -11,34 +11,44 @@ Without --weights it measures the installed models; FOLDER defaults to data/held
 also measures each model's base alone (its correction at zero): what the network adds is the
 difference, and on training pictures against pictures never trained on it shows how much of
 that carries over. ``--ensemble N`` also measures each model as an ensemble of its first N
-members (mirrored, second scale: see ``vscolorize.core.inference.plan_members``).
+members (mirrored, second scale: see ``vscolorize.core.engines.members.plan_members``).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from vscolorize.core import colorize_image
-from vscolorize.core.engine import image_lightness, lightness_ab_to_srgb
-from vscolorize.core.hints import Hints
-from vscolorize.core.images import read_image
-from vscolorize.core.inference import Colorizer, get_colorizer, installed_models
+from vscolorize.core.color import lab_planes_to_srgb
+from vscolorize.core.engines.learned import Colorizer, installed_models
+from vscolorize.core.hints import Hints, Keyframe
+from vscolorize.core.images import image_lightness, read_image
 from vscolorize.core.metrics import psnr
 from vscolorize.core.models import ColorUNet, load_model
+from vscolorize.core.pipeline import FramePipeline, Settings
 from vscolorize.core.training import point_hints as random_hints
 
 COUNTS = (0, 1, 5, 10, 20, 50, 100)
 
 
-def model_rgb(colorizer: Colorizer, rgb: np.ndarray, hints: Hints) -> np.ndarray:
+Predict = Callable[[np.ndarray, Keyframe | None], np.ndarray]
+
+
+def model_rgb(predict: Predict, rgb: np.ndarray, hints: Hints) -> np.ndarray:
     lightness = image_lightness(rgb)
-    (ab,) = colorizer.predict([lightness], [hints.keyframes[0]])
-    return lightness_ab_to_srgb(lightness, ab)
+    return lab_planes_to_srgb(lightness, predict(lightness, hints.keyframes[0]))
+
+
+def network_alone(model: ColorUNet) -> Predict:
+    """A network in memory, no file: the first variant as is."""
+    colorizer = Colorizer(model, "cpu")
+    return lambda lightness, keyframe: colorizer.predict([lightness], [keyframe])[0]
 
 
 def base_alone(model: ColorUNet) -> ColorUNet:
@@ -66,15 +76,15 @@ def main() -> None:
         parser.error(f"--ensemble takes 2 or more members and goes with --weights: {args.ensemble}")
     width, height = map(int, args.size.split("x"))
 
-    models = {p.stem: load_model(p) for p in args.weights}
-    colorizers = {name: Colorizer(model, "cpu") for name, model in models.items()}
+    def pipeline(model: str | Path, ensemble: int = 1) -> Predict:
+        return FramePipeline(Settings(model=str(model), device="cpu", ensemble=ensemble)).ab
+
+    colorizers = {p.stem: pipeline(p) for p in args.weights}
     if args.bases:
-        colorizers |= {f"{n} base": Colorizer(base_alone(m), "cpu") for n, m in models.items()}
+        colorizers |= {f"{p.stem} base": network_alone(base_alone(load_model(p))) for p in args.weights}
     if args.ensemble:
-        colorizers |= {
-            f"{n} x{args.ensemble}": Colorizer(m, "cpu", members=args.ensemble) for n, m in models.items()
-        }
-    colorizers |= {f"installed {n}": get_colorizer(n, "cpu") for n in installed_models() if not args.weights}
+        colorizers |= {f"{p.stem} x{args.ensemble}": pipeline(p, args.ensemble) for p in args.weights}
+    colorizers |= {f"installed {n}": pipeline(n) for n in installed_models() if not args.weights}
     files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".png", ".jpg"})
     files = files[:: args.every][: args.limit]
     photos = [read_image(p) for p in files]
@@ -100,7 +110,7 @@ def main() -> None:
     print(f"{'':24s}" + "".join(f"{c:>8d}" for c in COUNTS))
     for name in names:
         print(f"{name:24s}" + "".join(f"{table[name][c]:8.2f}" for c in COUNTS))
-    if "levin" in table:  # to three decimals: the bars of issue 14 are differences
+    if "levin" in table:  # to three decimals: small differences matter
         for name in colorizers:
             print(f"{name} - levin:" + "".join(f"{table[name][c] - table['levin'][c]:+8.3f}" for c in COUNTS))
 

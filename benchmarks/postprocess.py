@@ -29,8 +29,8 @@ from propagation import frame_zero_hints, frames_of, gray_clip, motion, read_vid
 import vscolorize
 from vscolorize.core import colorize_image
 from vscolorize.core.color import srgb_to_lab
+from vscolorize.core.engines.learned import variant_paths
 from vscolorize.core.images import read_image
-from vscolorize.core.inference import variant_paths
 from vscolorize.core.metrics import colorfulness, perceivable_artifacts, psnr
 from vscolorize.core.temporal import DEFAULT_TEMPORAL
 

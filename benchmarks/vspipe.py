@@ -107,15 +107,13 @@ def stage_breakdown(video: Path, hints_path: Path, model: str, device: str, fram
     (the model's stage includes shrinking L to its working size and painting the hints)."""
     import vapoursynth as vs
 
-    from vscolorize.core.engine import FrameColorizer, lightness_ab_to_srgb
+    from vscolorize.core.color import lab_planes_to_srgb
     from vscolorize.core.hints import load_hints
-    from vscolorize.core.inference import upsample_ab
+    from vscolorize.core.pipeline import FramePipeline, Settings
     from vscolorize.frames import frame_lightness
 
     clip = vs.core.bs.VideoSource(source=str(video))
-    engine = FrameColorizer(caller="bench", method="model", model=model, device=device)
-    assert engine.colorizer is not None
-    colorizer = engine.colorizer
+    pipeline = FramePipeline(Settings(method="model", model=model, device=device))
     hints = load_hints(hints_path)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     totals = dict.fromkeys(("decode", "lightness", "model", "upsampling", "to sRGB"), 0.0)
@@ -129,12 +127,12 @@ def stage_breakdown(video: Path, hints_path: Path, model: str, device: str, fram
         lightness = frame_lightness(frame)
         marks.append(time.perf_counter())
         # the model's stage: shrinking L, painting the hints and the network, as the node runs it
-        (ab_small,) = colorizer.predict_small([lightness], [keyframe])
+        ab_small = pipeline.ab_small(lightness, keyframe)
         sync()
         marks.append(time.perf_counter())
-        ab = upsample_ab(ab_small, lightness, keyframe)
+        ab = pipeline.upsample(ab_small, lightness, keyframe)
         marks.append(time.perf_counter())
-        lightness_ab_to_srgb(lightness, ab)
+        lab_planes_to_srgb(lightness, ab)
         marks.append(time.perf_counter())
         if n >= 0:
             for key, start, end in zip(totals, marks, marks[1:], strict=False):

@@ -24,6 +24,7 @@ import numpy as np
 
 from .memo import Memo
 from .motion import MotionSettings, Pair, flow_image, picture_digest, scene_cut
+from .sources import FrameSource  # the engine's one frame-source protocol, kept importable here
 from .store import MotionStore
 
 __all__ = ["Footage", "FrameSource", "MemoryStore", "SourceFrame", "Store"]
@@ -51,15 +52,6 @@ class SourceFrame:
     lightness: np.ndarray
     starts_shot: bool | None = None
     ends_shot: bool | None = None
-
-
-class FrameSource(Protocol):
-    """Frames by index; ``read`` may be called from several threads at once."""
-
-    @property
-    def count(self) -> int: ...
-
-    def read(self, n: int) -> SourceFrame: ...
 
 
 class Store(Protocol):

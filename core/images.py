@@ -3,6 +3,9 @@
 Pictures are numpy sRGB, (H, W, 3) float32 in [0, 1]; 8- and 16-bit files are scaled, gray files
 become three equal channels, an alpha channel is dropped, and JPEG EXIF orientation is applied.
 Writes are atomic: the file appears under its name only once it is complete.
+
+Also the one rule for working sizes (:func:`scaled_size`, :func:`shrink`): engines, motion and
+segmentation work on pictures whose short side is brought down to some size, never up.
 """
 
 from __future__ import annotations
@@ -17,7 +20,15 @@ import numpy as np
 from .color import gray_to_l, srgb_to_l
 from .errors import ImageError
 
-__all__ = ["PICTURE_SUFFIXES", "image_lightness", "read_image", "scaled_size", "write_image"]
+__all__ = [
+    "PICTURE_SUFFIXES",
+    "image_lightness",
+    "read_image",
+    "scaled_size",
+    "shrink",
+    "shrink_factor",
+    "write_image",
+]
 
 # file name suffixes taken for still pictures (anything else is tried as video where video is read)
 PICTURE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"})
@@ -109,8 +120,25 @@ def image_lightness(image: np.ndarray, *, name: str = "image") -> np.ndarray:
     return srgb_to_l(image)
 
 
+def shrink_factor(height: int, width: int, short_side: int) -> float:
+    """The factor (at most 1: never enlarged) that brings the short side of a (height, width)
+    picture down to ``short_side``."""
+    return min(1.0, short_side / min(height, width))
+
+
 def scaled_size(height: int, width: int, short_side: int, *, minimum: int = 1) -> tuple[int, int]:
-    """(h, w) of a (height, width) picture scaled so that its short side is at most ``short_side``
-    (never enlarged), each side at least ``minimum``."""
-    scale = min(1.0, short_side / min(height, width))
+    """(h, w) of a (height, width) picture scaled by :func:`shrink_factor`, each side rounded
+    and at least ``minimum``."""
+    scale = shrink_factor(height, width, short_side)
     return max(round(height * scale), minimum), max(round(width * scale), minimum)
+
+
+def shrink(picture: np.ndarray, short_side: int) -> np.ndarray:
+    """(H, W) or (H, W, C) ``picture`` at :func:`scaled_size` (OpenCV's area average), or the
+    picture itself where its short side is ``short_side`` or less."""
+    height, width = picture.shape[:2]
+    h, w = scaled_size(height, width, short_side)
+    if (h, w) == (height, width):
+        return picture
+    small: np.ndarray = cv2.resize(picture, (w, h), interpolation=cv2.INTER_AREA)
+    return small

@@ -26,6 +26,8 @@ import cv2
 import numpy as np
 import torch
 
+from .images import scaled_size, shrink
+
 __all__ = [
     "FLOW_METHODS",
     "HINT_CONSISTENCY",
@@ -92,17 +94,12 @@ class MotionSettings:
 
     def working_size(self, height: int, width: int) -> tuple[int, int]:
         """(h, w) of the pictures motion is measured on, for frames of (height, width)."""
-        scale = min(1.0, self.short_side / min(height, width))
-        return max(round(height * scale), 1), max(round(width * scale), 1)
+        return scaled_size(height, width, self.short_side)
 
 
 def flow_image(lightness: np.ndarray, short_side: int) -> np.ndarray:
     """(H, W) L* in [0, 100] -> uint8 picture at the working size the flow is computed on."""
-    height, width = lightness.shape
-    scale = min(1.0, short_side / min(height, width))
-    size = (max(round(width * scale), 1), max(round(height * scale), 1))
-    small = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA) if scale < 1 else lightness
-    return np.clip(small * 2.55 + 0.5, 0, 255).astype(np.uint8)
+    return np.clip(shrink(lightness, short_side) * 2.55 + 0.5, 0, 255).astype(np.uint8)
 
 
 def picture_digest(picture: np.ndarray) -> bytes:

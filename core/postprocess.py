@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from .errors import SettingError
+from .images import shrink, shrink_factor
 
 __all__ = [
     "DEFAULT_SEGMENTATION",
@@ -107,19 +108,14 @@ def segment(
     if size_or_k <= 0:
         raise ValueError(f"segmentation scale must be positive, not {scale!r}")
     height, width = lightness.shape
-    shrink = min(1.0, _SEGMENT_SHORT_SIDE[method] / min(height, width))
-    small = lightness
-    if shrink < 1:
-        size = (max(round(width * shrink), 1), max(round(height * shrink), 1))
-        small = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA)
-    picture = np.clip(small * 2.55 + 0.5, 0, 255).astype(np.uint8)
+    picture = np.clip(shrink(lightness, _SEGMENT_SHORT_SIDE[method]) * 2.55 + 0.5, 0, 255).astype(np.uint8)
     h, w = picture.shape
     if method == "felzenszwalb":
         k, smallest = size_or_k, min_size
         graph = cv2.ximgproc.segmentation.createGraphSegmentation(_SIGMA, k, smallest)
         labels = graph.processImage(picture)
     elif method == "slic":
-        side = max(2, round(size_or_k * shrink))
+        side = max(2, round(size_or_k * shrink_factor(height, width, _SEGMENT_SHORT_SIDE[method])))
         slic = cv2.ximgproc.createSuperpixelSLIC(picture, cv2.ximgproc.SLICO, side, 10.0)
         slic.iterate(5)
         slic.enforceLabelConnectivity(25)

@@ -33,8 +33,8 @@ __all__ = ["DEFAULT_TEMPORAL", "MAX_TEMPORAL", "Link", "Neighbors", "TemporalWin
 # frames on each side the filter averages over by default (weights with sigma = radius / 2). 8
 # flickers 21-37 % less than 4 on vtest.avi and pans over four held-out photos (classical engine;
 # 18-20 % with the model), PSNR the same, for 3-7 % more time per frame (10-12 % with the model)
-# (benchmarks/propagation-results-temporal8.txt); 4 flickered 11-47 % less than 2
-# (benchmarks/propagation-results-temporal4.txt)
+# (docs/results/propagation-temporal-4-6-8.txt); 4 flickered 11-47 % less than 2
+# (docs/results/propagation-temporal-2-4.txt)
 DEFAULT_TEMPORAL = 8
 MAX_TEMPORAL = 16
 

@@ -117,8 +117,10 @@ def _upsample_torch(ab: np.ndarray, lightness: np.ndarray, device: str) -> np.nd
     """:func:`_upsample_numpy` in torch on ``device``: the same filter, within float rounding."""
     height, width = lightness.shape
     h, w = ab.shape[:2]
-    guide = torch.from_numpy(np.ascontiguousarray(lightness, np.float32)).to(device)[None, None] / 100
-    small = F.interpolate(guide, size=(h, w), mode="area")
+    full = lightness.astype(np.float32) * np.float32(1 / 100)
+    guide = torch.from_numpy(full).to(device)[None, None]
+    # the small guide as the CPU path makes it (OpenCV's area weights, which torch's "area" is not)
+    small = torch.from_numpy(cv2.resize(full, (w, h), interpolation=cv2.INTER_AREA)).to(device)[None, None]
     src = torch.from_numpy(np.ascontiguousarray(ab)).to(device).permute(2, 0, 1)[None]
     radius = max(1, min(_RADIUS, min(h, w) - 1))
     a, b = guided_coefficients(small, src, _GUIDE_EPS, _box_torch(radius), _same)

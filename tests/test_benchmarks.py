@@ -120,9 +120,9 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         ],
         check=True,
     )
-    from vscolorize.core import inference
+    import vscolorize.core
 
-    weights = Path(inference.__file__).parent / "weights" / "fast.safetensors"
+    weights = Path(vscolorize.core.__file__).parent / "weights" / "fast.safetensors"
     return {
         "photos": str(photos),
         "photo": str(photos / "coffee.png"),

@@ -287,7 +287,6 @@ class ColorUNet(nn.Module):
                 bases[:, 3] = 1  # the distance to the nearest hint, at most 1
         elif bases.shape[1] != channels:
             raise ValueError(
-                f"ColorUNet: the {self.config.base} base takes {channels} base channels, "
-                f"not {bases.shape[1]}"
+                f"ColorUNet: the {self.config.base} base takes {channels} base channels, not {bases.shape[1]}"
             )
         return bases

@@ -30,6 +30,7 @@ __all__ = ["picture_loss", "train", "warm_start"]
 log = logging.getLogger(__name__)
 
 _EMA_DECAY = 0.999
+_DEFAULT_OPTIONS = TrainOptions()
 # the per-sample loss's floor on MSE (sRGB in [0, 1]): 50 dB, where a picture counts as perfect
 _PSNR_FLOOR = 1e-5
 
@@ -148,7 +149,7 @@ def train(
     out: Path,
     *,
     config: ModelConfig,
-    options: TrainOptions = TrainOptions(),
+    options: TrainOptions = _DEFAULT_OPTIONS,
     device: str = "cpu",
     resume: bool = False,
     init: Path | None = None,

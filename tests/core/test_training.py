@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -205,3 +207,14 @@ def test_warm_start_takes_over_what_fits_and_starts_at_the_new_base() -> None:
             atol=1e-4,
             rtol=0,
         )
+
+
+def test_the_inference_path_never_imports_training() -> None:
+    code = (
+        "import sys, vscolorize.core.models, vscolorize.core.engines, vscolorize.core.pipeline; "
+        "print(sorted(m for m in sys.modules if m.startswith('vscolorize.core.training')))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert run.stdout.strip() == "[]"

@@ -18,9 +18,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vscolorize import chunks
-from vscolorize.chunks import Chunk
 from vscolorize.core.hints import load_hints
+from vscolorize.core.pipeline import Settings
+from vscolorize.distributed import (
+    Chunk,
+    ChunkJob,
+    DamagedChunk,
+    chunk_key,
+    fingerprint,
+    local_cluster,
+    plan_chunks,
+    write_chunk,
+)
 from vscolorize.render import RenderError, RenderSettings, render
 
 SHOTS = 6  # shots of 10 frames: testsrc2, mandelbrot, smptebars, cellauto, rgbtestsrc, life
@@ -33,7 +42,7 @@ HINTS = {
         {"frame": 44, "points": [{"x": 0.6, "y": 0.4, "ab": [-30.0, 40.0], "radius": 0.1}]},
     ],
 }
-SETTINGS = RenderSettings(method="optimization", codec="ffv1", temporal=2)
+SETTINGS = RenderSettings(Settings(method="optimization", temporal=2), codec="ffv1")
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
 
@@ -92,24 +101,14 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def start_cluster(faults: Path, cache: Path) -> Any:
-    """A LocalCluster of 2 worker processes with tests/plugin/dask_faults.py preloaded."""
-    from distributed import LocalCluster
-
+    """A local cluster of 2 worker processes, as ``--cluster local:2`` starts it, with
+    tests/plugin/dask_faults.py preloaded."""
     saved = {k: os.environ.get(k) for k in ("VSCOLORIZE_FAULTS", "VSCOLORIZE_CACHE")}
     # the workers' environment (they are spawned now): markers and a motion store of their own
     os.environ["VSCOLORIZE_FAULTS"] = str(faults)
     os.environ["VSCOLORIZE_CACHE"] = str(cache)
     try:
-        return LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            memory_limit=0,
-            silence_logs=logging.CRITICAL,
-            preload=[str(Path(__file__).with_name("dask_faults.py"))],
-        )
+        return local_cluster(2, preload=[str(Path(__file__).with_name("dask_faults.py"))])
     finally:
         for key, value in saved.items():
             if value is None:
@@ -153,7 +152,7 @@ def frame_hashes(path: Path) -> list[str]:
 @pytest.fixture
 def plain(cuts: Path, hints: Path, tmp_path: Path) -> list[str]:
     out = tmp_path / "plain.mkv"
-    render(cuts, out, hints=hints, method=SETTINGS.method, temporal=SETTINGS.temporal, codec=SETTINGS.codec)
+    render(cuts, out, hints=hints, settings=SETTINGS.pipeline, codec=SETTINGS.codec)
     return frame_hashes(out)
 
 
@@ -257,7 +256,7 @@ def test_an_edit_renders_again_only_the_edited_shot(
     result = distributed(cuts, out, hints, cluster, keep_chunks=True, force=True)
     assert result.rendered == 2  # the edited shot, and the damaged chunk
     fresh = tmp_path / "fresh.mkv"
-    render(cuts, fresh, hints=hints, method=SETTINGS.method, temporal=SETTINGS.temporal, codec=SETTINGS.codec)
+    render(cuts, fresh, hints=hints, settings=SETTINGS.pipeline, codec=SETTINGS.codec)
     assert frame_hashes(out) == frame_hashes(fresh)
     # damage that leaves the file's size and time alone is caught by the join's checksums
     kept = tmp_path / ".out.mkv.chunks" / "frames-0000010-0000019.mkv"
@@ -266,7 +265,7 @@ def test_an_edit_renders_again_only_the_edited_shot(
     data[len(data) // 2] ^= 0xFF
     kept.write_bytes(bytes(data))
     os.utime(kept, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    with pytest.raises(chunks.DamagedChunk, match=r"frames 10-19: .*run again"):
+    with pytest.raises(DamagedChunk, match=r"frames 10-19: .*run again"):
         distributed(cuts, out, hints, cluster, keep_chunks=True, force=True)
     assert distributed(cuts, out, hints, cluster, force=True).rendered == 1
     assert frame_hashes(out) == frame_hashes(fresh)
@@ -275,16 +274,7 @@ def test_an_edit_renders_again_only_the_edited_shot(
 @pytest.mark.slow
 def test_a_range_equals_the_plain_range(cuts: Path, hints: Path, tmp_path: Path, cluster: str) -> None:
     plain, out = tmp_path / "plain.mkv", tmp_path / "out.mkv"
-    render(
-        cuts,
-        plain,
-        hints=hints,
-        method=SETTINGS.method,
-        temporal=SETTINGS.temporal,
-        codec=SETTINGS.codec,
-        start=24,
-        end=47,
-    )
+    render(cuts, plain, hints=hints, settings=SETTINGS.pipeline, codec=SETTINGS.codec, start=24, end=47)
     # frames 24-47 meet shots 3 (from frame 20: keyframe 25 reaches back), 4 and 5
     result = distributed(cuts, out, hints, cluster, start=24, end=47)
     assert (result.frames, result.chunks) == (24, 3)
@@ -330,13 +320,13 @@ class _Client:
 
 def test_unfit_workers_are_named(cuts: Path, hints: Path, tmp_path: Path) -> None:
     from vscolorize import __version__
-    from vscolorize.distributed import ClusterError, _check_workers, worker_facts
+    from vscolorize.distributed import ClusterError, check_workers, worker_facts
 
     own = worker_facts(str(cuts), str(hints), str(cuts), SETTINGS)
     good = {"tcp://a:1": own}
 
     def check(versions: dict[str, Any], facts: dict[str, Any]) -> None:
-        _check_workers(
+        check_workers(
             _Client(versions, facts),
             cuts,
             str(hints),
@@ -364,13 +354,11 @@ def test_unfit_workers_are_named(cuts: Path, hints: Path, tmp_path: Path) -> Non
 
 def test_a_worker_refuses_other_inputs(cuts: Path, hints: Path, tmp_path: Path) -> None:
     chunk = Chunk(0, 9, 0, 9)
-    job = chunks.ChunkJob(
-        str(cuts), str(hints), SETTINGS, chunk, "k", str(tmp_path), chunks.fingerprint(cuts), "0" * 32
-    )
+    job = ChunkJob(str(cuts), str(hints), SETTINGS, chunk, "k", str(tmp_path), fingerprint(cuts), "0" * 32)
     with pytest.raises(RenderError, match=r"hints on .* differ from the coordinator's"):
-        chunks.write_chunk(job)
+        write_chunk(job)
     with pytest.raises(RenderError, match="differs from the coordinator's"):
-        chunks.write_chunk(chunks.ChunkJob(**{**job.__dict__, "source_fingerprint": "x"}))
+        write_chunk(ChunkJob(**{**job.__dict__, "source_fingerprint": "x"}))
 
 
 @given(
@@ -388,7 +376,7 @@ def test_plans_cover_the_range_in_whole_shots(lengths: list[int], target: int, t
     # the shots that meet the range, and the frame after the last one
     meets = [s for s, e in itertools.pairwise(starts) if e > first and s <= last]
     ends = [e for s, e in itertools.pairwise(starts) if e > first and s <= last]
-    plan = chunks.plan_chunks([*meets, ends[-1]], first, last, target)
+    plan = plan_chunks([*meets, ends[-1]], first, last, target)
     assert plan[0].first == first and plan[-1].last == last
     for a, b in itertools.pairwise(plan):
         assert b.first == a.last + 1  # every frame once, in order
@@ -407,12 +395,12 @@ def test_a_chunk_key_follows_only_its_shots_hints(hints: Path) -> None:
     identity = {"source": "s", "settings": {}}
     loaded = load_hints(hints)
     shot = Chunk(20, 29, 20, 29)
-    key = chunks.chunk_key(identity, shot, loaded)
+    key = chunk_key(identity, shot, loaded)
     moved = json.loads(hints.read_text())
     moved["keyframes"][0]["points"][0]["x"] = 0.7  # frame 2: another shot
     hints.write_text(json.dumps(moved))
-    assert chunks.chunk_key(identity, shot, load_hints(hints)) == key
+    assert chunk_key(identity, shot, load_hints(hints)) == key
     moved["keyframes"][1]["strokes"][0]["width"] = 0.02  # frame 25: this shot
     hints.write_text(json.dumps(moved))
-    assert chunks.chunk_key(identity, shot, load_hints(hints)) != key
-    assert chunks.chunk_key({**identity, "source": "t"}, shot, loaded) != key
+    assert chunk_key(identity, shot, load_hints(hints)) != key
+    assert chunk_key({**identity, "source": "t"}, shot, loaded) != key
