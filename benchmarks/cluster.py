@@ -51,24 +51,9 @@ def frame_digest(path: Path) -> str:
     """A hash of every decoded frame of ``path``, in order."""
     import imageio_ffmpeg
 
-    md5 = subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-i",
-            str(path),
-            "-map",
-            "0:v",
-            "-f",
-            "framemd5",
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    decode = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path)]
+    framemd5 = [*decode, "-map", "0:v", "-f", "framemd5", "-"]
+    md5 = subprocess.run(framemd5, capture_output=True, text=True, check=True).stdout
     lines = [line.split(",")[-1] for line in md5.splitlines() if not line.startswith("#")]
     return hashlib.blake2b("".join(lines).encode(), digest_size=8).hexdigest()
 
@@ -76,6 +61,7 @@ def frame_digest(path: Path) -> str:
 def run(
     args: argparse.Namespace, film: Path, hints: Path, work: Path, cluster: str | None
 ) -> dict[str, object]:
+    from vscolorize.core.pipeline import Settings
     from vscolorize.distributed import render_distributed
     from vscolorize.render import RenderSettings, render
 
@@ -84,7 +70,7 @@ def run(
     out = work / f"{name}.mkv"
     began = time.perf_counter()
     if cluster is None:
-        render(film, out, hints=hints, method=args.method)
+        render(film, out, hints=hints, settings=Settings(method=args.method))
         stages: dict[str, float] = {}
     else:
         result = render_distributed(
@@ -92,7 +78,7 @@ def run(
             out,
             cluster=cluster,
             hints=hints,
-            settings=RenderSettings(method=args.method),
+            settings=RenderSettings(Settings(method=args.method)),
             chunk_frames=args.chunk_frames,
         )
         stages = {**result.stages, **{f"in chunks: {k}": v for k, v in result.chunk_times.items()}}

@@ -4,22 +4,25 @@
 pixels (middle drag pans, the wheel zooms); :class:`HintLayer` draws the hints over it (their colors
 as the engine sees them, a filled marker per point, the selection highlighted).
 :class:`PictureView` shows the result or a reference picture; a click there is an eyedropper.
+:class:`Views` puts them side by side, with the bar that compares the result.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import cv2
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from vscolorize.core.color import lab_to_srgb
-from vscolorize.core.hints import Keyframe, paint_hints
+from vscolorize.core.color import lab_to_srgb, srgb_to_lab
+from vscolorize.core.hints import Color, Keyframe, paint_hints
 
-from .widgets import color_to_qcolor
+from .widgets import CompareBar, color_to_qcolor, wipe
 
-__all__ = ["HintCanvas", "HintLayer", "Marks", "PictureView", "hint_overlay"]
+__all__ = ["HintCanvas", "HintLayer", "Marks", "PictureView", "Views", "color_at", "hint_overlay"]
 
 SELECTED_PEN = (255, 210, 0)  # the selected hint's highlight
 
@@ -150,3 +153,125 @@ class PictureView(pg.ViewBox):
         ev.accept()
         p = self.mapSceneToView(ev.scenePos())
         self.picked.emit(float(p.x()), float(p.y()))
+
+
+def color_at(image: np.ndarray | None, row: float, col: float) -> Color | None:
+    """The a*b* of pixel (row, col) of an (H, W, 3+) uint8 sRGB picture; None outside it."""
+    if image is None:
+        return None
+    r, c = int(row), int(col)
+    if not (0 <= r < image.shape[0] and 0 <= c < image.shape[1]):
+        return None
+    rgb = image[r, c, :3].astype(np.float32) / 255
+    _, a, b = srgb_to_lab(rgb[None, None])[0, 0].tolist()
+    return Color(ab=(a, b))
+
+
+class Views(pg.GraphicsLayoutWidget):
+    """The labeled views side by side: the gray frame with its hints (:attr:`canvas`, drawn by
+    :attr:`layer`), the result (:attr:`preview_view`, zoomed and panned with the frame) and a
+    reference picture (hidden until one is opened); and under them (:attr:`compare`, for the
+    window to place) a wipe between the result and the gray or original frame, and the switch
+    for the hints drawn over the frame.
+
+    Args:
+        width, height: the frame's size.
+        gray: the frame shown's (H, W) L* in [0, 100], when asked.
+        original: the frame shown as it came, (H, W, 3) uint8 sRGB, when asked (None without color).
+        has_original: whether the source has color: the compare bar then offers the original.
+    """
+
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        gray: Callable[[], np.ndarray],
+        original: Callable[[], np.ndarray | None],
+        *,
+        has_original: bool,
+    ) -> None:
+        super().__init__()
+        self.frame_size = (width, height)
+        self._gray, self._original = gray, original
+        self.result: np.ndarray | None = None  # the latest preview, (H, W, 3) uint8, before the wipe
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        names = ("hints", "result", "reference")
+        self.labels = {name: self.addLabel(name, row=0, col=i) for i, name in enumerate(names)}
+        self.canvas = HintCanvas()
+        self.preview_view, self.reference_view = PictureView(), PictureView()
+        for i, box in enumerate((self.canvas, self.preview_view, self.reference_view)):
+            self.addItem(box, row=1, col=i)
+        self.reference_item = pg.ImageItem(axisOrder="row-major")
+        self.reference_view.addItem(self.reference_item)
+        self.reference_view.setVisible(False)
+        self.labels["reference"].setVisible(False)
+        self.preview_view.setXLink(self.canvas)
+        self.preview_view.setYLink(self.canvas)
+        self.gray_item = pg.ImageItem(axisOrder="row-major")
+        self.canvas.addItem(self.gray_item)
+        self.layer = HintLayer(self.canvas, width, height)
+        self.preview_item = pg.ImageItem(axisOrder="row-major")
+        self.preview_view.addItem(self.preview_item)
+        self.wipe_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("w", width=1))
+        self.wipe_line.setVisible(False)
+        self.preview_view.addItem(self.wipe_line)
+        # says why the preview is gray when it is (no hints here, or not carried here yet)
+        self.notice = pg.TextItem(color="w", fill=pg.mkBrush(0, 0, 0, 170), anchor=(0, 0))
+        self.notice.setParentItem(self.preview_view)  # in the view's corner, whatever the zoom
+        self.notice.setPos(6, 6)
+        self.compare = CompareBar()
+        self.compare.set_original_available(has_original)
+        self.compare.wiped.connect(lambda _: self.show_result())
+        self.compare.against_changed.connect(lambda _: self.show_result())
+        self.compare.overlay_toggled.connect(self.layer.set_visible)
+
+    def show_gray(self, lightness: np.ndarray) -> None:
+        """The frame to paint on: (H, W) L* in [0, 100]."""
+        gray = (np.clip(lightness, 0, 100) * 2.55).astype(np.uint8)
+        self.gray_item.setImage(gray, levels=(0, 255))
+
+    def show_preview(self, rgb: np.ndarray, *, draft: bool) -> None:
+        """A new result: (h, w, 3) float sRGB, small when it is a ``draft``."""
+        image = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+        if draft:
+            image = cv2.resize(image, self.frame_size, interpolation=cv2.INTER_LINEAR)
+        self.result = image
+        self.show_result()
+
+    def show_result(self) -> None:
+        """The latest result, wiped to the gray frame (or the original color frame, as the
+        compare bar says) right of its line."""
+        share = self.compare.share
+        self.wipe_line.setVisible(share < 1)
+        self.wipe_line.setValue(share * self.frame_size[0])
+        if self.result is None:
+            return
+        against: np.ndarray | None = None
+        if share < 1 and self.compare.against == CompareBar.ORIGINAL:
+            against = self._original()
+        against = against if against is not None else self._gray()
+        self.preview_item.setImage(wipe(self.result, against, share), levels=(0, 255))
+
+    def result_color(self, x: float, y: float) -> Color | None:
+        """The result's color under frame pixel (x, y) (wherever the wipe is); None before the
+        first result or outside it."""
+        if self.result is None:
+            return None
+        (height, width), (frame_width, frame_height) = self.result.shape[:2], self.frame_size
+        return color_at(self.result, y * height / frame_height, x * width / frame_width)
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    def show_reference(self, rgb: np.ndarray) -> None:
+        """A reference picture ((H, W, 3) uint8 sRGB) beside the result; a click there picks its
+        colors (:meth:`reference_color`)."""
+        self.reference_item.setImage(rgb, levels=(0, 255))
+        self.reference_view.setVisible(True)
+        self.labels["reference"].setVisible(True)
+        self.reference_view.autoRange(padding=0)
+
+    def reference_color(self, x: float, y: float) -> Color | None:
+        """The reference picture's color at its pixel (x, y); None outside it."""
+        return color_at(self.reference_item.image, y, x)

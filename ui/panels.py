@@ -1,7 +1,7 @@
-"""The paint window's panels: the views, the tool row above them, the color panel beside them and
-the navigation under them.
+"""The paint window's panels around the views (``canvas.Views``): the tool row above them, the color
+panel beside them, the navigation under them; and the window's dialogs.
 
-Each panel builds its widgets (``widgets.py``'s and ``canvas.py``'s), shows the state it is given
+Each panel builds its widgets (``widgets.py``'s), shows the state it is given
 (``show_*``) and reports what the artist did through its signals; none knows the document or the
 controller. The window (``window.py``) wires them together.
 """
@@ -11,14 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.hints import Color
 
-from .canvas import HintCanvas, HintLayer, PictureView
 from .controller import Tool
 from .widgets import (
     ColorEntry,
@@ -28,90 +24,18 @@ from .widgets import (
     SizeControl,
     color_to_qcolor,
     fill_swatches,
-    wipe,
 )
 
-__all__ = ["ColorPanel", "Navigation", "ToolRow", "Views", "color_at"]
+__all__ = ["ColorPanel", "Navigation", "ToolRow", "ask_path", "ask_recovery"]
 
 PICTURE_FILTER = "Pictures (*.png *.jpg *.jpeg *.tif *.tiff *.webp)"
 HINTS_FILTER = "Hints (*.hints.json *.json)"
 
 
-def color_at(image: np.ndarray | None, row: float, col: float) -> Color | None:
-    """The a*b* of pixel (row, col) of an (H, W, 3+) uint8 sRGB picture; None outside it."""
-    if image is None:
-        return None
-    r, c = int(row), int(col)
-    if not (0 <= r < image.shape[0] and 0 <= c < image.shape[1]):
-        return None
-    rgb = image[r, c, :3].astype(np.float32) / 255
-    _, a, b = srgb_to_lab(rgb[None, None])[0, 0].tolist()
-    return Color(ab=(a, b))
-
-
-def _bare(layout: QtWidgets.QLayout) -> QtWidgets.QLayout:
+def _bare[L: QtWidgets.QLayout](layout: L) -> L:
+    """``layout`` without margins: a panel lines up with the window's other rows."""
     layout.setContentsMargins(0, 0, 0, 0)
     return layout
-
-
-class Views(pg.GraphicsLayoutWidget):
-    """The labeled views side by side: the gray frame with its hints (:attr:`canvas`), the
-    result (:attr:`preview_view`, zoomed and panned with the frame) and a reference picture
-    (hidden until one is opened). A click on the result or the reference is an eyedropper
-    (``PictureView.picked``)."""
-
-    def __init__(self, width: int, height: int) -> None:
-        super().__init__()
-        self.frame_width = width
-        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
-        names = ("hints", "result", "reference")
-        self.labels = {name: self.addLabel(name, row=0, col=i) for i, name in enumerate(names)}
-        self.canvas = HintCanvas()
-        self.preview_view, self.reference_view = PictureView(), PictureView()
-        for i, box in enumerate((self.canvas, self.preview_view, self.reference_view)):
-            self.addItem(box, row=1, col=i)
-        self.reference_item = pg.ImageItem(axisOrder="row-major")
-        self.reference_view.addItem(self.reference_item)
-        self.reference_view.setVisible(False)
-        self.labels["reference"].setVisible(False)
-        self.preview_view.setXLink(self.canvas)
-        self.preview_view.setYLink(self.canvas)
-        self.gray_item = pg.ImageItem(axisOrder="row-major")
-        self.canvas.addItem(self.gray_item)
-        self.layer = HintLayer(self.canvas, width, height)
-        self.preview_item = pg.ImageItem(axisOrder="row-major")
-        self.preview_view.addItem(self.preview_item)
-        self.wipe_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("w", width=1))
-        self.wipe_line.setVisible(False)
-        self.preview_view.addItem(self.wipe_line)
-        # says why the preview is gray when it is (no hints here, or not carried here yet)
-        self.notice = pg.TextItem(color="w", fill=pg.mkBrush(0, 0, 0, 170), anchor=(0, 0))
-        self.notice.setParentItem(self.preview_view)  # in the view's corner, whatever the zoom
-        self.notice.setPos(6, 6)
-
-    def show_gray(self, lightness: np.ndarray) -> None:
-        """The frame to paint on: (H, W) L* in [0, 100]."""
-        gray = (np.clip(lightness, 0, 100) * 2.55).astype(np.uint8)
-        self.gray_item.setImage(gray, levels=(0, 255))
-
-    def show_result(self, result: np.ndarray | None, against: np.ndarray, share: float) -> None:
-        """The result ((H, W, 3) uint8, or None before the first) in the left ``share`` of the
-        width, ``against`` (the gray frame's L*, or the original frame) right of the line."""
-        self.wipe_line.setVisible(share < 1)
-        self.wipe_line.setValue(share * self.frame_width)
-        if result is not None:
-            self.preview_item.setImage(wipe(result, against, share), levels=(0, 255))
-
-    def show_notice(self, text: str) -> None:
-        self.notice.setText(text)
-        self.notice.setVisible(bool(text))
-
-    def show_reference(self, rgb: np.ndarray) -> None:
-        """A reference picture ((H, W, 3) uint8 sRGB) beside the result."""
-        self.reference_item.setImage(rgb, levels=(0, 255))
-        self.reference_view.setVisible(True)
-        self.labels["reference"].setVisible(True)
-        self.reference_view.autoRange(padding=0)
 
 
 class ToolRow(QtWidgets.QWidget):
@@ -249,3 +173,13 @@ def ask_path(parent: QtWidgets.QWidget, title: str, *, save: str | None = None) 
     else:
         name, _ = QtWidgets.QFileDialog.getSaveFileName(parent, title, save, HINTS_FILTER)
     return name or None
+
+
+def ask_recovery(parent: QtWidgets.QWidget, name: str) -> bool:
+    """Whether the artist wants back the unsaved work autosaved for hints file ``name``."""
+    answer = QtWidgets.QMessageBox.question(
+        parent,
+        "Recover unsaved hints?",
+        f"{name} has unsaved work from an earlier session. Recover it?",
+    )
+    return answer == QtWidgets.QMessageBox.StandardButton.Yes

@@ -7,8 +7,8 @@ import pytest
 
 from vscolorize.core import colorize_image
 from vscolorize.core.color import srgb_to_lab
-from vscolorize.core.errors import DeviceError, HintError, ImageError, ModelUnavailableError
 from vscolorize.core.engines.learned import installed_models
+from vscolorize.core.errors import DeviceError, HintError, ImageError, ModelUnavailableError
 
 HINTS = {
     "format": "vscolorize.hints",

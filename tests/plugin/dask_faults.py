@@ -12,13 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import vscolorize.chunks
+import vscolorize.distributed.chunk
 from vscolorize.render import RenderError
 
 
 def dask_setup(worker: Any) -> None:
     folder = Path(os.environ["VSCOLORIZE_FAULTS"])
-    original = vscolorize.chunks.write_chunk
+    original = vscolorize.distributed.chunk.write_chunk
 
     def write_chunk(job: Any, on_frame: Callable[[int], None] | None = None) -> Any:
         first = job.chunk.first
@@ -38,4 +38,5 @@ def dask_setup(worker: Any) -> None:
 
         return original(job, frame)
 
-    vscolorize.chunks.write_chunk = write_chunk
+    # the worker's task looks it up on the module at each call
+    vscolorize.distributed.chunk.write_chunk = write_chunk

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -43,7 +42,12 @@ HINTS = {
     ],
 }
 SETTINGS = RenderSettings(Settings(method="optimization", temporal=2), codec="ffv1")
-FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def ffmpeg(*args: str) -> str:
+    """Run ffmpeg quietly; returns what it wrote to stdout."""
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture(scope="module")
@@ -57,34 +61,11 @@ def cuts(tmp_path_factory: pytest.TempPathFactory) -> Path:
         inputs += ["-f", "lavfi", "-i", f"{name}=size=160x96:rate=12{':' if options else ''}{options}"]
     trims = "".join(f"[{i}:v]trim=end_frame=10,setpts=PTS-STARTPTS[v{i}];" for i in range(SHOTS))
     joined = "".join(f"[v{i}]" for i in range(SHOTS))
-    subprocess.run(
-        [
-            FFMPEG,
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            *inputs,
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=d=6",
-            "-filter_complex",
-            f"{trims}{joined}concat=n={SHOTS}:v=1:a=0,format=gray[v]",
-            "-map",
-            "[v]",
-            "-map",
-            f"{SHOTS}:a",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(path),
-        ],
-        check=True,
-    )
+    audio = ["-f", "lavfi", "-i", "sine=d=6"]
+    graph = f"{trims}{joined}concat=n={SHOTS}:v=1:a=0,format=gray[v]"
+    maps = ["-filter_complex", graph, "-map", "[v]", "-map", f"{SHOTS}:a"]
+    codecs = ["-pix_fmt", "yuv420p", "-c:v", "libx264", "-c:a", "aac", "-shortest"]
+    ffmpeg(*inputs, *audio, *maps, *codecs, str(path))
     return path
 
 
@@ -132,18 +113,8 @@ def own_cluster(faults: Path, tmp_path: Path) -> Iterator[str]:
 
 def frame_hashes(path: Path) -> list[str]:
     """The MD5 of every decoded video frame, and of the decoded audio."""
-    video = subprocess.run(
-        [FFMPEG, "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:v", "-f", "framemd5", "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    audio = subprocess.run(
-        [FFMPEG, "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:a", "-f", "md5", "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    video = ffmpeg("-i", str(path), "-map", "0:v", "-f", "framemd5", "-")
+    audio = ffmpeg("-i", str(path), "-map", "0:a", "-f", "md5", "-")
     return [line.split(",")[-1].strip() for line in video.splitlines() if not line.startswith("#")] + [
         audio.strip()
     ]

@@ -1,0 +1,7 @@
+"""``python -m vscolorize.cli``: the same as the ``vscolorize`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

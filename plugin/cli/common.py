@@ -1,0 +1,140 @@
+"""What the commands share: a parser that reports mistakes in one line, the colorizing options and
+the one :class:`~vscolorize.core.pipeline.Settings` they describe, and progress bars."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
+
+from vscolorize.core.errors import VscolorizeError, named
+from vscolorize.core.pipeline import DEFAULT_METHOD, METHODS, Settings
+from vscolorize.core.postprocess import ENSEMBLE_MODES
+from vscolorize.core.temporal import DEFAULT_TEMPORAL
+
+__all__ = [
+    "Commands",
+    "Parser",
+    "UsageError",
+    "add_device",
+    "add_settings",
+    "flag",
+    "progress_bar",
+    "settings_from",
+]
+
+
+class UsageError(VscolorizeError):
+    """A bad command line."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports mistakes as one ``vscolorize: error:`` line (no usage dump); the
+    commands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+if TYPE_CHECKING:
+    Commands: TypeAlias = argparse._SubParsersAction[Parser]  # what a command registers itself in
+else:
+    Commands: TypeAlias = Any
+
+# the Settings fields a command line may give (the options below store them under these names)
+_SETTINGS = ("method", "model", "device", "propagate", "temporal", "postprocess", "ensemble", "ensemble_mode")
+
+
+def flag(name: str) -> str:
+    """The option that stores ``name``: ``most_hints`` -> ``--most-hints``."""
+    return "--" + name.replace("_", "-")
+
+
+def add_device(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="where the model runs: auto (CUDA when present), cpu, cuda or cuda:N",
+    )
+
+
+def add_settings(parser: argparse.ArgumentParser, *, video: bool = False) -> None:
+    """The options of how pictures are colorized; with ``video``, also those of how colors
+    travel from frame to frame."""
+    parser.add_argument(
+        "--method",
+        choices=METHODS,
+        default=DEFAULT_METHOD,
+        help=f"model: the learned colorizer; optimization: Levin et al. 2004, needs hints "
+        f"(default: {DEFAULT_METHOD})",
+    )
+    parser.add_argument(
+        "--model",
+        default="auto",
+        help="auto (large on CUDA when installed, else fast), fast, large, or a weights file "
+        "that 'vscolorize train' wrote",
+    )
+    parser.add_argument(
+        "--postprocess",
+        nargs="+",
+        default=[],
+        metavar="STEP",
+        help="clean-ups: segment_fill (each segment filled with its dominant color: SEEDS "
+        "superpixels; segment_fill:slic or :felzenszwalb for other segmentations)",
+    )
+    parser.add_argument(
+        "--ensemble",
+        type=int,
+        default=1,
+        metavar="N",
+        help="average N predictions (method model): the model as is, mirrored, at a second "
+        "scale and both, then the next shipped variant likewise (default: 1)",
+    )
+    parser.add_argument(
+        "--ensemble-mode",
+        choices=ENSEMBLE_MODES,
+        default="mean",
+        help="how the ensemble's predictions are combined (default: mean)",
+    )
+    add_device(parser)
+    if not video:
+        return
+    parser.add_argument(
+        "--no-propagate",
+        dest="propagate",
+        action="store_false",
+        help="color each keyframe from its own hints only (no optical flow)",
+    )
+    parser.add_argument(
+        "--temporal",
+        type=int,
+        default=DEFAULT_TEMPORAL,
+        metavar="N",
+        help="average colors over N frames on each side along optical flow "
+        f"(0: off; default {DEFAULT_TEMPORAL})",
+    )
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The one Settings that a command's options describe (what it lacks keeps the default).
+
+    Raises:
+        SettingError, DeviceError: a bad setting, named after the command.
+    """
+    given = {name: getattr(args, name) for name in _SETTINGS if hasattr(args, name)}
+    if "postprocess" in given:
+        given["postprocess"] = tuple(given["postprocess"])
+    with named(args.command):
+        return Settings(**given)
+
+
+def progress_bar(label: str) -> Callable[[Iterator[Any], int], Iterator[Any]]:
+    """A progress bar on stderr (frames, fps, time left) around a frame iterator."""
+
+    def bar(frames: Iterator[Any], total: int) -> Iterator[Any]:
+        from tqdm import tqdm
+
+        return iter(tqdm(frames, total=total, unit="frame", desc=label, file=sys.stderr))
+
+    return bar

@@ -1,0 +1,28 @@
+"""``vscolorize demo``: the main job on the bundled sample, with the results printed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import Commands, add_device, progress_bar, settings_from
+
+
+def register(commands: Commands) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="colorize a bundled sample with bundled hints",
+        description="Colorize a sample picture from scikit-image with bundled hints and write "
+        "the result and a side-by-side strip.",
+    )
+    parser.add_argument("-o", "--output", default="vscolorize-demo", help="folder for the results (created)")
+    add_device(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from vscolorize.demo import run_demo
+
+    result = run_demo(args.output, settings=settings_from(args), progress=progress_bar("demo clip"))
+    sys.stdout.write(result.summary() + "\n")
+    return 0

@@ -1,0 +1,52 @@
+"""``vscolorize image``: one picture colorized into an 8-bit sRGB picture of the same size."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from .common import Commands, UsageError, add_settings, settings_from
+
+log = logging.getLogger("vscolorize")
+
+
+def register(commands: Commands) -> None:
+    parser = commands.add_parser(
+        "image",
+        help="colorize one picture",
+        description="Colorize one picture (a color picture is reduced to its lightness first) "
+        "and write an 8-bit sRGB picture of the same size.",
+    )
+    parser.add_argument("input", metavar="INPUT", help="the picture to colorize")
+    parser.add_argument("-o", "--output", required=True, help="where to write the result")
+    parser.add_argument("--hints", metavar="FILE", help="a *.hints.json file (its frame 0 applies)")
+    add_settings(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from vscolorize.core import pipeline
+    from vscolorize.core.hints import load_hints
+    from vscolorize.core.images import read_image, write_image
+
+    settings = settings_from(args)
+    if Path(args.output).resolve() == Path(args.input).resolve():
+        raise UsageError(f"{args.output}: the output would overwrite the input picture")
+    hints = load_hints(args.hints) if args.hints else None
+    picture = read_image(args.input)
+    start = time.perf_counter()
+    rgb = pipeline.colorize_image(
+        picture,
+        hints,
+        method=settings.method,
+        device=settings.device,
+        model=settings.model,
+        postprocess=settings.postprocess,
+        ensemble=settings.ensemble,
+        ensemble_mode=settings.ensemble_mode,
+    )
+    log.info("colorized %s in %.2f s", args.input, time.perf_counter() - start)
+    write_image(args.output, rgb)
+    return 0
