@@ -15,7 +15,6 @@ same memory as a clip.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -62,30 +61,18 @@ class Store(Protocol):
 
 class MemoryStore:
     """A store in memory, for tests and for callers that must not touch the disk; at most
-    ``limit`` bytes, least recently used dropped."""
+    ``limit`` bytes (the pair stored last stays whatever its size), least recently used
+    dropped. Thread-safe."""
 
     def __init__(self, limit: int = 1 << 30) -> None:
         self.limit = limit
-        self._pairs: OrderedDict[str, Pair] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
+        self._pairs: Memo[str, Pair] = Memo(limit, weigh=lambda pair: pair.nbytes)
 
     def get(self, key: str) -> Pair | None:
-        with self._lock:
-            pair = self._pairs.get(key)
-            if pair is not None:
-                self._pairs.move_to_end(key)
-            return pair
+        return self._pairs.peek(key)
 
     def put(self, key: str, pair: Pair) -> None:
-        with self._lock:
-            if key in self._pairs:
-                return
-            self._pairs[key] = pair
-            self._size += pair.nbytes
-            while self._size > self.limit and len(self._pairs) > 1:
-                _, old = self._pairs.popitem(last=False)
-                self._size -= old.nbytes
+        self._pairs.put(key, pair)
 
 
 @dataclass(frozen=True)
@@ -123,9 +110,9 @@ class Footage:
         self.store: Store = store if store is not None else MotionStore()
         self._pictures: Memo[int, _Picture] = Memo(keep_pictures)
         self._pairs: Memo[int, Pair] = Memo(_KEEP_PAIRS)
-        self._cuts: OrderedDict[int, bool] = OrderedDict()
-        self._digests: OrderedDict[int, bytes] = OrderedDict()
-        self._cuts_lock = threading.Lock()
+        self._cuts: Memo[int, bool] = Memo(_KEEP_CUTS)
+        self._digests: Memo[int, bytes] = Memo(_KEEP_CUTS)
+        self._shape_lock = threading.Lock()
         self._shape: tuple[int, ...] | None = None
         self.reads = 0  # frames read from the source (for tests and benchmarks)
         self.measured = 0  # pairs measured here rather than found in the store
@@ -135,18 +122,14 @@ class Footage:
             frame = self.source.read(n)
             self.reads += 1
         picture = flow_image(frame.lightness, self.settings.short_side)
-        with self._cuts_lock:
+        with self._shape_lock:
             if self._shape is None:
                 self._shape = picture.shape
         if picture.shape != self._shape:
             raise ValueError(
                 f"frame {n} is {frame.lightness.shape[::-1]} (width, height), unlike the frames before it"
             )
-        digest = picture_digest(picture)
-        with self._cuts_lock:
-            self._digests[n] = digest
-            while len(self._digests) > _KEEP_CUTS:
-                self._digests.popitem(last=False)
+        digest = self._digests.put(n, picture_digest(picture))
         return _Picture(picture, digest, frame.starts_shot, frame.ends_shot)
 
     def _frame(self, n: int) -> _Picture:
@@ -172,33 +155,23 @@ class Footage:
 
     def digest(self, n: int) -> bytes:
         """Frame n's picture's digest (what the store's keys are made of)."""
-        with self._cuts_lock:
-            known = self._digests.get(n)
-            if known is not None:
-                self._digests.move_to_end(n)
-                return known
-        return self._frame(n).digest
+        known = self._digests.peek(n)
+        return known if known is not None else self._frame(n).digest
 
     def cut_before(self, n: int) -> bool:
         """Whether frame n starts a new shot (frame 0 does). The clip's own scene-change props
         decide when either frame carries one; the luma-histogram detector otherwise."""
         if n <= 0:
             return True
-        with self._cuts_lock:
-            if n in self._cuts:
-                self._cuts.move_to_end(n)
-                return self._cuts[n]
+        # reads frames: never wait for another thread here (see vscolorize.core.memo)
+        return self._cuts.compute(n, lambda: self._decide_cut(n))
+
+    def _decide_cut(self, n: int) -> bool:
         before, after = self._frame(n - 1), self._frame(n)
         said = [s for s in (before.ends_shot, after.starts_shot) if s is not None]
         if said:
-            cut = any(said)
-        else:
-            cut = scene_cut(before.picture, after.picture, self.settings.cut_threshold)
-        with self._cuts_lock:
-            self._cuts[n] = cut
-            while len(self._cuts) > _KEEP_CUTS:
-                self._cuts.popitem(last=False)
-        return cut
+            return any(said)
+        return scene_cut(before.picture, after.picture, self.settings.cut_threshold)
 
     def pair(self, m: int) -> Pair:
         """The motion between frames m and m + 1 (both ways), from the store or measured."""
@@ -240,8 +213,7 @@ class Footage:
         return k
 
     def _cut_reading_back(self, k: int) -> bool:
-        with self._cuts_lock:
-            known = self._cuts.get(k)
+        known = self._cuts.peek(k)
         if known is not None:
             return known
         if k > 0 and self._pictures.peek(k - 1) is None:

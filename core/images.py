@@ -133,11 +133,11 @@ def scaled_size(height: int, width: int, short_side: int, *, minimum: int = 1) -
     return max(round(height * scale), minimum), max(round(width * scale), minimum)
 
 
-def shrink(picture: np.ndarray, short_side: int) -> np.ndarray:
+def shrink(picture: np.ndarray, short_side: int, *, minimum: int = 1) -> np.ndarray:
     """(H, W) or (H, W, C) ``picture`` at :func:`scaled_size` (OpenCV's area average), or the
-    picture itself where its short side is ``short_side`` or less."""
+    picture itself where that is its own size (its short side is ``short_side`` or less)."""
     height, width = picture.shape[:2]
-    h, w = scaled_size(height, width, short_side)
+    h, w = scaled_size(height, width, short_side, minimum=minimum)
     if (h, w) == (height, width):
         return picture
     small: np.ndarray = cv2.resize(picture, (w, h), interpolation=cv2.INTER_AREA)

@@ -56,7 +56,7 @@ _DIS_PRESETS = {
 # motion (fast motion is measured less precisely), for...
 # ...a hint to survive a step: DIS misses by 1-2 px on fine texture, where a 1 px limit dropped
 # good hints (a pan over a held-out painting lost 11 of 50 in 5 frames; see
-# benchmarks/propagation-results-all-pans.txt). An occluder moving a few px per frame still fails.
+# docs/results/propagation-pans.txt). An occluder moving a few px per frame still fails.
 HINT_CONSISTENCY = 3.0
 # ...a pixel's color to be averaged with its neighbor's in the temporal filter: stricter, since a
 # wrong match smears a color over an edge while a dropped one only leaves the pixel unfiltered.

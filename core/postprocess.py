@@ -42,7 +42,7 @@ Segmentation = Literal["felzenszwalb", "slic", "seeds"]
 SEGMENTATIONS: tuple[str, ...] = ("felzenszwalb", "slic", "seeds")
 # what "segment_fill" alone uses: on held-out photos SEEDS superpixels cut the artifacts (PA) as
 # much as the others for the least time; Felzenszwalb's larger segments carry hints further
-# (more PSNR) at 1.5x the time per frame (benchmarks/postprocess-results.txt)
+# (more PSNR) at 1.5x the time per frame (docs/results/postprocess.txt)
 DEFAULT_SEGMENTATION: Segmentation = "seeds"
 FillMode = Literal["strays", "segment"]
 FILL_MODES: tuple[str, ...] = ("strays", "segment")
@@ -58,6 +58,7 @@ _DEFAULT_MIN_SIZE = 20
 # segments are not: scaled back they no longer follow the edges and leave more artifacts (PA -10 %
 # instead of -35 % on held-out photos), so they are computed at the size given.
 _SEGMENT_SHORT_SIDE = {"felzenszwalb": 1 << 30, "slic": 128, "seeds": 128}
+_SMALLEST_SUPERPIXEL = 16
 _SIGMA = 0.5  # Felzenszwalb's pre-smoothing, in pixels
 _KMEANS_ITERATIONS = 6
 _SAMPLE_STRIDE = 2  # k-means sees every other pixel in each direction
@@ -122,6 +123,9 @@ def segment(
         labels = slic.getLabels()
     else:
         count = max(1, round(height * width / size_or_k**2))
+        # superpixels of at least 4x4 pixels where they are computed: SEEDS crashes on far smaller
+        # ones (a full-HD picture's count on the shrunk picture)
+        count = min(count, max(1, h * w // _SMALLEST_SUPERPIXEL))
         seeds = cv2.ximgproc.createSuperpixelSEEDS(w, h, 1, count, 4, 2, 5)
         seeds.iterate(picture, 4)
         labels = seeds.getLabels()
@@ -460,7 +464,5 @@ def parse_postprocess(steps: Sequence[str]) -> Cleanup:
             raise SettingError("postprocess: segment_fill given twice")
         segmentation = option or DEFAULT_SEGMENTATION
         if segmentation not in SEGMENTATIONS:
-            raise SettingError(
-                f"postprocess: {step!r}: segmentation must be one of {SEGMENTATIONS}"
-            )
+            raise SettingError(f"postprocess: {step!r}: segmentation must be one of {SEGMENTATIONS}")
     return Cleanup(segmentation)  # type: ignore[arg-type]

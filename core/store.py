@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .memo import Memo
 from .motion import MotionSettings, Pair
 
 __all__ = ["DEFAULT_LIMIT", "MotionStore", "cache_folder", "parse_size"]
@@ -96,7 +97,8 @@ class MotionStore:
         self._lock = threading.Lock()
         self._size: int | None = None  # bytes on disk as last counted, plus what we wrote since
         self._warned_write = False
-        self._verified: set[str] = set()  # keys whose files this process has checked whole
+        # keys whose files this process has checked whole (the most recently read ones)
+        self._verified: Memo[str, bool] = Memo(_KEEP_VERIFIED)
 
     @staticmethod
     def key(settings: MotionSettings, first: bytes, second: bytes) -> str:
@@ -113,7 +115,7 @@ class MotionStore:
     def get(self, key: str) -> Pair | None:
         """The pair stored under ``key``, or None (missing, or found damaged and removed)."""
         path = self.path(key)
-        verified = key in self._verified
+        verified = self._verified.peek(key) is not None
         try:
             with open(path, "rb") as file:
                 size = os.fstat(file.fileno()).st_size
@@ -138,10 +140,7 @@ class MotionStore:
             log.warning("motion store: %s is damaged (%s): measuring again", path, e)
             path.unlink(missing_ok=True)
             return None
-        with self._lock:
-            if len(self._verified) > _KEEP_VERIFIED:
-                self._verified.clear()
-            self._verified.add(key)
+        self._verified.put(key, True)
         with contextlib.suppress(OSError):
             os.utime(path)  # least recently *used*: a read counts
         return pair

@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 
 from ..hints import Keyframe, paint_hints
-from ..images import scaled_size
+from ..images import shrink
 from ..optimization import levin_colorize
 from . import register
 from .members import Member
@@ -41,12 +40,8 @@ class ClassicalEngine:
         self, lightness: np.ndarray, keyframe: Keyframe | None, members: Sequence[Member]
     ) -> np.ndarray:
         """(1, h, w, 2) float32 a*b*, the short side at most ``OPTIMIZATION_SHORT_SIDE``."""
-        height, width = lightness.shape
-        h, w = scaled_size(height, width, OPTIMIZATION_SHORT_SIDE)
-        small = lightness
-        if (h, w) != (height, width):
-            small = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
-        ab_hint, weight = paint_hints(keyframe, h, w)
+        small = shrink(lightness, OPTIMIZATION_SHORT_SIDE)
+        ab_hint, weight = paint_hints(keyframe, *small.shape)
         return levin_colorize(small / 100, ab_hint, weight)[None]
 
 

@@ -63,3 +63,33 @@ def test_a_failed_make_is_not_kept_and_frees_the_waiters() -> None:
     assert memo.get(1, lambda: 5) == 5
     with pytest.raises(ValueError, match="keep"):
         Memo(keep=0)
+
+
+def test_put_keeps_the_first_value_and_counts_as_a_use() -> None:
+    memo: Memo[str, int] = Memo(keep=2)
+    assert memo.put("a", 1) == 1
+    assert memo.put("a", 2) == 1  # the first stays
+    memo.put("b", 3)
+    assert memo.peek("a") == 1  # a use: b is now the oldest
+    memo.put("c", 4)
+    assert memo.peek("b") is None and len(memo) == 2
+
+
+def test_weighed_values_are_bounded_by_their_total_weight() -> None:
+    memo: Memo[str, bytes] = Memo(keep=10, weigh=len)
+    memo.put("a", b"1234")
+    memo.put("b", b"1234")
+    assert len(memo) == 2
+    memo.put("c", b"123")  # 11 > 10: the least recently used goes
+    assert memo.peek("a") is None and memo.peek("b") == b"1234" and memo.peek("c") == b"123"
+    memo.put("d", b"x" * 50)  # heavier than the bound: it alone stays
+    assert len(memo) == 1 and memo.peek("d") is not None
+    memo.put("e", b"12")
+    assert memo.peek("d") is None and len(memo) == 1
+    assert memo.get("f", lambda: b"1") == b"1" and len(memo) == 2  # get and compute weigh too
+    lone: Memo[str, bytes] = Memo(keep=0, weigh=len)  # keeps the last value only
+    lone.put("a", b"1")
+    lone.compute("b", lambda: b"2")
+    assert lone.peek("a") is None and lone.peek("b") == b"2"
+    with pytest.raises(ValueError, match="keep must be at least 0"):
+        Memo(keep=-1, weigh=len)

@@ -236,3 +236,13 @@ def test_shipped_variants_are_genuinely_different_members() -> None:
     weights = [dict(m.named_parameters()) for m in (first, second)]
     name = next(iter(weights[0]))
     assert not torch.equal(weights[0][name], weights[1][name])  # other seeds, other weights
+
+
+@pytest.mark.parametrize("method", ["seeds", "slic"])
+def test_superpixels_of_a_full_hd_picture(method: str) -> None:
+    # called on a full-size frame, not a working-size one: as many superpixels as fit, no crash
+    lightness = np.tile(np.linspace(20, 80, 1920, dtype=np.float32), (1080, 1))
+    lightness[:, 960:] = 90.0
+    labels = segment(lightness, method=method)  # type: ignore[arg-type]
+    assert labels.shape == (1080, 1920) and labels.max() > 10
+    assert set(np.unique(labels[:, 970:1900])).isdisjoint(np.unique(labels[:, :940]))  # the edge holds

@@ -13,6 +13,7 @@ import pytest
 import skimage.data
 
 from vscolorize.core.color import srgb_to_lab
+from vscolorize.core.footage import MemoryStore
 from vscolorize.core.motion import MotionSettings, Pair, flow_image
 from vscolorize.core.store import MotionStore, parse_size
 
@@ -144,3 +145,19 @@ def test_a_process_killed_while_writing_leaves_nothing_trusted(tmp_path: Path) -
         os.utime(partial, (0, 0))
     store.prune()
     assert not list(folder.rglob("*.partial"))
+
+
+def test_memory_store_keeps_at_most_its_limit_least_recently_used_first() -> None:
+    pair = a_pair()
+    other = a_pair(1)
+    store = MemoryStore(limit=2 * pair.nbytes)
+    store.put("a", pair)
+    store.put("b", pair)
+    store.put("a", other)  # the first stored stays
+    assert store.get("a") is pair  # a use: b is now the oldest
+    store.put("c", pair)
+    assert store.get("b") is None and store.get("a") is pair and store.get("c") is pair
+    lone = MemoryStore(0)  # keeps the pair stored last, whatever its size
+    lone.put("a", pair)
+    lone.put("b", other)
+    assert lone.get("a") is None and lone.get("b") is other
