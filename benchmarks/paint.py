@@ -22,13 +22,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6 import QtWidgets
 
-from vscolorize.core.engine import image_lightness
 from vscolorize.core.hints import Color
-from vscolorize.core.images import read_image
+from vscolorize.core.images import image_lightness, read_image
+from vscolorize.core.pipeline import Settings
+from vscolorize.core.sources import LightnessSource
+from vscolorize.ui.jobs import suggest_colors
 from vscolorize.ui.window import PaintWindow
 
 
-class Still:
+class Still(LightnessSource):
     """One frame, 1280x720 unless told."""
 
     count = 1
@@ -65,11 +67,8 @@ def main() -> None:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     source = Still(photo, (width, height))
     for method in args.methods:
-        window = PaintWindow(source, None, method=method, recover="no")
-        if method == "model" and args.model != "auto":
-            from vscolorize.core.engine import FrameColorizer
-
-            window.colorizer = FrameColorizer(caller="paint", method="model", model=args.model)
+        model = args.model if method == "model" else "auto"
+        window = PaintWindow(source, None, settings=Settings(method=method, model=model), recover="no")
         window.show()
         window._rest.setInterval(10**6)  # the drafts' follow-up full preview is timed on its own
         rng = np.random.default_rng(0)
@@ -89,11 +88,12 @@ def main() -> None:
         for name, runs in (("while dragging (draft)", drafts), ("after release (full)", fulls)):
             shown, computed = np.median(np.array(runs), axis=0) * 1000
             print(f"{method:12s} {name:24s} preview on screen {shown:6.0f} ms (colorizer {computed:4.0f} ms)")
-        if window._suggester is not None and method == "model":
-            times = []
+        suggester = window.jobs.suggester
+        if suggester is not None and method == "model":
+            times, keyframe = [], window.doc.hints.keyframe(0)
             for i in range(10):
                 start = time.perf_counter()
-                window.suggest((100 + 50 * i) % width, 300 % height)
+                suggest_colors(suggester, source.lightness(0), keyframe, (100 + 50 * i) % width, 300 % height)
                 times.append(time.perf_counter() - start)
             print(f"{'':12s} {'color suggestions':24s} {np.median(times) * 1000:6.0f} ms per click")
         window.close()

@@ -19,9 +19,10 @@ from vscolorize.core.pipeline import DEFAULT_METHOD
 
 if TYPE_CHECKING:
     from .node import colorize
+    from .painting import paint
     from .tracks import propagated_hints
 
-__all__ = ["DEFAULT_METHOD", "__version__", "colorize", "propagated_hints"]
+__all__ = ["DEFAULT_METHOD", "__version__", "colorize", "paint", "propagated_hints"]
 
 
 def __getattr__(name: str) -> Any:
@@ -29,6 +30,10 @@ def __getattr__(name: str) -> Any:
         from .node import colorize
 
         return colorize
+    if name == "paint":  # the paint window (Qt) is loaded only when it opens
+        from .painting import paint
+
+        return paint
     if name == "propagated_hints":
         from .tracks import propagated_hints
 

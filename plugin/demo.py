@@ -22,11 +22,11 @@ import numpy as np
 import vapoursynth as vs
 
 from vscolorize.core.color import lab_to_srgb, srgb_to_lab
-from vscolorize.core.pipeline import DEFAULT_METHOD, colorize_image
-from vscolorize.core.hints import Hints, Keyframe, load_hints, rasterize
-from vscolorize.core.images import write_image
 from vscolorize.core.engines.learned import installed_models
+from vscolorize.core.hints import Hints, Keyframe, load_hints, rasterize
+from vscolorize.core.images import image_lightness, write_image
 from vscolorize.core.metrics import psnr
+from vscolorize.core.pipeline import FramePipeline, Settings
 
 from .render import Progress
 
@@ -211,13 +211,13 @@ def _rgb(frame: vs.VideoFrame) -> np.ndarray:
 
 
 def _run_video(
-    folder: Path, method: str, device: str | None, progress: Progress | None
+    folder: Path, settings: Settings, progress: Progress | None
 ) -> tuple[dict[str, Path], VideoResult]:
-    from .node import colorize
+    from .node import colorize_with
     from .render import encode
 
     gray, original, hints = sample_clip()
-    colored = colorize(gray, hints, method=method, device=device)
+    colored = colorize_with(gray, hints, settings)
     files = {"clip": folder / "astronaut-pan.mp4", "clip strip": folder / "astronaut-pan-strip.png"}
     result = encode(colored, files["clip"], force=True, progress=progress)
     shown = (0, gray.num_frames // 2, gray.num_frames - 1)
@@ -227,7 +227,7 @@ def _run_video(
         frames=result.frames,
         width=gray.width,
         height=gray.height,
-        method=method,
+        method=settings.method,
         fps=result.fps,
         psnr=float(np.mean([psnr(colored_, original_) for _, colored_, original_ in rows])),
         gray_psnr=float(np.mean([psnr(gray_, original_) for gray_, _, original_ in rows])),
@@ -237,21 +237,23 @@ def _run_video(
 def run_demo(
     output: str | os.PathLike[str],
     *,
-    device: str | None = None,
+    settings: Settings | None = None,
     video: bool = True,
     progress: Progress | None = None,
 ) -> DemoResult:
     """Run the demo, writing its files into the folder ``output`` (created).
 
-    The clip is colorized with the default method; the picture with every method installed.
+    The clip is colorized with ``settings`` (default: :class:`Settings`' defaults); the picture
+    with the same settings under every method installed.
     """
+    settings = settings if settings is not None else Settings()
     folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
     methods: tuple[str, ...] = ("model", "optimization") if installed_models() else ("optimization",)
     files: dict[str, Path] = {}
     clip = None
     if video:
-        clip_files, clip = _run_video(folder, DEFAULT_METHOD, device, progress)
+        clip_files, clip = _run_video(folder, settings, progress)
         files.update(clip_files)
     original = sample_picture()
     hints = sample_hints()
@@ -261,17 +263,18 @@ def run_demo(
     write_image(files["gray"], gray)
     results: list[np.ndarray] = []
     scores: dict[str, tuple[float, float]] = {}
+    shade, keyframe = image_lightness(gray), hints.keyframe(0)
     for method in methods:
-        colorize_image(gray[:64, :64], hints, method=method, device=device)  # warm-up
+        pipeline = FramePipeline(settings.replace(method=method))
+        pipeline.rgb(shade[:64, :64], keyframe)  # warm-up
         start = time.perf_counter()
-        result = colorize_image(gray, hints, method=method, device=device)
+        result = pipeline.rgb(shade, keyframe)
         scores[method] = (time.perf_counter() - start, psnr(result, original))
         files[method] = folder / f"astronaut-{method}.png"
         write_image(files[method], result)
         results.append(result)
     files["strip"] = folder / "astronaut-strip.png"
     write_image(files["strip"], np.concatenate([gray, _hints_view(gray, hints), *results, original], 1))
-    keyframe = hints.keyframe(0)
     return DemoResult(
         files=files,
         width=gray.shape[1],

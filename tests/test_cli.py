@@ -12,7 +12,7 @@ import pytest
 
 from vscolorize.cli import main
 from vscolorize.core.color import srgb_to_lab
-from vscolorize.core.inference import installed_models
+from vscolorize.core.engines.learned import installed_models
 
 GOOD_HINTS = {
     "format": "vscolorize.hints",
@@ -165,12 +165,12 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
 def test_internal_errors_exit_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], photo: Path, tmp_path: Path
 ) -> None:
-    import vscolorize.core.engine as engine
+    import vscolorize.core.pipeline as pipeline
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(engine, "colorize_image", broken)
+    monkeypatch.setattr(pipeline, "colorize_image", broken)
     assert main(["image", str(photo), "-o", str(tmp_path / "o.png")]) == 1
     assert "vscolorize: internal error: ZeroDivisionError: boom" in capsys.readouterr().err
 
@@ -252,10 +252,10 @@ def test_a_bug_inside_the_node_is_an_internal_error_not_a_user_error(
 ) -> None:
     import vscolorize.node
 
-    def broken(*args: object) -> np.ndarray:
+    def broken(*args: object) -> None:
         raise TypeError("a bug")
 
-    monkeypatch.setattr(vscolorize.node, "lightness_ab_to_srgb", broken)
+    monkeypatch.setattr(vscolorize.node, "write_rgb", broken)
     code = main(["render", str(film), "-o", str(tmp_path / "out.mkv"), "--temporal", "0"])
     err = capsys.readouterr().err
     assert code == 1 and "internal error" in err and "TypeError: a bug" in err, err

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from vscolorize.core.color import srgb_to_lab
+from vscolorize.core.color import lab_planes_to_srgb, srgb_to_lab
 from vscolorize.core.hints import Color, Hints, load_hints
 
 # the correction: the suit, carried blue, becomes a launch-suit orange (CIE L*a*b*, typed as the
@@ -136,7 +136,7 @@ class Driver:
         """Wait until the hints carried to the frame shown are there (a signal, not a sleep)."""
         self.wait_until(
             lambda: not self.w.carried_pending(),
-            self.w._signals.tracked,
+            self.w.jobs.tracked,
             f"the hints carried to frame {self.w.frame}",
         )
 
@@ -231,17 +231,19 @@ def paint(
     import pyqtgraph as pg
     from PySide6 import QtCore, QtWidgets
 
+    from vscolorize.core.pipeline import Settings
     from vscolorize.core.propagation import HintCarrier
     from vscolorize.sources import ClipSource
-    from vscolorize.ui import _motion_source
     from vscolorize.ui.window import PaintWindow
 
     Key, Mod = QtCore.Qt.Key, QtCore.Qt.KeyboardModifier
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     pg.setConfigOptions(antialias=True)
     source = ClipSource(clip)
-    carrier = HintCarrier(_motion_source(source), store=store)
-    window = PaintWindow(source, hints_path, method=method, recover="no", propagated=carrier)
+    carrier = HintCarrier(source, store=store)
+    window = PaintWindow(
+        source, hints_path, settings=Settings(method=method), recover="no", propagated=carrier
+    )
     result = SessionResult(hints_path=hints_path, frame=frame)
     width, height = source.width, source.height
     try:
@@ -332,7 +334,7 @@ def paint(
         for color, places in ((FLAG_BLUE, CANTON), (CORRECTION_TYPED, SUIT_FAR)):
             do.type_into(window.color_entry, color)  # nothing selected: the next point's color
             free = [(fx * width, fy * height) for fx, fy in places]
-            do.click(*next((p for p in free if window.hint_at(*p) is None), free[-1]))
+            do.click(*next((p for p in free if window.controller.hint_at(*p) is None), free[-1]))
         # new points: the correction adds to the carried hints
         _check(
             result,
@@ -421,10 +423,8 @@ def _mean_ab(lab: np.ndarray) -> tuple[float, float]:
 
 def _shown(lightness: np.ndarray, ab: tuple[float, float]) -> tuple[float, float]:
     """The mean a*b* that pixels of ``lightness`` (N,) show for hint color ``ab``."""
-    from vscolorize.core.engine import lightness_ab_to_srgb
-
     planes = np.broadcast_to(np.array(ab, np.float32), (lightness.size, 2)).astype(np.float32)
-    rgb = lightness_ab_to_srgb(lightness.astype(np.float32)[None], planes[None])
+    rgb = lab_planes_to_srgb(lightness.astype(np.float32)[None], planes[None])
     return _mean_ab(srgb_to_lab(np.clip(rgb, 0, 1))[0])
 
 

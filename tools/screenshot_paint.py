@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from vscolorize.core.hints import save_hints
+from vscolorize.core.pipeline import Settings
 from vscolorize.demo import sample_clip
 from vscolorize.sources import ClipSource
 from vscolorize.ui.window import PaintWindow
@@ -27,7 +28,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         path = Path(work) / "astronaut.hints.json"
         save_hints(hints, path)
-        window = PaintWindow(ClipSource(gray), path, method="optimization", recover="no")
+        window = PaintWindow(ClipSource(gray), path, settings=Settings(method="optimization"), recover="no")
         window.resize(1500, 640)
         window.show()
         window.look_at(150, 235)  # on the suit

@@ -1,22 +1,25 @@
 """The vscolorize paint window (PySide6 + pyqtgraph): the only part that imports Qt.
 
-``paint(clip_or_path, hints=...)`` opens it on a VapourSynth clip, a video file or a picture and
-returns the hints when it closes. ``document.py`` holds everything the window edits without Qt.
+``paint(source, hints=...)`` opens it on a frame source (``vscolorize.core.sources``) and returns
+the hints when it closes; ``vscolorize.paint`` opens it on a VapourSynth clip, a video file or a
+picture. ``document.py`` and ``controller.py`` hold everything the window edits without Qt.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import signal
 from pathlib import Path
-from typing import Any
 
-from vscolorize.core.engine import DEFAULT_METHOD
-from vscolorize.core.footage import SourceFrame
+from vscolorize.core.errors import SettingError, named
 from vscolorize.core.hints import Hints
+from vscolorize.core.pipeline import Settings, check_keyframes
+from vscolorize.core.propagation import HintCarrier
+from vscolorize.core.sources import FrameSource
 
-__all__ = ["PROPAGATION_PREVIEW_FRAMES", "paint"]
+__all__ = ["RECOVER", "paint"]
+
+RECOVER = ("ask", "yes", "no")  # what to do with autosaved work found for the hints
 
 
 def _forget_opencv_qt() -> None:
@@ -37,79 +40,45 @@ log = logging.getLogger(__name__)
 
 
 def paint(
-    clip_or_path: Any,
+    source: FrameSource,
     hints: str | os.PathLike[str] | None = None,
     *,
-    method: str = DEFAULT_METHOD,
-    device: str | None = None,
+    settings: Settings | None = None,
     recover: str = "ask",
-    **engine: Any,
 ) -> Hints:
     """Open the paint window and return the hints as they are when it closes.
 
     Args:
-        clip_or_path: a VapourSynth clip, a video file, a picture, or any object with ``width``,
-            ``height``, ``count`` and ``lightness(n)`` (see ``vscolorize.ui.sources``).
+        source: the frames to paint on: a :class:`vscolorize.core.sources.FrameSource` (``width``,
+            ``height``, ``count``, ``lightness(n)``, ``read(n)``; ``has_color`` and ``color(n)``
+            when its frames have color to compare with).
         hints: the ``*.hints.json`` file to edit (created on the first save).
-        method, device: the colorizer of the live preview.
+        settings: the colorizer of the live preview, as the render's (so that the preview shows
+            what the render will); hints are carried to other frames when ``settings.propagate``.
         recover: autosaved work found for ``hints``: ``"ask"``, ``"yes"`` or ``"no"``.
-        engine: the preview colorizer's other settings, as ``colorize_image`` takes them
-            (``model``, ``postprocess``, ``ensemble``, ``ensemble_mode``), so that the preview
-            shows what the render will.
+
+    Raises:
+        HintError: unreadable hints, or a keyframe past the source's last frame (as render says).
+        DisplayError: Qt cannot start here (no display, or a missing X11 library).
+        SettingError, DeviceError, ModelUnavailableError: a bad ``recover``, or the settings'
+            device or model is not there (the message starts with ``paint:``).
     """
-    from PySide6 import QtCore, QtWidgets
-
-    from vscolorize.core.propagation import HintCarrier
-
+    from .app import application, run  # Qt: loaded once cv2's Qt paths are gone
     from .window import PaintWindow
 
-    source = _as_source(clip_or_path)
+    settings = settings if settings is not None else Settings()
+    if recover not in RECOVER:
+        raise SettingError(f"paint: recover must be one of {RECOVER}, not {recover!r}")
     if hints is not None and Path(hints).is_file():
-        from vscolorize.node import check_hints
-
-        check_hints(hints, source.count)  # a keyframe past the end: render's own one line
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+        with named("colorize"):  # the very line render gives for these hints on this clip
+            check_keyframes(hints, source.count)
+    app = application()
     # hints carried to other frames, on demand, over the motion store that renders use too
-    carried = HintCarrier(_motion_source(source)) if source.count > 1 else None
-
-    window = PaintWindow(
-        source, hints, method=method, device=device, recover=recover, propagated=carried, **engine
-    )
+    carried = None
+    if source.count > 1 and settings.propagate:
+        carried = HintCarrier(source, settings=settings.propagation)
+    window = PaintWindow(source, hints, settings=settings, recover=recover, propagated=carried)
     window.show()
-    log.info("paint window open on %s (%d frames)", clip_or_path, source.count)
-    # Ctrl+C or a polite kill closes the window properly (it autosaves on the way out); Python
-    # only sees signals when it runs, so a timer gives it a moment now and then
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: window.close())
-    ticker = QtCore.QTimer()
-    ticker.timeout.connect(lambda: None)
-    ticker.start(200)
-    app.exec()
-    ticker.stop()
+    log.info("paint window open on %s (%d frames)", hints or "new hints", source.count)
+    run(app, window)
     return window.doc.hints
-
-
-def _as_source(thing: Any) -> Any:
-    if all(hasattr(thing, name) for name in ("width", "height", "count", "lightness")):
-        return thing
-    from vscolorize.sources import ClipSource, open_source
-
-    if isinstance(thing, str | os.PathLike):
-        return open_source(thing)
-    return ClipSource(thing)
-
-
-class _LightnessSource:
-    """A paint source as the engine's frame source (no scene-change props: the detector)."""
-
-    def __init__(self, source: Any) -> None:
-        self.count = source.count
-        self._source = source
-
-    def read(self, n: int) -> SourceFrame:
-        return SourceFrame(self._source.lightness(n))
-
-
-def _motion_source(source: Any) -> Any:
-    """What motion reads: the source itself when it can tell scene-change props (a clip)."""
-    return source if hasattr(source, "read") else _LightnessSource(source)

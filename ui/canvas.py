@@ -9,17 +9,21 @@ as the engine sees them, a filled marker per point, the selection highlighted).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 import cv2
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from vscolorize.core.color import lab_to_srgb, srgb_to_lab
+from vscolorize.core.errors import ImageError
 from vscolorize.core.hints import Color, Keyframe, paint_hints
+from vscolorize.core.images import read_image
 
+from .panels import ask_path
 from .widgets import CompareBar, color_to_qcolor, wipe
 
 __all__ = ["HintCanvas", "HintLayer", "Marks", "PictureView", "Views", "color_at", "hint_overlay"]
@@ -172,27 +176,25 @@ class Views(pg.GraphicsLayoutWidget):
     :attr:`layer`), the result (:attr:`preview_view`, zoomed and panned with the frame) and a
     reference picture (hidden until one is opened); and under them (:attr:`compare`, for the
     window to place) a wipe between the result and the gray or original frame, and the switch
-    for the hints drawn over the frame.
+    for the hints drawn over the frame. A click on the result or on the reference picture is an
+    eyedropper: :attr:`color_picked` says the color under it.
 
     Args:
         width, height: the frame's size.
-        gray: the frame shown's (H, W) L* in [0, 100], when asked.
-        original: the frame shown as it came, (H, W, 3) uint8 sRGB, when asked (None without color).
-        has_original: whether the source has color: the compare bar then offers the original.
+        original: frame n as it came, (H, W, 3) uint8 sRGB, when the source has color (the
+            compare bar then offers it), else None.
     """
 
+    color_picked = QtCore.Signal(object)  # a Color
+
     def __init__(
-        self,
-        width: int,
-        height: int,
-        gray: Callable[[], np.ndarray],
-        original: Callable[[], np.ndarray | None],
-        *,
-        has_original: bool,
+        self, width: int, height: int, original: Callable[[int], np.ndarray | None] | None = None
     ) -> None:
         super().__init__()
         self.frame_size = (width, height)
-        self._gray, self._original = gray, original
+        self._original = original
+        self._shown: tuple[int, np.ndarray | None] = (-1, None)  # the frame shown and its L*
+        self._shown_original: tuple[int, np.ndarray | None] = (-1, None)  # read once per frame
         self.result: np.ndarray | None = None  # the latest preview, (H, W, 3) uint8, before the wipe
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         names = ("hints", "result", "reference")
@@ -205,6 +207,8 @@ class Views(pg.GraphicsLayoutWidget):
         self.reference_view.addItem(self.reference_item)
         self.reference_view.setVisible(False)
         self.labels["reference"].setVisible(False)
+        self.preview_view.picked.connect(self.pick_result)
+        self.reference_view.picked.connect(self.pick_reference)
         self.preview_view.setXLink(self.canvas)
         self.preview_view.setYLink(self.canvas)
         self.gray_item = pg.ImageItem(axisOrder="row-major")
@@ -220,13 +224,14 @@ class Views(pg.GraphicsLayoutWidget):
         self.notice.setParentItem(self.preview_view)  # in the view's corner, whatever the zoom
         self.notice.setPos(6, 6)
         self.compare = CompareBar()
-        self.compare.set_original_available(has_original)
+        self.compare.set_original_available(original is not None)
         self.compare.wiped.connect(lambda _: self.show_result())
         self.compare.against_changed.connect(lambda _: self.show_result())
         self.compare.overlay_toggled.connect(self.layer.set_visible)
 
-    def show_gray(self, lightness: np.ndarray) -> None:
-        """The frame to paint on: (H, W) L* in [0, 100]."""
+    def show_frame(self, n: int, lightness: np.ndarray) -> None:
+        """Frame ``n`` to paint on: (H, W) L* in [0, 100]."""
+        self._shown = (n, lightness)
         gray = (np.clip(lightness, 0, 100) * 2.55).astype(np.uint8)
         self.gray_item.setImage(gray, levels=(0, 255))
 
@@ -244,34 +249,47 @@ class Views(pg.GraphicsLayoutWidget):
         share = self.compare.share
         self.wipe_line.setVisible(share < 1)
         self.wipe_line.setValue(share * self.frame_size[0])
-        if self.result is None:
+        n, against = self._shown
+        if self.result is None or against is None:
             return
-        against: np.ndarray | None = None
-        if share < 1 and self.compare.against == CompareBar.ORIGINAL:
-            against = self._original()
-        against = against if against is not None else self._gray()
+        if share < 1 and self.compare.against == CompareBar.ORIGINAL and self._original is not None:
+            if self._shown_original[0] != n:
+                self._shown_original = (n, self._original(n))
+            against = self._shown_original[1] if self._shown_original[1] is not None else against
         self.preview_item.setImage(wipe(self.result, against, share), levels=(0, 255))
 
-    def result_color(self, x: float, y: float) -> Color | None:
-        """The result's color under frame pixel (x, y) (wherever the wipe is); None before the
-        first result or outside it."""
-        if self.result is None:
-            return None
-        (height, width), (frame_width, frame_height) = self.result.shape[:2], self.frame_size
-        return color_at(self.result, y * height / frame_height, x * width / frame_width)
+    def pick_result(self, x: float, y: float) -> None:
+        """The result's color under frame pixel (x, y), wherever the wipe is (nothing before the
+        first result or outside it)."""
+        if self.result is not None:
+            (height, width), (frame_width, frame_height) = self.result.shape[:2], self.frame_size
+            self._picked(color_at(self.result, y * height / frame_height, x * width / frame_width))
+
+    def pick_reference(self, x: float, y: float) -> None:
+        """The reference picture's color at its pixel (x, y) (nothing outside it)."""
+        self._picked(color_at(self.reference_item.image, y, x))
+
+    def _picked(self, color: Color | None) -> None:
+        if color is not None:
+            self.color_picked.emit(color)
 
     def show_notice(self, text: str) -> None:
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
 
-    def show_reference(self, rgb: np.ndarray) -> None:
-        """A reference picture ((H, W, 3) uint8 sRGB) beside the result; a click there picks its
-        colors (:meth:`reference_color`)."""
-        self.reference_item.setImage(rgb, levels=(0, 255))
+    def open_reference(self, path: str | os.PathLike[str] | None = None) -> bool:
+        """Show a color picture beside the result; a click there picks its colors. Without
+        ``path``, a file dialog asks; False when cancelled or unreadable (a dialog says why)."""
+        path = path if path is not None else ask_path(self, "Reference picture")
+        if path is None:
+            return False
+        try:
+            rgb = read_image(path)
+        except ImageError as e:
+            QtWidgets.QMessageBox.warning(self, "Reference picture", str(e))
+            return False
+        self.reference_item.setImage(np.round(rgb * 255).astype(np.uint8), levels=(0, 255))
         self.reference_view.setVisible(True)
         self.labels["reference"].setVisible(True)
         self.reference_view.autoRange(padding=0)
-
-    def reference_color(self, x: float, y: float) -> Color | None:
-        """The reference picture's color at its pixel (x, y); None outside it."""
-        return color_at(self.reference_item.image, y, x)
+        return True

@@ -41,6 +41,8 @@ class PaintController:
         count: the number of frames.
         carrying: whether hints are carried to frames that are not keyframes (they then arrive
             through :meth:`carried_arrived`; until then such a frame refuses edits).
+        shot: frame n -> the frames of its shot (it may read them), or None when shots are not
+            known (see :meth:`next_cut`).
 
     Attributes:
         on_change: called after an edit or a new selection with ``draft`` (True while the mouse
@@ -48,10 +50,18 @@ class PaintController:
         on_message: called with a line for the artist (why an edit was refused, how to undo).
     """
 
-    def __init__(self, doc: HintDocument, count: int, *, carrying: bool = False) -> None:
+    def __init__(
+        self,
+        doc: HintDocument,
+        count: int,
+        *,
+        carrying: bool = False,
+        shot: Callable[[int], range] | None = None,
+    ) -> None:
         self.doc = doc
         self.count = count
         self.carrying = carrying
+        self.shot = shot
         self.frame = 0
         self.tool = Tool.POINT
         self.color = NEUTRAL
@@ -82,6 +92,21 @@ class PaintController:
     def next_keyframe(self, step: int) -> int | None:
         """The keyframe after (``step`` 1) or before (-1) the frame shown."""
         return self.doc.next_keyframe(self.frame, step)
+
+    def next_cut(self, step: int) -> int | None:
+        """The first frame of the next shot (``step`` 1), or the cut before the frame shown (-1:
+        its shot's first frame, or the shot before's when it is there); None when there is none or
+        shots are not known. Frame 0 starts the clip: it is never a cut."""
+        if self.shot is None:
+            return None
+        shot = self.shot(self.frame)
+        if step > 0:
+            cut = shot.stop if shot.stop < self.count else None
+        elif self.frame > shot.start:
+            cut = shot.start
+        else:
+            cut = self.shot(shot.start - 1).start if shot.start > 0 else None
+        return cut or None
 
     def set_keyframe(self, on: bool) -> None:
         """Make the frame shown a keyframe holding the hints carried to it, or drop its keyframe

@@ -18,9 +18,11 @@ import cv2
 import numpy as np
 from PySide6 import QtCore
 
+from vscolorize.core.engines.learned import installed_models
+from vscolorize.core.errors import named
 from vscolorize.core.hints import Color, Hints, Keyframe
 from vscolorize.core.images import scaled_size
-from vscolorize.core.pipeline import FramePipeline
+from vscolorize.core.pipeline import FramePipeline, Settings
 from vscolorize.core.propagation import HintCarrier
 
 __all__ = ["DRAFT_SHORT_SIDE", "Jobs", "PreviewJob", "PreviewTask", "suggest_colors"]
@@ -114,9 +116,13 @@ class Jobs(QtCore.QObject):
 
     Args:
         parent: the window (the thread pools and this object go with it).
-        pipeline: the preview's colorizer.
-        suggester: the learned model that suggests colors, or None (no suggestions).
+        settings: the preview's colorizer (:attr:`pipeline`). The learned model suggests colors
+            whatever the engine previews (:attr:`suggester`; None when no model is installed).
         carrier: hints carried from the keyframes to other frames, or None (not carried).
+
+    Raises:
+        DeviceError, ModelUnavailableError: the settings' device or model is not there (the
+            message starts with ``paint:``).
 
     Attributes:
         previewed: (frame, draft, (H, W, 3) float sRGB) of the newest preview asked for; a draft
@@ -131,14 +137,14 @@ class Jobs(QtCore.QObject):
     tracked = QtCore.Signal(object, int, object)
 
     def __init__(
-        self,
-        parent: QtCore.QObject,
-        pipeline: FramePipeline,
-        suggester: FramePipeline | None = None,
-        carrier: HintCarrier | None = None,
+        self, parent: QtCore.QObject, settings: Settings, carrier: HintCarrier | None = None
     ) -> None:
         super().__init__(parent)
-        self.pipeline, self.suggester, self.carrier = pipeline, suggester, carrier
+        with named("paint"):
+            self.pipeline = FramePipeline(settings)
+            model = Settings(method="model", device=settings.device)
+            self.suggester = FramePipeline(model) if installed_models() else None
+        self.carrier = carrier
         self.preview_seconds: list[tuple[bool, float]] = []
         self._reports = _Reports()
         self._reports.previewed.connect(self._previewed)

@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtWidgets
 from vscolorize.core.hints import Color
 
 from .controller import Tool
+from .document import HintDocument
 from .widgets import (
     ColorEntry,
     GamutPlane,
@@ -26,7 +27,7 @@ from .widgets import (
     fill_swatches,
 )
 
-__all__ = ["ColorPanel", "Navigation", "ToolRow", "ask_path", "ask_recovery"]
+__all__ = ["ColorPanel", "Navigation", "ToolRow", "ask_path", "offer_recovery"]
 
 PICTURE_FILTER = "Pictures (*.png *.jpg *.jpeg *.tif *.tiff *.webp)"
 HINTS_FILTER = "Hints (*.hints.json *.json)"
@@ -103,7 +104,11 @@ class ToolRow(QtWidgets.QWidget):
 
 
 class ColorPanel(QtWidgets.QWidget):
-    """Beside the views: the gamut plane at a lightness, the color typed, the hint list."""
+    """Beside the views: the gamut plane at a lightness, the color typed, the hint list.
+    ``color_chosen`` says a color picked on the plane or typed (the plane moves to the lightness
+    typed, if any)."""
+
+    color_chosen = QtCore.Signal(object)  # a Color
 
     def __init__(self) -> None:
         super().__init__()
@@ -111,11 +116,18 @@ class ColorPanel(QtWidgets.QWidget):
         self.gamut_label = QtWidgets.QLabel()
         side.addWidget(self.gamut_label)
         self.gamut = GamutPlane()
+        self.gamut.picked.connect(lambda a, b: self.color_chosen.emit(Color(ab=(a, b))))
         side.addWidget(self.gamut)
         self.color_entry = ColorEntry()
+        self.color_entry.chosen.connect(self._typed)
         side.addWidget(self.color_entry)
         self.hint_list = HintList()
         side.addWidget(self.hint_list, 1)
+
+    def _typed(self, color: Color, lightness: float | None) -> None:
+        if lightness is not None:
+            self.gamut.show_lightness(lightness, color)
+        self.color_chosen.emit(color)
 
     def show_color(self, color: Color, lightness: float | None = None) -> None:
         """``color`` on the gamut plane at ``lightness`` (None: the lightness shown now)."""
@@ -175,11 +187,21 @@ def ask_path(parent: QtWidgets.QWidget, title: str, *, save: str | None = None) 
     return name or None
 
 
-def ask_recovery(parent: QtWidgets.QWidget, name: str) -> bool:
-    """Whether the artist wants back the unsaved work autosaved for hints file ``name``."""
-    answer = QtWidgets.QMessageBox.question(
-        parent,
-        "Recover unsaved hints?",
-        f"{name} has unsaved work from an earlier session. Recover it?",
-    )
-    return answer == QtWidgets.QMessageBox.StandardButton.Yes
+def offer_recovery(parent: QtWidgets.QWidget, doc: HintDocument, recover: str) -> None:
+    """Work autosaved for ``doc``'s file and never saved: taken back into ``doc`` (unsaved, Ctrl+S
+    keeps it) or removed (not offered again at every start), as ``recover`` says: ``"yes"``,
+    ``"no"`` or ``"ask"`` (a dialog)."""
+    recovered = HintDocument.recoverable(doc.path) if doc.path is not None else None
+    if recovered is None or doc.path is None:
+        return
+    if recover == "ask":
+        answer = QtWidgets.QMessageBox.question(
+            parent,
+            "Recover unsaved hints?",
+            f"{doc.path.name} has unsaved work from an earlier session. Recover it?",
+        )
+        recover = "yes" if answer == QtWidgets.QMessageBox.StandardButton.Yes else "no"
+    if recover == "yes":
+        doc.hints = recovered
+    else:
+        doc.discard_autosave()

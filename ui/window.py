@@ -21,39 +21,25 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from vscolorize.core.engines.learned import installed_models
-from vscolorize.core.errors import ImageError, named
 from vscolorize.core.hints import Color, Hints, Keyframe, load_hints
-from vscolorize.core.images import read_image
-from vscolorize.core.pipeline import FramePipeline, Settings
+from vscolorize.core.pipeline import Settings
 from vscolorize.core.propagation import HintCarrier
 from vscolorize.core.sources import FrameSource, has_color, original_frame
 
-from .canvas import Views, hint_overlay
+from .canvas import Views
 from .controller import PaintController, Tool
 from .document import HintDocument
-from .jobs import DRAFT_SHORT_SIDE, Jobs, suggest_colors
-from .panels import ColorPanel, Navigation, ToolRow, ask_path, ask_recovery
-from .widgets import color_to_qcolor, gamut_plane, hint_rows, qcolor_to_color
+from .jobs import Jobs
+from .panels import ColorPanel, Navigation, ToolRow, ask_path, offer_recovery
+from .widgets import color_to_qcolor, hint_rows, qcolor_to_color
 
-# the names after the first three are kept importable from here for older scripts
-__all__ = [
-    "AUTOSAVE_MS",
-    "PREVIEW_REST_MS",
-    "PaintWindow",
-    "DRAFT_SHORT_SIDE",
-    "Tool",
-    "color_to_qcolor",
-    "gamut_plane",
-    "hint_overlay",
-    "qcolor_to_color",
-    "suggest_colors",
-]
+__all__ = ["AUTOSAVE_MS", "PREVIEW_REST_MS", "PaintWindow"]
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +54,16 @@ class PaintWindow(QtWidgets.QMainWindow):
     The edits are :attr:`controller`'s (a :class:`~.controller.PaintController` around
     :attr:`doc`), the background work :attr:`jobs`'; the window builds the panels, turns their
     signals into the controller's calls and redraws when it reports a change. The panels' widgets
-    the artist uses most are also attributes of the window (``canvas``, ``size_spin``,
-    ``gamut``, ``hint_list``, ``keyframe_box``, ...).
+    used most are also the window's attributes (``canvas``, ``size_spin``, ``hint_list``, ...).
 
     Args:
         settings: the preview's colorizer, as the render's (so that it shows what the render will).
-        recover: what to do with autosaved work found for ``hints_path``: ``"ask"`` (a dialog),
-            ``"yes"`` or ``"no"``.
+        recover: autosaved work found for ``hints_path``: ``"ask"`` (a dialog), ``"yes"``, ``"no"``.
         propagated: hints carried from the keyframes to other frames (shown faintly, tracked
             off the UI thread, on demand, shot by shot), or None.
 
     Raises:
-        DeviceError, ModelUnavailableError: the settings' device or model is not there (the
-            message starts with ``paint:``).
+        DeviceError, ModelUnavailableError: the settings' device or model is not there (``paint:``).
 
     Attributes:
         preview_shown: emitted with (frame, draft) each time a new preview is on screen.
@@ -99,27 +82,22 @@ class PaintWindow(QtWidgets.QMainWindow):
     ) -> None:
         super().__init__()
         self.source = source
-        settings = settings if settings is not None else Settings()
-        with named("paint"):
-            pipeline = FramePipeline(settings)
-            # the learned model suggests colors whatever engine previews
-            model = Settings(method="model", device=settings.device)
-            suggester = FramePipeline(model) if installed_models() else None
-        self.jobs = Jobs(self, pipeline, suggester, propagated)
+        self.jobs = Jobs(self, settings if settings is not None else Settings(), propagated)
+        self.preview_seconds = self.jobs.preview_seconds  # (draft, seconds) of each, the newest last
         self.jobs.previewed.connect(self._show_preview)
         self.jobs.suggested.connect(self._show_suggestions)
         self.jobs.tracked.connect(self._show_tracked)
         path = Path(hints_path) if hints_path is not None else None
         hints = load_hints(path) if path is not None and path.is_file() else None
         self.doc = HintDocument(source.width, source.height, hints, path)
-        self.controller = PaintController(self.doc, source.count, carrying=propagated is not None)
+        shot = propagated.shot if propagated is not None else None  # reads the shot the first time
+        self.controller = PaintController(self.doc, source.count, carrying=shot is not None, shot=shot)
         self.controller.on_change = lambda draft: self.changed(draft=draft)
         self.controller.on_message = self.say
         self.suggestions: list[Color] = []
         self._lightness_cache: tuple[int, np.ndarray] | None = None
-        self._original_cache: tuple[int, np.ndarray | None] | None = None
         self._build()
-        self._offer_recovery(recover)
+        offer_recovery(self, self.doc, recover)
         self._autosave = self._timer(AUTOSAVE_MS, self.doc.autosave)
         self._autosave.start()
         self._rest = self._timer(PREVIEW_REST_MS, lambda: self.request_preview(draft=False))
@@ -139,10 +117,6 @@ class PaintWindow(QtWidgets.QMainWindow):
         return self.controller.frame
 
     @property
-    def tool(self) -> str:
-        return self.controller.tool
-
-    @property
     def color(self) -> Color:
         return self.controller.color
 
@@ -157,45 +131,34 @@ class PaintWindow(QtWidgets.QMainWindow):
 
     @property
     def width_fraction(self) -> float:
-        """The next hint's size (a point's diameter, a stroke's width): see :meth:`set_size`."""
+        """The next hint's size (a point's diameter, a stroke's width; fractions of the shorter
+        side), and the selected hint's when the artist changes it in the size box."""
         return self.controller.size
 
     @width_fraction.setter
     def width_fraction(self, size: float) -> None:
         self.controller.size = size
 
-    @property
-    def preview_seconds(self) -> list[tuple[bool, float]]:
-        """(draft, seconds) of every preview computed, the newest last."""
-        return self.jobs.preview_seconds
-
     # --- building ---------------------------------------------------------------------------
 
     def _build(self) -> None:
         self.setWindowTitle(f"vscolorize paint: {self.doc.path or 'untitled'}")
         c = self.controller
-        view = self.view = Views(
-            self.source.width,
-            self.source.height,
-            lambda: self.lightness(self.frame),
-            lambda: self.original(self.frame),
-            has_original=has_color(self.source),
-        )
+        original = partial(original_frame, self.source) if has_color(self.source) else None
+        view = self.view = Views(self.source.width, self.source.height, original)
         view.canvas.clicked.connect(self.click)
         view.canvas.right_clicked.connect(c.right_click)
         view.canvas.drag_started.connect(c.drag_start)
         view.canvas.dragged.connect(c.drag_move)
         view.canvas.drag_ended.connect(c.drag_end)
-        view.preview_view.picked.connect(self.pick_from_preview)
-        view.reference_view.picked.connect(self.pick_from_reference)
+        view.color_picked.connect(self.set_color)
         tools = self.tools = ToolRow(c.tool, c.size, suggesting=self.jobs.suggester is not None)
         tools.tool_chosen.connect(self.set_tool)
         tools.size_chosen.connect(c.set_size)
         tools.color_asked.connect(self.pick_color)
         tools.reference_asked.connect(lambda: self.open_reference())
         side = self.side = ColorPanel()
-        side.gamut.picked.connect(lambda a, b: self.set_color(Color(ab=(a, b))))
-        side.color_entry.chosen.connect(self._typed_color)
+        side.color_chosen.connect(self.set_color)
         side.color_entry.refused.connect(self.say)
         side.hint_list.chosen.connect(self.select)
         nav = self.navigation = Navigation(self.source.count)
@@ -234,8 +197,8 @@ class PaintWindow(QtWidgets.QMainWindow):
             "Left": lambda: self.go_to(self.frame - 1),
             "PgDown": lambda: self._jump(c.next_keyframe(1)),
             "PgUp": lambda: self._jump(c.next_keyframe(-1)),
-            "Shift+PgDown": lambda: self._jump(self._next_cut(1)),
-            "Shift+PgUp": lambda: self._jump(self._next_cut(-1)),
+            "Shift+PgDown": lambda: self._jump(c.next_cut(1)),
+            "Shift+PgUp": lambda: self._jump(c.next_cut(-1)),
             "K": self.keyframe_box.toggle,
             "H": self.compare.overlay.toggle,
             "P": lambda: self.set_tool(Tool.POINT),
@@ -246,16 +209,6 @@ class PaintWindow(QtWidgets.QMainWindow):
         }
         return {QtGui.QKeySequence(keys): action for keys, action in actions.items()}
 
-    def _offer_recovery(self, recover: str) -> None:
-        path = self.doc.path
-        recovered = HintDocument.recoverable(path) if path is not None else None
-        if recovered is None or path is None:
-            return
-        if recover == "yes" or (recover == "ask" and ask_recovery(self, path.name)):
-            self.doc.hints = recovered  # unsaved: Ctrl+S keeps it
-        else:
-            self.doc.discard_autosave()  # declined: not offered again at every start
-
     # --- frames -----------------------------------------------------------------------------
 
     def lightness(self, n: int) -> np.ndarray:
@@ -263,36 +216,15 @@ class PaintWindow(QtWidgets.QMainWindow):
             self._lightness_cache = (n, self.source.lightness(n))
         return self._lightness_cache[1]
 
-    def original(self, n: int) -> np.ndarray | None:
-        """(H, W, 3) uint8 sRGB of frame ``n`` as the source gave it, or None without color."""
-        if self._original_cache is None or self._original_cache[0] != n:
-            self._original_cache = (n, original_frame(self.source, n))
-        return self._original_cache[1]
-
     def go_to(self, n: int) -> None:
         n = self.controller.go_to(n)
         self.navigation.show_frame(n)
-        self.view.show_gray(self.lightness(n))
+        self.view.show_frame(n, self.lightness(n))
         self.refresh()
 
     def _jump(self, target: int | None) -> None:
         if target is not None:
             self.go_to(target)
-
-    def _next_cut(self, step: int) -> int | None:
-        """The next scene cut (the first frame of the next shot), or the one before this frame;
-        reads the frames of this shot the first time (cuts are then known)."""
-        carrier = self.jobs.carrier
-        if carrier is None:
-            return None
-        shot = carrier.shot(self.frame)
-        if step > 0:
-            cut = shot.stop if shot.stop < self.source.count else None
-        elif self.frame > shot.start:
-            cut = shot.start
-        else:
-            cut = carrier.shot(shot.start - 1).start if shot.start > 0 else None
-        return cut or None  # frame 0 starts the clip, not a cut
 
     # --- hints carried to the frame ---------------------------------------------------------
 
@@ -356,30 +288,21 @@ class PaintWindow(QtWidgets.QMainWindow):
         if self.controller.click(x, y):
             self.jobs.suggest(self.lightness(self.frame), self.doc.hints.keyframe(self.frame), x, y)
 
-    def hint_at(self, x: float, y: float) -> tuple[str, int] | None:
-        return self.controller.hint_at(x, y)
-
     def select(self, hint: tuple[str, int] | None) -> None:
         """Make ``hint`` (see :meth:`PaintController.hint_at`) the one colors and sizes apply
         to, or select nothing; the canvas, the hint list and the size box show it."""
         self.controller.select(hint)
         self._redraw_hints_only()
 
-    def set_size(self, size: float) -> None:
-        """The size of the next hint and of the selected one (see :meth:`PaintController.set_size`)."""
-        self.controller.set_size(size)
-
     def set_tool(self, tool: str) -> None:
         self.controller.set_tool(tool)
         self.tools.show_tool(tool)
 
     def save(self) -> Path | None:
-        path = self.doc.path
+        """Save the hints to their file (a dialog asks where when they have none yet)."""
+        path = self.doc.path or ask_path(self, "Save hints", save="hints.hints.json")
         if path is None:
-            name = ask_path(self, "Save hints", save="hints.hints.json")
-            if name is None:
-                return None
-            path = Path(name)
+            return None
         saved = self.doc.save(path)
         self.setWindowTitle(f"vscolorize paint: {saved}")
         self.refresh()
@@ -408,47 +331,19 @@ class PaintWindow(QtWidgets.QMainWindow):
         col = min(max(int(x), 0), lightness.shape[1] - 1)
         self.side.show_color(self.color, float(lightness[row, col]))
 
-    def _typed_color(self, color: Color, lightness: float | None) -> None:
-        """A color typed in the entry: the gamut plane moves to the lightness typed (if any),
-        and the color applies like any other choice."""
-        if lightness is not None:
-            self.side.show_color(self.color, lightness)
-        self.set_color(color)
-
     def pick_from_preview(self, x: float, y: float) -> None:
         """The eyedropper: the preview's color under frame pixel (x, y) becomes the current one
         (the result's, wherever the wipe is)."""
-        self._pick(self.view.result_color(x, y))
+        self.view.pick_result(x, y)
 
     def open_reference(self, path: str | os.PathLike[str] | None = None) -> bool:
         """Show a color picture (a reference photo, a costume still) beside the frame; a click on
         it picks its color. Without ``path``, a file dialog asks."""
-        path = path if path is not None else ask_path(self, "Reference picture")
-        if path is None:
-            return False
-        try:
-            rgb = read_image(path)
-        except ImageError as e:
-            QtWidgets.QMessageBox.warning(self, "Reference picture", str(e))
-            return False
-        self.view.show_reference(np.round(rgb * 255).astype(np.uint8))
-        return True
+        return self.view.open_reference(path)
 
     def pick_from_reference(self, x: float, y: float) -> None:
         """The eyedropper on the reference picture, at its pixel (x, y)."""
-        self._pick(self.view.reference_color(x, y))
-
-    def _pick(self, color: Color | None) -> None:
-        if color is not None:  # None: a click beside the picture
-            self.set_color(color)
-
-    def suggest(self, x: float, y: float) -> list[Color]:
-        """What the learned model thinks belongs at pixel (x, y) of the current frame (see
-        :func:`~.jobs.suggest_colors`), computed here; empty when no model is installed."""
-        if self.jobs.suggester is None:
-            return []
-        keyframe = self.doc.hints.keyframe(self.frame)
-        return suggest_colors(self.jobs.suggester, self.lightness(self.frame), keyframe, x, y)
+        self.view.pick_reference(x, y)
 
     def _show_suggestions(self, colors: list[Color]) -> None:
         self.suggestions = colors
@@ -473,8 +368,7 @@ class PaintWindow(QtWidgets.QMainWindow):
             self.preview_shown.emit(frame, draft)
 
     def wait_for_previews(self, timeout_ms: int = 30_000) -> None:
-        """Block until no preview, suggestion or carrying is being computed (for tests and
-        scripts)."""
+        """Block until no preview, suggestion or carrying is under way (for tests and scripts)."""
         self.jobs.wait(timeout_ms)
 
     def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:

@@ -6,22 +6,23 @@ import argparse
 import sys
 import time
 
-from .common import Commands, UsageError, progress_bar
+from .common import Commands, UsageError, add_command, progress_bar
 
 
 def register(commands: Commands) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "analyze",
+        run,
         help="measure a video's motion ahead of time and list its shots",
         description="Read a video once and fill the motion store (optical flow, occlusions, scene "
         "cuts; $VSCOLORIZE_CACHE/motion, limited to $VSCOLORIZE_CACHE_SIZE, default 20G) so that "
         "renders, previews and the paint window find it measured; then print the shots found. "
         "Optional: colorizing measures what it needs as it goes, with the same result.",
+        input="the video to analyze",
     )
-    parser.add_argument("input", metavar="INPUT", help="the video to analyze")
     parser.add_argument("--start", type=int, default=0, metavar="N", help="first frame")
     parser.add_argument("--end", type=int, metavar="N", help="last frame, included")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
+from typing import Any, NoReturn
 
 from vscolorize.core.errors import VscolorizeError, named
 from vscolorize.core.pipeline import DEFAULT_METHOD, METHODS, Settings
@@ -17,6 +17,7 @@ __all__ = [
     "Commands",
     "Parser",
     "UsageError",
+    "add_command",
     "add_device",
     "add_settings",
     "flag",
@@ -37,13 +38,40 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-if TYPE_CHECKING:
-    Commands: TypeAlias = argparse._SubParsersAction[Parser]  # what a command registers itself in
-else:
-    Commands: TypeAlias = Any
+type Commands = argparse._SubParsersAction[Parser]  # what each command registers itself in
 
 # the Settings fields a command line may give (the options below store them under these names)
 _SETTINGS = ("method", "model", "device", "propagate", "temporal", "postprocess", "ensemble", "ensemble_mode")
+
+
+def add_command(
+    commands: Commands,
+    name: str,
+    run: Callable[[argparse.Namespace], int],
+    *,
+    help: str,
+    description: str,
+    input: str | None = None,
+    output: bool = False,
+    hints: str | None = None,
+) -> Parser:
+    """The parser of the command ``name``, which ``run`` carries out.
+
+    Args:
+        help, description: what the command does, in the commands' list and in its own help.
+        input: what INPUT, the command's first argument, is (None: it has none).
+        output: whether it takes ``-o OUTPUT``, the file it writes.
+        hints: what ``--hints FILE`` is to it (None: it takes none).
+    """
+    parser = commands.add_parser(name, help=help, description=description)
+    if input is not None:
+        parser.add_argument("input", metavar="INPUT", help=input)
+    if output:
+        parser.add_argument("-o", "--output", required=True, help="where to write the result")
+    if hints is not None:
+        parser.add_argument("--hints", metavar="FILE", help=hints)
+    parser.set_defaults(run=run)
+    return parser
 
 
 def flag(name: str) -> str:

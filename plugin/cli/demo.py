@@ -5,19 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import Commands, add_device, progress_bar, settings_from
+from .common import Commands, add_command, add_device, progress_bar, settings_from
 
 
 def register(commands: Commands) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "demo",
+        run,
         help="colorize a bundled sample with bundled hints",
-        description="Colorize a sample picture from scikit-image with bundled hints and write "
-        "the result and a side-by-side strip.",
+        description="Colorize a sample picture from scikit-image, and a clip that pans over it, "
+        "from bundled hints; write the results and side-by-side strips, and print their speed "
+        "and PSNR.",
     )
     parser.add_argument("-o", "--output", default="vscolorize-demo", help="folder for the results (created)")
     add_device(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,23 +7,24 @@ import logging
 import time
 from pathlib import Path
 
-from .common import Commands, UsageError, add_settings, settings_from
+from .common import Commands, UsageError, add_command, add_settings, settings_from
 
 log = logging.getLogger("vscolorize")
 
 
 def register(commands: Commands) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "image",
+        run,
         help="colorize one picture",
         description="Colorize one picture (a color picture is reduced to its lightness first) "
         "and write an 8-bit sRGB picture of the same size.",
+        input="the picture to colorize",
+        output=True,
+        hints="a *.hints.json file (its frame 0 applies)",
     )
-    parser.add_argument("input", metavar="INPUT", help="the picture to colorize")
-    parser.add_argument("-o", "--output", required=True, help="where to write the result")
-    parser.add_argument("--hints", metavar="FILE", help="a *.hints.json file (its frame 0 applies)")
     add_settings(parser)
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

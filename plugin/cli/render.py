@@ -9,22 +9,24 @@ from typing import Any
 
 from vscolorize.core.pipeline import Settings
 
-from .common import Commands, UsageError, add_settings, flag, progress_bar, settings_from
+from .common import Commands, UsageError, add_command, add_settings, flag, progress_bar, settings_from
 
 # the options of a render on a cluster (None or False: not given)
 _CLUSTER_ONLY = ("chunk_frames", "retries", "chunks", "keep_chunks")
 
 
 def register(commands: Commands) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "render",
+        run,
         help="colorize a video file",
         description="Colorize a video (any format FFmpeg reads) and encode it with H.264 or "
         "FFV1, keeping its audio. The output appears only once the render has finished.",
+        input="the video to colorize",
+        output=True,
+        hints="a *.hints.json file",
     )
-    parser.add_argument("input", metavar="INPUT", help="the video to colorize")
-    parser.add_argument("-o", "--output", required=True, help="where to write the result")
-    parser.add_argument("--hints", metavar="FILE", help="a *.hints.json file")
     add_settings(parser, video=True)
     parser.add_argument(
         "--codec",
@@ -50,7 +52,6 @@ def register(commands: Commands) -> None:
     )
     parser.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     _add_cluster_options(parser)
-    parser.set_defaults(run=run)
 
 
 def _add_cluster_options(parser: argparse.ArgumentParser) -> None:

@@ -15,24 +15,25 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pytestqt.qtbot import QtBot
 
 from vscolorize.core.color import srgb_to_lab
-from vscolorize.core.engine import FrameColorizer
 from vscolorize.core.footage import MemoryStore
 from vscolorize.core.hints import Color, Hints, Keyframe, load_hints
 from vscolorize.core.images import write_image
+from vscolorize.core.pipeline import FramePipeline, Settings
 from vscolorize.core.propagation import HintCarrier
-from vscolorize.ui import _LightnessSource
+from vscolorize.core.sources import LightnessSource, PictureSource
+from vscolorize.ui.controller import Tool
 from vscolorize.ui.document import autosave_path
-from vscolorize.ui.sources import PictureSource
-from vscolorize.ui.widgets import CompareBar
-from vscolorize.ui.window import PaintWindow, Tool, color_to_qcolor, qcolor_to_color
+from vscolorize.ui.widgets import CompareBar, color_to_qcolor, qcolor_to_color
+from vscolorize.ui.window import PaintWindow
 
 RED = Color(ab=(60.0, 45.0))
+OPTIMIZATION = Settings(method="optimization")
 
 # pyqtgraph drops mouse moves closer than 10 ms apart; synthesized ones come faster than that
 pg.setConfigOption("mouseRateLimit", -1)
 
 
-class Ramp:
+class Ramp(LightnessSource):
     """Five 160x96 frames: a horizontal lightness ramp, a bright square moving right."""
 
     width, height, count = 160, 96, 5
@@ -45,7 +46,7 @@ class Ramp:
 
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path) -> PaintWindow:
-    w = PaintWindow(Ramp(), tmp_path / "clip.hints.json", method="optimization", recover="no")
+    w = PaintWindow(Ramp(), tmp_path / "clip.hints.json", settings=OPTIMIZATION, recover="no")
     qtbot.addWidget(w)
     show(w, qtbot)
     return w
@@ -145,7 +146,7 @@ def test_navigation_and_keyframes(window: PaintWindow, qtbot: QtBot) -> None:
     click(window, 40, 20)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Right)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Right)
-    assert window.frame == 2 and window.slider.value() == 2 and window.spin.value() == 2
+    assert window.frame == 2 and window.navigation.slider.value() == 2 and window.navigation.spin.value() == 2
     qtbot.keyClick(window, QtCore.Qt.Key.Key_K)
     assert window.doc.hints.frames == (0, 2)
     window.go_to(4)
@@ -168,7 +169,9 @@ def test_preview_shows_the_hint_color(window: PaintWindow) -> None:
 
 def test_the_preview_shows_the_render_s_post_processing(qtbot: QtBot, tmp_path: Path) -> None:
     cleanup = {"postprocess": ("segment_fill",)}
-    w = PaintWindow(Ramp(), tmp_path / "clip.hints.json", method="optimization", recover="no", **cleanup)  # type: ignore[arg-type]
+    w = PaintWindow(
+        Ramp(), tmp_path / "clip.hints.json", settings=OPTIMIZATION.replace(**cleanup), recover="no"
+    )
     qtbot.addWidget(w)
     show(w, qtbot)
     w.set_color(RED)
@@ -179,7 +182,7 @@ def test_the_preview_shows_the_render_s_post_processing(qtbot: QtBot, tmp_path: 
     lightness, keyframe = Ramp().lightness(0), w.doc.keyframe(0)
 
     def render(**settings: object) -> np.ndarray:
-        engine = FrameColorizer(caller="test", method="optimization", **settings)  # type: ignore[arg-type]
+        engine = FramePipeline(OPTIMIZATION.replace(**settings))
         return np.round(np.clip(engine.rgb(lightness, keyframe), 0, 1) * 255).astype(np.uint8)
 
     filled = render(**cleanup)
@@ -203,13 +206,13 @@ def test_ctrl_s_saves_a_file_the_node_accepts(window: PaintWindow, qtbot: QtBot,
 
 def test_autosave_is_offered_after_the_window_dies(qtbot: QtBot, tmp_path: Path) -> None:
     path = tmp_path / "clip.hints.json"
-    first = PaintWindow(Ramp(), path, method="optimization", recover="no")
+    first = PaintWindow(Ramp(), path, settings=OPTIMIZATION, recover="no")
     qtbot.addWidget(first)
     first.doc.add_point(0, 50, 50, RED)
     first.doc.autosave()  # what the timer does every few seconds
     first.deleteLater()  # killed: never saved
     assert not path.exists() and autosave_path(path).exists()
-    again = PaintWindow(Ramp(), path, method="optimization", recover="yes")
+    again = PaintWindow(Ramp(), path, settings=OPTIMIZATION, recover="yes")
     qtbot.addWidget(again)
     assert len(again.doc.keyframe(0).points) == 1 and again.doc.modified
     again.save()
@@ -249,7 +252,7 @@ def test_a_scripted_session_renders_with_the_painted_colors(qtbot: QtBot, tmp_pa
         check=True,
     )
     hints = tmp_path / "clip.hints.json"
-    w = PaintWindow(ClipSource(open_video(video)), hints, method="optimization", recover="no")
+    w = PaintWindow(ClipSource(open_video(video)), hints, settings=OPTIMIZATION, recover="no")
     qtbot.addWidget(w)
     show(w, qtbot)
     w.width_fraction = 0.08
@@ -306,7 +309,7 @@ def test_a_scripted_session_renders_with_the_painted_colors(qtbot: QtBot, tmp_pa
 
 def test_gamut_plane_offers_only_displayable_colors() -> None:
     from vscolorize.core.color import srgb_to_lab
-    from vscolorize.ui.window import gamut_plane
+    from vscolorize.ui.widgets import gamut_plane
 
     image, shown = gamut_plane(90.0)
     assert shown[110, 110]  # gray exists at every lightness
@@ -333,7 +336,7 @@ def test_eyedropper_and_gamut_plane_pick_colors(window: PaintWindow) -> None:
 
 def test_the_model_suggests_colors_for_a_clicked_point(window: PaintWindow) -> None:
     """With the shipped model: a click offers its guesses; taking one recolors that point."""
-    from vscolorize.core.inference import installed_models
+    from vscolorize.core.engines.learned import installed_models
 
     if not installed_models():
         pytest.skip("no model weights are installed")
@@ -358,8 +361,8 @@ def test_reference_picture_eyedropper(window: PaintWindow, tmp_path: Path) -> No
     picture[:, 30:] = (200, 40, 40)  # red on the right
     path = tmp_path / "costume.png"
     cv2.imwrite(str(path), picture[..., ::-1])
-    assert not window.reference_view.isVisible()
-    assert window.open_reference(path) and window.reference_view.isVisible()
+    assert not window.view.reference_view.isVisible()
+    assert window.open_reference(path) and window.view.reference_view.isVisible()
     window.pick_from_reference(10, 20)
     assert window.color.ab[0] < -30  # green: negative a*
     window.pick_from_reference(50, 20)
@@ -370,9 +373,9 @@ def test_reference_picture_eyedropper(window: PaintWindow, tmp_path: Path) -> No
 
 def carrying_window(qtbot: QtBot, tmp_path: Path, source: Ramp) -> tuple[PaintWindow, HintCarrier]:
     """A shown window on ``source`` whose carried hints are tracked over an in-memory store."""
-    carried = HintCarrier(_LightnessSource(source), store=MemoryStore())
+    carried = HintCarrier(source, store=MemoryStore())
     w = PaintWindow(
-        source, tmp_path / "h.hints.json", method="optimization", recover="no", propagated=carried
+        source, tmp_path / "h.hints.json", settings=OPTIMIZATION, recover="no", propagated=carried
     )
     qtbot.addWidget(w)
     show(w, qtbot)
@@ -412,9 +415,9 @@ def test_killed_mid_session_the_autosave_is_offered(qtbot: QtBot, tmp_path: Path
         from PySide6 import QtCore, QtWidgets
         from vscolorize.core.hints import Color
         from vscolorize.ui.window import AUTOSAVE_MS, PaintWindow
-        from test_window import Ramp
+        from test_window import OPTIMIZATION, Ramp
         app = QtWidgets.QApplication([])
-        w = PaintWindow(Ramp(), {str(path)!r}, method="optimization", recover="no")
+        w = PaintWindow(Ramp(), {str(path)!r}, settings=OPTIMIZATION, recover="no")
         w.show()
         w.doc.add_point(0, 50, 50, Color(ab=(60.0, 45.0)))
         QtCore.QTimer.singleShot(AUTOSAVE_MS + 1500, lambda: os.kill(os.getpid(), signal.SIGKILL))
@@ -426,7 +429,7 @@ def test_killed_mid_session_the_autosave_is_offered(qtbot: QtBot, tmp_path: Path
     )
     assert result.returncode == -9, result.stderr  # killed, never saved
     assert not path.exists()
-    again = PaintWindow(Ramp(), path, method="optimization", recover="yes")
+    again = PaintWindow(Ramp(), path, settings=OPTIMIZATION, recover="yes")
     qtbot.addWidget(again)
     assert len(again.doc.keyframe(0).points) == 1 and again.doc.modified
 
@@ -440,9 +443,9 @@ def test_propagated_hints_show_on_other_frames_without_blocking(qtbot: QtBot, tm
             calls.append(len(hints.keyframes))
             return super().keyframe(hints, n)
 
-    carried = Counted(_LightnessSource(source), store=MemoryStore())
+    carried = Counted(source, store=MemoryStore())
     w = PaintWindow(
-        source, tmp_path / "h.hints.json", method="optimization", recover="no", propagated=carried
+        source, tmp_path / "h.hints.json", settings=OPTIMIZATION, recover="no", propagated=carried
     )
     qtbot.addWidget(w)
     show(w, qtbot)
@@ -484,7 +487,7 @@ def _leave_autosave(path: Path) -> None:
 def test_declining_recovery_removes_the_autosave(qtbot: QtBot, tmp_path: Path) -> None:
     path = tmp_path / "clip.hints.json"
     _leave_autosave(path)
-    w = PaintWindow(Ramp(), path, method="optimization", recover="no")
+    w = PaintWindow(Ramp(), path, settings=OPTIMIZATION, recover="no")
     qtbot.addWidget(w)
     assert w.doc.keyframe(0).points == () and not autosave_path(path).exists()
 
@@ -502,7 +505,7 @@ def test_no_in_the_recovery_dialog_removes_the_autosave(qtbot: QtBot, tmp_path: 
         )
 
     when_modal(QtWidgets.QMessageBox, answer_no)
-    w = PaintWindow(Ramp(), path, method="optimization", recover="ask")
+    w = PaintWindow(Ramp(), path, settings=OPTIMIZATION, recover="ask")
     qtbot.addWidget(w)
     assert answered and "unsaved work" in answered[0]
     assert w.doc.keyframe(0).points == () and not autosave_path(path).exists()
@@ -512,11 +515,11 @@ def test_start_up_offers_a_neutral_color_a_palette_and_a_gamut_plane(window: Pai
     assert window.color.ab == (0.0, 0.0)  # a first click on grass does not paint it salmon
     assert window.palette_row.count() >= 4  # a few usual colors to start from
     plane = window.gamut.item.image
-    assert window.gamut.lightness == 50 and "L* 50" in window.gamut_label.text()
+    assert window.gamut.lightness == 50 and "L* 50" in window.side.gamut_label.text()
     assert plane is not None and np.ptp(plane.astype(int), axis=-1).max() > 100  # colors, not black
     assert window.notice.isVisible() and "no hints" in window.notice.toPlainText()
     click(window, 35, 45)  # on the bright square: the plane follows that pixel's lightness
-    assert abs(window.gamut.lightness - 95) <= 0.5 and "L* 95" in window.gamut_label.text()
+    assert abs(window.gamut.lightness - 95) <= 0.5 and "L* 95" in window.side.gamut_label.text()
     assert window.doc.keyframe(0).points[0].color.ab == (0.0, 0.0)
     assert not window.notice.isVisible()
 
@@ -530,7 +533,7 @@ def test_the_preview_says_when_carried_hints_are_not_there_yet(qtbot: QtBot, tmp
     def on_frame_2(hints: Hints, frame: int, keyframe: Keyframe | None) -> bool:
         return frame == 2 and hints is w.doc.hints
 
-    with qtbot.waitSignal(w._signals.tracked, check_params_cb=on_frame_2, timeout=60_000):
+    with qtbot.waitSignal(w.jobs.tracked, check_params_cb=on_frame_2, timeout=60_000):
         w.go_to(2)
         assert w.notice.isVisible() and "carrying" in w.notice.toPlainText()  # not silently gray
     assert w.shown_keyframe()[0] is not None and not w.notice.isVisible()
@@ -552,7 +555,7 @@ def test_points_are_filled_with_their_color_and_ringed_light_and_dark(window: Pa
     click(window, 35, 45)  # on the bright square (L* 95)
     window.set_color(blue)
     click(window, 5, 80)  # on the dark end of the ramp (L* 22)
-    fills = [spot.brush().color().name() for spot in window.marks.points()]
+    fills = [spot.brush().color().name() for spot in window.view.layer.marks.points()]
     assert fills == [color_to_qcolor(RED).name(), color_to_qcolor(blue).name()]
     QtWidgets.QApplication.processEvents()
     screen = window.view.viewport().grab().toImage()
@@ -578,7 +581,7 @@ def test_a_clicked_hint_is_selected_recolored_and_deleted(window: PaintWindow, q
 
     click(window, 40, 20)  # an existing point: selected, no new one
     assert window.selected == ("point", 0) and len(points()) == 2
-    (ring,) = window.selected_ring.points()  # highlighted
+    (ring,) = window.view.layer.selected_ring.points()  # highlighted
     assert abs(ring.pos().x() - 40) < 1.5 and abs(ring.pos().y() - 20) < 1.5
     # a click on the gamut plane recolors it
     plane = window.gamut.getViewBox()
@@ -592,7 +595,7 @@ def test_a_clicked_hint_is_selected_recolored_and_deleted(window: PaintWindow, q
 
     click(window, 35, 89)  # the stroke, between two of its mouse positions
     assert window.selected == ("stroke", 0) and len(points()) == 2
-    assert len(window.selected_path.xData) >= 2  # highlighted along its path
+    assert len(window.view.layer.selected_path.xData) >= 2  # highlighted along its path
 
     def stroke() -> Color:
         return window.doc.keyframe(0).strokes[0].color
@@ -606,7 +609,7 @@ def test_a_clicked_hint_is_selected_recolored_and_deleted(window: PaintWindow, q
         qtbot.mouseClick(ok, QtCore.Qt.MouseButton.LeftButton)
 
     when_modal(QtWidgets.QColorDialog, choose_blue)
-    qtbot.mouseClick(window.color_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.tools.color_button, QtCore.Qt.MouseButton.LeftButton)
     assert stroke() == qcolor_to_color(QtGui.QColor(40, 90, 200)) == window.color
     window._take_suggestion(Color(ab=(-40.0, 30.0)))  # what a suggestion's swatch does
     assert stroke() == Color(ab=(-40.0, 30.0)) and points() == [RED, RED]
@@ -637,7 +640,7 @@ def go_and_wait_for_carried(w: PaintWindow, qtbot: QtBot, frame: int) -> Keyfram
     def there(hints: Hints, n: int, keyframe: Keyframe | None) -> bool:
         return n == frame and hints is w.doc.hints
 
-    with qtbot.waitSignal(w._signals.tracked, check_params_cb=there, timeout=60_000):
+    with qtbot.waitSignal(w.jobs.tracked, check_params_cb=there, timeout=60_000):
         w.go_to(frame)
     keyframe, own = w.shown_keyframe()
     assert keyframe is not None and not own
@@ -692,7 +695,7 @@ def test_the_keyframe_box_starts_a_keyframe_from_the_carried_hints(qtbot: QtBot,
 def test_an_edit_before_the_carried_hints_arrive_is_refused_and_said(qtbot: QtBot, tmp_path: Path) -> None:
     w = carried_window(qtbot, tmp_path)
     click(w, 35, 45)
-    with qtbot.waitSignal(w._signals.tracked, timeout=60_000):
+    with qtbot.waitSignal(w.jobs.tracked, timeout=60_000):
         w.go_to(2)
         assert w.carried_pending()
         click(w, 130, 80)  # too early: it would make a keyframe holding only this point
@@ -820,7 +823,7 @@ def test_the_hint_list_shows_the_frame_s_hints_and_selects_them(window: PaintWin
     spot = window.hint_list.visualItemRect(second).center()
     qtbot.mouseClick(window.hint_list.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=spot)
     assert window.selected == ("point", 1)  # as if clicked on the canvas
-    (ring,) = window.selected_ring.points()
+    (ring,) = window.view.layer.selected_ring.points()
     assert abs(ring.pos().x() - 120) < 1.5 and abs(ring.pos().y() - 70) < 1.5
     qtbot.keyClick(window, QtCore.Qt.Key.Key_Delete)
     assert [r[1] for r in rows(window)] == ["point", "stroke"]  # it follows edits
@@ -858,8 +861,8 @@ def test_the_hint_list_shows_carried_hints_and_where_they_came_from(qtbot: QtBot
 
 
 def test_labeled_views_a_wipe_and_the_overlay_switch(window: PaintWindow, qtbot: QtBot) -> None:
-    assert window.view_labels["hints"].text == "hints"
-    assert window.view_labels["result"].text == "result"
+    assert window.view.labels["hints"].text == "hints"
+    assert window.view.labels["result"].text == "result"
     window.set_color(RED)
     click(window, 40, 20)
     click(window, 120, 20)
@@ -871,7 +874,7 @@ def test_labeled_views_a_wipe_and_the_overlay_switch(window: PaintWindow, qtbot:
         r, g, b = image[y, x].astype(int)
         return r > g + 20 and r > b + 20
 
-    assert colored(40, 20) and colored(120, 20) and not window.wipe_line.isVisible()
+    assert colored(40, 20) and colored(120, 20) and not window.view.wipe_line.isVisible()
     model = window.compare.against_box.model()
     assert isinstance(model, QtGui.QStandardItemModel)
     item = model.item(1)  # the ramp has no color: only the gray frame to compare with
@@ -885,22 +888,22 @@ def test_labeled_views_a_wipe_and_the_overlay_switch(window: PaintWindow, qtbot:
     for _ in range(5):
         qtbot.keyClick(slider, QtCore.Qt.Key.Key_PageUp)  # half: result left, gray right
     assert slider.value() == 50 and colored(40, 20) and not colored(120, 20)
-    assert window.wipe_line.isVisible() and window.wipe_line.value() == 80
+    assert window.view.wipe_line.isVisible() and window.view.wipe_line.value() == 80
     window.pick_from_preview(120, 20)  # the eyedropper still picks the result's color
     assert window.color.ab[0] > 15
 
-    assert window.overlay_item.isVisible() and window.marks.isVisible()
+    assert window.view.layer.overlay.isVisible() and window.view.layer.marks.isVisible()
     qtbot.mouseClick(
         window.compare.overlay,
         QtCore.Qt.MouseButton.LeftButton,
         pos=QtCore.QPoint(5, window.compare.overlay.height() // 2),
     )
-    assert not window.overlay_item.isVisible() and not window.marks.isVisible()
+    assert not window.view.layer.overlay.isVisible() and not window.view.layer.marks.isVisible()
     qtbot.keyClick(window, QtCore.Qt.Key.Key_H)
-    assert window.overlay_item.isVisible() and window.marks.isVisible()
+    assert window.view.layer.overlay.isVisible() and window.view.layer.marks.isVisible()
 
 
-class ColorClip:
+class ColorClip(LightnessSource):
     """Three 160x96 color frames: a teal background, an orange square moving right (what a
     color video gives: its lightness and its color)."""
 
@@ -925,7 +928,7 @@ def choose(box: QtWidgets.QComboBox, qtbot: QtBot, key: QtCore.Qt.Key) -> None:
 
 
 def test_the_wipe_compares_with_the_original_of_a_color_clip(qtbot: QtBot, tmp_path: Path) -> None:
-    w = PaintWindow(ColorClip(), tmp_path / "color.hints.json", method="optimization", recover="no")
+    w = PaintWindow(ColorClip(), tmp_path / "color.hints.json", settings=OPTIMIZATION, recover="no")
     qtbot.addWidget(w)
     show(w, qtbot)
     compare = w.compare
@@ -972,7 +975,7 @@ def test_a_color_picture_compares_with_its_original_a_gray_one_only_with_gray(
     assert picture.has_color and not PictureSource(tmp_path / "gray.png").has_color
     np.testing.assert_array_equal(picture.color(0), color)
 
-    w = PaintWindow(picture, tmp_path / "color.hints.json", method="optimization", recover="no")
+    w = PaintWindow(picture, tmp_path / "color.hints.json", settings=OPTIMIZATION, recover="no")
     qtbot.addWidget(w)
     show(w, qtbot)
     with shown_preview(w, qtbot):
@@ -986,7 +989,7 @@ def test_a_color_picture_compares_with_its_original_a_gray_one_only_with_gray(
     g = PaintWindow(
         PictureSource(tmp_path / "gray.png"),
         tmp_path / "gray.hints.json",
-        method="optimization",
+        settings=OPTIMIZATION,
         recover="no",
     )
     qtbot.addWidget(g)
