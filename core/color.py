@@ -357,6 +357,7 @@ def _rows(plane: Array) -> Array:
 
 def _fit_chroma(lab: Any, dim: int, xp: Any) -> Any:
     lum, a, b = _split(lab, dim)
+    scale: Any
     if xp is np:
         scale = _chroma_scale(_rows(lum), _rows(a), _rows(b)).reshape(lum.shape)
     else:

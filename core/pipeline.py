@@ -22,7 +22,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -35,7 +35,7 @@ from .errors import DeviceError, HintError, SettingError, named
 from .footage import Footage
 from .hints import Hints, HintsLike, Keyframe, rasterize, resolve_hints
 from .images import image_lightness
-from .postprocess import ENSEMBLE_MODES, ensemble, parse_postprocess
+from .postprocess import ENSEMBLE_MODES, EnsembleMode, ensemble, parse_postprocess
 from .propagation import CarriedHints, PropagationSettings
 from .temporal import DEFAULT_TEMPORAL, MAX_TEMPORAL, Neighbors, TemporalWindow
 from .upsample import upsample_ab
@@ -168,7 +168,7 @@ class FramePipeline:
         """The engine's a*b* at its working size, (h, w, 2) float32, an ensemble's members
         combined; ``lightness``: (H, W) L* in [0, 100] at full size."""
         predictions = self.engine.predict(lightness, keyframe, self.members)
-        return ensemble(predictions, self.settings.ensemble_mode)  # type: ignore[arg-type]
+        return ensemble(predictions, cast(EnsembleMode, self.settings.ensemble_mode))
 
     def clean(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
         """The clean-ups on working-size a*b* (from :meth:`ab_small`); ``lightness`` and
@@ -258,6 +258,7 @@ def colorize_image(
     postprocess: Sequence[str] = (),
     ensemble: int = 1,
     ensemble_mode: str = "mean",
+    settings: Settings | None = None,
 ) -> np.ndarray:
     """Colorize one picture.
 
@@ -268,6 +269,8 @@ def colorize_image(
             frame 0 applies.
         method, device, model, postprocess, ensemble, ensemble_mode: as :class:`Settings` holds
             them.
+        settings: all of them as one object, in place of the keywords (its video settings,
+            ``temporal`` and ``propagate``, do not apply to one picture).
 
     Returns:
         (H, W, 3) float32 sRGB in [0, 1] whose L* is the input's, up to rounding.
@@ -277,8 +280,8 @@ def colorize_image(
             with a one-line message naming the parameter.
     """
     with named("colorize_image"):
-        pipeline = FramePipeline(
-            Settings(
+        if settings is None:
+            settings = Settings(
                 method=method,
                 model=model,  # type: ignore[arg-type]
                 device=device,
@@ -286,13 +289,13 @@ def colorize_image(
                 ensemble=ensemble,
                 ensemble_mode=ensemble_mode,
             )
-        )
+        pipeline = FramePipeline(settings)
     lightness = image_lightness(image)
     resolved = resolve_hints(hints)
     if resolved is not None and resolved.keyframes and resolved.keyframe(0) is None:
         frames = ", ".join(map(str, resolved.frames[:5]))
         raise HintError(f"colorize_image: hints have no keyframe for frame 0 (they have {frames})")
     keyframe = resolved.keyframe(0) if resolved else None
-    if method == "optimization" and keyframe is None:
+    if settings.method == "optimization" and keyframe is None:
         log.warning("colorize_image: no hints on frame 0: the optimization leaves the picture gray")
     return pipeline.rgb(lightness, keyframe)

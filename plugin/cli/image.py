@@ -38,16 +38,7 @@ def run(args: argparse.Namespace) -> int:
     hints = load_hints(args.hints) if args.hints else None
     picture = read_image(args.input)
     start = time.perf_counter()
-    rgb = pipeline.colorize_image(
-        picture,
-        hints,
-        method=settings.method,
-        device=settings.device,
-        model=settings.model,
-        postprocess=settings.postprocess,
-        ensemble=settings.ensemble,
-        ensemble_mode=settings.ensemble_mode,
-    )
+    rgb = pipeline.colorize_image(picture, hints, settings=settings)
     log.info("colorized %s in %.2f s", args.input, time.perf_counter() - start)
     write_image(args.output, rgb)
     return 0
