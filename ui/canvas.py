@@ -23,7 +23,6 @@ from vscolorize.core.errors import ImageError
 from vscolorize.core.hints import Color, Keyframe, paint_hints
 from vscolorize.core.images import read_image
 
-from .panels import ask_path
 from .widgets import CompareBar, color_to_qcolor, wipe
 
 __all__ = ["HintCanvas", "HintLayer", "Marks", "PictureView", "Views", "color_at", "hint_overlay"]
@@ -277,12 +276,9 @@ class Views(pg.GraphicsLayoutWidget):
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
 
-    def open_reference(self, path: str | os.PathLike[str] | None = None) -> bool:
-        """Show a color picture beside the result; a click there picks its colors. Without
-        ``path``, a file dialog asks; False when cancelled or unreadable (a dialog says why)."""
-        path = path if path is not None else ask_path(self, "Reference picture")
-        if path is None:
-            return False
+    def open_reference(self, path: str | os.PathLike[str]) -> bool:
+        """Show a color picture beside the result; a click there picks its colors. False when it
+        cannot be read (a dialog says why)."""
         try:
             rgb = read_image(path)
         except ImageError as e:

@@ -36,7 +36,8 @@ _MODEL_MINIMUM = 16  # the network's smallest input side
 
 
 def _shrink(lightness: np.ndarray, short_side: int, minimum: int = 1) -> np.ndarray:
-    h, w = scaled_size(*lightness.shape, short_side, minimum=minimum)
+    height, width = lightness.shape
+    h, w = scaled_size(height, width, short_side, minimum=minimum)
     return cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
 
 

@@ -339,7 +339,8 @@ class PaintWindow(QtWidgets.QMainWindow):
     def open_reference(self, path: str | os.PathLike[str] | None = None) -> bool:
         """Show a color picture (a reference photo, a costume still) beside the frame; a click on
         it picks its color. Without ``path``, a file dialog asks."""
-        return self.view.open_reference(path)
+        path = path if path is not None else ask_path(self, "Reference picture")
+        return path is not None and self.view.open_reference(path)
 
     def pick_from_reference(self, x: float, y: float) -> None:
         """The eyedropper on the reference picture, at its pixel (x, y)."""

@@ -158,3 +158,16 @@ def test_a_frame_that_is_not_a_keyframe_starts_from_its_carried_hints() -> None:
     assert c.shown_keyframe() == (c.doc.keyframe(2), True)
     c.undo()
     assert c.doc.hints.frames == (0,) and c.carried_pending()  # known under other hints only
+
+
+def test_scene_cuts_are_the_first_frames_of_shots_never_frame_0() -> None:
+    shots = (range(0, 4), range(4, 7), range(7, 10))
+    controller = PaintController(HintDocument(160, 96), 10, shot=lambda n: next(s for s in shots if n in s))
+    assert controller.next_cut(1) == 4 and controller.next_cut(-1) is None  # frame 0: no cut before
+    controller.go_to(5)
+    assert controller.next_cut(1) == 7 and controller.next_cut(-1) == 4
+    controller.go_to(4)
+    assert controller.next_cut(-1) is None  # the shot before starts the clip
+    controller.go_to(7)
+    assert controller.next_cut(-1) == 4 and controller.next_cut(1) is None  # the last shot
+    assert PaintController(HintDocument(160, 96), 10).next_cut(1) is None  # shots unknown

@@ -130,15 +130,18 @@ def test_paint_refuses_bad_arguments_before_any_window(tmp_path: Path) -> None:
 
 def test_paint_opens_on_a_frame_source_and_returns_the_hints(qtbot: QtBot, tmp_path: Path) -> None:
     path = tmp_path / "steps.hints.json"
+    save_hints(Hints(keyframes=(Keyframe(frame=1),)), path)
     opened: list[PaintWindow] = []
 
     def paint_and_close() -> None:
         shown = QtWidgets.QApplication.topLevelWidgets()
         (window,) = [w for w in shown if isinstance(w, PaintWindow) and w.isVisible()]
         opened.append(window)
-        window.doc.add_point(1, 10, 10, Color(ab=(40.0, 20.0)))
-        window.close()
-        QtWidgets.QApplication.quit()  # whatever other window a test left open
+        try:
+            window.doc.add_point(1, 10, 10, Color(ab=(40.0, 20.0)))
+        finally:
+            window.close()
+            QtWidgets.QApplication.quit()  # whatever other window a test left open
 
     QtCore.QTimer.singleShot(0, paint_and_close)  # runs once the window's event loop does
     hints = vscolorize.paint(Steps(), path, settings=Settings(method="optimization"), recover="no")
