@@ -235,14 +235,16 @@ def paint_child(args: argparse.Namespace) -> dict[str, object]:
     # opening the window on a 2-hour film (24 fps)
     from PySide6 import QtWidgets
 
-    from vscolorize.ui import _LightnessSource  # noqa: F401 (the window's own imports)
+    from vscolorize.core.pipeline import Settings
     from vscolorize.ui.window import PaintWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     long_clip, _, _ = make_clip(2 * 3600 * 24, (width, height))
     began = time.perf_counter()
     source = ClipSource(long_clip)
-    window = PaintWindow(source, None, method="optimization", recover="no", propagated=HintCarrier(source))
+    window = PaintWindow(
+        source, None, settings=Settings(method="optimization"), recover="no", propagated=HintCarrier(source)
+    )
     window.show()
     window.wait_for_previews()
     app.processEvents()

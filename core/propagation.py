@@ -42,6 +42,7 @@ from .footage import Footage, FrameSource, MemoryStore, SourceFrame, Store
 from .hints import Hints, Keyframe, Point, Stroke, densify_path
 from .memo import Memo
 from .motion import HINT_CONSISTENCY, MOTION_SHARE, MotionSettings, Pair
+from .sources import LightnessSource
 from .tracking import Anchors, Limits, fade
 
 __all__ = [
@@ -328,7 +329,7 @@ class CarriedHints:
                 yield keyframe
 
 
-class _Lightness:
+class _Lightness(LightnessSource):
     """A frame source over a function of the frame index (the paint window's and the tests')."""
 
     def __init__(
@@ -338,8 +339,12 @@ class _Lightness:
         known_cut: Callable[[int], bool | None] | None,
     ) -> None:
         self.count = count
+        self.height, self.width = lightness(0).shape  # every frame is read anyway: all are carried to
         self._lightness = lightness
         self._known_cut = known_cut
+
+    def lightness(self, n: int) -> np.ndarray:
+        return self._lightness(n)
 
     def read(self, n: int) -> SourceFrame:
         said = self._known_cut(n) if self._known_cut is not None and n > 0 else None

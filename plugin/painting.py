@@ -82,6 +82,9 @@ def paint(
                 "clip_or_path: expected a VapourSynth clip, the path of a video or a picture, or a "
                 f"frame source, not {type(clip_or_path).__name__}"
             )
+    from vscolorize.ui.app import check_platform  # Qt is loaded only when a window is asked for
+
+    check_platform()  # no display, or Qt's X11 libraries missing: said before a long video is opened
     if hints is not None and Path(hints).is_file():
         load_hints(hints)  # a broken file is refused before a long video is opened
     source: Any = clip_or_path

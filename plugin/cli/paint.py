@@ -4,10 +4,8 @@ settings the command line gives."""
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
-from .common import Commands, UsageError, add_command, add_settings, settings_from
+from .common import Commands, add_command, add_settings, settings_from
 
 
 def register(commands: Commands) -> None:
@@ -27,12 +25,7 @@ def register(commands: Commands) -> None:
 def run(args: argparse.Namespace) -> int:
     from vscolorize import paint
 
-    settings = settings_from(args)
-    headless = sys.platform.startswith("linux") and not any(
-        os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
-    )
-    if headless:  # said before a long video is opened
-        raise UsageError("paint: no display (set DISPLAY, or QT_QPA_PLATFORM=offscreen)")
-    # refuses broken hints before it opens the video, and a keyframe past its end as render does
-    paint(args.input, args.hints, settings=settings)
+    # refuses a missing display, broken hints and a keyframe past the end, each before a long
+    # video is opened, and with the lines render gives
+    paint(args.input, args.hints, settings=settings_from(args))
     return 0
