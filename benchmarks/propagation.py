@@ -262,7 +262,7 @@ def summary(rows: list[Row]) -> None:
 
 # --- occlusion cases -------------------------------------------------------------------------
 
-# vtest.avi, the occlusion issue's case: five hints on frame 0, as (what, x, y, radius), fractions
+# vtest.avi, the occlusion case: five hints on frame 0, as (what, x, y, radius), fractions
 # of the width, the height and the short side; a walker crosses the road hint from frame 5 to 15
 VTEST_HINTS = (
     ("grass", 0.25, 0.80, 0.015),

@@ -12,7 +12,7 @@ its working size, hints painted), guided upsampling, and L*a*b* -> sRGB (gamut m
 
 Each render starts with an empty motion store (what a first render costs). ``--threads``: the
 VapourSynth thread counts to time (0: VapourSynth's default, one per CPU). ``--baseline DIR``:
-also time the ``vscolorize`` package found in DIR (e.g. a link farm of another commit's
+also time the ``vscolorize`` package found in DIR (e.g. a folder holding another commit's installed
 plugin/, core/, ui/), in the same run, and print the ratios.
 """
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, cast
 
 import cv2
@@ -114,6 +114,16 @@ class Settings:
             raise SettingError(
                 f"temporal must be a whole number of frames in [0, {MAX_TEMPORAL}], not {self.temporal!r}"
             )
+
+    @classmethod
+    def of(cls, **keywords: Any) -> Settings:
+        """Settings from keywords as a public function passes them on: an unknown name is a
+        SettingError naming it, not a TypeError."""
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(keywords) - set(known))
+        if unknown:
+            raise SettingError(f"unknown setting {unknown[0]!r} (known: {', '.join(known)})")
+        return cls(**keywords)
 
     def replace(self, **changes: Any) -> Settings:
         """These settings with ``changes``, checked again."""

@@ -8,7 +8,6 @@ this turns what a script or the command line has into one (``sources.ClipSource`
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +15,8 @@ import vapoursynth as vs
 
 from vscolorize.core.errors import ClipError, SettingError, named
 from vscolorize.core.hints import Hints, load_hints
-from vscolorize.core.pipeline import DEFAULT_METHOD, Settings
+from vscolorize.core.pipeline import Settings
 from vscolorize.core.sources import FrameSource
-from vscolorize.core.temporal import DEFAULT_TEMPORAL
 
 from .sources import ClipSource, open_source
 
@@ -35,14 +33,7 @@ def paint(
     *,
     settings: Settings | None = None,
     recover: str = "ask",
-    method: str = DEFAULT_METHOD,
-    model: str | os.PathLike[str] = "auto",
-    device: str | None = None,
-    propagate: bool = True,
-    temporal: int = DEFAULT_TEMPORAL,
-    postprocess: Sequence[str] = (),
-    ensemble: int = 1,
-    ensemble_mode: str = "mean",
+    **keywords: Any,
 ) -> Hints:
     """Open the paint window and return the hints as they are when it closes.
 
@@ -51,9 +42,10 @@ def paint(
             the path of a video (any format bestsource reads) or of a picture, or a frame source
             (``vscolorize.core.sources.FrameSource``).
         hints: the ``*.hints.json`` file to edit (created on the first save).
-        settings: the live preview's colorizer as one object, as the render's; or give the
-            keywords below instead, as :func:`vscolorize.colorize` takes them. The preview is
-            one frame: ``temporal`` does not change it.
+        settings: the live preview's colorizer as one object, as the render's.
+        keywords: or its settings one by one, as :func:`vscolorize.colorize` takes them
+            (``method=``, ``model=``, ``device=``, ...). The preview is one frame: ``temporal``
+            does not change it.
         recover: autosaved work found for ``hints``: ``"ask"`` (a dialog), ``"yes"`` or ``"no"``.
 
     Raises:
@@ -65,18 +57,9 @@ def paint(
         DisplayError: the window cannot open on this display.
     """
     with named(_CALLER):
-        keyworded = Settings(
-            method=method,
-            model=model,  # type: ignore[arg-type]
-            device=device,
-            propagate=propagate,
-            temporal=temporal,
-            postprocess=postprocess,  # type: ignore[arg-type]
-            ensemble=ensemble,
-            ensemble_mode=ensemble_mode,
-        )
-        if settings is not None and keyworded != Settings():
+        if settings is not None and keywords:
             raise SettingError("give settings or keyword settings (method=, ...), not both")
+        settings = settings if settings is not None else Settings.of(**keywords)
         if not isinstance(clip_or_path, vs.VideoNode | str | os.PathLike) and not _is_source(clip_or_path):
             raise ClipError(
                 "clip_or_path: expected a VapourSynth clip, the path of a video or a picture, or a "
@@ -96,7 +79,7 @@ def paint(
 
     from vscolorize.ui import paint as open_window  # Qt is loaded only when a window opens
 
-    return open_window(source, hints, settings=settings or keyworded, recover=recover)
+    return open_window(source, hints, settings=settings, recover=recover)
 
 
 def _is_source(thing: object) -> bool:

@@ -11,40 +11,11 @@ Everything public is importable from here, ``from vscolorize.core.hints import H
 
 from __future__ import annotations
 
-from .io import check_frames, load_hints, parse_hints, resolve_hints, save_hints
-from .model import (
-    DEFAULT_RADIUS,
-    DEFAULT_WIDTH,
-    FORMAT,
-    VERSION,
-    Color,
-    Hints,
-    HintsLike,
-    Keyframe,
-    Point,
-    Stroke,
-    hint_strength,
-)
-from .raster import densify_path, paint_hints, rasterize
+from . import io, model, raster
+from .io import *  # noqa: F403  (each module's __all__ is this package's)
+from .model import *  # noqa: F403
+from .raster import *  # noqa: F403
 
-__all__ = [
-    "DEFAULT_RADIUS",
-    "DEFAULT_WIDTH",
-    "FORMAT",
-    "VERSION",
-    "Color",
-    "Hints",
-    "HintsLike",
-    "Keyframe",
-    "Point",
-    "Stroke",
-    "check_frames",
-    "densify_path",
-    "hint_strength",
-    "load_hints",
-    "paint_hints",
-    "parse_hints",
-    "rasterize",
-    "resolve_hints",
-    "save_hints",
-]
+__all__ = list(model.__all__)
+__all__ += io.__all__
+__all__ += raster.__all__

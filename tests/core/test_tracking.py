@@ -56,7 +56,7 @@ def walker(background: np.ndarray, x: int) -> np.ndarray:
 
 
 def test_a_walker_crossing_a_hint_on_a_flat_surface_does_not_drag_it() -> None:
-    """The occlusion issue's vtest.avi case: the flow on a flat road beside a walker takes the
+    """The vtest.avi occlusion case: the flow on a flat road beside a walker takes the
     walker's motion; the hint must stay where it was painted and be seen again once the walker
     has passed."""
     road = flat_road()

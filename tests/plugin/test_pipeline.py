@@ -89,3 +89,9 @@ def test_settings_are_checked_once_with_one_line_errors() -> None:
         Settings(method="optimization", ensemble=2)
     with pytest.raises(SettingError, match=r"^method must be one of"):
         Settings().replace(method="paint-by-numbers")
+
+
+def test_settings_from_keywords_name_an_unknown_one() -> None:
+    assert Settings.of(method="optimization", temporal=3) == Settings(method="optimization", temporal=3)
+    with pytest.raises(SettingError, match=r"^unknown setting 'colour' \(known: method, model,"):
+        Settings.of(colour="red")

@@ -41,7 +41,7 @@ def test_paint_opens_on_a_clip_and_closes_on_sigterm(film: Path, tmp_path: Path)
     rest = process.stderr.read()
     assert process.wait(timeout=30) == 0
     assert "Traceback" not in rest
-    print(f"window up after {opened:.1f} s")  # the issue asks for <= 5 s; a benchmark, not a test
+    print(f"window up after {opened:.1f} s")  # the aim is <= 5 s; a benchmark, not a test
 
 
 def test_paint_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
