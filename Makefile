@@ -27,9 +27,13 @@ $(VENV)/.deps: pyproject.toml
 	$(BIN)/python -m vapoursynth config
 	touch $@
 
-# The package itself (not editable: the package-dir mapping needs a real install for mypy).
+# The package itself (not editable: the package-dir mapping needs a real install for mypy). setuptools
+# copies build/lib into the wheel as it finds it, so a module removed from the tree would live on
+# there: the build starts from nothing, and the old install goes first.
 $(VENV)/.installed: $(VENV)/.deps $(SOURCES)
-	$(BIN)/python -m pip install -qq --no-deps --no-build-isolation --force-reinstall .
+	rm -rf build
+	$(BIN)/python -m pip uninstall -qq -y vscolorize
+	$(BIN)/python -m pip install -qq --no-deps --no-build-isolation .
 	touch $@
 
 clean:
