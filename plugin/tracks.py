@@ -1,8 +1,7 @@
-"""A VapourSynth clip as the engine's frame source, and a clip's carried hints for export.
+"""``vscolorize.propagated_hints``: a clip's hints carried to every frame, for export.
 
-The node, ``vscolorize analyze`` and :func:`propagated_hints` read motion through
-``vscolorize.core.footage`` over :class:`ClipSource`; motion itself is kept in the motion store
-(``vscolorize.core.store``), shared by all of them and by the paint window.
+Motion is read through ``vscolorize.core.footage`` over the clip's :class:`~.sources.ClipSource`
+and kept in the motion store (``vscolorize.core.store``), as the node and the paint window read it.
 """
 
 from __future__ import annotations
