@@ -21,7 +21,7 @@ from PySide6 import QtCore
 from vscolorize.core.engines.learned import installed_models
 from vscolorize.core.errors import named
 from vscolorize.core.hints import Color, Hints, Keyframe
-from vscolorize.core.images import scaled_size
+from vscolorize.core.images import shrink
 from vscolorize.core.pipeline import FramePipeline, Settings
 from vscolorize.core.propagation import HintCarrier
 
@@ -35,12 +35,6 @@ _SUGGEST_APART = 6.0  # a*b* distance under which two suggestions count as the s
 _MODEL_MINIMUM = 16  # the network's smallest input side
 
 
-def _shrink(lightness: np.ndarray, short_side: int, minimum: int = 1) -> np.ndarray:
-    height, width = lightness.shape
-    h, w = scaled_size(height, width, short_side, minimum=minimum)
-    return cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
-
-
 def suggest_colors(
     suggester: FramePipeline, lightness: np.ndarray, keyframe: Keyframe | None, x: float, y: float
 ) -> list[Color]:
@@ -48,7 +42,7 @@ def suggest_colors(
     the frame's other hints, without hints, mirrored and at a coarser scale; near-duplicates
     dropped."""
     height, width = lightness.shape
-    small = _shrink(lightness, _SUGGEST_SHORT_SIDE, _MODEL_MINIMUM)
+    small = shrink(lightness, _SUGGEST_SHORT_SIDE, minimum=_MODEL_MINIMUM)
     row = min(int(y * small.shape[0] / height), small.shape[0] - 1)
     col = min(int(x * small.shape[1] / width), small.shape[1] - 1)
     if keyframe is not None:  # leave out the point being asked about
@@ -81,7 +75,7 @@ class PreviewJob:
     draft: bool
 
 
-class _Reports(QtCore.QObject):
+class Reports(QtCore.QObject):
     """What the worker threads report; queued to the UI thread, where :class:`Jobs` lives."""
 
     previewed = QtCore.Signal(int, int, bool, object, float)  # generation, frame, draft, rgb, seconds
@@ -93,7 +87,7 @@ class _Reports(QtCore.QObject):
 class PreviewTask(QtCore.QRunnable):
     """Colorize one frame (small when it is a draft) and report it through ``reports.previewed``."""
 
-    def __init__(self, job: PreviewJob, pipeline: FramePipeline, reports: _Reports) -> None:
+    def __init__(self, job: PreviewJob, pipeline: FramePipeline, reports: Reports) -> None:
         super().__init__()
         self.job, self.pipeline, self.reports = job, pipeline, reports
 
@@ -101,7 +95,7 @@ class PreviewTask(QtCore.QRunnable):
         start = time.perf_counter()
         lightness = self.job.lightness
         if self.job.draft:
-            lightness = _shrink(lightness, DRAFT_SHORT_SIDE)
+            lightness = shrink(lightness, DRAFT_SHORT_SIDE)
         try:
             rgb = self.pipeline.rgb(lightness, self.job.keyframe)
         except Exception:  # a preview must never take the window down
@@ -147,7 +141,7 @@ class Jobs(QtCore.QObject):
             self.suggester = FramePipeline(model) if installed_models() else None
         self.carrier = carrier
         self.preview_seconds: list[tuple[bool, float]] = []
-        self._reports = _Reports()
+        self._reports = Reports()
         self._reports.previewed.connect(self._previewed)
         self._reports.suggested.connect(self._suggested)
         self._reports.tracked.connect(self._tracked)

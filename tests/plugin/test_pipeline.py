@@ -13,7 +13,7 @@ import vapoursynth as vs
 from vscolorize.core import colorize_image
 from vscolorize.core.engines.learned import installed_models
 from vscolorize.core.errors import SettingError
-from vscolorize.core.hints import load_hints, parse_hints
+from vscolorize.core.hints import Keyframe, load_hints, parse_hints
 from vscolorize.core.images import image_lightness
 from vscolorize.core.pipeline import FramePipeline, Settings
 from vscolorize.node import colorize_with
@@ -52,14 +52,25 @@ def planes(frame: vs.VideoFrame) -> np.ndarray:
     return np.stack([np.asarray(frame[i]) for i in range(3)], axis=-1)
 
 
+def preview_of(settings: Settings, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+    """What the paint window shows: its preview task run on the frame, its report caught."""
+    from vscolorize.ui.jobs import PreviewJob, PreviewTask, Reports
+
+    shown: list[np.ndarray] = []
+    reports = Reports()
+    reports.previewed.connect(lambda generation, frame, draft, rgb, seconds: shown.append(rgb))
+    PreviewTask(PreviewJob(1, 0, keyframe, lightness, draft=False), FramePipeline(settings), reports).run()
+    (rgb,) = shown
+    return rgb
+
+
 @pytest.mark.parametrize("method", METHODS)
-def test_node_colorize_image_and_preview_give_the_same_bits(method: str) -> None:
+def test_node_colorize_image_and_preview_give_the_same_bits(method: str, qapp: object) -> None:
     pixels = picture()
     settings = Settings(method=method)
     node = planes(colorize_with(gray_clip(pixels), ONE_FRAME_HINTS, settings).get_frame(0))
-    image = colorize_image(pixels, ONE_FRAME_HINTS, method=method)
-    # the paint window's preview: the pipeline on the frame's lightness and its keyframe
-    preview = FramePipeline(settings).rgb(image_lightness(pixels), parse_hints(ONE_FRAME_HINTS).keyframe(0))
+    image = colorize_image(pixels, ONE_FRAME_HINTS, settings=settings)
+    preview = preview_of(settings, image_lightness(pixels), parse_hints(ONE_FRAME_HINTS).keyframe(0))
     assert node.dtype == image.dtype == preview.dtype == np.float32
     np.testing.assert_array_equal(node, image)
     np.testing.assert_array_equal(preview, image)
