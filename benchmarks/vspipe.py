@@ -8,7 +8,7 @@ its working size, hints painted), guided upsampling, and L*a*b* -> sRGB (gamut m
 
     python benchmarks/vspipe.py [--photo PICTURE] [--frames N] [--model auto|FILE]
         [--methods model optimization] [--sizes 854x480 1920x1080] [--temporal 8]
-        [--threads 2 1] [--baseline DIR]
+        [--threads 2 1] [--baseline DIR] [--record docs/results/vspipe.txt]
 
 Each render starts with an empty motion store (what a first render costs). ``--threads``: the
 VapourSynth thread counts to time (0: VapourSynth's default, one per CPU). ``--baseline DIR``:
@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 import torch
 from film import gray_h264
+from record import recorded
 
 SCRIPT = """
 import vapoursynth as vs, vscolorize
@@ -149,6 +150,9 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=["854x480", "1920x1080"])
     parser.add_argument("--temporal", type=int, default=8, help="the node's temporal radius")
     parser.add_argument(
+        "--record", type=Path, help="also put the results at the top of this file (docs/results/vspipe.txt)"
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         nargs="+",
@@ -162,56 +166,59 @@ def main() -> None:
     photo = args.photo or sorted(Path("data/heldout").glob("*.png"))[0]
     if Path(args.model).is_file():  # vspipe runs the script in its own folder
         args.model = str(Path(args.model).resolve())
-    devices = ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
-    print(
-        f"photo {photo}, {args.frames} frames, {os.cpu_count()} CPUs, "
-        f"torch threads {torch.get_num_threads()}, devices {devices}"
-    )
-    with tempfile.TemporaryDirectory() as work:
-        folder = Path(work)
-        script = folder / "bench.vpy"
-        script.write_text(SCRIPT)
-        results = []
-        for size in args.sizes:
-            width, height = map(int, size.split("x"))
-            video, hints = make_clip(photo, (width, height), args.frames, folder)
-            common = {
-                "src": str(video),
-                "hints": str(hints),
-                "model": args.model,
-                "temporal": str(args.temporal),
-            }
-            decode = vspipe_fps(script, method="decode", device="cpu", **common)
-            print(f"{size}: decoding alone {decode:.1f} fps")
-            for method in args.methods:
-                for device in devices if method == "model" else ["cpu"]:
-                    for threads in args.threads:
-                        run = {"method": method, "device": device, "threads": str(threads), **common}
-                        fps = vspipe_fps(script, **run)
-                        line = (
-                            f"{size}: {method:12s} on {device:4s} threads {threads or 'all'}: "
-                            f"{fps:7.2f} fps through vspipe"
+    with recorded(args.record):
+        devices = ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+        print(
+            f"photo {photo}, {args.frames} frames, {os.cpu_count()} CPUs, "
+            f"torch threads {torch.get_num_threads()}, devices {devices}"
+        )
+        with tempfile.TemporaryDirectory() as work:
+            folder = Path(work)
+            script = folder / "bench.vpy"
+            script.write_text(SCRIPT)
+            results = []
+            for size in args.sizes:
+                width, height = map(int, size.split("x"))
+                video, hints = make_clip(photo, (width, height), args.frames, folder)
+                common = {
+                    "src": str(video),
+                    "hints": str(hints),
+                    "model": args.model,
+                    "temporal": str(args.temporal),
+                }
+                decode = vspipe_fps(script, method="decode", device="cpu", **common)
+                print(f"{size}: decoding alone {decode:.1f} fps")
+                for method in args.methods:
+                    for device in devices if method == "model" else ["cpu"]:
+                        for threads in args.threads:
+                            run = {"method": method, "device": device, "threads": str(threads), **common}
+                            fps = vspipe_fps(script, **run)
+                            line = (
+                                f"{size}: {method:12s} on {device:4s} threads {threads or 'all'}: "
+                                f"{fps:7.2f} fps through vspipe"
+                            )
+                            result = {
+                                "size": size,
+                                "method": method,
+                                "device": device,
+                                "threads": threads,
+                                "fps": fps,
+                            }
+                            if args.baseline is not None:
+                                base = vspipe_fps(script, args.baseline.resolve(), **run)
+                                line += f"; baseline {base:.2f} fps, {fps / base:.2f}x"
+                                result["baseline_fps"] = base
+                            print(line, flush=True)
+                            results.append(result)
+                if "model" in args.methods:
+                    for device in devices:
+                        stages = stage_breakdown(video, hints, args.model, device, args.frames)
+                        total = sum(stages.values())
+                        shares = "  ".join(
+                            f"{k} {v:.1f} ms ({100 * v / total:.0f}%)" for k, v in stages.items()
                         )
-                        result = {
-                            "size": size,
-                            "method": method,
-                            "device": device,
-                            "threads": threads,
-                            "fps": fps,
-                        }
-                        if args.baseline is not None:
-                            base = vspipe_fps(script, args.baseline.resolve(), **run)
-                            line += f"; baseline {base:.2f} fps, {fps / base:.2f}x"
-                            result["baseline_fps"] = base
-                        print(line, flush=True)
-                        results.append(result)
-            if "model" in args.methods:
-                for device in devices:
-                    stages = stage_breakdown(video, hints, args.model, device, args.frames)
-                    total = sum(stages.values())
-                    shares = "  ".join(f"{k} {v:.1f} ms ({100 * v / total:.0f}%)" for k, v in stages.items())
-                    print(f"{size}: model on {device}, one frame at a time: {total:.1f} ms = {shares}")
-        print(json.dumps(results))
+                        print(f"{size}: model on {device}, one frame at a time: {total:.1f} ms = {shares}")
+            print(json.dumps(results))
 
 
 if __name__ == "__main__":

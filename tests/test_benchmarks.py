@@ -69,7 +69,19 @@ ARGS: dict[str, list[str] | None] = {
         "--size",
         "96x64",
     ],
-    "vspipe.py": ["--photo", "{photo}", "--frames", "6", "--sizes", "96x64", "--temporal", "1"],
+    "vspipe.py": [
+        "--photo",
+        "{photo}",
+        "--frames",
+        "6",
+        "--sizes",
+        "96x64",
+        "--temporal",
+        "1",
+        "--record",
+        "results.txt",
+    ],
+    "record.py": None,
     "frame_cost.py": ["--photo", "{photo}", "--runs", "1", "--sizes", "96x64"],
     "film.py": [
         "--frames",
@@ -155,3 +167,7 @@ def test_benchmark_runs_at_a_tiny_size(script: str, data: dict[str, str], tmp_pa
     result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, cwd=tmp_path, env=env)
     assert result.returncode == 0, f"{script} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     assert args is None or result.stdout.strip(), f"{script} printed no results"
+    if args is not None and "--record" in args:  # what it printed, at the top of its results file
+        recorded = (tmp_path / args[args.index("--record") + 1]).read_text()
+        assert f"# python benchmarks/{script} " in recorded and "-core " in recorded
+        assert result.stdout.strip() in recorded
