@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
-import imageio_ffmpeg
 import pytest
 
 BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
@@ -102,7 +102,7 @@ SLOW = {"cluster.py", "postprocess.py", "vspipe.py"}  # over ~20 s on two cores
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def data(tmp_path_factory: pytest.TempPathFactory, make_video: Callable[..., Path]) -> dict[str, str]:
     from skimage import data as samples
 
     folder = tmp_path_factory.mktemp("bench")
@@ -111,27 +111,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     for name in ("astronaut", "coffee"):
         rgb = cv2.resize(getattr(samples, name)(), (128, 96), interpolation=cv2.INTER_AREA)
         cv2.imwrite(str(photos / f"{name}.png"), rgb[..., ::-1])
-    video = folder / "clip.mp4"
-    subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=96x64:rate=12",
-            "-t",
-            "0.5",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            str(video),
-        ],
-        check=True,
-    )
+    video = make_video(folder / "clip.mp4", "-t", "0.5", size="96x64")
     import vscolorize.core
 
     weights = Path(vscolorize.core.__file__).parent / "weights" / "fast.safetensors"

@@ -219,38 +219,20 @@ def test_autosave_is_offered_after_the_window_dies(qtbot: QtBot, tmp_path: Path)
     assert load_hints(path).keyframe(0) is not None and not autosave_path(path).exists()
 
 
-def test_a_scripted_session_renders_with_the_painted_colors(qtbot: QtBot, tmp_path: Path) -> None:
+def test_a_scripted_session_renders_with_the_painted_colors(
+    qtbot: QtBot, tmp_path: Path, make_video: Callable[..., Path]
+) -> None:
     """3 points and a stroke on frame 0, frame 30 made a keyframe with a point, Ctrl+S; then
     ``vscolorize render`` with that file puts those colors in those places."""
     import subprocess
     import sys
 
-    import imageio_ffmpeg
     import vapoursynth as vs
 
     from vscolorize.render import open_video
     from vscolorize.sources import ClipSource
 
-    video = tmp_path / "clip.mp4"
-    subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=160x96:rate=12",
-            "-frames:v",
-            "40",
-            "-vf",
-            "format=gray",
-            "-pix_fmt",
-            "yuv420p",
-            str(video),
-        ],
-        check=True,
-    )
+    video = make_video(tmp_path / "clip.mp4", "-frames:v", "40", "-vf", "format=gray")
     hints = tmp_path / "clip.hints.json"
     w = PaintWindow(ClipSource(open_video(video)), hints, settings=OPTIMIZATION, recover="no")
     qtbot.addWidget(w)
