@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from film import gray_h264, make_clip
+from record import recorded
 
 
 def write_film(path: Path, frames: int, size: tuple[int, int]) -> dict:
@@ -103,67 +104,71 @@ def main() -> None:
         help="render every way this many times, in turn (plain first, then last)",
     )
     parser.add_argument("--out", help="append the results to this file")
+    parser.add_argument(
+        "--record", type=Path, help="also put the results at the top of this file (docs/results/)"
+    )
     args = parser.parse_args()
-    width, height = (int(v) for v in args.size.split("x"))
-    ways: list[str | None] = [None, *args.clusters]
-    rounds: list[dict[str, dict[str, object]]] = []
-    load = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        film, hints = work / "film.mp4", work / "film.hints.json"
-        hints.write_text(json.dumps(write_film(film, args.frames, (width, height))))
-        for k in range(args.rounds):
-            # in turn, so that a machine that slows down (or speeds up) weighs on every way alike
-            order = ways if k % 2 == 0 else ways[::-1]
-            done = [run(args, film, hints, work, cluster) for cluster in order]
-            rounds.append({str(r["run"]): r for r in sorted(done, key=lambda r: r["run"] != "plain")})
-    lines = [
-        f"# {args.frames} frames at {args.size}, method {args.method}, chunks of up to "
-        f"{args.chunk_frames} frames, {os.cpu_count()} cores, {args.rounds} round(s); load "
-        f"before: {load:.2f}"
-    ]
-    for k, results in enumerate(rounds):
-        plain = results["plain"]
-        for r in results.values():
-            stages = ", ".join(f"{name} {v:.1f} s" for name, v in r["stages"].items())  # type: ignore[attr-defined]
-            ratio = float(r["seconds"]) / float(plain["seconds"])  # type: ignore[arg-type]
-            same = "same frames" if r["frames"] == plain["frames"] else "FRAMES DIFFER"
-            tag = f"{r['run']}" + (f" #{k + 1}" if args.rounds > 1 else "")
-            lines.append(
-                f"{tag:>11}: {r['seconds']:7.1f} s  {r['fps']:5.2f} fps  "
-                f"{ratio:5.3f}x plain  {same}" + (f"  ({stages})" if stages else "")
-            )
-        for r in results.values():
-            if r["run"] == "plain":
-                continue
-            st: dict[str, float] = r["stages"]  # type: ignore[assignment]
-            fixed = st["cluster"] + st["plan"] + st["join"]
-            inside = {n.removeprefix("in chunks: "): v for n, v in st.items() if n.startswith("in ")}
-            side = inside.get("setup", 0) + inside.get("write", 0) + inside.get("finish", 0)
-            total, base = float(r["seconds"]), float(plain["seconds"])  # type: ignore[arg-type]
-            lines.append(
-                f"{r['run']}: {total - base:+.1f} s beside the plain render ({(total / base - 1) * 100:+.1f} "
-                f"%); fixed: cluster + plan + join tail {fixed:.1f} s ({fixed / base * 100:.1f} %); in "
-                f"chunks, setup + writing {side:.1f} s beside {inside.get('frames', 0):.1f} s waiting "
-                f"for frames ({side / max(inside.get('frames', 1), 1e-9) * 100:.1f} %)"
-            )
-    if args.rounds > 1:
-        for way in args.clusters:
-            name = way.replace(":", "")
-            shares = [
-                float(r[name]["seconds"]) / float(r["plain"]["seconds"]) - 1  # type: ignore[arg-type]
-                for r in rounds
-            ]
-            lines.append(
-                f"{name}: beside the plain render, round by round: "
-                + ", ".join(f"{x * 100:+.1f} %" for x in shares)
-                + f"; mean {sum(shares) / len(shares) * 100:+.1f} %"
-            )
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with open(args.out, "a") as f:
-            f.write(text + "\n")
+    with recorded(args.record):
+        width, height = (int(v) for v in args.size.split("x"))
+        ways: list[str | None] = [None, *args.clusters]
+        rounds: list[dict[str, dict[str, object]]] = []
+        load = os.getloadavg()[0]
+        with tempfile.TemporaryDirectory() as folder:
+            work = Path(folder)
+            film, hints = work / "film.mp4", work / "film.hints.json"
+            hints.write_text(json.dumps(write_film(film, args.frames, (width, height))))
+            for k in range(args.rounds):
+                # in turn, so that a machine that slows down (or speeds up) weighs on every way alike
+                order = ways if k % 2 == 0 else ways[::-1]
+                done = [run(args, film, hints, work, cluster) for cluster in order]
+                rounds.append({str(r["run"]): r for r in sorted(done, key=lambda r: r["run"] != "plain")})
+        lines = [
+            f"# {args.frames} frames at {args.size}, method {args.method}, chunks of up to "
+            f"{args.chunk_frames} frames, {os.cpu_count()} cores, {args.rounds} round(s); load "
+            f"before: {load:.2f}"
+        ]
+        for k, results in enumerate(rounds):
+            plain = results["plain"]
+            for r in results.values():
+                stages = ", ".join(f"{name} {v:.1f} s" for name, v in r["stages"].items())  # type: ignore[attr-defined]
+                ratio = float(r["seconds"]) / float(plain["seconds"])  # type: ignore[arg-type]
+                same = "same frames" if r["frames"] == plain["frames"] else "FRAMES DIFFER"
+                tag = f"{r['run']}" + (f" #{k + 1}" if args.rounds > 1 else "")
+                lines.append(
+                    f"{tag:>11}: {r['seconds']:7.1f} s  {r['fps']:5.2f} fps  "
+                    f"{ratio:5.3f}x plain  {same}" + (f"  ({stages})" if stages else "")
+                )
+            for r in results.values():
+                if r["run"] == "plain":
+                    continue
+                st: dict[str, float] = r["stages"]  # type: ignore[assignment]
+                fixed = st["cluster"] + st["plan"] + st["join"]
+                inside = {n.removeprefix("in chunks: "): v for n, v in st.items() if n.startswith("in ")}
+                side = inside.get("setup", 0) + inside.get("write", 0) + inside.get("finish", 0)
+                total, base = float(r["seconds"]), float(plain["seconds"])  # type: ignore[arg-type]
+                lines.append(
+                    f"{r['run']}: {total - base:+.1f} s beside the plain render ({(total / base - 1) * 100:+.1f} "
+                    f"%); fixed: cluster + plan + join tail {fixed:.1f} s ({fixed / base * 100:.1f} %); in "
+                    f"chunks, setup + writing {side:.1f} s beside {inside.get('frames', 0):.1f} s waiting "
+                    f"for frames ({side / max(inside.get('frames', 1), 1e-9) * 100:.1f} %)"
+                )
+        if args.rounds > 1:
+            for way in args.clusters:
+                name = way.replace(":", "")
+                shares = [
+                    float(r[name]["seconds"]) / float(r["plain"]["seconds"]) - 1  # type: ignore[arg-type]
+                    for r in rounds
+                ]
+                lines.append(
+                    f"{name}: beside the plain render, round by round: "
+                    + ", ".join(f"{x * 100:+.1f} %" for x in shares)
+                    + f"; mean {sum(shares) / len(shares) * 100:+.1f} %"
+                )
+        text = "\n".join(lines)
+        print(text)
+        if args.out:
+            with open(args.out, "a") as f:
+                f.write(text + "\n")
 
 
 if __name__ == "__main__":

@@ -25,9 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
+from record import recorded
 
 PHOTOS = ("astronaut", "coffee", "rocket", "chelsea", "hubble_deep_field", "immunohistochemistry")
 
@@ -267,75 +269,79 @@ def main() -> None:
         help="shot length for the paint window's measurement (0: skip it)",
     )
     parser.add_argument("--child", choices=("render", "paint"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--record", type=Path, help="also put the results at the top of this file (docs/results/)"
+    )
     args = parser.parse_args()
-    if args.child:
-        args.frames = args.frames[0]
-        work = child if args.child == "render" else paint_child
-        print(json.dumps(work(args)))
-        return
-    rows = []
-    for frames in args.frames:
-        command = [
-            sys.executable,
-            __file__,
-            "--child",
-            "render",
-            "--frames",
-            str(frames),
-            "--size",
-            args.size,
-            "--render",
-            str(args.render),
-            "--method",
-            args.method,
-            "--temporal",
-            str(args.temporal),
-        ]
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"film.py --frames {frames} failed:\n{done.stderr}")
-        row = json.loads(done.stdout.strip().splitlines()[-1])
-        rows.append(row)
-        print(
-            f"{frames} frames ({row['shots']} shots), {args.size}, {args.method}, temporal "
-            f"{args.temporal}: build {row['build_s']:.2f} s; frames {row['range'][0]}-"
-            f"{row['range'][1] - 1}: {row['fps_1']:.2f} fps on 1 thread ({row['fps_1core']:.2f} "
-            f"on one core), {row['fps_2']:.2f} on 2 ({row['fps_2'] / row['fps_1']:.2f}x, "
-            f"{row['fps_2'] / row['fps_1core']:.2f}x one core), {row['flows_2']} flows; peak "
-            f"{row['peak_mb']:.0f} MB; after a hint edit: build {row['rebuild_s']:.2f} s, "
-            f"re-render {row['rerender_fps']:.2f} fps with {row['rerender_flows']} flows",
-            flush=True,
-        )
-    if len(rows) > 1:
-        small, large = rows[0], rows[-1]
-        print(
-            f"{large['frames']} vs {small['frames']} frames: peak memory "
-            f"{large['peak_mb'] / small['peak_mb']:.2f}x, build "
-            f"{large['build_s']:.2f} vs {small['build_s']:.2f} s"
-        )
-    if args.paint_shot:
-        command = [
-            sys.executable,
-            __file__,
-            "--child",
-            "paint",
-            "--size",
-            args.size,
-            "--paint-shot",
-            str(args.paint_shot),
-        ]
-        done = subprocess.run(command, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"film.py paint failed:\n{done.stderr}")
-        paint = json.loads(done.stdout.strip().splitlines()[-1])
-        print(
-            f"paint window, {args.size}, the last frame of a {paint['shot']}-frame shot: carried "
-            f"hints in {paint['first_s']:.2f} s the first time (frames read, motion measured), "
-            f"{paint['edit_s']:.2f} s after an edit, {paint['reopen_s']:.2f} s in a new "
-            f"window (store warm); opening a 2-hour film: {paint['open_2h_s']:.2f} s"
-        )
-        rows.append(paint)
-    print(json.dumps(rows))
+    with recorded(args.record):
+        if args.child:
+            args.frames = args.frames[0]
+            work = child if args.child == "render" else paint_child
+            print(json.dumps(work(args)))
+            return
+        rows = []
+        for frames in args.frames:
+            command = [
+                sys.executable,
+                __file__,
+                "--child",
+                "render",
+                "--frames",
+                str(frames),
+                "--size",
+                args.size,
+                "--render",
+                str(args.render),
+                "--method",
+                args.method,
+                "--temporal",
+                str(args.temporal),
+            ]
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"film.py --frames {frames} failed:\n{done.stderr}")
+            row = json.loads(done.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            print(
+                f"{frames} frames ({row['shots']} shots), {args.size}, {args.method}, temporal "
+                f"{args.temporal}: build {row['build_s']:.2f} s; frames {row['range'][0]}-"
+                f"{row['range'][1] - 1}: {row['fps_1']:.2f} fps on 1 thread ({row['fps_1core']:.2f} "
+                f"on one core), {row['fps_2']:.2f} on 2 ({row['fps_2'] / row['fps_1']:.2f}x, "
+                f"{row['fps_2'] / row['fps_1core']:.2f}x one core), {row['flows_2']} flows; peak "
+                f"{row['peak_mb']:.0f} MB; after a hint edit: build {row['rebuild_s']:.2f} s, "
+                f"re-render {row['rerender_fps']:.2f} fps with {row['rerender_flows']} flows",
+                flush=True,
+            )
+        if len(rows) > 1:
+            small, large = rows[0], rows[-1]
+            print(
+                f"{large['frames']} vs {small['frames']} frames: peak memory "
+                f"{large['peak_mb'] / small['peak_mb']:.2f}x, build "
+                f"{large['build_s']:.2f} vs {small['build_s']:.2f} s"
+            )
+        if args.paint_shot:
+            command = [
+                sys.executable,
+                __file__,
+                "--child",
+                "paint",
+                "--size",
+                args.size,
+                "--paint-shot",
+                str(args.paint_shot),
+            ]
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"film.py paint failed:\n{done.stderr}")
+            paint = json.loads(done.stdout.strip().splitlines()[-1])
+            print(
+                f"paint window, {args.size}, the last frame of a {paint['shot']}-frame shot: carried "
+                f"hints in {paint['first_s']:.2f} s the first time (frames read, motion measured), "
+                f"{paint['edit_s']:.2f} s after an edit, {paint['reopen_s']:.2f} s in a new "
+                f"window (store warm); opening a 2-hour film: {paint['open_2h_s']:.2f} s"
+            )
+            rows.append(paint)
+        print(json.dumps(rows))
 
 
 if __name__ == "__main__":

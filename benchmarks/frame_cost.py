@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from record import recorded
 
 from vscolorize.core.color import lab_planes_to_srgb, srgb_to_lab
 from vscolorize.core.hints import Color, Keyframe, Point
@@ -64,30 +65,34 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=["854x480", "1920x1080"])
     parser.add_argument("--methods", nargs="+", default=["optimization", "model"])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 0])
+    parser.add_argument(
+        "--record", type=Path, help="also put the results at the top of this file (docs/results/)"
+    )
     args = parser.parse_args()
-    default_torch, default_cv = torch.get_num_threads(), cv2.getNumThreads()
-    engines = {m: FramePipeline(Settings(method=m, device="cpu")) for m in args.methods}
-    for threads in args.threads:
-        torch.set_num_threads(threads or default_torch)
-        cv2.setNumThreads(threads or default_cv)
-        label = f"{threads} thread" if threads else f"default threads ({default_torch})"
-        for size in args.sizes:
-            width, height = map(int, size.split("x"))
-            rgb = picture(args.photo, width, height)
-            lab = srgb_to_lab(rgb)
-            lightness = np.ascontiguousarray(lab[..., 0])
-            keyframe = hints(lab)
-            for method, engine in engines.items():
-                small, t_small = timed(partial(engine.ab_small, lightness, keyframe), args.runs)
-                ab, t_finish = timed(partial(engine.upsample, small, lightness, keyframe), args.runs)
-                _, t_rgb = timed(partial(lab_planes_to_srgb, lightness, ab), args.runs)
-                total = t_small + t_finish + t_rgb
-                print(
-                    f"{label:20s} {size:>9s} {method:12s} ab_small {t_small:7.1f}  "
-                    f"upsample {t_finish:6.1f}  to_srgb {t_rgb:6.1f}  total {total:7.1f} ms "
-                    f"({1000 / total:.2f} fps)",
-                    flush=True,
-                )
+    with recorded(args.record):
+        default_torch, default_cv = torch.get_num_threads(), cv2.getNumThreads()
+        engines = {m: FramePipeline(Settings(method=m, device="cpu")) for m in args.methods}
+        for threads in args.threads:
+            torch.set_num_threads(threads or default_torch)
+            cv2.setNumThreads(threads or default_cv)
+            label = f"{threads} thread" if threads else f"default threads ({default_torch})"
+            for size in args.sizes:
+                width, height = map(int, size.split("x"))
+                rgb = picture(args.photo, width, height)
+                lab = srgb_to_lab(rgb)
+                lightness = np.ascontiguousarray(lab[..., 0])
+                keyframe = hints(lab)
+                for method, engine in engines.items():
+                    small, t_small = timed(partial(engine.ab_small, lightness, keyframe), args.runs)
+                    ab, t_finish = timed(partial(engine.upsample, small, lightness, keyframe), args.runs)
+                    _, t_rgb = timed(partial(lab_planes_to_srgb, lightness, ab), args.runs)
+                    total = t_small + t_finish + t_rgb
+                    print(
+                        f"{label:20s} {size:>9s} {method:12s} ab_small {t_small:7.1f}  "
+                        f"upsample {t_finish:6.1f}  to_srgb {t_rgb:6.1f}  total {total:7.1f} ms "
+                        f"({1000 / total:.2f} fps)",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

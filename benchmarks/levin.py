@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from record import recorded
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -138,5 +139,9 @@ if __name__ == "__main__":
     parser.add_argument("folder", nargs="?", default="data/heldout", type=Path)
     parser.add_argument("--limit", type=int)
     parser.add_argument("--hints", type=int, default=20)
+    parser.add_argument(
+        "--record", type=Path, help="also put the results at the top of this file (docs/results/)"
+    )
     args = parser.parse_args()
-    run(args.folder, args.limit, args.hints)
+    with recorded(args.record):
+        run(args.folder, args.limit, args.hints)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from record import recorded
 
 from vscolorize.core import colorize_image
 from vscolorize.core.color import lab_planes_to_srgb
@@ -69,68 +70,75 @@ def main() -> None:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--skip-levin", action="store_true")
     parser.add_argument("--size", default="854x480", help="the timed picture's size, WxH")
+    parser.add_argument(
+        "--record", type=Path, help="also put the results at the top of this file (docs/results/)"
+    )
     args = parser.parse_args()
-    if args.every < 1:
-        parser.error(f"--every must be 1 or more, not {args.every}")
-    if args.ensemble is not None and (args.ensemble < 2 or not args.weights):
-        parser.error(f"--ensemble takes 2 or more members and goes with --weights: {args.ensemble}")
-    width, height = map(int, args.size.split("x"))
+    with recorded(args.record):
+        if args.every < 1:
+            parser.error(f"--every must be 1 or more, not {args.every}")
+        if args.ensemble is not None and (args.ensemble < 2 or not args.weights):
+            parser.error(f"--ensemble takes 2 or more members and goes with --weights: {args.ensemble}")
+        width, height = map(int, args.size.split("x"))
 
-    def pipeline(model: str | Path, ensemble: int = 1) -> Predict:
-        return FramePipeline(Settings(model=str(model), device="cpu", ensemble=ensemble)).ab
+        def pipeline(model: str | Path, ensemble: int = 1) -> Predict:
+            return FramePipeline(Settings(model=str(model), device="cpu", ensemble=ensemble)).ab
 
-    colorizers = {p.stem: pipeline(p) for p in args.weights}
-    if args.bases:
-        colorizers |= {f"{p.stem} base": network_alone(base_alone(load_model(p))) for p in args.weights}
-    if args.ensemble:
-        colorizers |= {f"{p.stem} x{args.ensemble}": pipeline(p, args.ensemble) for p in args.weights}
-    colorizers |= {f"installed {n}": pipeline(n) for n in installed_models() if not args.weights}
-    files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".png", ".jpg"})
-    files = files[:: args.every][: args.limit]
-    photos = [read_image(p) for p in files]
-    names = [*colorizers, *([] if args.skip_levin else ["levin"]), "gray"]
-    table = {name: {} for name in names}
-    for count in COUNTS:
-        scores: dict[str, list[float]] = {name: [] for name in names}
-        for i, rgb in enumerate(photos):
-            hints = random_hints(rgb, count, seed=1000 * count + i)
-            for name, colorizer in colorizers.items():
-                scores[name].append(psnr(model_rgb(colorizer, rgb, hints), rgb))
-            if not args.skip_levin:
-                scores["levin"].append(psnr(colorize_image(rgb, hints, method="optimization"), rgb))
-            scores["gray"].append(psnr(colorize_image(rgb, None, method="optimization"), rgb))
+        colorizers = {p.stem: pipeline(p) for p in args.weights}
+        if args.bases:
+            colorizers |= {f"{p.stem} base": network_alone(base_alone(load_model(p))) for p in args.weights}
+        if args.ensemble:
+            colorizers |= {f"{p.stem} x{args.ensemble}": pipeline(p, args.ensemble) for p in args.weights}
+        colorizers |= {f"installed {n}": pipeline(n) for n in installed_models() if not args.weights}
+        files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".png", ".jpg"})
+        files = files[:: args.every][: args.limit]
+        photos = [read_image(p) for p in files]
+        names = [*colorizers, *([] if args.skip_levin else ["levin"]), "gray"]
+        table = {name: {} for name in names}
+        for count in COUNTS:
+            scores: dict[str, list[float]] = {name: [] for name in names}
+            for i, rgb in enumerate(photos):
+                hints = random_hints(rgb, count, seed=1000 * count + i)
+                for name, colorizer in colorizers.items():
+                    scores[name].append(psnr(model_rgb(colorizer, rgb, hints), rgb))
+                if not args.skip_levin:
+                    scores["levin"].append(psnr(colorize_image(rgb, hints, method="optimization"), rgb))
+                scores["gray"].append(psnr(colorize_image(rgb, None, method="optimization"), rgb))
+            for name in names:
+                table[name][count] = float(np.mean(scores[name]))
+            print(
+                f"{count:3d} hints: " + "  ".join(f"{n} {table[n][count]:.2f}" for n in names),
+                flush=True,
+            )
+
+        print(f"\nmean RGB PSNR (dB) on {len(photos)} photos from {args.folder}")
+        print(f"{'':24s}" + "".join(f"{c:>8d}" for c in COUNTS))
         for name in names:
-            table[name][count] = float(np.mean(scores[name]))
-        print(
-            f"{count:3d} hints: " + "  ".join(f"{n} {table[n][count]:.2f}" for n in names),
-            flush=True,
-        )
+            print(f"{name:24s}" + "".join(f"{table[name][c]:8.2f}" for c in COUNTS))
+        if "levin" in table:  # to three decimals: small differences matter
+            for name in colorizers:
+                print(
+                    f"{name} - levin:"
+                    + "".join(f"{table[name][c] - table['levin'][c]:+8.3f}" for c in COUNTS)
+                )
 
-    print(f"\nmean RGB PSNR (dB) on {len(photos)} photos from {args.folder}")
-    print(f"{'':24s}" + "".join(f"{c:>8d}" for c in COUNTS))
-    for name in names:
-        print(f"{name:24s}" + "".join(f"{table[name][c]:8.2f}" for c in COUNTS))
-    if "levin" in table:  # to three decimals: small differences matter
-        for name in colorizers:
-            print(f"{name} - levin:" + "".join(f"{table[name][c] - table['levin'][c]:+8.3f}" for c in COUNTS))
-
-    picture = np.random.default_rng(0).random((height, width, 3)).astype(np.float32)
-    hints = random_hints(picture, 20, 0)
-    for name, colorizer in colorizers.items():
-        for _ in range(3):
-            model_rgb(colorizer, picture, hints)
-        times = []
-        for _ in range(10):
+        picture = np.random.default_rng(0).random((height, width, 3)).astype(np.float32)
+        hints = random_hints(picture, 20, 0)
+        for name, colorizer in colorizers.items():
+            for _ in range(3):
+                model_rgb(colorizer, picture, hints)
+            times = []
+            for _ in range(10):
+                start = time.perf_counter()
+                model_rgb(colorizer, picture, hints)
+                times.append(time.perf_counter() - start)
+            print(
+                f"{name}: {1000 * np.median(times):.0f} ms per {args.size} picture on CPU ({torch.get_num_threads()} threads), 20 hints"
+            )
+        if not args.skip_levin:
             start = time.perf_counter()
-            model_rgb(colorizer, picture, hints)
-            times.append(time.perf_counter() - start)
-        print(
-            f"{name}: {1000 * np.median(times):.0f} ms per {args.size} picture on CPU ({torch.get_num_threads()} threads), 20 hints"
-        )
-    if not args.skip_levin:
-        start = time.perf_counter()
-        colorize_image(picture, hints, method="optimization")
-        print(f"levin: {1000 * (time.perf_counter() - start):.0f} ms per {args.size} picture on CPU")
+            colorize_image(picture, hints, method="optimization")
+            print(f"levin: {1000 * (time.perf_counter() - start):.0f} ms per {args.size} picture on CPU")
 
 
 if __name__ == "__main__":

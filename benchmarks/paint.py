@@ -21,6 +21,7 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6 import QtWidgets
+from record import recorded
 
 from vscolorize.core.hints import Color
 from vscolorize.core.images import image_lightness, read_image
@@ -61,43 +62,51 @@ def main() -> None:
     parser.add_argument("--model", default="auto")
     parser.add_argument("--methods", nargs="+", default=["optimization", "model"])
     parser.add_argument("--size", default="1280x720", help="the frame's size, WxH")
+    parser.add_argument(
+        "--record", type=Path, help="also put the results at the top of this file (docs/results/)"
+    )
     args = parser.parse_args()
-    width, height = map(int, args.size.split("x"))
-    photo = args.photo or sorted(Path("data/heldout").glob("*.png"))[0]
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    source = Still(photo, (width, height))
-    for method in args.methods:
-        model = args.model if method == "model" else "auto"
-        window = PaintWindow(source, None, settings=Settings(method=method, model=model), recover="no")
-        window.show()
-        window._rest.setInterval(10**6)  # the drafts' follow-up full preview is timed on its own
-        rng = np.random.default_rng(0)
-        for _ in range(20):
-            window.doc.add_point(0, *rng.uniform((0, 0), (width, height)), Color(ab=(30.0, 20.0)))
-        window.changed()
-        window.wait_for_previews()
-        drafts, fulls = [], []
-        for i in range(10):
-            before = len(window.preview_seconds)
-            window.doc.move_point(0, 0, (100 + 10 * i) % width, 100 % height)
-            window.changed(draft=True)
-            drafts.append((wait_shown(window, before), window.preview_seconds[-1][1]))
-            before = len(window.preview_seconds)
+    with recorded(args.record):
+        width, height = map(int, args.size.split("x"))
+        photo = args.photo or sorted(Path("data/heldout").glob("*.png"))[0]
+        app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+        source = Still(photo, (width, height))
+        for method in args.methods:
+            model = args.model if method == "model" else "auto"
+            window = PaintWindow(source, None, settings=Settings(method=method, model=model), recover="no")
+            window.show()
+            window._rest.setInterval(10**6)  # the drafts' follow-up full preview is timed on its own
+            rng = np.random.default_rng(0)
+            for _ in range(20):
+                window.doc.add_point(0, *rng.uniform((0, 0), (width, height)), Color(ab=(30.0, 20.0)))
             window.changed()
-            fulls.append((wait_shown(window, before), window.preview_seconds[-1][1]))
-        for name, runs in (("while dragging (draft)", drafts), ("after release (full)", fulls)):
-            shown, computed = np.median(np.array(runs), axis=0) * 1000
-            print(f"{method:12s} {name:24s} preview on screen {shown:6.0f} ms (colorizer {computed:4.0f} ms)")
-        suggester = window.jobs.suggester
-        if suggester is not None and method == "model":
-            times, keyframe = [], window.doc.hints.keyframe(0)
+            window.wait_for_previews()
+            drafts, fulls = [], []
             for i in range(10):
-                start = time.perf_counter()
-                suggest_colors(suggester, source.lightness(0), keyframe, (100 + 50 * i) % width, 300 % height)
-                times.append(time.perf_counter() - start)
-            print(f"{'':12s} {'color suggestions':24s} {np.median(times) * 1000:6.0f} ms per click")
-        window.close()
-    app.quit()
+                before = len(window.preview_seconds)
+                window.doc.move_point(0, 0, (100 + 10 * i) % width, 100 % height)
+                window.changed(draft=True)
+                drafts.append((wait_shown(window, before), window.preview_seconds[-1][1]))
+                before = len(window.preview_seconds)
+                window.changed()
+                fulls.append((wait_shown(window, before), window.preview_seconds[-1][1]))
+            for name, runs in (("while dragging (draft)", drafts), ("after release (full)", fulls)):
+                shown, computed = np.median(np.array(runs), axis=0) * 1000
+                print(
+                    f"{method:12s} {name:24s} preview on screen {shown:6.0f} ms (colorizer {computed:4.0f} ms)"
+                )
+            suggester = window.jobs.suggester
+            if suggester is not None and method == "model":
+                times, keyframe = [], window.doc.hints.keyframe(0)
+                for i in range(10):
+                    start = time.perf_counter()
+                    suggest_colors(
+                        suggester, source.lightness(0), keyframe, (100 + 50 * i) % width, 300 % height
+                    )
+                    times.append(time.perf_counter() - start)
+                print(f"{'':12s} {'color suggestions':24s} {np.median(times) * 1000:6.0f} ms per click")
+            window.close()
+        app.quit()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import torch
 from models import random_hints
 from propagation import flicker as flow_flicker
 from propagation import frame_zero_hints, frames_of, gray_clip, motion, read_video, synthetic_pan
+from record import recorded
 
 import vscolorize
 from vscolorize.core import colorize_image
@@ -165,12 +166,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=_RUNS, help="timed runs per configuration")
     parser.add_argument("--skip-video", action="store_true")
     parser.add_argument("--skip-photos", action="store_true")
+    parser.add_argument(
+        "--record", type=Path, help="also put the results at the top of this file (docs/results/)"
+    )
     args = parser.parse_args()
-    for method in args.method:
-        if not args.skip_photos:
-            photos(args, method)
-        if not args.skip_video:
-            video(args, method)
+    with recorded(args.record):
+        for method in args.method:
+            if not args.skip_photos:
+                photos(args, method)
+            if not args.skip_video:
+                video(args, method)
 
 
 if __name__ == "__main__":

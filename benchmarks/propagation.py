@@ -34,6 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import vapoursynth as vs
+from record import recorded
 
 import vscolorize
 from vscolorize.core.color import lab_to_srgb, srgb_to_lab
@@ -483,17 +484,21 @@ def main() -> None:
         help="the photo the crossing block is cut from (default: the next "
         "--photo, or the photo itself upside down)",
     )
+    parser.add_argument(
+        "--record", type=Path, help="also put the results at the top of this file (docs/results/)"
+    )
     args = parser.parse_args()
-    width, height = map(int, args.size.split("x"))
-    options = {"postprocess": tuple(args.postprocess), "ensemble": args.ensemble}
-    photos = args.photo if args.photo else sorted(Path("data/heldout").glob("*.png"))[1:2]
-    rows = []
-    if args.only != "occlusion":
-        run_pans(args, photos, rows, width, height, options)
-    if args.only != "pans":
-        run_occlusion(args, photos, width, height, options)
-    if rows:
-        summary(rows)
+    with recorded(args.record):
+        width, height = map(int, args.size.split("x"))
+        options = {"postprocess": tuple(args.postprocess), "ensemble": args.ensemble}
+        photos = args.photo if args.photo else sorted(Path("data/heldout").glob("*.png"))[1:2]
+        rows = []
+        if args.only != "occlusion":
+            run_pans(args, photos, rows, width, height, options)
+        if args.only != "pans":
+            run_occlusion(args, photos, width, height, options)
+        if rows:
+            summary(rows)
 
 
 def run_pans(
