@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -255,6 +256,18 @@ def paint_child(args: argparse.Namespace) -> dict[str, object]:
     return result
 
 
+def in_child(kind: str, *options: str) -> dict[str, Any]:
+    """This script run again as a ``kind`` child (a fresh process: its own memory peak, a cold
+    start) with ``options``: what it printed last, as JSON."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", kind, *options], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"film.py --child {kind} {' '.join(options)} failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, nargs="+", default=[2000, 20000])
@@ -281,26 +294,8 @@ def main() -> None:
             return
         rows = []
         for frames in args.frames:
-            command = [
-                sys.executable,
-                __file__,
-                "--child",
-                "render",
-                "--frames",
-                str(frames),
-                "--size",
-                args.size,
-                "--render",
-                str(args.render),
-                "--method",
-                args.method,
-                "--temporal",
-                str(args.temporal),
-            ]
-            done = subprocess.run(command, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise SystemExit(f"film.py --frames {frames} failed:\n{done.stderr}")
-            row = json.loads(done.stdout.strip().splitlines()[-1])
+            options = ["--frames", str(frames), "--size", args.size, "--render", str(args.render)]
+            row = in_child("render", *options, "--method", args.method, "--temporal", str(args.temporal))
             rows.append(row)
             print(
                 f"{frames} frames ({row['shots']} shots), {args.size}, {args.method}, temporal "
@@ -320,20 +315,7 @@ def main() -> None:
                 f"{large['build_s']:.2f} vs {small['build_s']:.2f} s"
             )
         if args.paint_shot:
-            command = [
-                sys.executable,
-                __file__,
-                "--child",
-                "paint",
-                "--size",
-                args.size,
-                "--paint-shot",
-                str(args.paint_shot),
-            ]
-            done = subprocess.run(command, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise SystemExit(f"film.py paint failed:\n{done.stderr}")
-            paint = json.loads(done.stdout.strip().splitlines()[-1])
+            paint = in_child("paint", "--size", args.size, "--paint-shot", str(args.paint_shot))
             print(
                 f"paint window, {args.size}, the last frame of a {paint['shot']}-frame shot: carried "
                 f"hints in {paint['first_s']:.2f} s the first time (frames read, motion measured), "
