@@ -33,7 +33,7 @@ from .engines import DEFAULT_METHOD, METHODS, Engine, create_engine
 from .engines.members import plan_members
 from .errors import DeviceError, HintError, SettingError, named
 from .footage import Footage
-from .hints import Hints, HintsLike, Keyframe, rasterize, resolve_hints
+from .hints import Hints, HintsLike, Keyframe, check_frames, rasterize, resolve_hints
 from .images import image_lightness
 from .postprocess import ENSEMBLE_MODES, EnsembleMode, ensemble, parse_postprocess
 from .propagation import CarriedHints, PropagationSettings
@@ -251,8 +251,6 @@ def check_keyframes(hints: HintsLike | None, count: int) -> Hints | None:
     Raises:
         HintError: unreadable hints, or a keyframe past the clip's last frame.
     """
-    from .hints import check_frames
-
     resolved = resolve_hints(hints)
     check_frames(resolved, count)
     return resolved

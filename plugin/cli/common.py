@@ -151,9 +151,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         SettingError, DeviceError: a bad setting, named after the command.
     """
     given = {name: getattr(args, name) for name in _SETTINGS if hasattr(args, name)}
-    if "postprocess" in given:
-        given["postprocess"] = tuple(given["postprocess"])
-    with named(args.command):
+    with named(args.command):  # (Settings makes the list of --postprocess steps a tuple)
         return Settings(**given)
 
 
