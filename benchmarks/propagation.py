@@ -40,7 +40,7 @@ import vscolorize
 from vscolorize.core.color import lab_to_srgb, srgb_to_lab
 from vscolorize.core.hints import Color, Hints, Keyframe, Point
 from vscolorize.core.metrics import psnr
-from vscolorize.core.motion import optical_flow, warp
+from vscolorize.core.motion import warp
 
 core = vs.core
 
@@ -109,11 +109,14 @@ def frame_zero_hints(rgb: np.ndarray, count: int) -> Hints:
 
 
 def motion(truth: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per consecutive pair: flow t -> t+1 on the ground truth's L, and where it is reliable."""
+    """Per consecutive pair: flow t -> t+1 on the ground truth's L, and where it is reliable. The
+    benchmark's own flow (OpenCV's DIS, medium preset, as it comes), never the product's: a change
+    to how the product measures motion must not change the yardstick."""
     lightness = [np.clip(srgb_to_lab(f)[..., 0] * 2.55, 0, 255).astype(np.uint8) for f in truth]
+    dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     out = []
     for a, b in itertools.pairwise(lightness):
-        forward, backward = optical_flow(a, b), optical_flow(b, a)
+        forward, backward = dis.calc(a, b, None), dis.calc(b, a, None)
         error = np.linalg.norm(forward + warp(backward, forward), axis=-1)
         reliable = error <= 1.0 + 0.1 * np.linalg.norm(forward, axis=-1)
         out.append((forward, reliable))

@@ -160,7 +160,7 @@ class Footage:
 
     def cut_before(self, n: int) -> bool:
         """Whether frame n starts a new shot (frame 0 does). The clip's own scene-change props
-        decide when either frame carries one; the luma-histogram detector otherwise."""
+        decide when either frame carries one; :func:`~vscolorize.core.motion.scene_cut` otherwise."""
         if n <= 0:
             return True
         # reads frames: never wait for another thread here (see vscolorize.core.memo)
@@ -171,7 +171,7 @@ class Footage:
         said = [s for s in (before.ends_shot, after.starts_shot) if s is not None]
         if said:
             return any(said)
-        return scene_cut(before.picture, after.picture, self.settings.cut_threshold)
+        return scene_cut(before.picture, after.picture, self.settings.cut_similarity)
 
     def pair(self, m: int) -> Pair:
         """The motion between frames m and m + 1 (both ways), from the store or measured."""

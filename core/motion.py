@@ -9,7 +9,9 @@ forward-backward check and one scene-cut detector, with their constants side by 
 - a :class:`Pair`: dense optical flow between two consecutive pictures both ways (OpenCV DIS,
   medium preset) and, per pixel, how far the flow misses when it goes there and back (the
   forward-backward error: large where a pixel is occluded or the flow cannot be trusted);
-- :func:`scene_cut`: whether two consecutive pictures belong to different shots.
+- :func:`scene_cut`: whether two consecutive pictures belong to different shots: a cut is a pair
+  that no motion explains (see its doc), so exposure flicker, fades, repeated frames, grain and
+  dust are not cuts.
 
 A pair is a pure function of its two pictures and the settings, never of hints: that is what lets
 ``vscolorize.core.store`` keep pairs on disk keyed by the pictures' content.
@@ -29,9 +31,12 @@ import torch
 from .images import scaled_size, shrink
 
 __all__ = [
+    "CUT_SIDE",
+    "CUT_SIMILARITY",
     "FLOW_METHODS",
     "HINT_CONSISTENCY",
     "MOTION_SHARE",
+    "NOISE_SHARE",
     "PIXEL_CONSISTENCY",
     "MotionSettings",
     "Pair",
@@ -60,8 +65,31 @@ _DIS_PRESETS = {
 HINT_CONSISTENCY = 3.0
 # ...a pixel's color to be averaged with its neighbor's in the temporal filter: stricter, since a
 # wrong match smears a color over an edge while a dropped one only leaves the pixel unfiltered.
+# On grainy film every pixel's flow misses by more, and the limit grows with how far this pair's
+# flow usually misses (NOISE_SHARE times its 75th percentile, up to HINT_CONSISTENCY): held at
+# 1 px, grain cut most links and the colors shimmered at 2.8x the truth (benchmarks/oldfilm.py).
 PIXEL_CONSISTENCY = 1.0
+NOISE_SHARE = 2.0
 MOTION_SHARE = 0.1
+
+# Scene cuts are judged on pictures this small (short side, px): grain, dust and a scratch average
+# away, and following the motion costs a fraction of a millisecond.
+CUT_SIDE = 64
+# Two pictures this alike where they are (correlation, no motion followed) are one shot: a frame
+# repeated, a still, a fade. Below it the motion between them is followed.
+_SAME_PICTURE = 0.9
+# ...and below this once it is followed, no motion explains the next picture: a cut. On bikes.mp4,
+# pans over photos and vtest.avi, clean and degraded like scans (benchmarks/oldfilm.py), true cuts
+# gave at most 0.49 and frames of one shot at least 0.80 (fast motion, motion blur, heavy grain).
+CUT_SIMILARITY = 0.65
+# a picture whose gray levels spread less than this (standard deviation) is flat (black leader)
+_FLAT = 0.5
+
+# a picture motion is measured on has its exposure set to this mean and spread (L*), the gain
+# within MOST_GAIN either way
+_PICTURE_MEAN = 50.0
+_PICTURE_SPREAD = 20.0
+_MOST_GAIN = 4.0
 
 # forward-backward errors are kept in quarter pixels in a byte (up to 63.75 px: far past any limit)
 _ERROR_STEP = 0.25
@@ -74,13 +102,13 @@ class MotionSettings:
     Attributes:
         flow: ``"dis"`` (OpenCV DIS, medium preset) or ``"farneback"``.
         short_side: motion is measured with the frame's short side scaled to this (never up).
-        cut_threshold: Bhattacharyya distance between consecutive luma histograms above which
-            the detector declares a scene cut.
+        cut_similarity: how alike two consecutive pictures must be once the motion between them
+            is followed (a correlation, see :func:`scene_cut`) to belong to one shot.
     """
 
     flow: str = "dis"
     short_side: int = 360
-    cut_threshold: float = 0.45
+    cut_similarity: float = CUT_SIMILARITY
 
     def __post_init__(self) -> None:
         if self.flow not in FLOW_METHODS:
@@ -89,8 +117,8 @@ class MotionSettings:
             raise ValueError(f"motion: short_side must be a whole number, not {self.short_side!r}")
         if self.short_side < _MIN_FLOW_SIDE:
             raise ValueError(f"motion: short_side must be at least {_MIN_FLOW_SIDE}, not {self.short_side}")
-        if not 0 < self.cut_threshold <= 1:
-            raise ValueError(f"motion: cut_threshold must be in (0, 1], not {self.cut_threshold}")
+        if not 0 < self.cut_similarity < 1:
+            raise ValueError(f"motion: cut_similarity must be in (0, 1), not {self.cut_similarity}")
 
     def working_size(self, height: int, width: int) -> tuple[int, int]:
         """(h, w) of the pictures motion is measured on, for frames of (height, width)."""
@@ -98,8 +126,15 @@ class MotionSettings:
 
 
 def flow_image(lightness: np.ndarray, short_side: int) -> np.ndarray:
-    """(H, W) L* in [0, 100] -> uint8 picture at the working size the flow is computed on."""
-    return np.clip(shrink(lightness, short_side) * 2.55 + 0.5, 0, 255).astype(np.uint8)
+    """(H, W) L* in [0, 100] -> the uint8 picture motion is measured on: at the working size, its
+    exposure taken out (mean and spread set to :data:`_PICTURE_MEAN` and :data:`_PICTURE_SPREAD`,
+    the gain held within :data:`_MOST_GAIN` so that a dark frame's grain is not blown up), so that
+    a frame brighter or darker than its neighbor (flicker, a fade) still matches it."""
+    small = shrink(lightness, short_side)
+    mean, spread = float(small.mean()), float(small.std())
+    gain = min(max(_PICTURE_SPREAD / max(spread, 1e-6), 1 / _MOST_GAIN), _MOST_GAIN)
+    levels = (small - mean) * (gain * 2.55) + (_PICTURE_MEAN * 2.55 + 0.5)
+    return np.clip(levels, 0, 255).astype(np.uint8)
 
 
 def picture_digest(picture: np.ndarray) -> bytes:
@@ -139,12 +174,42 @@ def optical_flow(a: np.ndarray, b: np.ndarray, method: str = "dis") -> np.ndarra
     raise ValueError(f"optical_flow: method must be one of {FLOW_METHODS}, not {method!r}")
 
 
-def scene_cut(a: np.ndarray, b: np.ndarray, threshold: float) -> bool:
-    """Whether uint8 pictures ``a`` and ``b`` belong to different shots (luma histograms)."""
-    hists = [cv2.calcHist([x], [0], None, [64], [0, 256]) for x in (a, b)]
-    for h in hists:
-        cv2.normalize(h, h, 1, 0, cv2.NORM_L1)
-    return bool(cv2.compareHist(hists[0], hists[1], cv2.HISTCMP_BHATTACHARYYA) > threshold)
+def _standardized(picture: np.ndarray) -> np.ndarray | None:
+    """A uint8 picture shrunk to CUT_SIDE, its exposure taken out (mean 0, spread 1): float32,
+    or None if it is flat."""
+    small = shrink(picture.astype(np.float32), CUT_SIDE)
+    spread = float(small.std())
+    if spread < _FLAT:
+        return None
+    standard: np.ndarray = (small - float(small.mean())) / spread
+    return standard
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson's correlation of two standardized pictures of one size (b's spread measured)."""
+    spread = float(b.std())
+    return float((a * (b - float(b.mean()))).mean() / spread) if spread > 0 else 0.0
+
+
+def scene_cut(a: np.ndarray, b: np.ndarray, similarity: float = CUT_SIMILARITY) -> bool:
+    """Whether uint8 pictures ``a`` and ``b`` (consecutive frames) belong to different shots.
+
+    Both are shrunk to :data:`CUT_SIDE` and standardized, so that a change of exposure (flicker,
+    a fade) is no change. Pictures that correlate well where they are are one shot (a repeated
+    frame, a still). Otherwise the motion from ``a`` to ``b`` is measured and ``b`` is followed
+    back onto ``a``: a cut is a pair that still correlates less than ``similarity``, one that no
+    motion explains. A flat picture (black) beside a picture with content starts a shot.
+    """
+    small_a, small_b = _standardized(a), _standardized(b)
+    if small_a is None or small_b is None:
+        return (small_a is None) != (small_b is None)
+    if _correlation(small_a, small_b) >= max(similarity, _SAME_PICTURE):
+        return False
+    pictures = [np.clip(x * 40 + 128, 0, 255).astype(np.uint8) for x in (small_a, small_b)]
+    flow = np.zeros((*small_a.shape, 2), np.float32)
+    if min(small_a.shape) >= _MIN_FLOW_SIDE:  # not optical_flow: these are no pair's flows
+        flow = _dis("dis").calc(*pictures, flow)
+    return _correlation(small_a, warp(small_b, flow)) < similarity
 
 
 @cache
@@ -269,6 +334,14 @@ class Pair:
         rows = np.clip(np.rint(xy[:, 1]).astype(np.intp), 0, h - 1)
         found = quantized[rows, cols]
         return np.where(found == 255, np.inf, found * _ERROR_STEP)
+
+    def usual_error(self, forward: bool) -> float:
+        """How far this pair's flow usually misses on its way there and back (px): the 75th
+        percentile of the forward-backward error. 0.25-0.5 px on clean footage; grain raises it
+        to 1-3 px, everywhere at once."""
+        quantized = self.forward_error if forward else self.backward_error
+        counts = np.cumsum(np.bincount(quantized.reshape(-1), minlength=256))
+        return float(np.searchsorted(counts, 0.75 * counts[-1])) * _ERROR_STEP
 
     def holds(self, forward: bool, limit: float) -> np.ndarray:
         """(h, w) bool: pixels whose flow returns home within ``limit`` px plus MOTION_SHARE of

@@ -1,0 +1,211 @@
+"""Clean color film made to look like a scan of an old black-and-white print (imported by
+benchmarks/oldfilm.py and the tests; not a script).
+
+A :class:`Film` is what the tool is given (the gray frames as scanned) beside what it should give
+back (the true colors) and where the shots begin. Degradations come in two kinds:
+
+- *of the film itself*, which the true colors share: gate weave (the picture moves), fades (the
+  picture darkens) and duplicated frames (3:2 pulldown repeats a scanned frame whole, its dirt
+  and grain included);
+- *of the print and the scan*, in the gray frames only: exposure flicker, grain, dust and dirt,
+  scratches. The truth keeps its colors under them.
+
+Strengths are those of worn 16 mm and 35 mm prints scanned at SD to HD, at 480 lines (sizes in
+pixels scale with the frame's height):
+
+- flicker: the exposure of each frame varies with the shutter, the lamp and uneven development;
+  restoration literature measures frame-to-frame changes of the mean of a few percent up to 10-15 %
+  on silent-era prints. Here a gain of 1 + N(0, 0.06) (clipped to +-15 %) and an offset of
+  N(0, 0.015) of full scale, independent per frame.
+- grain: clumps of silver 1-3 px across at this size, so white noise blurred by a Gaussian of
+  sigma 0.8 px; RMS 5 % of full scale in the midtones (a grainy print), falling to a third of that
+  in deep shadows and highlights (the density curve's toe and shoulder), fresh every frame.
+- dust and dirt: 5-25 specks a frame, 1-6 px across (a few larger), 70 % dark (dirt on the print)
+  and 30 % bright (dust on the negative, printed white), opaque with a soft edge, plus a hair (a
+  thin dark curve 20-60 px long) on one frame in four; each on one frame only.
+- scratch: one bright vertical line 1-2 px wide, from a tenth of the film to nine tenths, its
+  position wandering by up to half a pixel a frame, its strength varying along its length and in
+  time (running through cuts: it is on the print, not in the shot).
+- weave: the picture moves as a whole by about 0.6 px RMS each way (at most 2 px), correlated
+  from frame to frame (AR(1), 0.6), as a worn gate and perforations give it.
+- pulldown: 24 frames made 30 by showing every fourth scanned frame twice (3:2 pulldown's
+  repeated frames, without the fields).
+- fade: the last 24 frames of every shot but the last fade out to 10 % of the light (a fade to
+  black before the next shot); the hard cut follows the darkest frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from vscolorize.core.color import lab_to_srgb, srgb_to_l
+
+__all__ = ["DEGRADATIONS", "OF_THE_FILM", "Film", "degrade", "gray_of"]
+
+# in the order they act: the film's own first, then the print's and the scan's, then the transfer
+DEGRADATIONS = ("fade", "weave", "flicker", "grain", "dust", "scratch", "pulldown")
+# those the true colors share
+OF_THE_FILM = ("fade", "weave", "pulldown")
+_FADE_FRAMES = 24
+_FADE_FLOOR = 0.1
+
+
+@dataclass(frozen=True)
+class Film:
+    """A clip to colorize and what it should look like.
+
+    Attributes:
+        truth: (N, H, W, 3) float32 sRGB in [0, 1], the true colors (under the film's own
+            degradations: weave, fades, repeated frames).
+        gray: (N, H, W) float32 gray levels in [0, 1], as scanned.
+        cuts: the frames that start a shot (frame 0 left out).
+    """
+
+    truth: np.ndarray
+    gray: np.ndarray
+    cuts: tuple[int, ...]
+
+    @property
+    def shots(self) -> list[range]:
+        bounds = [0, *self.cuts, len(self.truth)]
+        return [range(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def gray_of(rgb: np.ndarray) -> np.ndarray:
+    """The gray levels of sRGB frames whose L* is theirs (a*b* = 0)."""
+    lightness = srgb_to_l(rgb)[..., None]
+    gray: np.ndarray = lab_to_srgb(np.concatenate([lightness, np.zeros_like(lightness).repeat(2, -1)], -1))
+    return gray[..., 0]
+
+
+def degrade(truth: np.ndarray, cuts: Iterable[int], kinds: Iterable[str], seed: int = 0) -> Film:
+    """``truth`` (N, H, W, 3) sRGB in [0, 1] with shots starting at ``cuts``, degraded by
+    ``kinds`` (names from :data:`DEGRADATIONS`, in any order: they act in that order)."""
+    kinds = set(kinds)
+    unknown = kinds - set(DEGRADATIONS)
+    if unknown:
+        raise ValueError(f"unknown degradations {sorted(unknown)}; known: {DEGRADATIONS}")
+    rng = np.random.default_rng(seed)
+    cuts = tuple(sorted(cuts))
+    truth = np.asarray(truth, np.float32)
+    scale = truth.shape[1] / 480  # strengths are given at 480 lines
+    if "fade" in kinds:
+        truth = _fade(truth, cuts)
+    if "weave" in kinds:
+        truth = _weave(truth, rng, scale)
+    gray = gray_of(truth)
+    if "flicker" in kinds:
+        gray = _flicker(gray, rng)
+    if "grain" in kinds:
+        gray = _grain(gray, rng, scale)
+    if "dust" in kinds:
+        gray = _dust(gray, rng, scale)
+    if "scratch" in kinds:
+        gray = _scratch(gray, rng, scale)
+    gray = np.clip(gray, 0, 1)
+    if "pulldown" in kinds:
+        shown = [k for n in range(len(truth)) for k in ([n, n] if n % 4 == 3 else [n])]
+        cuts = tuple(shown.index(c) for c in cuts)
+        truth, gray = truth[shown], gray[shown]
+    return Film(truth, gray.astype(np.float32), cuts)
+
+
+def _fade(truth: np.ndarray, cuts: tuple[int, ...]) -> np.ndarray:
+    out = truth.copy()
+    for cut in cuts:
+        length = min(_FADE_FRAMES, cut)
+        for i in range(length):  # exponential: what a printer's fader does to the light
+            light = _FADE_FLOOR ** ((i + 1) / length)
+            out[cut - length + i] *= light
+    return out
+
+
+def _weave(truth: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
+    h, w = truth.shape[1:3]
+    shift = np.zeros(2)
+    out = np.empty_like(truth)
+    for n, frame in enumerate(truth):
+        shift = np.clip(0.6 * shift + rng.normal(0, 0.5, 2), -2, 2)
+        dx, dy = shift * scale
+        matrix = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
+        out[n] = cv2.warpAffine(frame, matrix, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    return np.clip(out, 0, 1)
+
+
+def _flicker(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    gain = 1 + np.clip(rng.normal(0, 0.06, len(gray)), -0.15, 0.15)
+    offset = rng.normal(0, 0.015, len(gray))
+    out: np.ndarray = gray * gain[:, None, None].astype(np.float32) + offset[:, None, None].astype(np.float32)
+    return out
+
+
+def _grain(gray: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
+    sigma = 0.8 * scale
+    out = np.empty_like(gray)
+    for n, frame in enumerate(gray):
+        noise = cv2.GaussianBlur(rng.standard_normal(frame.shape).astype(np.float32), (0, 0), sigma)
+        noise /= noise.std()
+        level = np.clip(frame, 0, 1)
+        strength = 0.05 * (1 / 3 + 2 / 3 * 4 * level * (1 - level))
+        out[n] = frame + strength * noise
+    return out
+
+
+def _dust(gray: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
+    out = gray.copy()
+    h, w = gray.shape[1:]
+    for frame in out:
+        cover = np.zeros((h, w), np.float32)  # how opaque the dirt is
+        value = np.zeros((h, w), np.float32)  # what it shows
+        for _ in range(int(rng.integers(5, 26))):
+            size = float(np.exp(rng.uniform(np.log(1), np.log(6)))) * scale
+            if rng.random() < 0.05:
+                size *= 2.5  # a few large flecks
+            center = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+            axes = (max(1, round(size / 2)), max(1, round(size / 2 * rng.uniform(0.5, 1))))
+            speck = np.zeros((h, w), np.float32)
+            cv2.ellipse(speck, center, axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1, cv2.LINE_AA)
+            shade = rng.uniform(0.02, 0.12) if rng.random() < 0.7 else rng.uniform(0.85, 0.98)
+            value = np.where(speck > cover, np.float32(shade), value)
+            cover = np.maximum(cover, speck)
+        if rng.random() < 0.25:  # a hair
+            start = np.array([rng.uniform(0, w), rng.uniform(0, h)])
+            angle, length = rng.uniform(0, 2 * np.pi), rng.uniform(20, 60) * scale
+            bend = rng.uniform(-0.05, 0.05)
+            points = []
+            for t in np.linspace(0, 1, 12):
+                a = angle + bend * t * length / scale
+                start = start + length / 12 * np.array([np.cos(a), np.sin(a)])
+                points.append(start.copy())
+            hair = np.zeros((h, w), np.float32)
+            cv2.polylines(hair, [np.round(np.array(points)).astype(np.int32)], False, 1.0, 1, cv2.LINE_AA)
+            value = np.where(hair > cover, np.float32(0.05), value)
+            cover = np.maximum(cover, hair)
+        cover = cv2.GaussianBlur(cover, (0, 0), 0.5 * scale)
+        frame *= 1 - cover
+        frame += cover * value
+    return out
+
+
+def _scratch(gray: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
+    out = gray.copy()
+    count, h, w = gray.shape
+    first, last = count // 10, count * 9 // 10
+    x = rng.uniform(0.2, 0.8) * w
+    drift = 0.0
+    width = rng.uniform(1, 2) * scale
+    columns = np.arange(w, dtype=np.float32)
+    # strength along the line: slowly varying, sometimes faint
+    along = np.clip(0.6 + 0.4 * np.sin(np.linspace(0, rng.uniform(2, 6), h) + rng.uniform(0, 6)), 0.2, 1)
+    for n in range(first, last):
+        drift = np.clip(0.8 * drift + rng.normal(0, 0.2), -0.5, 0.5)
+        x = float(np.clip(x + drift * scale, 2, w - 3))
+        profile = np.exp(-(((columns - x) / (width / 2)) ** 2)).astype(np.float32)
+        strength = rng.uniform(0.25, 0.4)
+        line = strength * along[:, None].astype(np.float32) * profile[None, :]
+        out[n] = out[n] + line * (1 - out[n])  # brighter, never past white
+    return out
