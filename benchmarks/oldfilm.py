@@ -25,7 +25,8 @@ Per clip and degradation:
 Then the cuts alone on the synthetic films of benchmarks/film.py (clean: no cut may be lost).
 
     python benchmarks/oldfilm.py [--clips pans vtest bikes] [--degradations none all flicker ...]
-        [--size 640x360] [--frames 180] [--film-frames 2000] [--method model] [--record FILE]
+        [--size 640x360] [--frames 180] [--film-frames 2000] [--method model] [--temporal N]
+        [--vtest data/video/vtest.avi] [--bikes data/video/bikes.mp4] [--record FILE]
 
 tools/prepare_videos.sh puts vtest.avi and bikes.mp4 in data/video/.
 """
@@ -72,8 +73,12 @@ def pans(frames: int, width: int, height: int) -> tuple[np.ndarray, tuple[int, .
             zoom = 1.15 + (0.15 * t if i % 2 else 0.0)
             scale = zoom * max(width / rgb.shape[1], height / rgb.shape[0])
             cx = rgb.shape[1] / 2 + (0.08 * rgb.shape[1] * (t - 0.5) if i % 2 == 0 else 0)
-            m = np.array([[scale, 0, width / 2 - scale * cx], [0, scale, height / 2 - scale * rgb.shape[0] / 2]])
-            out.append(cv2.warpAffine(rgb, m, (width, height), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT))
+            m = np.array(
+                [[scale, 0, width / 2 - scale * cx], [0, scale, height / 2 - scale * rgb.shape[0] / 2]]
+            )
+            out.append(
+                cv2.warpAffine(rgb, m, (width, height), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT)
+            )
     return np.clip(np.stack(out), 0, 1), tuple(length * i for i in range(1, len(PHOTOS)))
 
 
@@ -110,7 +115,12 @@ def shot_hints(film: Film, count: int) -> Hints:
             r, c = int(rng.integers(2, height - 2)), int(rng.integers(2, width - 2))
             a, b = ab[r - 2 : r + 3, c - 2 : c + 3].reshape(-1, 2).mean(0).tolist()
             points.append(
-                Point(x=(c + 0.5) / width, y=(r + 0.5) / height, color=Color(ab=(a, b)), radius=2 / min(height, width))
+                Point(
+                    x=(c + 0.5) / width,
+                    y=(r + 0.5) / height,
+                    color=Color(ab=(a, b)),
+                    radius=2 / min(height, width),
+                )
             )
         keyframes.append(Keyframe(frame=shot.start, points=tuple(points)))
     return Hints(keyframes=tuple(keyframes))
@@ -214,8 +224,9 @@ def bikes_cuts(path: Path, width: int, degradations: list[str]) -> None:
     from vscolorize.sources import ClipSource
 
     truth = video(path, 250, width)
+    cuts = tuple(c for c in BIKES_CUTS if c < len(truth))
     for degradation in degradations:
-        film = degrade(truth, BIKES_CUTS, VARIANTS.get(degradation, (degradation,)))
+        film = degrade(truth, cuts, VARIANTS.get(degradation, (degradation,)))
         footage = Footage(ClipSource(gray_node(film.gray)), store=MemoryStore())  # type: ignore[arg-type]
         found = [shot.start for shot in footage.shots()][1:]
         false, missed = cut_errors(found, film.cuts)
@@ -243,7 +254,9 @@ def film_cuts(frames: int, width: int, height: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clips", nargs="+", default=["pans", "vtest", "bikes"], choices=["pans", "vtest", "bikes"])
+    parser.add_argument(
+        "--clips", nargs="+", default=["pans", "vtest", "bikes"], choices=["pans", "vtest", "bikes"]
+    )
     parser.add_argument(
         "--degradations",
         nargs="+",
@@ -255,19 +268,28 @@ def main() -> None:
     parser.add_argument("--film-frames", type=int, default=2000, help="0: skip film.py's synthetic film")
     parser.add_argument("--method", default="model")
     parser.add_argument("--temporal", type=int, help="the temporal filter's radius (default: the node's)")
-    parser.add_argument("--videos", type=Path, default=Path("data/video"))
-    parser.add_argument("--record", type=Path, help="also put the results at the top of this file (docs/results/)")
+    parser.add_argument("--vtest", type=Path, default=Path("data/video/vtest.avi"))
+    parser.add_argument("--bikes", type=Path, default=Path("data/video/bikes.mp4"))
+    parser.add_argument(
+        "--record", type=Path, help="also put the results at the top of this file (docs/results/)"
+    )
     args = parser.parse_args()
     width, height = map(int, args.size.split("x"))
+    for name in ("vtest", "bikes"):
+        if name in args.clips and not getattr(args, name).is_file():
+            parser.error(f"no {getattr(args, name)}: tools/prepare_videos.sh puts it there")
     with recorded(args.record):
         results = []
         for name in args.clips:
             if name == "pans":
                 truth, cuts = pans(args.frames, width, height)
             else:
-                truth = video(args.videos / f"{name}.{'avi' if name == 'vtest' else 'mp4'}", args.frames, width)
+                truth = video(getattr(args, name), args.frames, width)
                 cuts = tuple(c for c in BIKES_CUTS if c < len(truth)) if name == "bikes" else ()
-            print(f"{name}: {len(truth)} frames {truth.shape[2]}x{truth.shape[1]}, cuts {list(cuts)}", flush=True)
+            print(
+                f"{name}: {len(truth)} frames {truth.shape[2]}x{truth.shape[1]}, cuts {list(cuts)}",
+                flush=True,
+            )
             for degradation in args.degradations + (["film"] if "all" in args.degradations else []):
                 kinds = VARIANTS.get(degradation, (degradation,))
                 result = run(name, degradation, degrade(truth, cuts, kinds), args.method, args.temporal)
@@ -280,8 +302,8 @@ def main() -> None:
                 )
         summary(results)
         if "bikes" in args.clips:
-            print(f"\nbikes.mp4, all 250 frames, cuts alone ({BIKES_CUTS})")
-            bikes_cuts(args.videos / "bikes.mp4", width, args.degradations)
+            print(f"\n{args.bikes.name}, up to 250 frames, cuts alone (bikes.mp4's: {list(BIKES_CUTS)})")
+            bikes_cuts(args.bikes, width, args.degradations)
         if args.film_frames:
             print(film_cuts(args.film_frames, width, height))
 

@@ -36,6 +36,7 @@ pixels scale with the frame's height):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -72,7 +73,7 @@ class Film:
     @property
     def shots(self) -> list[range]:
         bounds = [0, *self.cuts, len(self.truth)]
-        return [range(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+        return [range(a, b) for a, b in itertools.pairwise(bounds)]
 
 
 def gray_of(rgb: np.ndarray) -> np.ndarray:

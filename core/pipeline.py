@@ -29,7 +29,6 @@ import numpy as np
 import torch
 
 from .color import lab_planes_to_srgb
-from .grain import quiet_lightness
 from .engines import DEFAULT_METHOD, METHODS, Engine, create_engine
 from .engines.members import plan_members
 from .errors import DeviceError, HintError, SettingError, named
@@ -191,15 +190,12 @@ class FramePipeline:
         return self.cleanup.apply(small, ab, *rasterize(keyframe, h, w))
 
     def prediction(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
-        """The engine's a*b* at its working size, cleaned up: what the temporal filter averages.
-        Worked out on the frame's L* with its grain smoothed away (see vscolorize.core.grain)."""
-        quiet = quiet_lightness(lightness)
-        return self.clean(self.ab_small(quiet, keyframe), quiet, keyframe)
+        """The engine's a*b* at its working size, cleaned up: what the temporal filter averages."""
+        return self.clean(self.ab_small(lightness, keyframe), lightness, keyframe)
 
     def upsample(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
-        """Working-size a*b* -> (H, W, 2) at ``lightness``'s size, guided by its L* with the grain
-        smoothed away (grain must not become color), hints exact."""
-        return upsample_ab(ab, quiet_lightness(lightness), keyframe, device=self.device)
+        """Working-size a*b* -> (H, W, 2) at ``lightness``'s size, guided by it, hints exact."""
+        return upsample_ab(ab, lightness, keyframe, device=self.device)
 
     def ab(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
         """(H, W) L* and the frame's hints -> (H, W, 2) float32 a*b* (no temporal filter)."""

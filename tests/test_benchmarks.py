@@ -94,6 +94,22 @@ ARGS: dict[str, list[str] | None] = {
         "--paint-shot",
         "30",
     ],
+    "oldfilm.py": [
+        "--vtest",
+        "{video}",
+        "--bikes",
+        "{video}",
+        "--frames",
+        "8",
+        "--size",
+        "96x64",
+        "--degradations",
+        "none",
+        "all",
+        "--film-frames",
+        "300",
+    ],
+    "scan.py": None,
     "cluster.py": ["--frames", "48", "--size", "96x64", "--chunk-frames", "24", "--rounds", "2"],
 }
 RECORDS = {name for name, args in ARGS.items() if args is not None}
