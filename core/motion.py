@@ -208,7 +208,7 @@ def scene_cut(a: np.ndarray, b: np.ndarray, similarity: float = CUT_SIMILARITY) 
     pictures = [np.clip(x * 40 + 128, 0, 255).astype(np.uint8) for x in (small_a, small_b)]
     flow = np.zeros((*small_a.shape, 2), np.float32)
     if min(small_a.shape) >= _MIN_FLOW_SIDE:  # not optical_flow: these are no pair's flows
-        flow = _dis("dis").calc(*pictures, flow)
+        flow = _dis("dis").calc(pictures[0], pictures[1], flow)
     return _correlation(small_a, warp(small_b, flow)) < similarity
 
 
