@@ -42,8 +42,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import vapoursynth as vs
-from propagation import frames_of, motion, read_video
+from propagation import frames_of, gray_node, motion, read_video
 from record import recorded
 from scan import DEGRADATIONS, OF_THE_FILM, Film, degrade
 
@@ -86,21 +85,6 @@ def video(path: Path, frames: int, width: int) -> np.ndarray:
     rgb = read_video(path, frames)
     height = round(rgb.shape[1] * width / rgb.shape[2] / 2) * 2
     return np.stack([cv2.resize(f, (width, height), interpolation=cv2.INTER_AREA) for f in rgb])
-
-
-def gray_node(gray: np.ndarray) -> vs.VideoNode:
-    """A full-range GRAY8 clip of gray levels in [0, 1] (a scan as most arrive: 8 bits)."""
-    levels = np.round(np.clip(gray, 0, 1) * 255).astype(np.uint8)
-    count, height, width = levels.shape
-    blank = vs.core.std.BlankClip(width=width, height=height, format=vs.GRAY8, length=count, fpsnum=24)
-
-    def frame(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
-        out = f.copy()
-        np.copyto(np.asarray(out[0]), levels[n])
-        out.props["_Range"] = vs.ColorRange.RANGE_FULL
-        return out
-
-    return blank.std.ModifyFrame(clips=blank, selector=frame)
 
 
 def shot_hints(film: Film, count: int) -> Hints:

@@ -76,7 +76,12 @@ def gray_clip(rgb: np.ndarray) -> vs.VideoNode:
     """A GRAY8 clip of the frames' lightness (as sRGB gray levels)."""
     lightness = srgb_to_lab(rgb)[..., :1]
     gray = lab_to_srgb(np.concatenate([lightness, np.zeros_like(lightness).repeat(2, -1)], -1))
-    levels = np.round(gray[..., 0] * 255).astype(np.uint8)
+    return gray_node(gray[..., 0])
+
+
+def gray_node(gray: np.ndarray) -> vs.VideoNode:
+    """A full-range GRAY8 clip (24 fps) of (N, H, W) gray levels in [0, 1]."""
+    levels = np.round(np.clip(gray, 0, 1) * 255).astype(np.uint8)
     count, height, width = levels.shape
     blank = core.std.BlankClip(width=width, height=height, format=vs.GRAY8, length=count)
 

@@ -22,7 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from .memo import Memo
-from .motion import MotionSettings, Pair, flow_image, picture_digest, scene_cut
+from .motion import MotionSettings, Pair, cut_picture, flow_image, picture_digest, shots_differ
 from .sources import FrameSource  # the engine's one frame-source protocol, kept importable here
 from .store import MotionStore
 
@@ -78,6 +78,7 @@ class MemoryStore:
 @dataclass(frozen=True)
 class _Picture:
     picture: np.ndarray  # uint8 at the motion working size
+    small: np.ndarray | None  # what the cut detector compares (see motion.cut_picture)
     digest: bytes
     starts_shot: bool | None
     ends_shot: bool | None
@@ -130,7 +131,7 @@ class Footage:
                 f"frame {n} is {frame.lightness.shape[::-1]} (width, height), unlike the frames before it"
             )
         digest = self._digests.put(n, picture_digest(picture))
-        return _Picture(picture, digest, frame.starts_shot, frame.ends_shot)
+        return _Picture(picture, cut_picture(picture), digest, frame.starts_shot, frame.ends_shot)
 
     def _frame(self, n: int) -> _Picture:
         if not 0 <= n < self.count:
@@ -160,7 +161,7 @@ class Footage:
 
     def cut_before(self, n: int) -> bool:
         """Whether frame n starts a new shot (frame 0 does). The clip's own scene-change props
-        decide when either frame carries one; :func:`~vscolorize.core.motion.scene_cut` otherwise."""
+        decide when either frame carries one; :func:`~vscolorize.core.motion.shots_differ` otherwise."""
         if n <= 0:
             return True
         # reads frames: never wait for another thread here (see vscolorize.core.memo)
@@ -171,7 +172,7 @@ class Footage:
         said = [s for s in (before.ends_shot, after.starts_shot) if s is not None]
         if said:
             return any(said)
-        return scene_cut(before.picture, after.picture, self.settings.cut_similarity)
+        return shots_differ(before.small, after.small, self.settings.cut_similarity)
 
     def pair(self, m: int) -> Pair:
         """The motion between frames m and m + 1 (both ways), from the store or measured."""

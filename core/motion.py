@@ -33,6 +33,7 @@ from .images import scaled_size, shrink
 __all__ = [
     "CUT_SIDE",
     "CUT_SIMILARITY",
+    "FAILED_FLOW",
     "FLOW_METHODS",
     "HINT_CONSISTENCY",
     "MOTION_SHARE",
@@ -40,6 +41,7 @@ __all__ = [
     "PIXEL_CONSISTENCY",
     "MotionSettings",
     "Pair",
+    "cut_picture",
     "flow_image",
     "forward_backward_error",
     "optical_flow",
@@ -47,6 +49,7 @@ __all__ = [
     "pixel_grid",
     "sample",
     "scene_cut",
+    "shots_differ",
     "warp",
 ]
 
@@ -68,8 +71,11 @@ HINT_CONSISTENCY = 3.0
 # On grainy film every pixel's flow misses by more, and the limit grows with how far this pair's
 # flow usually misses (NOISE_SHARE times its 75th percentile, up to HINT_CONSISTENCY): held at
 # 1 px, grain cut most links and the colors shimmered at 2.8x the truth (benchmarks/oldfilm.py).
+# A pair whose usual miss is over FAILED_FLOW is no grainy pair but one the flow could not match
+# (another shot, a flash): its limit stays at 1 px.
 PIXEL_CONSISTENCY = 1.0
 NOISE_SHARE = 2.0
+FAILED_FLOW = 4.0
 MOTION_SHARE = 0.1
 
 # Scene cuts are judged on pictures this small (short side, px): grain, dust and a scratch average
@@ -130,11 +136,12 @@ def flow_image(lightness: np.ndarray, short_side: int) -> np.ndarray:
     exposure taken out (mean and spread set to :data:`_PICTURE_MEAN` and :data:`_PICTURE_SPREAD`,
     the gain held within :data:`_MOST_GAIN` so that a dark frame's grain is not blown up), so that
     a frame brighter or darker than its neighbor (flicker, a fade) still matches it."""
-    small = shrink(lightness, short_side)
-    mean, spread = float(small.mean()), float(small.std())
-    gain = min(max(_PICTURE_SPREAD / max(spread, 1e-6), 1 / _MOST_GAIN), _MOST_GAIN)
-    levels = (small - mean) * (gain * 2.55) + (_PICTURE_MEAN * 2.55 + 0.5)
-    return np.clip(levels, 0, 255).astype(np.uint8)
+    small = shrink(lightness, short_side).astype(np.float32, copy=False)
+    mean, spread = (float(x[0, 0]) for x in cv2.meanStdDev(small))  # one pass, 3x numpy's two
+    gain = min(max(_PICTURE_SPREAD / max(spread, 1e-6), 1 / _MOST_GAIN), _MOST_GAIN) * 2.55
+    levels = small * np.float32(gain)
+    levels += np.float32(_PICTURE_MEAN * 2.55 + 0.5 - mean * gain)
+    return np.clip(levels, 0, 255, out=levels).astype(np.uint8)
 
 
 def picture_digest(picture: np.ndarray) -> bytes:
@@ -174,10 +181,11 @@ def optical_flow(a: np.ndarray, b: np.ndarray, method: str = "dis") -> np.ndarra
     raise ValueError(f"optical_flow: method must be one of {FLOW_METHODS}, not {method!r}")
 
 
-def _standardized(picture: np.ndarray) -> np.ndarray | None:
-    """A uint8 picture shrunk to CUT_SIDE, its exposure taken out (mean 0, spread 1): float32,
-    or None if it is flat."""
-    small = shrink(picture.astype(np.float32), CUT_SIDE)
+def cut_picture(picture: np.ndarray) -> np.ndarray | None:
+    """What :func:`scene_cut` compares of a uint8 picture: shrunk to CUT_SIDE, its exposure
+    taken out (mean 0, spread 1), float32; None if it is flat. Made once per frame (Footage
+    keeps it beside the picture)."""
+    small = shrink(picture, CUT_SIDE).astype(np.float32)  # shrunk first: 60x fewer pixels to convert
     spread = float(small.std())
     if spread < _FLAT:
         return None
@@ -192,24 +200,30 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def scene_cut(a: np.ndarray, b: np.ndarray, similarity: float = CUT_SIMILARITY) -> bool:
-    """Whether uint8 pictures ``a`` and ``b`` (consecutive frames) belong to different shots.
+    """Whether uint8 pictures ``a`` and ``b`` (consecutive frames) belong to different shots:
+    :func:`shots_differ` of their :func:`cut_picture`."""
+    return shots_differ(cut_picture(a), cut_picture(b), similarity)
 
-    Both are shrunk to :data:`CUT_SIDE` and standardized, so that a change of exposure (flicker,
-    a fade) is no change. Pictures that correlate well where they are are one shot (a repeated
-    frame, a still). Otherwise the motion from ``a`` to ``b`` is measured and ``b`` is followed
-    back onto ``a``: a cut is a pair that still correlates less than ``similarity``, one that no
-    motion explains. A flat picture (black) beside a picture with content starts a shot.
+
+def shots_differ(a: np.ndarray | None, b: np.ndarray | None, similarity: float = CUT_SIMILARITY) -> bool:
+    """Whether consecutive frames whose :func:`cut_picture` are ``a`` and ``b`` belong to
+    different shots.
+
+    The pictures are small and standardized, so that a change of exposure (flicker, a fade) is
+    no change. Pictures that correlate well where they are are one shot (a repeated frame, a
+    still). Otherwise the motion from ``a`` to ``b`` is measured and ``b`` is followed back onto
+    ``a``: a cut is a pair that still correlates less than ``similarity``, one that no motion
+    explains. A flat picture (black) beside a picture with content starts a shot.
     """
-    small_a, small_b = _standardized(a), _standardized(b)
-    if small_a is None or small_b is None:
-        return (small_a is None) != (small_b is None)
-    if _correlation(small_a, small_b) >= max(similarity, _SAME_PICTURE):
+    if a is None or b is None:
+        return (a is None) != (b is None)
+    if _correlation(a, b) >= max(similarity, _SAME_PICTURE):
         return False
-    pictures = [np.clip(x * 40 + 128, 0, 255).astype(np.uint8) for x in (small_a, small_b)]
-    flow = np.zeros((*small_a.shape, 2), np.float32)
-    if min(small_a.shape) >= _MIN_FLOW_SIDE:  # not optical_flow: these are no pair's flows
+    pictures = [np.clip(x * 40 + 128, 0, 255).astype(np.uint8) for x in (a, b)]
+    flow = np.zeros((*a.shape, 2), np.float32)
+    if min(a.shape) >= _MIN_FLOW_SIDE:  # not optical_flow: these are no pair's flows
         flow = _dis("dis").calc(pictures[0], pictures[1], flow)
-    return _correlation(small_a, warp(small_b, flow)) < similarity
+    return _correlation(a, warp(b, flow)) < similarity
 
 
 @cache
@@ -342,6 +356,15 @@ class Pair:
         quantized = self.forward_error if forward else self.backward_error
         counts = np.cumsum(np.bincount(quantized.reshape(-1), minlength=256))
         return float(np.searchsorted(counts, 0.75 * counts[-1])) * _ERROR_STEP
+
+    def pixel_limit(self, forward: bool) -> float:
+        """The forward-backward limit (px) for a pixel's color to be averaged along this pair's
+        flow: PIXEL_CONSISTENCY, grown with the flow's usual miss on grainy film (see
+        NOISE_SHARE and FAILED_FLOW)."""
+        usual = self.usual_error(forward)
+        if usual > FAILED_FLOW:
+            return PIXEL_CONSISTENCY
+        return min(max(PIXEL_CONSISTENCY, NOISE_SHARE * usual), HINT_CONSISTENCY)
 
     def holds(self, forward: bool, limit: float) -> np.ndarray:
         """(h, w) bool: pixels whose flow returns home within ``limit`` px plus MOTION_SHARE of

@@ -23,7 +23,7 @@ import torch
 from .footage import Footage, SourceFrame
 from .hints import Keyframe
 from .memo import Memo
-from .motion import HINT_CONSISTENCY, NOISE_SHARE, PIXEL_CONSISTENCY, MotionSettings, Pair, pixel_grid, sample
+from .motion import MotionSettings, Pair, pixel_grid, sample
 
 if TYPE_CHECKING:
     from .pipeline import FramePipeline
@@ -58,8 +58,7 @@ class Link:
 
         def field(forward: bool) -> np.ndarray:
             flow = pair.flow(forward)
-            limit = min(max(PIXEL_CONSISTENCY, NOISE_SHARE * pair.usual_error(forward)), HINT_CONSISTENCY)
-            holds: np.ndarray = pair.holds(forward, limit).astype(np.float32)
+            holds: np.ndarray = pair.holds(forward, pair.pixel_limit(forward)).astype(np.float32)
             if (ph, pw) != (h, w):
                 flow = cv2.multiply(cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR), scale)
                 # a pixel holds where most of what it covers holds

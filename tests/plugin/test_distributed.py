@@ -54,7 +54,15 @@ def ffmpeg(*args: str) -> str:
 def cuts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """60 gray 160x96 frames at 12 fps in 6 shots of 10 (5 cuts), with a tone."""
     path = tmp_path_factory.mktemp("cuts") / "cuts.mp4"
-    sources = ["testsrc2", "mandelbrot", "smptebars", "cellauto", "rgbtestsrc", "life=mold=10:ratio=0.5"]
+    # each shot moves or stands still (a cellular automaton, all new each frame, is a cut a frame)
+    sources = [
+        "testsrc2",
+        "mandelbrot",
+        "smptebars",
+        "zoneplate=ku=512:kv=100:kt2=0",
+        "rgbtestsrc",
+        "testsrc",
+    ]
     inputs = []
     for source in sources:
         name, _, options = source.partition("=")
