@@ -30,8 +30,10 @@ pixels scale with the frame's height):
   from frame to frame (AR(1), 0.6), as a worn gate and perforations give it.
 - pulldown: 24 frames made 30 by showing every fourth scanned frame twice (3:2 pulldown's
   repeated frames, without the fields).
-- fade: the last 24 frames of every shot but the last fade out to 10 % of the light (a fade to
-  black before the next shot); the hard cut follows the darkest frame.
+- fade: the last 24 frames of every shot but the last fade out to 1 % of the light (a fade to
+  black before the next shot: a middle gray ends near L* 2); the hard cut follows the darkest
+  frame. The light is scaled as light is (linear RGB), as a printer's fader scales the printing
+  light, not the gamma-encoded values.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from skimage.color import rgb2xyz, xyz2rgb
 
 from vscolorize.core.color import lab_to_srgb, srgb_to_l
 
@@ -52,7 +55,7 @@ DEGRADATIONS = ("fade", "weave", "flicker", "grain", "dust", "scratch", "pulldow
 # those the true colors share
 OF_THE_FILM = ("fade", "weave", "pulldown")
 _FADE_FRAMES = 24
-_FADE_FLOOR = 0.1
+_FADE_FLOOR = 0.01
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ def _fade(truth: np.ndarray, cuts: tuple[int, ...]) -> np.ndarray:
         length = min(_FADE_FRAMES, cut)
         for i in range(length):  # exponential: what a printer's fader does to the light
             light = _FADE_FLOOR ** ((i + 1) / length)
-            out[cut - length + i] *= light
+            out[cut - length + i] = xyz2rgb(rgb2xyz(truth[cut - length + i]) * light)
     return out
 
 

@@ -36,11 +36,14 @@ __all__ = [
     "D65_WHITE",
     "L_CENTER",
     "L_SCALE",
+    "chroma_per_light",
     "denormalize_ab",
     "fit_chroma",
     "gray_to_l",
+    "l_to_luminance",
     "lab_planes_to_srgb",
     "lab_to_srgb",
+    "luminance_to_l",
     "normalize_ab",
     "normalize_l",
     "srgb_to_l",
@@ -126,6 +129,29 @@ def _lab_f(t: Any, xp: Any) -> Any:
 
 def _lab_f_inverse(f: Any, xp: Any) -> Any:
     return xp.where(f > _DELTA, f.clip(min=_DELTA) ** 3, (116 * f - 16) / _KAPPA)
+
+
+def l_to_luminance(lightness: Array) -> Array:
+    """Relative luminance Y (white 1) of L* ``lightness``: what light adds up in."""
+    luminance: Array = _lab_f_inverse((np.asarray(lightness) + 16) / 116, np)
+    return luminance
+
+
+def luminance_to_l(luminance: Array) -> Array:
+    """L* of relative luminance ``luminance`` (the inverse of :func:`l_to_luminance`)."""
+    lightness: Array = 116 * _lab_f(np.asarray(luminance), np) - 16
+    return lightness
+
+
+def chroma_per_light(lightness: Array) -> Array:
+    """How a surface's a*b* scale with the light on it, at L* ``lightness``: Y f'(Y) for
+    CIELAB's f. a*b* are 500 and 200 times differences of f, so light that scales X, Y and Z by k
+    scales a surface's a*b* by k f'(kY) / f'(Y), the ratio of this at the two lightnesses:
+    (L* + 16) / 348 where f is a cube root, L* / 116 below L* 8 where it is linear (the two
+    meet there)."""
+    lightness = np.asarray(lightness)
+    scale: Array = np.where(lightness > _KAPPA * _EPSILON, (lightness + 16) / 348, lightness / 116)
+    return scale
 
 
 def _to_lab(rgb: Any, dim: int, xp: Any) -> Any:

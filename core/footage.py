@@ -21,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .images import shrink
 from .memo import Memo
 from .motion import MotionSettings, Pair, cut_picture, flow_image, picture_digest, shots_differ
 from .sources import FrameSource  # the engine's one frame-source protocol, kept importable here
@@ -32,6 +33,8 @@ __all__ = ["Footage", "FrameSource", "MemoryStore", "SourceFrame", "Store"]
 _RUN = 8
 # the temporal filter's widest window (33 frames) for a few frames in flight: 96 x 230 KB at 854x480
 _KEEP_PICTURES = 96
+# the light of a frame (see Footage.light): L* at this short side (px)
+_LIGHT_SIDE = 64
 _KEEP_PAIRS = 8
 # cut decisions and digests of this many frames seen lately (about 100 bytes each)
 _KEEP_CUTS = 1 << 16
@@ -79,6 +82,7 @@ class MemoryStore:
 class _Picture:
     picture: np.ndarray  # uint8 at the motion working size
     small: np.ndarray | None  # what the cut detector compares (see motion.cut_picture)
+    light: np.ndarray  # see Footage.light
     digest: bytes
     starts_shot: bool | None
     ends_shot: bool | None
@@ -131,7 +135,8 @@ class Footage:
                 f"frame {n} is {frame.lightness.shape[::-1]} (width, height), unlike the frames before it"
             )
         digest = self._digests.put(n, picture_digest(picture))
-        return _Picture(picture, cut_picture(picture), digest, frame.starts_shot, frame.ends_shot)
+        light = shrink(frame.lightness, _LIGHT_SIDE).astype(np.float32, copy=False)
+        return _Picture(picture, cut_picture(picture), light, digest, frame.starts_shot, frame.ends_shot)
 
     def _frame(self, n: int) -> _Picture:
         if not 0 <= n < self.count:
@@ -153,6 +158,11 @@ class Footage:
     def picture(self, n: int) -> np.ndarray:
         """(h, w) uint8 lightness of frame n at the motion working size."""
         return self._frame(n).picture
+
+    def light(self, n: int) -> np.ndarray:
+        """(h, w) float32 L* of frame n as it is (its exposure kept), small: how much light falls
+        around a place (carried hints' colors darken with it)."""
+        return self._frame(n).light
 
     def digest(self, n: int) -> bytes:
         """Frame n's picture's digest (what the store's keys are made of)."""

@@ -64,12 +64,15 @@ def test_points_and_strokes_follow_the_picture_both_ways() -> None:
         assert frame is not None and len(frame.points) == 1
         x, y = px(frame.points[0])
         assert abs(x - (159.5 - 2 * (n - 10))) < 1.0 and abs(y - 89.5) < 1.0
-        assert frame.points[0].color == hints.keyframes[0].points[0].color
+        # the light around it changes only as much as a small light map resamples (a few % in
+        # this dark place): so does its color (see chroma_scales)
+        assert np.allclose(frame.points[0].color.ab, hints.keyframes[0].points[0].color.ab, rtol=0.05)
         assert frame.points[0].extra["propagated_from"] == 10
         (moved,) = frame.strokes
         start = (moved.path[0][0] * WIDTH - 0.5, moved.path[0][1] * HEIGHT - 0.5)
         assert abs(start[0] - (0.3 * WIDTH - 0.5 - 2 * (n - 10))) < 1.0
-        assert moved.width == stroke.width and moved.color == stroke.color
+        assert moved.width == stroke.width
+        assert np.allclose(moved.color.ab, stroke.color.ab, rtol=0.05)
 
 
 def test_hints_leaving_the_frame_are_dropped() -> None:
@@ -173,7 +176,9 @@ def test_after_an_edit_the_paint_windows_carrier_reads_no_frame_again() -> None:
     edited = carrier.keyframe(after, count - 1)
     assert carrier.footage.reads == reads  # every picture tracking wants is still in memory
     assert first is not None and edited is not None
-    assert [p.color.ab for p in edited.points] == [(-10, 40)]
+    # the same places and light, so the same share of the new color (see chroma_scales)
+    (scale,) = [p.color.ab[0] / 30 for p in first.points]
+    assert [p.color.ab for p in edited.points] == [(-10 * scale, 40 * scale)]
     assert [(p.x, p.y) for p in edited.points] == [(p.x, p.y) for p in first.points]
 
 

@@ -70,3 +70,57 @@ def test_links_of_grainy_pairs_allow_for_the_flow_s_usual_miss() -> None:
     link = Link.from_pair(noisy, noisy.shape)
     held = link.forward_ok > 0.5
     assert held[strict].all() and held.mean() > strict.mean()
+
+
+def test_a_carried_hint_loses_chroma_as_cielab_says_a_darkening_surface_does() -> None:
+    from skimage.color import rgb2xyz, xyz2rgb
+
+    from vscolorize.core.propagation import chroma_scales
+
+    color = np.array([0.8, 0.4, 0.3])
+    lab = srgb_to_lab(color.astype(np.float32))
+    frames = 24  # an exponential fade to 5 % of the light, as a printer's fader makes one
+    light = 0.05 ** (np.arange(1, frames + 1) / frames)
+    around = 0.3 * light[:, None]  # the surroundings darken by as much
+    scales = chroma_scales(np.array([lab[0]]), np.array([0.3]), around, np.ones((frames, 1), bool))[:, 0]
+    faded = srgb_to_lab(np.clip(xyz2rgb(rgb2xyz(color[None, None]) * light[:, None, None]), 0, 1))[:, 0]
+    truth = np.linalg.norm(faded[:, 1:], axis=-1) / np.linalg.norm(lab[1:])
+    assert np.abs(scales - truth).max() < 0.02, (scales, truth)
+    assert scales[-1] < 0.4
+
+
+def test_exposure_flicker_and_an_occluder_do_not_change_a_carried_hint_s_chroma() -> None:
+    from vscolorize.core.propagation import chroma_scales
+
+    rng = np.random.default_rng(0)
+    frames, hints = 60, 50
+    flicker = np.clip(1 + rng.normal(0, 0.1, (frames + 1, 1)), 0.7, 1.3)  # the keyframe's own too
+    around = 0.2 * flicker[1:] / flicker[0] * np.ones((1, hints))
+    seen = np.ones((frames, hints), bool)
+    around[20:30] *= 0.1  # something dark passes over the hints, which are lost meanwhile
+    seen[20:30] = False
+    scales = chroma_scales(np.full(hints, 50.0), np.full(hints, 0.2), around, seen)
+    assert np.abs(scales - 1).max() < 0.12
+    assert np.abs(scales - 1).mean() < 0.05
+
+
+def test_hints_carried_into_a_fade_darken_with_it() -> None:
+    from vscolorize.core.color import chroma_per_light, l_to_luminance, luminance_to_l
+    from vscolorize.core.hints import Color, Hints, Keyframe, Point
+    from vscolorize.core.propagation import propagate
+
+    def frame(n: int) -> np.ndarray:  # a pan that fades out from frame 8 to 3 % of the light at 23
+        light = 0.03 ** (max(n - 7, 0) / 16)
+        return luminance_to_l(l_to_luminance(pan(n)) * light).astype(np.float32)
+
+    hint = Point(x=0.5, y=0.5, color=Color(ab=(40.0, 20.0)))
+    out, _ = propagate(Hints(keyframes=(Keyframe(frame=0, points=(hint,)),)), 24, frame)
+    chroma = {k.frame: np.hypot(*k.points[0].color.ab) / np.hypot(40, 20) for k in out.keyframes if k.points}
+    before_fade = np.array([chroma[n] for n in range(1, 8)])  # the fade is not anticipated
+    assert np.abs(before_fade - 1).max() < 0.1 and abs(before_fade.mean() - 1) < 0.05, chroma
+    # at 3 % of the light, what CIELAB keeps of the chroma of a surface as light as this one
+    before = float(pan(0)[HEIGHT // 2 - 3 : HEIGHT // 2 + 3, WIDTH // 2 - 3 : WIDTH // 2 + 3].mean())
+    after = luminance_to_l(0.03 * l_to_luminance(before))
+    expected = float(chroma_per_light(after) / chroma_per_light(before))
+    assert expected < 0.15 and abs(chroma[23] / expected - 1) < 0.25, (chroma[23], expected)
+    assert all(chroma[n + 1] <= chroma[n] + 0.01 for n in range(8, 23)), chroma
