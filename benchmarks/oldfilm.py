@@ -37,18 +37,18 @@ import argparse
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
-from propagation import frames_of, gray_node, motion, read_video
+from propagation import frame_zero_hints, frames_of, gray_node, motion, read_video
 from record import recorded
 from scan import DEGRADATIONS, OF_THE_FILM, Film, degrade
 
 import vscolorize
 from vscolorize.core.color import fit_chroma, gray_to_l, lab_planes_to_srgb, srgb_to_lab
-from vscolorize.core.hints import Color, Hints, Keyframe, Point
+from vscolorize.core.hints import Hints
 from vscolorize.core.metrics import psnr
 from vscolorize.core.motion import warp
 
@@ -90,23 +90,10 @@ def video(path: Path, frames: int, width: int) -> np.ndarray:
 def shot_hints(film: Film, count: int) -> Hints:
     """``count`` points on each shot's first frame, each the mean true a*b* of a 5x5 patch."""
     rng = np.random.default_rng(0)
-    height, width = film.truth.shape[1:3]
-    keyframes = []
-    for shot in film.shots:
-        ab = srgb_to_lab(film.truth[shot.start])[..., 1:]
-        points = []
-        for _ in range(count):
-            r, c = int(rng.integers(2, height - 2)), int(rng.integers(2, width - 2))
-            a, b = ab[r - 2 : r + 3, c - 2 : c + 3].reshape(-1, 2).mean(0).tolist()
-            points.append(
-                Point(
-                    x=(c + 0.5) / width,
-                    y=(r + 0.5) / height,
-                    color=Color(ab=(a, b)),
-                    radius=2 / min(height, width),
-                )
-            )
-        keyframes.append(Keyframe(frame=shot.start, points=tuple(points)))
+    keyframes = [
+        replace(frame_zero_hints(film.truth[shot.start], count, rng).keyframes[0], frame=shot.start)
+        for shot in film.shots
+    ]
     return Hints(keyframes=tuple(keyframes))
 
 

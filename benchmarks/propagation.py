@@ -94,10 +94,12 @@ def gray_node(gray: np.ndarray) -> vs.VideoNode:
     return blank.std.ModifyFrame(clips=blank, selector=frame)
 
 
-def frame_zero_hints(rgb: np.ndarray, count: int) -> Hints:
+def frame_zero_hints(rgb: np.ndarray, count: int, rng: np.random.Generator | None = None) -> Hints:
+    """``count`` points on frame 0 (sRGB ``rgb``), each the mean true a*b* of a 5x5 patch, at
+    places ``rng`` draws (by default, the same places every time)."""
     lab = srgb_to_lab(rgb)
     height, width = rgb.shape[:2]
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(0) if rng is None else rng
     points = []
     for _ in range(count):
         r, c = int(rng.integers(2, height - 2)), int(rng.integers(2, width - 2))

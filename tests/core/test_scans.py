@@ -124,3 +124,59 @@ def test_hints_carried_into_a_fade_darken_with_it() -> None:
     expected = float(chroma_per_light(after) / chroma_per_light(before))
     assert expected < 0.15 and abs(chroma[23] / expected - 1) < 0.25, (chroma[23], expected)
     assert all(chroma[n + 1] <= chroma[n] + 0.01 for n in range(8, 23)), chroma
+
+
+def test_matching_noise_measures_grain_not_motion() -> None:
+    from vscolorize.core.tracking import matching_noise, patch_distance, patches
+
+    settings = MotionSettings(short_side=180)
+    still = np.zeros((HEIGHT, WIDTH, 2), np.float32)
+    clean = Pair.compute(picture(pan(0)), picture(pan(3)), settings)
+    assert matching_noise(picture(pan(3)), picture(pan(0)), clean.backward.astype(np.float32)) < 2
+    # grain alone, on a still picture: the noise is the patch distance two looks at a place have
+    a, b = picture(grainy(pan(0), 1)), picture(grainy(pan(0), 2))
+    noise = matching_noise(b, a, still)
+    ys, xs = np.mgrid[10 : HEIGHT - 10 : 5, 10 : WIDTH - 10 : 5]
+    px = np.stack([xs.ravel(), ys.ravel()], -1).astype(float)
+    distances = patch_distance(patches(b, px), patches(a, px))
+    assert noise > 5 and abs(noise / np.median(distances) - 1) < 0.1
+
+
+def test_grain_neither_loses_a_tracked_hint_nor_lowers_its_weight_much() -> None:
+    from vscolorize.core.hints import Color, Hints, Keyframe, Point
+    from vscolorize.core.propagation import propagate
+
+    hints = Hints(
+        keyframes=(
+            Keyframe(
+                frame=0,
+                points=tuple(
+                    Point(x=x, y=y, color=Color(ab=(30.0, 10.0)))
+                    for x, y in ((0.3, 0.3), (0.5, 0.5), (0.7, 0.6), (0.4, 0.7))
+                ),
+            ),
+        )
+    )
+
+    def weights(frame) -> np.ndarray:  # type: ignore[no-untyped-def]
+        out, _ = propagate(hints, 16, frame)
+        return np.array([[p.extra["confidence"] for p in k.points] for k in out.keyframes[1:]])
+
+    clean, noisy = weights(pan), weights(lambda n: grainy(pan(n), n, 6.0))
+    assert noisy.shape == clean.shape  # none lost
+    assert noisy.mean() > 0.85 * clean.mean(), (noisy.mean(), clean.mean())
+
+
+def test_grain_in_the_lightness_does_not_pass_into_the_colors() -> None:
+    from vscolorize.core.upsample import upsample_ab
+
+    lightness = pan(0)
+    small = np.ascontiguousarray(lightness[::4, ::4])
+    ab = np.stack([small * 0.6 - 20, 30 - small * 0.3], -1).astype(np.float32)  # colors that follow L
+    clean = upsample_ab(ab, lightness, None)
+    changes = [np.abs(upsample_ab(ab, grainy(lightness, seed), None) - clean).mean() for seed in (1, 2)]
+    # the coefficients applied to the grain itself moved a*b* by 1.3 units on average
+    assert max(changes) < 1.0, changes
+    # a picture's own edges still carry their colors: the same colors at full size as the L they follow
+    edge = np.abs(clean[..., 0] - (lightness * 0.6 - 20))
+    assert np.median(edge) < 1.0
