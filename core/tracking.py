@@ -267,7 +267,8 @@ class Anchors:
         self.templates = patches(picture, self.px)
         self.texture = np.abs(self.templates - self.templates.mean((1, 2), keepdims=True)).mean((1, 2))
         self.picture = picture  # the frame the positions are on
-        self.noise = 0.0  # see matching_noise: of the last step
+        self.noise = 0.0  # see matching_noise: the larger of the last two steps'
+        self._measured = 0.0  # matching_noise of the last step
         self.steps = 0
         self._set_texture(self.texture)
         count = len(self.px)
@@ -382,7 +383,10 @@ class Anchors:
         if not len(self):
             return
         there, back = (pair.forward, pair.backward) if forward else (pair.backward, pair.forward)
-        self.noise = matching_noise(picture, self.picture, back)
+        # a repeated frame (3:2 pulldown, silent film run at 24 fps) repeats its grain too, and
+        # two looks at it differ by nothing: the step before says what grain the templates face
+        measured = matching_noise(picture, self.picture, back)
+        self.noise, self._measured = max(measured, self._measured), measured
         if not self.steps:  # the templates' own texture, less their grain (one look's share)
             self._set_texture(_less_noise(self.texture, self.noise / np.sqrt(2)))
         self.picture, self.steps = picture, self.steps + 1
