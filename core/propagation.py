@@ -18,9 +18,9 @@ frames: between two keyframes it falls linearly to 0 at the other one, so the ha
 keyframe's hints to the next is smooth (where they overlap, their colors mix by strength); after
 the last keyframe of a shot it halves over ``_HALF_LIFE`` frames.
 
-A carried hint's a*b* follow the light around it (:func:`chroma_scales`): a surface that darkens,
-in a fade or a shadow, loses chroma as CIELAB says it does, so that a red car's hint stays the
-car's red through a shadow or a fade to black rather than glowing there.
+A carried hint's a*b* follow the light around it (:func:`vscolorize.core.light.chroma_scales`): a
+surface that darkens, in a fade or a shadow, loses chroma as CIELAB says it does, so that a red
+car's hint stays the car's red through a shadow or a fade to black rather than glowing there.
 
 The unit of work is a *span*: the frames between two neighbors that are each a keyframe or a
 shot's end. A frame's hints need only its span: the frames and pairs of motion in it, read in
@@ -40,12 +40,11 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
-import cv2
 import numpy as np
 
-from .color import AB_LIMIT, chroma_per_light, l_to_luminance, luminance_to_l
 from .footage import Footage, FrameSource, MemoryStore, SourceFrame, Store
-from .hints import Color, Hints, Keyframe, Point, Stroke, densify_path
+from .hints import Hints, Keyframe, Point, Stroke, densify_path
+from .light import chroma_scales, sampled, scaled, surroundings
 from .memo import Memo
 from .motion import HINT_CONSISTENCY, MOTION_SHARE, MotionSettings, Pair
 from .sources import LightnessSource
@@ -56,7 +55,6 @@ __all__ = [
     "CarriedHints",
     "HintCarrier",
     "PropagationSettings",
-    "chroma_scales",
     "propagate",
 ]
 
@@ -71,12 +69,6 @@ _LEAST_WEIGHT = 0.02
 # with no keyframe ahead, a carried hint's weight halves over this many frames (10 s at 24 fps):
 # the farther from its keyframe, the more error it has gathered
 _HALF_LIFE = 240
-# a carried hint's chroma follows the change of light around it, smoothed by a straight line fitted
-# over this many frames each side (in logarithms of light a fade is a straight line; exposure
-# flicker is noise about it: 4 frames drifted 1.6 a*b* units on flickering pans, 8 drifted 1.0,
-# 12 no less; benchmarks/oldfilm.py), and grows at most this much
-_LIGHT_FRAMES = 8
-_MOST_CHROMA = 1.5
 
 
 @dataclass(frozen=True)
@@ -163,7 +155,7 @@ class _Track:
                 p,
                 x=float(x),
                 y=float(y),
-                color=_scaled(p.color, chroma[i]),
+                color=scaled(p.color, chroma[i]),
                 extra={**p.extra, **note(float(w), not seen[i])},
             )
             for i, (p, w) in enumerate(zip(self.points, weight, strict=False))
@@ -177,114 +169,9 @@ class _Track:
             for run in _runs(np.arange(place.start, place.stop), alive):
                 path = tuple(map(tuple, xy[run].tolist()))
                 extra = {**stroke.extra, **note(float(weight[run].mean()))}
-                color = _scaled(stroke.color, float(chroma[run].mean()))
+                color = scaled(stroke.color, float(chroma[run].mean()))
                 strokes.append(replace(stroke, path=path, color=color, extra=extra))
         return points, strokes
-
-
-def _scaled(color: Color, chroma: float) -> Color:
-    """``color`` with its a*b* times ``chroma`` (rounded to a thousandth: unchanged at 1)."""
-    chroma = round(float(chroma), 3)
-    if chroma == 1.0:
-        return color
-    a, b = np.clip(np.multiply(color.ab, chroma), *AB_LIMIT).tolist()
-    return Color(ab=(a, b))
-
-
-def chroma_scales(
-    key_light: np.ndarray, key_around: np.ndarray, around: np.ndarray, seen: np.ndarray
-) -> np.ndarray:
-    """How much of its keyframe's chroma each carried hint keeps on each frame.
-
-    The light around a hint (the mean luminance of the surroundings, which grain, a speck or a
-    few pixels of tracking error barely change) says by how much the light on it changed since
-    its keyframe (a fade, a shadow); the hint's own lightness on its keyframe, so changed, says
-    how its surface's a*b* change (:func:`~vscolorize.core.color.chroma_per_light`).
-
-    Args:
-        key_light: (N,) L* under each hint on its keyframe.
-        key_around: (N,) luminance around each hint on its keyframe (:func:`_surroundings`).
-        around: (T, N) luminance around each hint on the frames it is carried to, in order away
-            from the keyframe.
-        seen: (T, N) where each is seen (elsewhere the last light seen is kept: the light there
-            is an occluder's).
-
-    Returns:
-        (T, N) scales, at most :data:`_MOST_CHROMA`. The change of light is smoothed over
-        :data:`_LIGHT_FRAMES` frames each side (:func:`_steady`), so that exposure flicker
-        (the keyframe's own included) does not pass into the colors.
-    """
-    change = np.log(np.maximum(around, 1e-6) / np.maximum(key_around, 1e-6))
-    held = np.zeros((len(change) + 1, change.shape[1]))  # the keyframe first
-    for t in range(len(change)):
-        held[t + 1] = np.where(seen[t], change[t], held[t])
-    steady = _steady(held, _LIGHT_FRAMES)
-    light = luminance_to_l(np.exp(steady[1:] - steady[0]) * l_to_luminance(key_light))
-    chroma = chroma_per_light(light) / np.maximum(chroma_per_light(key_light), 1e-6)
-    scales: np.ndarray = np.clip(chroma, 0, _MOST_CHROMA)
-    return scales
-
-
-# the fits :func:`_steady` chooses from: (frames before, frames after, a line (or a level), how
-# much better than a level around the frame it must fit (mean squared miss) to be chosen). Simulated
-# flicker of 13 % (in luminance) about a level and about an exponential fade with a sharp start:
-# a centered line alone missed the scale by 2.2 % and 2.6 %, this choice by 1.6 % and 1.6 %
-_FITS = ((1, 1, False, 1.0), (1, 1, True, 1.5), (1, 0, True, 5.0), (0, 1, True, 5.0))
-
-
-def _steady(series: np.ndarray, reach: int) -> np.ndarray:
-    """(T, N) ``series`` smoothed along T: each value replaced by the value at its place of the
-    level or straight line fitted (least squares) to the values within ``reach`` of it, around it
-    or on one side, whichever fits best by :data:`_FITS` (fewer at the ends). A steady ramp (a
-    fade, in logarithms of light) comes through as it is, its start and end stay sharp, and noise
-    about it (exposure flicker) is averaged."""
-    count = len(series)
-    x = np.arange(count, dtype=np.float64)[:, None]
-    at = np.arange(count)
-
-    def sums(values: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.zeros((1, values.shape[1])), np.cumsum(values, 0)])
-
-    totals = [sums(v) for v in (np.ones_like(x), x, x * x, series, x * series, series * series)]
-    best = np.zeros_like(series)
-    least = np.full(series.shape, np.inf)
-    for before, after, line, handicap in _FITS:
-        starts, ends = np.maximum(at - before * reach, 0), np.minimum(at + after * reach + 1, count)
-        n, sx, sxx, sy, sxy, syy = (total[ends] - total[starts] for total in totals)
-        slope = np.zeros_like(sy)
-        if line:
-            spread = sxx - sx * sx / n
-            slope = np.where(spread > 0, (sxy - sx * sy / n) / np.where(spread > 0, spread, 1), 0.0)
-        free = n - (1 + line)  # the values a fit leaves free
-        miss = (syy - sy * sy / n - slope * (sxy - sx * sy / n)) / np.maximum(free, 1) * handicap
-        miss[free[:, 0] < 1] = np.inf  # two values fit any line, one any level
-        fitted = sy / n + slope * (x - sx / n)
-        better = miss < least
-        best[better], least[better] = fitted[better], miss[better]
-    return best
-
-
-def _surroundings(light: np.ndarray) -> np.ndarray:
-    """(h, w) mean luminance around each place of an (h, w) L* map (Footage.light's): over a
-    square a tenth of the frame's short side wide."""
-    box = max(1, round(min(light.shape) / 10)) | 1
-    around: np.ndarray = cv2.blur(l_to_luminance(light).astype(np.float32), (box, box))
-    return around
-
-
-def _sampled(plane: np.ndarray, px: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """(N,) ``plane`` (a small (h, w) map) at (N, 2) positions ``px`` in pixels of a frame of
-    (height, width) ``size``, bilinearly."""
-    (h, w), (height, width) = plane.shape, size
-    x = np.clip((px[:, 0] + 0.5) * (w / width) - 0.5, 0, w - 1)
-    y = np.clip((px[:, 1] + 0.5) * (h / height) - 0.5, 0, h - 1)
-    x0, y0 = np.floor(x).astype(np.intp), np.floor(y).astype(np.intp)
-    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
-    fx, fy = x - x0, y - y0
-    top = plane[y0, x0] * (1 - fx) + plane[y0, x1] * fx
-    bottom = plane[y1, x0] * (1 - fx) + plane[y1, x1] * fx
-    at: np.ndarray = top * (1 - fy) + bottom * fy
-    return at
 
 
 def _runs(indices: np.ndarray, alive: np.ndarray) -> Iterator[np.ndarray]:
@@ -331,15 +218,15 @@ def _carry(
     track = _Track.start(keyframe, picture, settings)
     forward = frames.step > 0
     light = footage.light(keyframe.frame)
-    key_light = _sampled(light, track.anchors.px, picture.shape)
-    key_around = _sampled(_surroundings(light), track.anchors.px, picture.shape)
+    key_light = sampled(light, track.anchors.px, picture.shape)
+    key_around = sampled(surroundings(light), track.anchors.px, picture.shape)
     shown, weights, around = [], [], []
     for n in frames:
         pair: Pair = footage.pair(n - 1) if forward else footage.pair(n)
         track.anchors.step(pair, forward, footage.picture(n))
         shown.append((track.anchors.shown, track.anchors.shown_ok, track.anchors.seen))
         weights.append(track.anchors.weight)
-        around.append(_sampled(_surroundings(footage.light(n)), track.anchors.px, picture.shape))
+        around.append(sampled(surroundings(footage.light(n)), track.anchors.px, picture.shape))
     if not len(track.anchors):
         return
     eased = fade(np.array(weights))

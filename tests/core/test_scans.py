@@ -75,7 +75,7 @@ def test_links_of_grainy_pairs_allow_for_the_flow_s_usual_miss() -> None:
 def test_a_carried_hint_loses_chroma_as_cielab_says_a_darkening_surface_does() -> None:
     from skimage.color import rgb2xyz, xyz2rgb
 
-    from vscolorize.core.propagation import chroma_scales
+    from vscolorize.core.light import chroma_scales
 
     color = np.array([0.8, 0.4, 0.3])
     lab = srgb_to_lab(color.astype(np.float32))
@@ -90,7 +90,7 @@ def test_a_carried_hint_loses_chroma_as_cielab_says_a_darkening_surface_does() -
 
 
 def test_exposure_flicker_and_an_occluder_do_not_change_a_carried_hint_s_chroma() -> None:
-    from vscolorize.core.propagation import chroma_scales
+    from vscolorize.core.light import chroma_scales
 
     rng = np.random.default_rng(0)
     frames, hints = 60, 50
