@@ -134,16 +134,16 @@ class _Track:
         self,
         frame: _Frame,
         shown: np.ndarray,
-        shown_ok: np.ndarray,
-        seen: np.ndarray,
+        shares: np.ndarray,
         weight: np.ndarray,
         chroma: np.ndarray,
     ) -> tuple[list[Point], list[Stroke]]:
         """One frame's hints: those that weigh anything, each with its keyframe and its weight
-        as ``confidence``, its a*b* times its ``chroma`` scale; a point where it is ``seen`` or at
-        each of its stand-ins (``shown`` (N, S, 2) positions, ``shown_ok`` which hold one; marked
-        ``"stand_in": true``), a stroke split into the runs of its vertices that weigh anything,
-        each weighing their mean and scaled by their mean."""
+        times its share as ``confidence``, its a*b* times its ``chroma`` scale; a point at each
+        place it is shown (``shown`` (N, 1 + S, 2), where ``shares`` (N, 1 + S) are above 0: see
+        ``Anchors``; a stand-in marked ``"stand_in": true``), a stroke split into the runs of its
+        vertices that weigh anything (strokes have no stand-ins), each weighing their mean and
+        scaled by their mean."""
 
         def note(w: float, stand_in: bool = False) -> dict[str, object]:
             extra: dict[str, object] = {"propagated_from": self.source, "confidence": round(w, 4)}
@@ -156,13 +156,13 @@ class _Track:
                 x=float(x),
                 y=float(y),
                 color=scaled(p.color, chroma[i]),
-                extra={**p.extra, **note(float(w), not seen[i])},
+                extra={**p.extra, **note(float(w), place > 0)},
             )
-            for i, (p, w) in enumerate(zip(self.points, weight, strict=False))
+            for i, p in enumerate(self.points)
+            for place, ((x, y), w) in enumerate(zip(xy[i], weight[i] * shares[i], strict=True))
             if w >= _LEAST_WEIGHT
-            for x, y in xy[i][shown_ok[i]]
         ]
-        xy = xy[:, 0]
+        xy, weight = xy[:, 0], weight * shares[:, 0]
         strokes = []
         for stroke, place in self.strokes:
             alive = weight[place] >= _LEAST_WEIGHT
@@ -224,7 +224,7 @@ def _carry(
     for n in frames:
         pair: Pair = footage.pair(n - 1) if forward else footage.pair(n)
         track.anchors.step(pair, forward, footage.picture(n))
-        shown.append((track.anchors.shown, track.anchors.shown_ok, track.anchors.seen))
+        shown.append((track.anchors.shown, track.anchors.shares, track.anchors.seen))
         weights.append(track.anchors.weight)
         around.append(sampled(surroundings(footage.light(n)), track.anchors.px, picture.shape))
     if not len(track.anchors):
@@ -232,13 +232,13 @@ def _carry(
     eased = fade(np.array(weights))
     visible = np.array([seen for _, _, seen in shown])
     chroma = chroma_scales(key_light, key_around, np.array(around), visible)
-    for n, (px, ok, seen), weight, scale in zip(frames, shown, eased, chroma, strict=True):
+    for n, (px, shares, _), weight, scale in zip(frames, shown, eased, chroma, strict=True):
         distance = abs(n - keyframe.frame)
         if other is None:
             near = 1 / (1 + distance / _HALF_LIFE)
         else:
             near = abs(other - n) / abs(other - keyframe.frame)
-        sides[n].append((near, *track.hints(frame, px, ok, seen, weight * near, scale)))
+        sides[n].append((near, *track.hints(frame, px, shares, weight * near, scale)))
 
 
 def _span_hints(

@@ -254,8 +254,11 @@ class Anchors:
         limits: the forward-backward check.
 
     After each :meth:`step`, ``px`` holds every position (where it is seen, or where a lost one
-    should be), ``seen`` which are seen and ``weight`` their weights on that frame (0 where
-    lost).
+    should be), ``seen`` which are seen and ``weight`` their weights on that frame (0 where lost
+    with no stand-in). Each position is shown at up to ``1 + _SECTORS`` places, ``shown`` (N,
+    1 + S, 2): itself (where seen), then its stand-ins best first; ``shares`` (N, 1 + S) is the
+    share of its weight each place gets (0 where none is shown). A position found again hands
+    over from its stand-ins over ``FADE_FRAMES`` frames, as its own weight rises.
     """
 
     def __init__(
@@ -274,9 +277,10 @@ class Anchors:
         count = len(self.px)
         self.seen = np.ones(count, bool)
         self.may_stand_in = np.ones(count, bool) if may_stand_in is None else may_stand_in
-        self.shown = self.px[:, None].repeat(_SECTORS, 1)
-        self.shown_ok = np.zeros((count, _SECTORS), bool)
-        self.shown_ok[:, 0] = True
+        self.shown = self.px[:, None].repeat(1 + _SECTORS, 1)
+        self.shares = np.zeros((count, 1 + _SECTORS))
+        self.shares[:, 0] = 1.0
+        self.since = np.full(count, FADE_FRAMES)  # steps since each was last shown on stand-ins
         self.velocity = np.zeros((count, 2))
         self.moved = np.zeros(count, bool)  # whether each has been followed a step (has a velocity)
         # how steadily each has moved with the picture as a whole (1: always), from halfway
@@ -433,31 +437,35 @@ class Anchors:
             fb[index] = error_at(found[again])
         # what is still lost is shown, lighter, on the nearest places around it that look like
         # its template (the same road on each side of the walkers standing on it), while it is
-        # looked for where it should be
-        shown = np.repeat(moved[:, None], _SECTORS, 1)
-        shown_ok = np.zeros((len(self), _SECTORS), bool)
-        shown_ok[seen, 0] = True
-        stand_in = ~seen & inside & self.may_stand_in
-        if stand_in.any():
-            found, found_distance = self._stand_ins(
-                picture, error_at, moved[stand_in], self.templates[stand_in]
-            )
-            index = np.flatnonzero(stand_in)
-            shown[index] = found
-            shown_ok[index] = found_distance <= _REACQUIRE * self.lose[index, None]
-            stand_in[index] = shown_ok[index, 0]
-            best = index[shown_ok[index, 0]]
-            distance[best] = found_distance[shown_ok[index, 0], 0]
-            fb[best] = error_at(shown[best, 0])
+        # looked for where it should be; one just found again keeps them a few frames, fading
+        shown = np.repeat(moved[:, None], 1 + _SECTORS, 1)
+        shares = np.zeros((len(self), 1 + _SECTORS))
+        shares[seen, 0] = 1.0
+        after = np.minimum(self.since + 1, FADE_FRAMES)
+        handing = seen & (after < FADE_FRAMES)
+        around = (~seen & inside & self.may_stand_in) | handing
+        best_distance = np.full(len(self), np.inf)
+        if around.any():
+            index = np.flatnonzero(around)
+            found, found_distance = self._stand_ins(picture, error_at, moved[index], self.templates[index])
+            shown[index, 1:] = found
+            ok = found_distance <= _REACQUIRE * self.lose[index, None]
+            share = np.where(seen[index], 1 - after[index] / FADE_FRAMES, 1.0) * _STAND_IN_WEIGHT
+            shares[index, 1:] = np.where(ok, share[:, None], 0.0)
+            best_distance[index] = found_distance[:, 0]
+        stand_in = ~seen & (shares[:, 1] > 0)  # shown on stand-ins only: weighed at the best
+        distance[stand_in] = best_distance[stand_in]
+        fb[stand_in] = error_at(shown[stand_in, 1])
         first = tracked & ~self.moved
         self.velocity[tracked] = 0.5 * self.velocity[tracked] + 0.5 * motion[tracked]
         self.velocity[first] = motion[first]
         self.moved |= tracked
         self.velocity[~seen] = expected[~seen]
         self.steady[tracked] = 0.8 * self.steady[tracked] + 0.2 * with_camera[tracked]
-        self.px, self.seen, self.shown, self.shown_ok = moved, seen, shown, shown_ok
-        weight = self._weights(picture, shown[:, 0], distance, fb, motion)
-        self.weight = np.where(seen, weight, np.where(stand_in, _STAND_IN_WEIGHT * weight, 0.0))
+        self.px, self.seen, self.shown, self.shares = moved, seen, shown, shares
+        self.since = np.where(stand_in, 0, after)
+        weight = self._weights(picture, np.where(stand_in[:, None], shown[:, 1], moved), distance, fb, motion)
+        self.weight = np.where(seen | stand_in, weight, 0.0)
 
     def _weights(
         self, picture: np.ndarray, px: np.ndarray, distance: np.ndarray, fb: np.ndarray, motion: np.ndarray

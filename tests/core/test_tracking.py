@@ -15,7 +15,7 @@ from hypothesis.extra.numpy import arrays
 
 from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.motion import MotionSettings, Pair, flow_image
-from vscolorize.core.tracking import Anchors, Limits, fade, patch_distance, patches
+from vscolorize.core.tracking import FADE_FRAMES, Anchors, Limits, fade, patch_distance, patches
 
 LIMITS = Limits(3.0, 0.1)
 TEXTURE = srgb_to_lab(skimage.data.astronaut() / 255.0)[..., 0].astype(np.float32)
@@ -91,6 +91,24 @@ def test_a_block_crossing_textured_background_loses_and_finds_hints_again() -> N
     assert seen[:, 2].all()
     assert np.abs(states[-1].px - home).max() <= 1.0
     assert (states[-1].weight > 0.5).all()
+
+
+def test_a_hint_found_again_hands_over_from_its_stand_ins() -> None:
+    """While lost, a point is shown on stand-ins (the road on each side of the walker); found
+    again, it keeps them for a few frames at a falling share, so the picture's hints never change
+    all at once (one point at its place is not as strong as several around it)."""
+    road = flat_road()
+    frames = [walker(road, 260 - 8 * n) for n in range(40)]
+    states = follow(frames, np.array([[150.0, 100.0]]))
+    seen = np.array([bool(s.seen[0]) for s in states])
+    stood_in = np.array([bool(s.shares[0, 1] > 0) and not s.seen[0] for s in states])
+    assert stood_in.any()
+    found = next(t for t in range(1, len(states)) if seen[t] and stood_in[t - 1])
+    shares = np.array([s.shares[0, 1:].max() for s in states[found - 1 : found + FADE_FRAMES]])
+    assert shares[0] == 0.5  # standing in: half a seen point's weight
+    assert (np.diff(shares) < 0).all() and shares[1] > 0  # falling after it is found again
+    assert shares[-1] == 0  # all its own again
+    assert all(s.shares[0, 0] == 1 for s in states[found : found + FADE_FRAMES])
 
 
 def test_positions_follow_a_pan_and_stay_seen() -> None:
