@@ -126,7 +126,8 @@ class Footage:
         if frame is None:
             frame = self.source.read(n)
             self.reads += 1
-        picture = flow_image(frame.lightness, self.settings.short_side)
+        small = shrink(frame.lightness, self.settings.short_side)  # the working size
+        picture = flow_image(small, self.settings.short_side)
         with self._shape_lock:
             if self._shape is None:
                 self._shape = picture.shape
@@ -135,7 +136,7 @@ class Footage:
                 f"frame {n} is {frame.lightness.shape[::-1]} (width, height), unlike the frames before it"
             )
         digest = self._digests.put(n, picture_digest(picture))
-        light = shrink(frame.lightness, _LIGHT_SIDE).astype(np.float32, copy=False)
+        light = shrink(small, _LIGHT_SIDE).astype(np.float32, copy=False)
         return _Picture(picture, cut_picture(picture), light, digest, frame.starts_shot, frame.ends_shot)
 
     def _frame(self, n: int) -> _Picture:
