@@ -113,13 +113,15 @@ def _coefficients_numpy(guide: np.ndarray, src: np.ndarray) -> tuple[np.ndarray,
     return a, b
 
 
-def _without_grain(detail: Any, typical: float) -> Any:
-    """The guide's ``detail`` (the full-size guide less the small one enlarged: what the
-    coefficients are fitted without) less its grain: values within :data:`_CORING` times the
-    picture's noise of 0 are taken for grain (a soft threshold). The noise is measured by the
-    ``typical`` (median) absolute detail, which edges, being few, do not sway."""
+def _without_grain(guide: Any, base: Any, typical: float) -> Any:
+    """The full-size ``guide`` less its grain: of its detail (the guide less ``base``, the small
+    guide enlarged: what the coefficients are fitted without), values within :data:`_CORING`
+    times the picture's noise of 0 are taken for grain (a soft threshold). The noise is measured
+    by the ``typical`` (median) absolute detail, which edges, being few, do not sway. ``guide``
+    is changed in place and returned."""
     limit = _CORING * typical / 0.6745  # a normal spread's median absolute value is 0.6745 of it
-    return detail - detail.clip(-limit, limit)
+    guide -= (guide - base).clip(-limit, limit)
+    return guide
 
 
 def _upsample_numpy(ab: np.ndarray, lightness: np.ndarray) -> np.ndarray:
@@ -132,8 +134,8 @@ def _upsample_numpy(ab: np.ndarray, lightness: np.ndarray) -> np.ndarray:
     scale = cv2.resize(scale, size, interpolation=cv2.INTER_LINEAR)
     offset = cv2.resize(offset, size, interpolation=cv2.INTER_LINEAR)
     base = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
-    detail = guide - base
-    guide = base + _without_grain(detail, float(np.median(np.abs(detail[::_NOISE_STEP, ::_NOISE_STEP]))))
+    sample = guide[::_NOISE_STEP, ::_NOISE_STEP] - base[::_NOISE_STEP, ::_NOISE_STEP]
+    guide = _without_grain(guide, base, float(np.median(np.abs(sample))))
     result: np.ndarray = scale * guide[..., None] + offset
     return result
 
@@ -153,8 +155,8 @@ def _upsample_torch(ab: np.ndarray, lightness: np.ndarray, device: str) -> np.nd
     a = F.interpolate(a, size=size, mode="bilinear", align_corners=False)
     b = F.interpolate(b, size=size, mode="bilinear", align_corners=False)
     base = F.interpolate(small, size=size, mode="bilinear", align_corners=False)
-    detail = guide - base
-    guide = base + _without_grain(detail, float(detail[..., ::_NOISE_STEP, ::_NOISE_STEP].abs().median()))
+    sample = guide[..., ::_NOISE_STEP, ::_NOISE_STEP] - base[..., ::_NOISE_STEP, ::_NOISE_STEP]
+    guide = _without_grain(guide, base, float(sample.abs().median()))
     return np.ascontiguousarray((a * guide + b)[0].permute(1, 2, 0).cpu().numpy())
 
 
