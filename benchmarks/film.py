@@ -12,7 +12,12 @@ shot. For each length (2,000 and 20,000 frames by default), in a fresh process e
   frames, with the number of optical-flow measurements it needed (0: motion came from the store).
 
     python benchmarks/film.py [--frames 2000 20000] [--size 854x480] [--render 200]
-        [--method optimization] [--temporal 8]
+        [--method optimization] [--temporal 8] [--paint-shot 500] [--carry-shot 3000]
+        [--carry-at 10 100 1000]
+
+Last, how long carried hints take to reach frames 10, 100 and 1,000 frames from the keyframe of a
+3,000-frame shot: in the paint window and through ``vspipe -s N -e N``, on an empty motion store
+and a warm one.
 """
 
 from __future__ import annotations
@@ -256,6 +261,63 @@ def paint_child(args: argparse.Namespace) -> dict[str, object]:
     return result
 
 
+# a vspipe script: the film of one shot that film.py makes, colorized (its hints on frame 10)
+CARRY_SCRIPT = """
+import sys
+sys.path.insert(0, {folder!r})
+import film
+import vscolorize
+clip, _, hints = film.make_clip({length}, ({width}, {height}), ({length}, {length}))
+vscolorize.colorize(clip, hints, method="model").set_output()
+"""
+
+
+def carry_child(args: argparse.Namespace) -> dict[str, object]:
+    """How long carried hints take to reach a frame ``d`` frames from its keyframe (for each d of
+    ``--carry-at``) in a shot of ``--carry-shot`` frames with one keyframe: in the paint window
+    (:class:`HintCarrier`, each a new one; cold: an empty motion store; warm: the store that
+    measurement filled) and through vspipe (``-s N -e N``, a new process each: imports, the
+    model and the first frame's window included)."""
+    from vscolorize.core.hints import resolve_hints
+    from vscolorize.core.propagation import HintCarrier
+    from vscolorize.sources import ClipSource
+
+    width, height = map(int, args.size.split("x"))
+    length = args.carry_shot
+    clip, _, hints = make_clip(length, (width, height), (length, length))
+    key = hints["keyframes"][0]["frame"]
+    resolved = resolve_hints(hints)
+    assert resolved is not None
+    result: dict[str, object] = {"shot": length, "keyframe": key}
+    for distance in args.carry_at:
+        cache = tempfile.mkdtemp(prefix="film-carry-")
+        os.environ["VSCOLORIZE_CACHE"] = cache
+        for store in ("cold", "warm"):
+            began = time.perf_counter()
+            carried = HintCarrier(ClipSource(clip)).keyframe(resolved, key + distance)
+            result[f"paint_{distance}_{store}_s"] = time.perf_counter() - began
+            assert carried is not None and carried.points
+    vspipe = Path(sys.executable).parent / "vspipe"
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "carry.vpy"
+        script.write_text(
+            CARRY_SCRIPT.format(folder=str(Path(__file__).parent), length=length, width=width, height=height)
+        )
+        for distance in (0, *args.carry_at):
+            cache = tempfile.mkdtemp(prefix="film-carry-vspipe-")
+            n = key + distance
+            for store in ("cold", "warm"):
+                began = time.perf_counter()
+                subprocess.run(
+                    [str(vspipe), "-s", str(n), "-e", str(n), str(script), "."],
+                    check=True,
+                    capture_output=True,
+                    env={**os.environ, "VSCOLORIZE_CACHE": cache},
+                )
+                result[f"vspipe_{distance}_{store}_s"] = time.perf_counter() - began
+    return result
+
+
 def in_child(kind: str, *options: str) -> dict[str, Any]:
     """This script run again as a ``kind`` child (a fresh process: its own memory peak, a cold
     start) with ``options``: what it printed last, as JSON."""
@@ -281,7 +343,16 @@ def main() -> None:
         default=500,
         help="shot length for the paint window's measurement (0: skip it)",
     )
-    parser.add_argument("--child", choices=("render", "paint"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--carry-shot",
+        type=int,
+        default=3000,
+        help="shot length for the time carried hints take to arrive (0: skip it)",
+    )
+    parser.add_argument(
+        "--carry-at", type=int, nargs="+", default=[10, 100, 1000], help="frames from the keyframe"
+    )
+    parser.add_argument("--child", choices=("render", "paint", "carry"), help=argparse.SUPPRESS)
     parser.add_argument(
         "--record", type=Path, help="also put the results at the top of this file (docs/results/)"
     )
@@ -289,7 +360,7 @@ def main() -> None:
     with recorded(args.record):
         if args.child:
             args.frames = args.frames[0]
-            work = child if args.child == "render" else paint_child
+            work = {"render": child, "paint": paint_child, "carry": carry_child}[args.child]
             print(json.dumps(work(args)))
             return
         rows = []
@@ -323,6 +394,21 @@ def main() -> None:
                 f"window (store warm); opening a 2-hour film: {paint['open_2h_s']:.2f} s"
             )
             rows.append(paint)
+        if args.carry_shot:
+            at = [str(d) for d in args.carry_at]
+            carry = in_child(
+                "carry", "--size", args.size, "--carry-shot", str(args.carry_shot), "--carry-at", *at
+            )
+            for distance in args.carry_at:
+                print(
+                    f"carried hints {distance} frames from the keyframe of a {carry['shot']}-frame "
+                    f"shot, {args.size}: paint window {carry[f'paint_{distance}_cold_s']:.2f} s (empty "
+                    f"store), {carry[f'paint_{distance}_warm_s']:.2f} s (warm); vspipe -s {carry['keyframe'] + distance} "
+                    f"-e {carry['keyframe'] + distance}: {carry[f'vspipe_{distance}_cold_s']:.2f} s "
+                    f"({carry[f'vspipe_{distance}_warm_s']:.2f} warm), against "
+                    f"{carry['vspipe_0_cold_s']:.2f} s ({carry['vspipe_0_warm_s']:.2f}) for the keyframe"
+                )
+            rows.append(carry)
         print(json.dumps(rows))
 
 

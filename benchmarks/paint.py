@@ -5,7 +5,12 @@ For each colorizer: a point is moved (a draft preview, small, as while dragging)
 10, and the colorizer's own share; and how long the model's color suggestions for a click take.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/paint.py [--photo PICTURE] [--model auto|FILE]
-        [--methods optimization model] [--size 1280x720]
+        [--methods optimization model] [--size 1280x720] [--carry-shot 3000 [--carry-at 10 100 1000]]
+
+With ``--carry-shot N``, also: a new window on film.py's film of one N-frame shot, a keyframe
+painted (film.py's 20 points), then a jump to the frame ``d`` frames after it (each d of
+``--carry-at``): the time until its carried hints and their preview are on screen, on an empty
+motion store and again in a new window on the store that filled.
 """
 
 from __future__ import annotations
@@ -56,6 +61,50 @@ def wait_shown(window: PaintWindow, before: int) -> float:
     return shown
 
 
+def carried_previews(shot: int, distances: list[int], size: tuple[int, int], model: str) -> None:
+    """See the module's doc (``--carry-shot``)."""
+    import tempfile
+
+    from film import make_clip
+
+    from vscolorize.core.propagation import HintCarrier
+    from vscolorize.sources import ClipSource
+
+    clip, _, hints = make_clip(shot, size, (shot, shot))
+    (keyframe,) = hints["keyframes"]
+    key, (width, height) = keyframe["frame"], size
+    for distance in distances:
+        os.environ["VSCOLORIZE_CACHE"] = tempfile.mkdtemp(prefix="paint-carry-")
+        times = []
+        for _store in ("empty", "warm"):
+            source = ClipSource(clip)
+            window = PaintWindow(
+                source, None, settings=Settings(model=model), recover="no", propagated=HintCarrier(source)
+            )
+            window.show()
+            window.go_to(key)
+            window.wait_for_previews()
+            for point in keyframe["points"]:
+                window.doc.add_point(
+                    key, point["x"] * width, point["y"] * height, Color(ab=(point["ab"][0], point["ab"][1]))
+                )
+            window.changed()
+            began = time.perf_counter()
+            window.go_to(key + distance)  # as soon as the keyframe is painted
+            while window.carried_pending():
+                QtWidgets.QApplication.processEvents()
+                time.sleep(0.005)
+            arrived = time.perf_counter() - began
+            window.wait_for_previews()
+            times.append((arrived, time.perf_counter() - began))
+            window.close()
+        (cold, cold_shown), (warm, warm_shown) = times
+        print(
+            f"carried hints {distance} frames after the keyframe of a {shot}-frame shot: in {cold:.2f} s, "
+            f"preview on screen {cold_shown:.2f} s (empty motion store); {warm:.2f} s, {warm_shown:.2f} s (warm)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--photo", type=Path)
@@ -65,6 +114,8 @@ def main() -> None:
     parser.add_argument(
         "--record", type=Path, help="also put the results at the top of this file (docs/results/)"
     )
+    parser.add_argument("--carry-shot", type=int, default=0, help="see the doc (0: skip)")
+    parser.add_argument("--carry-at", type=int, nargs="+", default=[10, 100, 1000])
     args = parser.parse_args()
     with recorded(args.record):
         width, height = map(int, args.size.split("x"))
@@ -106,6 +157,8 @@ def main() -> None:
                     times.append(time.perf_counter() - start)
                 print(f"{'':12s} {'color suggestions':24s} {np.median(times) * 1000:6.0f} ms per click")
             window.close()
+        if args.carry_shot:
+            carried_previews(args.carry_shot, args.carry_at, (width, height), args.model)
         app.quit()
 
 

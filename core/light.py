@@ -10,7 +10,7 @@ import numpy as np
 from .color import AB_LIMIT, chroma_per_light, l_to_luminance, luminance_to_l
 from .hints import Color
 
-__all__ = ["chroma_scales", "sampled", "scaled", "surroundings"]
+__all__ = ["Light", "chroma_scales", "sampled", "scaled", "surroundings"]
 
 # a carried hint's chroma follows the change of light around it, smoothed by a straight line fitted
 # over this many frames each side (in logarithms of light a fade is a straight line; exposure
@@ -29,74 +29,97 @@ def scaled(color: Color, chroma: float) -> Color:
     return Color(ab=(a, b))
 
 
-def chroma_scales(
-    key_light: np.ndarray, key_around: np.ndarray, around: np.ndarray, seen: np.ndarray
-) -> np.ndarray:
-    """How much of its keyframe's chroma each carried hint keeps on each frame.
+class Light:
+    """The light around one keyframe's hints on the frames they are carried to, in order away
+    from it, and how much of its chroma each hint keeps there (:meth:`scales`).
 
     The light around a hint (the mean luminance of the surroundings, which grain, a speck or a
     few pixels of tracking error barely change) says by how much the light on it changed since
     its keyframe (a fade, a shadow); the hint's own lightness on its keyframe, so changed, says
-    how its surface's a*b* change (:func:`~vscolorize.core.color.chroma_per_light`).
+    how its surface's a*b* change (:func:`~vscolorize.core.color.chroma_per_light`). The change
+    is smoothed over :data:`AHEAD` frames each side (:func:`_steady_at`), so that exposure
+    flicker (the keyframe's own included) does not pass into the colors.
+
+    Frame t's scales depend only on the frames up to t + :data:`AHEAD` (fewer where the frames
+    end): they are the same bits whether the frames after came in one go or later.
 
     Args:
         key_light: (N,) L* under each hint on its keyframe.
         key_around: (N,) luminance around each hint on its keyframe (:func:`surroundings`).
-        around: (T, N) luminance around each hint on the frames it is carried to, in order away
-            from the keyframe.
-        seen: (T, N) where each is seen (elsewhere the last light seen is kept: the light there
-            is an occluder's).
-
-    Returns:
-        (T, N) scales, at most :data:`_MOST_CHROMA`. The change of light is smoothed over
-        :data:`_LIGHT_FRAMES` frames each side (:func:`_steady`), so that exposure flicker
-        (the keyframe's own included) does not pass into the colors.
     """
-    change = np.log(np.maximum(around, 1e-6) / np.maximum(key_around, 1e-6))
-    held = np.zeros((len(change) + 1, change.shape[1]))  # the keyframe first
-    for t in range(len(change)):
-        held[t + 1] = np.where(seen[t], change[t], held[t])
-    steady = _steady(held, _LIGHT_FRAMES)
-    light = luminance_to_l(np.exp(steady[1:] - steady[0]) * l_to_luminance(key_light))
-    chroma = chroma_per_light(light) / np.maximum(chroma_per_light(key_light), 1e-6)
-    scales: np.ndarray = np.clip(chroma, 0, _MOST_CHROMA)
-    return scales
+
+    AHEAD = _LIGHT_FRAMES  # the frames after frame t its scales depend on
+
+    def __init__(self, key_light: np.ndarray, key_around: np.ndarray) -> None:
+        self.key_light = key_light
+        self.key_around = np.maximum(key_around, 1e-6)
+        self._key_chroma = np.maximum(chroma_per_light(key_light), 1e-6)
+        # the change of light (in logarithms) around each hint, the keyframe's (0) first; where a
+        # hint is not seen the last change seen is kept (the light there is an occluder's)
+        self._held = [np.zeros(len(key_light))]
+
+    def __len__(self) -> int:
+        """The frames added."""
+        return len(self._held) - 1
+
+    def add(self, around: np.ndarray, seen: np.ndarray) -> None:
+        """The next frame: (N,) luminance around each hint there, and where each is seen."""
+        change = np.log(np.maximum(around, 1e-6) / self.key_around)
+        self._held.append(np.where(seen, change, self._held[-1]))
+
+    def scales(self, t: int, ended: bool = False) -> np.ndarray:
+        """(N,) how much of its keyframe's chroma each hint keeps on frame t (1: the first frame
+        added), at most :data:`_MOST_CHROMA`. Needs the frames up to t + :data:`AHEAD` added, or
+        ``ended`` (no more will come)."""
+        if not ended and len(self) < t + self.AHEAD:
+            raise ValueError(f"Light.scales: frame {t} needs {t + self.AHEAD} frames, {len(self)} came")
+        held = np.array(self._held[: t + self.AHEAD + 1])
+        steady = _steady_at(held, t, self.AHEAD) - _steady_at(held, 0, self.AHEAD)
+        light = luminance_to_l(np.exp(steady) * l_to_luminance(self.key_light))
+        scales: np.ndarray = np.clip(chroma_per_light(light) / self._key_chroma, 0, _MOST_CHROMA)
+        return scales
 
 
-# the fits :func:`_steady` chooses from: (frames before, frames after, a line (or a level), how
+def chroma_scales(
+    key_light: np.ndarray, key_around: np.ndarray, around: np.ndarray, seen: np.ndarray
+) -> np.ndarray:
+    """:meth:`Light.scales` of every frame of a series: ``around`` and ``seen`` (T, N), one row
+    per frame in order away from the keyframe, as :meth:`Light.add` takes them -> (T, N)."""
+    light = Light(key_light, key_around)
+    for row, visible in zip(around, seen, strict=True):
+        light.add(row, visible)
+    return np.array([light.scales(t, ended=True) for t in range(1, len(around) + 1)]).reshape(around.shape)
+
+
+# the fits :func:`_steady_at` chooses from: (frames before, frames after, a line (or a level), how
 # much better than a level around the frame it must fit (mean squared miss) to be chosen). Simulated
 # flicker of 13 % (in luminance) about a level and about an exponential fade with a sharp start:
 # a centered line alone missed the scale by 2.2 % and 2.6 %, this choice by 1.6 % and 1.6 %
 _FITS = ((1, 1, False, 1.0), (1, 1, True, 1.5), (1, 0, True, 5.0), (0, 1, True, 5.0))
 
 
-def _steady(series: np.ndarray, reach: int) -> np.ndarray:
-    """(T, N) ``series`` smoothed along T: each value replaced by the value at its place of the
-    level or straight line fitted (least squares) to the values within ``reach`` of it, around it
-    or on one side, whichever fits best by :data:`_FITS` (fewer at the ends). A steady ramp (a
-    fade, in logarithms of light) comes through as it is, its start and end stay sharp, and noise
-    about it (exposure flicker) is averaged."""
+def _steady_at(series: np.ndarray, t: int, reach: int) -> np.ndarray:
+    """Row t of (T, N) ``series`` smoothed along T: the value at t of the level or straight line
+    fitted (least squares) to the values within ``reach`` of it, around it or on one side,
+    whichever fits best by :data:`_FITS` (fewer at the ends). A steady ramp (a fade, in
+    logarithms of light) comes through as it is, its start and end stay sharp, and noise about it
+    (exposure flicker) is averaged. Reads rows t - reach .. t + reach only."""
     count = len(series)
-    x = np.arange(count, dtype=np.float64)[:, None]
-    at = np.arange(count)
-
-    def sums(values: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.zeros((1, values.shape[1])), np.cumsum(values, 0)])
-
-    totals = [sums(v) for v in (np.ones_like(x), x, x * x, series, x * series, series * series)]
-    best = np.zeros_like(series)
-    least = np.full(series.shape, np.inf)
+    best = np.zeros(series.shape[1])
+    least = np.full(series.shape[1], np.inf)
     for before, after, line, handicap in _FITS:
-        starts, ends = np.maximum(at - before * reach, 0), np.minimum(at + after * reach + 1, count)
-        n, sx, sxx, sy, sxy, syy = (total[ends] - total[starts] for total in totals)
+        start, end = max(t - before * reach, 0), min(t + after * reach + 1, count)
+        n = end - start
+        if n < 2 + line:  # two values fit any line, one any level: nothing is learned
+            continue
+        y = series[start:end]
+        x = np.arange(start, end, dtype=np.float64)[:, None]
+        sx, sxx, sy, sxy, syy = x.sum(), (x * x).sum(), y.sum(0), (x * y).sum(0), (y * y).sum(0)
         slope = np.zeros_like(sy)
         if line:
-            spread = sxx - sx * sx / n
-            slope = np.where(spread > 0, (sxy - sx * sy / n) / np.where(spread > 0, spread, 1), 0.0)
-        free = n - (1 + line)  # the values a fit leaves free
-        miss = (syy - sy * sy / n - slope * (sxy - sx * sy / n)) / np.maximum(free, 1) * handicap
-        miss[free[:, 0] < 1] = np.inf  # two values fit any line, one any level
-        fitted = sy / n + slope * (x - sx / n)
+            slope = (sxy - sx * sy / n) / (sxx - sx * sx / n)
+        miss = (syy - sy * sy / n - slope * (sxy - sx * sy / n)) / (n - (1 + line)) * handicap
+        fitted = sy / n + slope * (t - sx / n)
         better = miss < least
         best[better], least[better] = fitted[better], miss[better]
     return best

@@ -16,17 +16,18 @@ keyframe's patch, flow consistency, distance from strong edges; half for a stand
 few frames so that hints fade in and out rather than pop, times a weight for the distance in
 frames: between two keyframes it falls linearly to 0 at the other one, so the hand-over from one
 keyframe's hints to the next is smooth (where they overlap, their colors mix by strength); after
-the last keyframe of a shot it halves over ``_HALF_LIFE`` frames.
+the last keyframe of a shot it halves over 240 frames (10 s at 24 fps).
 
-A carried hint's a*b* follow the light around it (:func:`vscolorize.core.light.chroma_scales`): a
+A carried hint's a*b* follow the light around it (:class:`vscolorize.core.light.Light`): a
 surface that darkens, in a fade or a shadow, loses chroma as CIELAB says it does, so that a red
 car's hint stays the car's red through a shadow or a fade to black rather than glowing there.
 
-The unit of work is a *span*: the frames between two neighbors that are each a keyframe or a
-shot's end. A frame's hints need only its span: the frames and pairs of motion in it, read in
-order; the hints of every frame of the span are made together (which lets a hint fade out before
-the frame it is lost on) and kept while frames nearby are asked for (a few spans at most: memory
-is bounded by a shot, never by the clip).
+The unit of work is a *walk* (``vscolorize.core.carry``): one keyframe's hints carried one way,
+frame by frame, as far as they are asked for, finding where its shot ends as it goes. Frame n's
+hints need the walks of the keyframes on each side of it (when they are in its shot), each as far
+as n and the few frames the fades look ahead: a frame waits for the distance to its keyframes,
+never for its whole shot. What a walk measured is kept while frames nearby are asked for (a few
+walks at most: memory is bounded by a shot, never by the clip).
 
 A carried frame's hints are a :class:`~vscolorize.core.hints.Keyframe` marked
 ``"propagated": true``; each hint's ``extra`` records its keyframe (``propagated_from``), its
@@ -38,17 +39,14 @@ from __future__ import annotations
 import bisect
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .carry import PropagationSettings, Walk
 from .footage import Footage, FrameSource, MemoryStore, SourceFrame, Store
-from .hints import Hints, Keyframe, Point, Stroke, densify_path
-from .light import chroma_scales, sampled, scaled, surroundings
+from .hints import Hints, Keyframe
 from .memo import Memo
-from .motion import HINT_CONSISTENCY, MOTION_SHARE, MotionSettings, Pair
 from .sources import LightnessSource
-from .tracking import Anchors, Limits, fade
 
 __all__ = [
     "CARRIER_PICTURES",
@@ -62,207 +60,9 @@ __all__ = [
 # 360x640), so that after an edit a shot up to this long is tracked again without reading its
 # frames again (a 500-frame shot at 854x480: 1.6 -> 0.5 s, benchmarks/film.py)
 CARRIER_PICTURES = 600
-# spans whose hints are kept at once (frames in flight on several threads sit in one or two)
-_KEEP_SPANS = 4
-# a carried hint lighter than this is left out
-_LEAST_WEIGHT = 0.02
-# with no keyframe ahead, a carried hint's weight halves over this many frames (10 s at 24 fps):
-# the farther from its keyframe, the more error it has gathered
-_HALF_LIFE = 240
-
-
-@dataclass(frozen=True)
-class PropagationSettings:
-    """How hints travel.
-
-    Attributes:
-        motion: how motion is measured (flow, its working size, the cut detector); the motion
-            store is keyed by it.
-        consistency: largest forward-backward error a hint survives, in working pixels, plus
-            ``consistency_share`` of its motion (fast motion is measured less precisely).
-        consistency_share: see ``consistency``.
-        stroke_step: strokes are resampled to a vertex at least every this many working pixels.
-    """
-
-    motion: MotionSettings = field(default_factory=MotionSettings)
-    # see HINT_CONSISTENCY in vscolorize.core.motion for how it was chosen
-    consistency: float = HINT_CONSISTENCY
-    consistency_share: float = MOTION_SHARE
-    stroke_step: float = 4.0
-
-
-class _Frame:
-    """Working-size pixels <-> fractions of the frame."""
-
-    def __init__(self, size: tuple[int, int]) -> None:
-        self.height, self.width = size
-
-    def to_pixels(self, xy: np.ndarray) -> np.ndarray:
-        return xy * (self.width, self.height) - 0.5
-
-    def to_fractions(self, px: np.ndarray) -> np.ndarray:
-        return (px + 0.5) / (self.width, self.height)
-
-
-@dataclass
-class _Track:
-    """A keyframe's hints on their way: every point's center and every stroke's vertices, one
-    :class:`~vscolorize.core.tracking.Anchors` (points first, then each stroke's vertices)."""
-
-    source: int  # the keyframe's frame
-    points: list[Point]
-    strokes: list[tuple[Stroke, slice]]  # each stroke with its vertices' place in the anchors
-    anchors: Anchors
-
-    @classmethod
-    def start(cls, keyframe: Keyframe, picture: np.ndarray, settings: PropagationSettings) -> _Track:
-        frame = _Frame(picture.shape)
-        points = list(keyframe.points)
-        xy = np.array([(p.x, p.y) for p in points], np.float64).reshape(-1, 2)
-        px, strokes, at = [frame.to_pixels(xy)], [], len(points)
-        for s in keyframe.strokes:
-            vertices = densify_path(frame.to_pixels(np.array(s.path, np.float64)), settings.stroke_step)
-            px.append(vertices)
-            strokes.append((s, slice(at, at + len(vertices))))
-            at += len(vertices)
-        limits = Limits(settings.consistency, settings.consistency_share)
-        may_stand_in = np.arange(at) < len(points)  # a stroke's lost vertices just drop out
-        anchors = Anchors(picture, np.concatenate(px), limits, may_stand_in)
-        return cls(keyframe.frame, points, strokes, anchors)
-
-    def hints(
-        self,
-        frame: _Frame,
-        shown: np.ndarray,
-        shares: np.ndarray,
-        weight: np.ndarray,
-        chroma: np.ndarray,
-    ) -> tuple[list[Point], list[Stroke]]:
-        """One frame's hints: those that weigh anything, each with its keyframe and its weight
-        times its share as ``confidence``, its a*b* times its ``chroma`` scale; a point at each
-        place it is shown (``shown`` (N, 1 + S, 2), where ``shares`` (N, 1 + S) are above 0: see
-        ``Anchors``; a stand-in marked ``"stand_in": true``), a stroke split into the runs of its
-        vertices that weigh anything (strokes have no stand-ins), each weighing their mean and
-        scaled by their mean."""
-
-        def note(w: float, stand_in: bool = False) -> dict[str, object]:
-            extra: dict[str, object] = {"propagated_from": self.source, "confidence": round(w, 4)}
-            return {**extra, "stand_in": True} if stand_in else extra
-
-        xy = frame.to_fractions(shown).clip(0, 1)
-        points = [
-            replace(
-                p,
-                x=float(x),
-                y=float(y),
-                color=scaled(p.color, chroma[i]),
-                extra={**p.extra, **note(float(w), place > 0)},
-            )
-            for i, p in enumerate(self.points)
-            for place, ((x, y), w) in enumerate(zip(xy[i], weight[i] * shares[i], strict=True))
-            if w >= _LEAST_WEIGHT
-        ]
-        xy, weight = xy[:, 0], weight * shares[:, 0]
-        strokes = []
-        for stroke, place in self.strokes:
-            alive = weight[place] >= _LEAST_WEIGHT
-            for run in _runs(np.arange(place.start, place.stop), alive):
-                path = tuple(map(tuple, xy[run].tolist()))
-                extra = {**stroke.extra, **note(float(weight[run].mean()))}
-                color = scaled(stroke.color, float(chroma[run].mean()))
-                strokes.append(replace(stroke, path=path, color=color, extra=extra))
-        return points, strokes
-
-
-def _runs(indices: np.ndarray, alive: np.ndarray) -> Iterator[np.ndarray]:
-    """The runs of consecutive alive entries of ``indices``."""
-    start = None
-    for i, ok in enumerate([*alive.tolist(), False]):
-        if ok and start is None:
-            start = i
-        elif not ok and start is not None:
-            yield indices[start:i]
-            start = None
-
-
-_Side = tuple[float, list[Point], list[Stroke]]  # (confidence, points, strokes) from one keyframe
-
-
-@dataclass(frozen=True)
-class _Span:
-    """Frames ``first`` .. ``last`` of one shot with no keyframe strictly inside; each end is a
-    keyframe or the shot's end."""
-
-    first: int
-    last: int
-    first_is_key: bool
-    last_is_key: bool
-
-
-def _carry(
-    footage: Footage,
-    keyframe: Keyframe,
-    frames: range,
-    other: int | None,
-    settings: PropagationSettings,
-    sides: dict[int, list[_Side]],
-) -> None:
-    """Track ``keyframe`` through ``frames`` (moving away from it, one by one), reading each
-    pair of motion and each picture once; ``other``: the keyframe at the far end, if any.
-
-    A hint's weight on a frame: what tracking measured there (eased over a few frames by
-    :func:`~vscolorize.core.tracking.fade`) times its weight for the distance in frames (falling
-    linearly to 0 at the other keyframe; with none, ``1 / (1 + distance / _HALF_LIFE)``)."""
-    picture = footage.picture(keyframe.frame)
-    frame = _Frame(picture.shape)
-    track = _Track.start(keyframe, picture, settings)
-    forward = frames.step > 0
-    light = footage.light(keyframe.frame)
-    key_light = sampled(light, track.anchors.px, picture.shape)
-    key_around = sampled(surroundings(light), track.anchors.px, picture.shape)
-    shown, weights, around = [], [], []
-    for n in frames:
-        pair: Pair = footage.pair(n - 1) if forward else footage.pair(n)
-        track.anchors.step(pair, forward, footage.picture(n))
-        shown.append((track.anchors.shown, track.anchors.shares, track.anchors.seen))
-        weights.append(track.anchors.weight)
-        around.append(sampled(surroundings(footage.light(n)), track.anchors.px, picture.shape))
-    if not len(track.anchors):
-        return
-    eased = fade(np.array(weights))
-    visible = np.array([seen for _, _, seen in shown])
-    chroma = chroma_scales(key_light, key_around, np.array(around), visible)
-    for n, (px, shares, _), weight, scale in zip(frames, shown, eased, chroma, strict=True):
-        distance = abs(n - keyframe.frame)
-        if other is None:
-            near = 1 / (1 + distance / _HALF_LIFE)
-        else:
-            near = abs(other - n) / abs(other - keyframe.frame)
-        sides[n].append((near, *track.hints(frame, px, shares, weight * near, scale)))
-
-
-def _span_hints(
-    footage: Footage, keyframes: dict[int, Keyframe], span: _Span, settings: PropagationSettings
-) -> dict[int, Keyframe]:
-    """The carried hints of every frame of ``span`` that is not a keyframe."""
-    inner = range(span.first + span.first_is_key, span.last + 1 - span.last_is_key)
-    if not inner or not (span.first_is_key or span.last_is_key):
-        return {}
-    sides: dict[int, list[_Side]] = {n: [] for n in inner}
-    if span.first_is_key:
-        other = span.last if span.last_is_key else None
-        _carry(footage, keyframes[span.first], inner, other, settings, sides)
-    if span.last_is_key:
-        other = span.first if span.first_is_key else None
-        _carry(footage, keyframes[span.last], inner[::-1], other, settings, sides)
-    out = {}
-    for n in inner:
-        ordered = sorted(sides[n], key=lambda side: side[0])  # most confident painted last
-        points = tuple(p for _, ps, _ in ordered for p in ps)
-        strokes = tuple(s for _, _, ss in ordered for s in ss)
-        if points or strokes:
-            out[n] = Keyframe(frame=n, points=points, strokes=strokes, extra={"propagated": True})
-    return out
+# walks kept at once (frames in flight on several threads need one or two; each keeps a few KB
+# a frame walked)
+_KEEP_WALKS = 4
 
 
 class CarriedHints:
@@ -285,30 +85,21 @@ class CarriedHints:
         self.keyframes = {k.frame: k for k in hints.keyframes if 0 <= k.frame < footage.count}
         self._marks = sorted(self.keyframes)
         self._stops = frozenset(self.keyframes)
-        self._spans: Memo[_Span, dict[int, Keyframe]] = Memo(_KEEP_SPANS)
-        self._recent: list[_Span] = []
-        self._todo: dict[_Span, Iterator[int]] = {}
-        self._lock = threading.Lock()
+        self._walks: Memo[tuple[int, bool], Walk] = Memo(_KEEP_WALKS)
 
-    def span(self, n: int) -> _Span:
-        """The span frame n lies in (n is not a keyframe)."""
-        for span in self._recent:  # frames nearby were asked for just now
-            if span.first <= n <= span.last:
-                return span
-        footage = self.footage
+    def walks(self, n: int) -> tuple[Walk | None, Walk | None]:
+        """The walks that may carry hints to frame n (not a keyframe): from the nearest
+        keyframe before it and from the nearest after it (None where there is none)."""
         i = bisect.bisect_left(self._marks, n)
-        before = self._marks[i - 1] if i > 0 else None
-        # the walks end at the nearest keyframe or cut; in a shot with no keyframe they cover the
-        # shot (to find that none reaches it), and never go further
-        last = footage.shot_end(n, stop=self._stops)
-        if last in self.keyframes or before is not None:
-            first = footage.shot_start(n, stop=self._stops)
-        else:
-            first = n  # nothing can reach n: no keyframe before it, none after it in its shot
-        span = _Span(first, last, first in self.keyframes, last in self.keyframes)
-        with self._lock:
-            self._recent = [span, *self._recent[: _KEEP_SPANS - 1]]
-        return span
+        before = self._walk(self._marks[i - 1], True) if i > 0 else None
+        after = self._walk(self._marks[i], False) if i < len(self._marks) else None
+        return before, after
+
+    def _walk(self, key: int, forward: bool) -> Walk:
+        def make() -> Walk:
+            return Walk(self.footage, self.keyframes[key], forward, self._stops, self.settings)
+
+        return self._walks.get((key, forward), make)  # making one reads nothing
 
     def keyframe(self, n: int) -> Keyframe | None:
         """Frame n's hints: the artist's keyframe, the carried ones, or None."""
@@ -316,33 +107,23 @@ class CarriedHints:
             return self.keyframes[n]
         if not self.keyframes or not 0 <= n < self.footage.count:
             return None
-        span = self.span(n)
-        if self._spans.peek(span) is None:
-            self._measure(span)
-        # computing a span reads frames: never wait for another thread doing it (see
-        # vscolorize.core.memo); the motion it reads is measured (above) or stored already
-        hints = self._spans.compute(
-            span, lambda: _span_hints(self.footage, self.keyframes, span, self.settings)
-        )
-        return hints.get(n)
-
-    def _measure(self, span: _Span) -> None:
-        """Measure the motion ``span`` needs, shared by the threads that want it at once: each
-        takes the next pair no one has taken, so that two frames starting a span split its motion
-        rather than wait for each other (each pair goes to the store, where tracking reads it)."""
-        if not (span.first_is_key or span.last_is_key):
-            return
-        with self._lock:
-            todo = self._todo.get(span)
-            if todo is None:
-                todo = self._todo[span] = iter(range(span.first, span.last))
-        while True:
-            with self._lock:
-                m = next(todo, None)
-                if m is None:
-                    self._todo.pop(span, None)
-                    return
-            self.footage.pair(m)
+        before, after = self.walks(n)
+        # the keyframes on each side of n that are in its shot (the one after n too: where both
+        # are, they hand over to each other), each walked as far as n needs: the wait is the
+        # distance to them
+        from_before = before is not None and before.reaches(n)
+        from_after = after is not None and after.reaches(n)
+        sides = []
+        if before is not None and from_before and before.walk_to(n):
+            sides.append(before.side(n, after.keyframe.frame if after is not None and from_after else None))
+        if after is not None and from_after and after.walk_to(n):
+            sides.append(after.side(n, before.keyframe.frame if before is not None and from_before else None))
+        ordered = sorted(sides, key=lambda side: side[0])  # most confident painted last
+        points = tuple(p for _, ps, _ in ordered for p in ps)
+        strokes = tuple(s for _, _, ss in ordered for s in ss)
+        if not (points or strokes):
+            return None
+        return Keyframe(frame=n, points=points, strokes=strokes, extra={"propagated": True})
 
     def frames(self, first: int = 0, last: int | None = None) -> Iterator[Keyframe]:
         """The hints of every frame from ``first`` to ``last`` that has any, in order."""
@@ -380,7 +161,7 @@ def propagate(
     count: int,
     lightness: Callable[[int], np.ndarray],
     *,
-    settings: PropagationSettings = PropagationSettings(),
+    settings: PropagationSettings | None = None,
     known_cut: Callable[[int], bool | None] | None = None,
     store: Store | None = None,
 ) -> tuple[Hints, set[int]]:
@@ -402,6 +183,7 @@ def propagate(
         keyframes unchanged, propagated ones marked ``"propagated": true``) and the frames that
         start a new shot.
     """
+    settings = settings if settings is not None else PropagationSettings()
     footage = Footage(
         _Lightness(count, lightness, known_cut),
         settings.motion,
@@ -420,7 +202,8 @@ class HintCarrier:
     """Carried hints for hints that keep changing (the paint window): one footage (so motion,
     cuts, digests and the pictures of the last :data:`CARRIER_PICTURES` frames are shared by
     every version of the hints), a :class:`CarriedHints` for the latest version. Thread-safe;
-    slow calls (they read and track a span) belong off a UI thread.
+    slow calls (they read frames and carry hints to them) belong off a UI thread, and
+    :meth:`progress` tells another thread how far they have come.
 
     Args:
         source: the frames.
@@ -436,13 +219,28 @@ class HintCarrier:
         self._carried: CarriedHints | None = None
         self._lock = threading.Lock()
 
-    def keyframe(self, hints: Hints, n: int) -> Keyframe | None:
-        """Frame n's hints under ``hints``: the artist's keyframe or those carried there."""
+    def _for(self, hints: Hints) -> CarriedHints:
         with self._lock:
             carried = self._carried
             if carried is None or (carried.hints is not hints and carried.hints != hints):
                 carried = self._carried = CarriedHints(self.footage, hints, self.settings)
-        return carried.keyframe(n)
+            return carried
+
+    def keyframe(self, hints: Hints, n: int) -> Keyframe | None:
+        """Frame n's hints under ``hints``: the artist's keyframe or those carried there."""
+        return self._for(hints).keyframe(n)
+
+    def progress(self, hints: Hints, n: int) -> tuple[int, int] | None:
+        """How far carrying ``hints`` to frame n has come, while :meth:`keyframe` works on it
+        (on another thread): ``(reached, n)``, the frame the walk with the most left to go has
+        reached, or None where nothing is carried (n is a keyframe, or no keyframe is near)."""
+        carried = self._for(hints)
+        if n in carried.keyframes:
+            return None
+        walks = [walk for walk in carried.walks(n) if walk is not None]
+        if not walks:
+            return None
+        return max((walk.reached for walk in walks), key=lambda reached: abs(n - reached)), n
 
     def shot(self, n: int) -> range:
         """The frames of n's shot."""

@@ -25,10 +25,10 @@ its keyframe. On every frame:
 
 Each seen position gets a weight in [0, 1] for this frame: how well its patch agrees with the
 template, how well the flow holds there, and how far it is from a strong edge (a hint on an edge
-falls on the wrong side with the smallest error). :func:`fade` then makes weights rise and fall
-over a few frames, never above what a frame measured, so a hint appearing or vanishing eases in
-and out instead of popping (the tracking of a span is done before its hints are made, so a hint
-fades out before the frame it is lost on).
+falls on the wrong side with the smallest error). ``vscolorize.core.carry.Fade`` then makes
+weights rise and fall over :data:`FADE_FRAMES` frames, never above what a frame measured, so a
+hint appearing or vanishing eases in and out instead of popping (it looks a few frames ahead, so
+a hint fades out before the frame it is lost on).
 
 Everything works at the motion working size on the uint8 pictures of
 ``vscolorize.core.footage``; everything here is a pure function of its inputs.
@@ -48,7 +48,7 @@ from .motion import Pair
 # the forward-backward error (px) of the pixels nearest (N, 2) positions on the next frame
 ErrorAt = Callable[[np.ndarray], np.ndarray]
 
-__all__ = ["FADE_FRAMES", "Anchors", "fade", "matching_noise", "patch_distance", "patches"]
+__all__ = ["FADE_FRAMES", "Anchors", "matching_noise", "patch_distance", "patches"]
 
 # A template is the (2 * _RADIUS + 1)^2 patch around a position, in working pixels (11 x 11 at
 # the default 360 px short side: the size of a large point hint).
@@ -488,21 +488,3 @@ class Anchors:
         edge = _EDGE_FLOOR + (1 - _EDGE_FLOOR) * np.clip(nearest / _RADIUS, 0, 1)
         weight: np.ndarray = agreement * consistency * edge
         return weight
-
-
-def fade(weights: np.ndarray, before: float = 1.0, frames: int = FADE_FRAMES) -> np.ndarray:
-    """Weights over time, eased: (T, N) per frame and position -> (T, N), the largest weights
-    that are nowhere above the input (a frame where a position is lost keeps weight 0) and change
-    by at most ``1 / frames`` from one frame to the next: a hint fades in and out over
-    ``frames`` frames rather than popping, and a one-frame dropout is a short dip. ``before``:
-    the weight just before the first frame (1 beside a keyframe: its own hints)."""
-    if not len(weights) or frames <= 0:
-        return weights
-    rate = 1.0 / frames
-    eased = np.array(weights, np.float64)
-    previous = np.full(eased.shape[1], before, np.float64)
-    for t in range(len(eased)):  # the envelope from the past, then from the future
-        previous = eased[t] = np.minimum(eased[t], previous + rate)
-    for t in range(len(eased) - 2, -1, -1):
-        eased[t] = np.minimum(eased[t], eased[t + 1] + rate)
-    return eased

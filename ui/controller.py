@@ -183,12 +183,17 @@ class PaintController:
         marker = "*" if self.doc.modified else ""
         return f"frame {self.frame}/{self.count - 1}  {points} points {state}{marker}"
 
-    def notice(self) -> str:
-        """Why the preview is gray, when it is: no hints here, none reach, not carried yet; or
-        why it is colored with no hint shown: those carried here are covered (the render shows
-        them on stand-ins beside what covers them)."""
+    def notice(self, progress: tuple[int, int] | None = None) -> str:
+        """Why the preview is gray, when it is: no hints here, none reach, not carried yet (with
+        ``progress``, ``(reached, frame)``: how far the carrying has come); or why it is colored
+        with no hint shown: those carried here are covered (the render shows them on stand-ins
+        beside what covers them)."""
         if self.carried_pending():
-            return "carrying the keyframes' hints to this frame..."
+            if progress is None:
+                return "carrying the keyframes' hints to this frame..."
+            reached, frame = progress
+            way = "" if reached <= frame else " back"
+            return f"carrying hints{way}: frame {reached} of {frame}"
         keyframe, own = self.shown_keyframe()
         if keyframe is None or not (keyframe.points or keyframe.strokes):
             if not own and self.frame in self._covered:

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 5000
 PREVIEW_REST_MS = 120  # full-quality preview once the mouse has rested this long
+CARRYING_MS = 250  # how often the notice says how far carrying hints to the frame has come
 _START_L = 50.0  # the gamut plane's lightness until a pixel of the frame is clicked
 
 
@@ -102,6 +103,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         self._autosave.start()
         self._rest = self._timer(PREVIEW_REST_MS, lambda: self.request_preview(draft=False))
         self._rest.setSingleShot(True)
+        self._carrying = self._timer(CARRYING_MS, self._show_carrying)
         self.go_to(0)
 
     def _timer(self, ms: int, call: Callable[[], object]) -> QtCore.QTimer:
@@ -245,6 +247,17 @@ class PaintWindow(QtWidgets.QMainWindow):
         elif self.controller.carried_pending():  # edited or moved on meanwhile: again, as now
             self.jobs.track(self.doc.hints, self.frame)
 
+    def _show_carrying(self) -> None:
+        """The notice, with how far carrying the hints to the frame has come while it goes on
+        (looked at every :data:`CARRYING_MS` until they arrive)."""
+        carrier, pending = self.jobs.carrier, self.controller.carried_pending()
+        progress = carrier.progress(self.doc.hints, self.frame) if carrier is not None and pending else None
+        self.view.show_notice(self.controller.notice(progress))
+        if pending and not self._carrying.isActive():
+            self._carrying.start()
+        elif not pending:
+            self._carrying.stop()
+
     # --- showing the state ------------------------------------------------------------------
 
     def say(self, message: str) -> None:
@@ -256,7 +269,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         self._redraw_hints_only()
         self.navigation.show_keyframes(self.doc.hints.frames, self.frame, self.controller.is_keyframe())
         self.status.setText(self.controller.status())
-        self.view.show_notice(self.controller.notice())
+        self._show_carrying()
         self.tools.show_palette(self.recent, self.set_color)
         self.request_preview(draft=False)
 

@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from vscolorize.core.carry import fade
 from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.motion import MotionSettings, Pair, flow_image
-from vscolorize.core.tracking import FADE_FRAMES, Anchors, Limits, fade, patch_distance, patches
+from vscolorize.core.tracking import FADE_FRAMES, Anchors, Limits, patch_distance, patches
 
 LIMITS = Limits(3.0, 0.1)
 TEXTURE = srgb_to_lab(skimage.data.astronaut() / 255.0)[..., 0].astype(np.float32)

@@ -18,6 +18,7 @@ from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.footage import MemoryStore
 from vscolorize.core.hints import Color, Hints, Keyframe, load_hints
 from vscolorize.core.images import write_image
+from vscolorize.core.motion import Pair
 from vscolorize.core.pipeline import FramePipeline, Settings
 from vscolorize.core.propagation import HintCarrier
 from vscolorize.core.sources import LightnessSource, PictureSource
@@ -415,6 +416,50 @@ def test_killed_mid_session_the_autosave_is_offered(qtbot: QtBot, tmp_path: Path
     again = PaintWindow(Ramp(), path, settings=OPTIMIZATION, recover="yes")
     qtbot.addWidget(again)
     assert len(again.doc.keyframe(0).points) == 1 and again.doc.modified
+
+
+def test_the_window_says_how_far_carrying_hints_has_come(qtbot: QtBot, tmp_path: Path) -> None:
+    import threading
+
+    class Stalling(MemoryStore):
+        """Keeps the motion of three steps, then stalls until let through: the carrying stops
+        at frame 3 meanwhile."""
+
+        let_through = threading.Event()
+
+        def put(self, key: str, pair: Pair) -> None:
+            if len(self._pairs) >= 3:
+                self.let_through.wait(30)
+            super().put(key, pair)
+
+    class Longer(Ramp):
+        count = 12
+
+        def lightness(self, n: int) -> np.ndarray:
+            return super().lightness(n % 5)
+
+    store = Stalling()
+    carried = HintCarrier(Longer(), store=store)
+    w = PaintWindow(
+        carried.footage.source,
+        tmp_path / "h.hints.json",
+        settings=OPTIMIZATION,
+        recover="no",
+        propagated=carried,
+    )
+    qtbot.addWidget(w)
+    show(w, qtbot)
+    click(w, 35, 45)
+    w.go_to(4)
+    assert w.carried_pending()
+
+    def notice() -> str:
+        return str(w.view.notice.textItem.toPlainText()) if w.view.notice.isVisible() else ""
+
+    qtbot.waitUntil(lambda: notice() == "carrying hints: frame 3 of 4", timeout=20_000)
+    store.let_through.set()  # the window was never blocked meanwhile: it kept looking
+    qtbot.waitUntil(lambda: not w.carried_pending(), timeout=30_000)
+    assert "carrying" not in notice() and not w._carrying.isActive()
 
 
 def test_propagated_hints_show_on_other_frames_without_blocking(qtbot: QtBot, tmp_path: Path) -> None:
