@@ -21,6 +21,7 @@ from .hints import (
     rasterize,
     save_hints,
 )
+from .models.export import export_onnx
 from .pipeline import FramePipeline, Settings, colorize_image
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Stroke",
     "VscolorizeError",
     "colorize_image",
+    "export_onnx",
     "load_hints",
     "paint_hints",
     "rasterize",

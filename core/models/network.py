@@ -153,6 +153,8 @@ def spread_hints(ab: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, to
         ``(dense, reach)``: (B, C, H, W) values and (B, 1, H, W) in [0, 1], the pyramid level the
         value came from divided by the number of levels (0 on a hint, 1 with no hint at all).
     """
+    # in float32 whatever the network runs in: the sums span 4**levels, beyond float16's range
+    dtype, ab, mask = ab.dtype, ab.float(), mask.float()
     sums, weights = [ab * mask], [mask]
     while max(sums[-1].shape[2:]) > 1:
         sums.append(F.avg_pool2d(sums[-1], 2, ceil_mode=True))
@@ -170,7 +172,7 @@ def spread_hints(ab: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, to
         coarse_reach = F.interpolate(reach, size=size, mode="bilinear", align_corners=False)
         dense = alpha * own + (1 - alpha) * coarse
         reach = alpha * level + (1 - alpha) * coarse_reach
-    return dense, reach / levels
+    return dense.to(dtype), (reach / levels).to(dtype)
 
 
 class _ReLU(nn.Module):

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from vscolorize.core.errors import VscolorizeError
 
-from . import analyze, demo, image, paint, render, train
+from . import analyze, demo, export, image, paint, render, train
 from .common import Parser
 
 __all__ = ["main"]
@@ -26,7 +26,7 @@ EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 1
 EXIT_INTERRUPTED = 130
 
-_COMMANDS = (image, train, render, analyze, paint, demo)  # in the order --help lists them
+_COMMANDS = (image, train, render, analyze, paint, demo, export)  # in the order --help lists them
 
 
 def build_parser() -> Parser:
