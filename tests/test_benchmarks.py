@@ -92,6 +92,7 @@ ARGS: dict[str, list[str] | None] = {
         "1",
     ],
     "record.py": None,
+    "backends.py": ["--size", "112x64", "--threads", "1", "--runs", "1"],
     "frame_cost.py": ["--photo", "{photo}", "--runs", "1", "--sizes", "96x64"],
     "film.py": [
         "--frames",
