@@ -247,6 +247,7 @@ class Walk:
         self._fade = Fade(0)
         self._light = Light(np.zeros(0), np.zeros(0))
         self._clear = 0  # the steps known to stay in the shot (no cut, no keyframe)
+        self._beyond: int | None = None  # the first step known to lie past a cut, once one is
         self._last: int | None = None  # the last step the shot allows, once its stop is found
         self._empty = False  # the keyframe has no hints (known once the walk starts)
         # what the next steps read (a pair of motion, a picture, its light; None: the walk's stop),
@@ -274,15 +275,20 @@ class Walk:
                 return t <= self._last
             if t <= self._clear:
                 return True
-        key = frozenset({self.keyframe.frame})
+            if self._beyond is not None and t >= self._beyond:
+                return False
+        key = self.keyframe.frame
         if self.forward:
-            reached = self.footage.shot_start(n, stop=key) == self.keyframe.frame
+            found = self.footage.shot_start(n, stop=frozenset({key}))
         else:
-            reached = self.footage.shot_end(n, stop=key) == self.keyframe.frame
-        if reached:
-            with self._lock:
+            found = self.footage.shot_end(n, stop=frozenset({key}))
+        with self._lock:
+            if found == key:
                 self._clear = max(self._clear, t)
-        return reached
+            else:  # the shot of n starts (ends) at ``found``: no frame from there on is reached
+                beyond = (found - key) * self._sign
+                self._beyond = beyond if self._beyond is None else min(self._beyond, beyond)
+        return found == key
 
     def walk_to(self, n: int) -> bool:
         """Walk as far as frame n's hints need (:meth:`reaches` said it reaches n): the steps up

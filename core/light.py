@@ -73,11 +73,18 @@ class Light:
         ``ended`` (no more will come)."""
         if not ended and len(self) < t + self.AHEAD:
             raise ValueError(f"Light.scales: frame {t} needs {t + self.AHEAD} frames, {len(self)} came")
-        held = np.array(self._held[: t + self.AHEAD + 1])
-        steady = _steady_at(held, t, self.AHEAD) - _steady_at(held, 0, self.AHEAD)
+        count = min(len(self._held), t + self.AHEAD + 1)  # the frames the fits may see
+        steady = self._steady(t, count) - self._steady(0, count)
         light = luminance_to_l(np.exp(steady) * l_to_luminance(self.key_light))
         scales: np.ndarray = np.clip(chroma_per_light(light) / self._key_chroma, 0, _MOST_CHROMA)
         return scales
+
+    def _steady(self, t: int, count: int) -> np.ndarray:
+        """:func:`_steady_at` of frame t, reading only the rows its fits see (a frame's cost
+        stays the same however far from the keyframe it is)."""
+        first = max(t - self.AHEAD, 0)
+        rows = np.array(self._held[first : min(t + self.AHEAD + 1, count)])
+        return _steady_at(rows, t, self.AHEAD, first=first, count=count)
 
 
 def chroma_scales(
@@ -98,13 +105,16 @@ def chroma_scales(
 _FITS = ((1, 1, False, 1.0), (1, 1, True, 1.5), (1, 0, True, 5.0), (0, 1, True, 5.0))
 
 
-def _steady_at(series: np.ndarray, t: int, reach: int) -> np.ndarray:
-    """Row t of (T, N) ``series`` smoothed along T: the value at t of the level or straight line
+def _steady_at(
+    series: np.ndarray, t: int, reach: int, *, first: int = 0, count: int | None = None
+) -> np.ndarray:
+    """Row t of a (T, N) series smoothed along T: the value at t of the level or straight line
     fitted (least squares) to the values within ``reach`` of it, around it or on one side,
     whichever fits best by :data:`_FITS` (fewer at the ends). A steady ramp (a fade, in
     logarithms of light) comes through as it is, its start and end stay sharp, and noise about it
-    (exposure flicker) is averaged. Reads rows t - reach .. t + reach only."""
-    count = len(series)
+    (exposure flicker) is averaged. ``series`` holds rows ``first`` onwards of the T (``count``,
+    default: all given) and at least rows t - reach .. t + reach of them."""
+    count = first + len(series) if count is None else count
     best = np.zeros(series.shape[1])
     least = np.full(series.shape[1], np.inf)
     for before, after, line, handicap in _FITS:
@@ -112,7 +122,7 @@ def _steady_at(series: np.ndarray, t: int, reach: int) -> np.ndarray:
         n = end - start
         if n < 2 + line:  # two values fit any line, one any level: nothing is learned
             continue
-        y = series[start:end]
+        y = series[start - first : end - first]
         x = np.arange(start, end, dtype=np.float64)[:, None]
         sx, sxx, sy, sxy, syy = x.sum(), (x * x).sum(), y.sum(0), (x * y).sum(0), (y * y).sum(0)
         slope = np.zeros_like(sy)

@@ -125,6 +125,12 @@ def test_a_frame_in_a_shot_without_keyframes_reads_back_only_to_its_shot_start()
     assert carried_hints.keyframe(160) is None
     assert footage.measured <= 1  # no walk through the first shot: the cut was found first
     assert footage.reads <= 30
+    # the rest of the shot reads its cuts back no more: the walk remembers the one at frame 150
+    asked = []
+    read_back = footage.shot_start
+    footage.shot_start = lambda n, **kw: asked.append(n) or read_back(n, **kw)  # type: ignore[method-assign]
+    assert all(carried_hints.keyframe(n) is None for n in range(161, 300))
+    assert asked == []
 
 
 def test_the_paint_windows_carrier_says_how_far_the_carrying_has_come() -> None:
