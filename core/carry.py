@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .footage import Footage
-from .hints import Keyframe, Point, Stroke, densify_path
+from .hints import Keyframe, Lifetime, Point, Stroke, densify_path
 from .light import Light, sampled, scaled, surroundings
 from .motion import HINT_CONSISTENCY, MOTION_SHARE, MotionSettings, Pair
 from .tracking import FADE_FRAMES, Anchors, Limits
@@ -83,21 +83,45 @@ class _Track:
     strokes: list[tuple[Stroke, slice]]  # each stroke with its vertices' place in the anchors
     anchors: Anchors
 
+    lives: list[Lifetime]  # each anchor's hint's lifetime (all always: empty)
+
     @classmethod
-    def start(cls, keyframe: Keyframe, picture: np.ndarray, settings: PropagationSettings) -> _Track:
+    def start(
+        cls, keyframe: Keyframe, picture: np.ndarray, settings: PropagationSettings, forward: bool
+    ) -> _Track:
+        """The hints of ``keyframe`` its lifetimes carry ``forward`` (or back), on ``picture``."""
         frame = _Frame(picture.shape)
-        points = list(keyframe.points)
+        points = [p for p in keyframe.points if p.life.carries(forward)]
         xy = np.array([(p.x, p.y) for p in points], np.float64).reshape(-1, 2)
         px, strokes, at = [frame.to_pixels(xy)], [], len(points)
+        lives = [p.life for p in points]
         for s in keyframe.strokes:
+            if not s.life.carries(forward):
+                continue
             vertices = densify_path(frame.to_pixels(np.array(s.path, np.float64)), settings.stroke_step)
             px.append(vertices)
             strokes.append((s, slice(at, at + len(vertices))))
+            lives += [s.life] * len(vertices)
             at += len(vertices)
         limits = Limits(settings.consistency, settings.consistency_share)
         may_stand_in = np.arange(at) < len(points)  # a stroke's lost vertices just drop out
         anchors = Anchors(picture, np.concatenate(px), limits, may_stand_in)
-        return cls(keyframe.frame, points, strokes, anchors)
+        always = all(life.always for life in lives)
+        return cls(keyframe.frame, points, strokes, anchors, [] if always else lives)
+
+    def shown(self, frame: int) -> np.ndarray | None:
+        """(N,) 1 where each anchor's hint paints on ``frame``, else 0 (None: all paint)."""
+        if not self.lives:
+            return None
+        shows = {life: life.shows(frame) for life in set(self.lives)}
+        return np.array([shows[life] for life in self.lives], np.float64)
+
+    def end(self, forward: bool) -> int | None:
+        """The farthest frame that way any hint paints on (None: no end but the shot's)."""
+        ends = [life.last if forward else life.first for life in self.lives] or [None]
+        if any(end is None for end in ends):
+            return None
+        return max(ends) if forward else min(ends)  # type: ignore[type-var]
 
     def hints(
         self,
@@ -159,7 +183,7 @@ class Fade:
     weights (:meth:`eased`) depend only on the frames up to t + ``frames`` - 1 (fewer where the
     frames end), the same bits whether the frames after came in one go or later."""
 
-    def __init__(self, count: int, before: float = 1.0, frames: int = FADE_FRAMES) -> None:
+    def __init__(self, count: int, before: float | np.ndarray = 1.0, frames: int = FADE_FRAMES) -> None:
         self.frames = max(frames, 1)
         self.ahead = self.frames - 1  # the frames after frame t its eased weights depend on
         self._rate = 1.0 / self.frames
@@ -249,6 +273,7 @@ class Walk:
         self._clear = 0  # the steps known to stay in the shot (no cut, no keyframe)
         self._beyond: int | None = None  # the first step known to lie past a cut, once one is
         self._last: int | None = None  # the last step the shot allows, once its stop is found
+        self._end: int | None = None  # the last step the hints' lifetimes need (None: no end)
         self._empty = False  # the keyframe has no hints (known once the walk starts)
         # what the next steps read (a pair of motion, a picture, its light; None: the walk's stop),
         # fetched by the threads that need the walk, each a step no other thread has taken
@@ -305,11 +330,13 @@ class Walk:
             with self._lock:
                 if self._track is None:
                     self._start(picture, light)
+        if self._end is not None and t >= self._end:  # past every hint's lifetime
+            return False
         while True:
             with self._lock:
                 if self._ready(t):
                     return self._carries(t)
-                step = self._take(t + self.AHEAD)
+                step = self._take(self._needs(t))
             inputs = self._fetch(step)
             with self._lock:
                 if self._last is None:  # else the walk stopped meanwhile: nothing to keep
@@ -317,7 +344,21 @@ class Walk:
                     self._advance()
 
     def _carries(self, t: int) -> bool:
-        return not self._empty and (self._last is None or t <= self._last)
+        return (
+            not self._empty
+            and (self._last is None or t <= self._last)
+            and (self._end is None or t < self._end)
+        )
+
+    def _needs(self, t: int) -> int:
+        """The steps step t's hints need: up to t and AHEAD more, none past the lifetimes' end."""
+        return t + self.AHEAD if self._end is None else min(t + self.AHEAD, self._end)
+
+    def _ended(self) -> bool:
+        """Whether no step will come (the walk's stop, or its lifetimes' end, is reached)."""
+        walked = len(self._steps)
+        stopped = self._last is not None and walked == self._last
+        return stopped or (self._end is not None and walked >= self._end)
 
     def side(self, n: int, other: int | None) -> Side:
         """Frame n's hints from this walk (after :meth:`walk_to` n): each hint's weight
@@ -327,7 +368,7 @@ class Walk:
         ``1 / (1 + distance / _HALF_LIFE)``."""
         assert self._track is not None
         t = (n - self.keyframe.frame) * self._sign
-        ended = self._last is not None and len(self._steps) == self._last
+        ended = self._ended()
         weight = self._fade.eased(t - 1, ended)
         scale = self._light.scales(t, ended)
         if other is None:
@@ -339,8 +380,7 @@ class Walk:
 
     def _ready(self, t: int) -> bool:
         """Whether step t's hints can be made (the lock held)."""
-        walked = len(self._steps)
-        return self._empty or walked >= t + self.AHEAD or (self._last is not None and walked == self._last)
+        return self._empty or len(self._steps) >= self._needs(t) or self._ended()
 
     def _take(self, until: int) -> int:
         """The first step up to ``until`` whose reading no thread has taken, else the next step
@@ -380,12 +420,17 @@ class Walk:
 
     def _start(self, picture: np.ndarray, light: np.ndarray) -> None:
         self._frame = _Frame(picture.shape)
-        track = _Track.start(self.keyframe, picture, self._settings)
+        key = self.keyframe.frame
+        track = _Track.start(self.keyframe, picture, self._settings, self.forward)
+        end = track.end(self.forward)
+        if end is not None:  # a step past the last frame shown: the hints fade out by that frame
+            self._end = max((end - key) * self._sign + 1, 0)
         px = track.anchors.px
         self._light = Light(
             sampled(light, px, picture.shape), sampled(surroundings(light), px, picture.shape)
         )
-        self._fade = Fade(len(track.anchors))
+        shown = track.shown(key)
+        self._fade = Fade(len(track.anchors), 1.0 if shown is None else shown)
         self._track = track
         self._empty = not len(track.anchors)
 
@@ -397,13 +442,11 @@ class Walk:
         return self.footage.cut_before(m if self.forward else m + 1)
 
     def _step(self, pair: Pair, picture: np.ndarray, light: np.ndarray) -> None:
-        anchors = self._anchors
+        track = self._track
+        assert track is not None
+        anchors = track.anchors
         anchors.step(pair, self.forward, picture)
-        self._fade.add(anchors.weight)
+        shown = track.shown(self.keyframe.frame + self._sign * (len(self._steps) + 1))
+        self._fade.add(anchors.weight if shown is None else anchors.weight * shown)
         self._light.add(sampled(surroundings(light), anchors.px, picture.shape), anchors.seen)
         self._steps.append(_Step(anchors.shown, anchors.shares))  # last: it makes the step count
-
-    @property
-    def _anchors(self) -> Anchors:
-        assert self._track is not None
-        return self._track.anchors

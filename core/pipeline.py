@@ -229,7 +229,7 @@ class VideoPipeline:
         elif settings.propagate:
             self.hints_of = CarriedHints(footage, hints, settings.propagation).keyframe
         else:
-            self.hints_of = hints.keyframe
+            self.hints_of = hints.painted
         self.radius = settings.temporal
         self.window = TemporalWindow(pipeline, footage, self.hints_of, self.radius) if self.radius else None
 

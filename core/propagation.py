@@ -104,7 +104,7 @@ class CarriedHints:
     def keyframe(self, n: int) -> Keyframe | None:
         """Frame n's hints: the artist's keyframe, the carried ones, or None."""
         if n in self.keyframes:
-            return self.keyframes[n]
+            return self.hints.painted(n)  # its hints whose lifetimes paint on it
         if not self.keyframes or not 0 <= n < self.footage.count:
             return None
         before, after = self.walks(n)

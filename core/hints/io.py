@@ -19,6 +19,8 @@ from ..color import AB_LIMIT
 from ..errors import HintError
 from .model import (
     _RGB_PATTERN,
+    ALWAYS,
+    CARRIES,
     DEFAULT_RADIUS,
     DEFAULT_WIDTH,
     FORMAT,
@@ -27,6 +29,7 @@ from .model import (
     Hints,
     HintsLike,
     Keyframe,
+    Lifetime,
     Point,
     Stroke,
 )
@@ -139,14 +142,44 @@ def _required(node: _Node, obj: dict[str, Any], key: str) -> _Node:
     return node.child(key)
 
 
+_LIFETIME = {"from", "until", "mute", "carry"}
+
+
+def _lifetime(node: _Node, obj: dict[str, Any]) -> Lifetime:
+    """A hint's optional lifetime fields (absent: always)."""
+    if not _LIFETIME & obj.keys():
+        return ALWAYS
+    first = node.child("from").integer(0, _MAX_FRAME) if "from" in obj else None
+    last = node.child("until").integer(0, _MAX_FRAME) if "until" in obj else None
+    if first is not None and last is not None and first > last:
+        raise node.child("until").fail(f"{last} is before 'from' ({first})")
+    mute = []
+    if "mute" in obj:
+        for span in node.child("mute").items():
+            if len(span.array()) != 2:
+                raise span.fail(f"must be [first, last], not {len(span.value)} numbers")
+            a, b = (end.integer(0, _MAX_FRAME) for end in span.items())
+            if a > b:
+                raise span.fail(f"[{a}, {b}] ends before it starts")
+            mute.append((a, b))
+    carry = "both"
+    if "carry" in obj:
+        carry_node = node.child("carry")
+        if carry_node.value not in CARRIES:
+            ways = ", ".join(map(repr, CARRIES))
+            raise carry_node.fail(f"{_describe(carry_node.value)} is not one of {ways}")
+        carry = carry_node.value
+    return Lifetime(first=first, last=last, mute=tuple(mute), carry=carry)
+
+
 def _point(node: _Node) -> Point:
     obj = node.object()
     x = _coordinate(_required(node, obj, "x"))
     y = _coordinate(_required(node, obj, "y"))
     radius = node.child("radius").number(0, 1, open_low=True) if "radius" in obj else DEFAULT_RADIUS
     color = _color(node, obj)
-    extra = _extra(obj, {"x", "y", "ab", "rgb", "radius"})
-    return Point(x=x, y=y, color=color, radius=radius, extra=extra)
+    extra = _extra(obj, {"x", "y", "ab", "rgb", "radius", *_LIFETIME})
+    return Point(x=x, y=y, color=color, radius=radius, extra=extra, life=_lifetime(node, obj))
 
 
 def _stroke(node: _Node) -> Stroke:
@@ -162,8 +195,8 @@ def _stroke(node: _Node) -> Stroke:
         raise path_node.fail("must hold at least one [x, y] point")
     width = node.child("width").number(0, 1, open_low=True) if "width" in obj else DEFAULT_WIDTH
     color = _color(node, obj)
-    extra = _extra(obj, {"path", "ab", "rgb", "width"})
-    return Stroke(path=tuple(path), color=color, width=width, extra=extra)
+    extra = _extra(obj, {"path", "ab", "rgb", "width", *_LIFETIME})
+    return Stroke(path=tuple(path), color=color, width=width, extra=extra, life=_lifetime(node, obj))
 
 
 def _keyframe(node: _Node) -> Keyframe:

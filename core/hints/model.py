@@ -28,6 +28,7 @@ __all__ = [
     "Hints",
     "HintsLike",
     "Keyframe",
+    "Lifetime",
     "Point",
     "Stroke",
     "hint_strength",
@@ -68,6 +69,64 @@ class Color:
         return {"rgb": self.rgb} if self.rgb is not None else {"ab": list(self.ab)}
 
 
+CARRIES = ("both", "forward", "backward")
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """The frames a hint paints: those from ``first`` to ``last`` (either open), except the
+    ``mute`` ranges (inclusive), and those its ``carry`` reaches from its keyframe ("both",
+    "forward": the frames after it, "backward": those before). Within that, a hint lives where
+    it always did: in its keyframe's shot, up to the next keyframe. The default is always.
+
+    A carried hint is still tracked where it does not paint, so that it comes back in its place
+    after a muted range; where it starts or stops it fades like a hint that is covered."""
+
+    first: int | None = None
+    last: int | None = None
+    mute: tuple[tuple[int, int], ...] = ()
+    carry: str = "both"
+
+    def __post_init__(self) -> None:
+        if self.carry not in CARRIES:
+            raise HintError(f"Lifetime: carry {self.carry!r} is not one of {', '.join(CARRIES)}")
+        if self.first is not None and self.last is not None and self.first > self.last:
+            raise HintError(f"Lifetime: from {self.first} is after until {self.last}")
+        for a, b in self.mute:
+            if a > b:
+                raise HintError(f"Lifetime: muted range [{a}, {b}] ends before it starts")
+
+    @property
+    def always(self) -> bool:
+        return self == ALWAYS
+
+    def shows(self, frame: int) -> bool:
+        """Whether the hint paints on ``frame`` (where it is carried there)."""
+        if (self.first is not None and frame < self.first) or (self.last is not None and frame > self.last):
+            return False
+        return not any(a <= frame <= b for a, b in self.mute)
+
+    def carries(self, forward: bool) -> bool:
+        """Whether the hint is carried from its keyframe that way."""
+        return self.carry == "both" or self.carry == ("forward" if forward else "backward")
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's fields, only those that differ from always."""
+        fields: dict[str, Any] = {}
+        if self.first is not None:
+            fields["from"] = self.first
+        if self.last is not None:
+            fields["until"] = self.last
+        if self.mute:
+            fields["mute"] = [list(r) for r in self.mute]
+        if self.carry != "both":
+            fields["carry"] = self.carry
+        return fields
+
+
+ALWAYS = Lifetime()
+
+
 @dataclass(frozen=True)
 class Point:
     """A disc of ``radius`` (a fraction of the shorter side) centered on ``(x, y)`` (fractions)."""
@@ -77,6 +136,7 @@ class Point:
     color: Color
     radius: float = DEFAULT_RADIUS
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    life: Lifetime = ALWAYS
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +145,7 @@ class Point:
             "y": self.y,
             **self.color.to_json(),
             "radius": self.radius,
+            **self.life.to_json(),
         }
 
 
@@ -96,10 +157,12 @@ class Stroke:
     color: Color
     width: float = DEFAULT_WIDTH
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    life: Lifetime = ALWAYS
 
     def to_json(self) -> dict[str, Any]:
         path = [list(p) for p in self.path]
-        return {**self.extra, "path": path, **self.color.to_json(), "width": self.width}
+        color, life = self.color.to_json(), self.life.to_json()
+        return {**self.extra, "path": path, **color, "width": self.width, **life}
 
 
 @dataclass(frozen=True)
@@ -110,6 +173,14 @@ class Keyframe:
     points: tuple[Point, ...] = ()
     strokes: tuple[Stroke, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def at(self, frame: int) -> Keyframe:
+        """The hints whose lifetimes paint on ``frame`` (this keyframe itself where all do)."""
+        points = tuple(p for p in self.points if p.life.shows(frame))
+        strokes = tuple(s for s in self.strokes if s.life.shows(frame))
+        if len(points) == len(self.points) and len(strokes) == len(self.strokes):
+            return self
+        return replace(self, points=points, strokes=strokes)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,6 +210,15 @@ class Hints:
         """The keyframe at ``frame``, or None."""
         by_frame: dict[int, Keyframe] = self._by_frame  # type: ignore[attr-defined]
         return by_frame.get(frame)
+
+    def painted(self, frame: int) -> Keyframe | None:
+        """The keyframe at ``frame`` with the hints that paint there (see :class:`Lifetime`);
+        None where there is none, or where lifetimes leave none of its hints."""
+        keyframe = self.keyframe(frame)
+        if keyframe is None:
+            return None
+        shown = keyframe.at(frame)
+        return shown if shown is keyframe or shown.points or shown.strokes else None
 
     @property
     def frames(self) -> tuple[int, ...]:

@@ -132,6 +132,27 @@ def test_propagated_hints_follow_the_picture_and_motion_is_stored(private_cache:
     assert exported.extra["scene_cuts"] == []
 
 
+@pytest.mark.parametrize("temporal", [0, 2])
+def test_a_hint_ends_and_is_muted_where_its_lifetime_says(temporal: int) -> None:
+    clip = panning(length=20, speed=1)
+    point = {"x": 0.5, "y": 0.5, "ab": [50, 40], "radius": 0.06}
+
+    def colored(**life: object) -> list[bool]:
+        keyframes = [{"frame": 0, "points": [{**point, **life}]}]
+        doc = {"format": "vscolorize.hints", "version": 1, "keyframes": keyframes}
+        out = vscolorize.colorize(clip, doc, method="optimization", temporal=temporal)
+        return [bool(np.ptp(planes(frame), axis=-1).max() > 1e-3) for frame in out.frames()]
+
+    # the temporal filter spreads a frame's colors to its neighbors: a hint's color ends with
+    # the filter's reach after it
+    reach = temporal
+    assert colored() == [True] * 20
+    assert colored(until=8) == [True] * (9 + reach) + [False] * (11 - reach)
+    muted = colored(mute=[[5, 11]])
+    assert muted[: 5 + reach] == [True] * (5 + reach) and not any(muted[5 + reach : 12 - reach])
+    assert all(muted[12:])  # colored again after
+
+
 def vscolorize_hints(doc: dict[str, object]) -> Hints:
     from vscolorize.core.hints import resolve_hints
 
