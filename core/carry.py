@@ -79,10 +79,9 @@ class _Track:
     :class:`~vscolorize.core.tracking.Anchors` (points first, then each stroke's vertices)."""
 
     source: int  # the keyframe's frame
-    points: list[Point]
-    strokes: list[tuple[Stroke, slice]]  # each stroke with its vertices' place in the anchors
+    points: list[tuple[int, Point]]  # each point with its index in the keyframe
+    strokes: list[tuple[int, Stroke, slice]]  # each stroke, its index, its vertices' anchors
     anchors: Anchors
-
     lives: list[Lifetime]  # each anchor's hint's lifetime (all always: empty)
 
     @classmethod
@@ -91,16 +90,16 @@ class _Track:
     ) -> _Track:
         """The hints of ``keyframe`` its lifetimes carry ``forward`` (or back), on ``picture``."""
         frame = _Frame(picture.shape)
-        points = [p for p in keyframe.points if p.life.carries(forward)]
-        xy = np.array([(p.x, p.y) for p in points], np.float64).reshape(-1, 2)
+        points = [(i, p) for i, p in enumerate(keyframe.points) if p.life.carries(forward)]
+        xy = np.array([(p.x, p.y) for _, p in points], np.float64).reshape(-1, 2)
         px, strokes, at = [frame.to_pixels(xy)], [], len(points)
-        lives = [p.life for p in points]
-        for s in keyframe.strokes:
+        lives = [p.life for _, p in points]
+        for index, s in enumerate(keyframe.strokes):
             if not s.life.carries(forward):
                 continue
             vertices = densify_path(frame.to_pixels(np.array(s.path, np.float64)), settings.stroke_step)
             px.append(vertices)
-            strokes.append((s, slice(at, at + len(vertices))))
+            strokes.append((index, s, slice(at, at + len(vertices))))
             lives += [s.life] * len(vertices)
             at += len(vertices)
         limits = Limits(settings.consistency, settings.consistency_share)
@@ -138,8 +137,12 @@ class _Track:
         vertices that weigh anything (strokes have no stand-ins), each weighing their mean and
         scaled by their mean."""
 
-        def note(w: float, stand_in: bool = False) -> dict[str, object]:
-            extra: dict[str, object] = {"propagated_from": self.source, "confidence": round(w, 4)}
+        def note(index: int, w: float, stand_in: bool = False) -> dict[str, object]:
+            extra: dict[str, object] = {
+                "propagated_from": self.source,
+                "propagated_index": index,
+                "confidence": round(w, 4),
+            }
             return {**extra, "stand_in": True} if stand_in else extra
 
         xy = frame.to_fractions(shown).clip(0, 1)
@@ -149,19 +152,19 @@ class _Track:
                 x=float(x),
                 y=float(y),
                 color=scaled(p.color, chroma[i]),
-                extra={**p.extra, **note(float(w), place > 0)},
+                extra={**p.extra, **note(index, float(w), place > 0)},
             )
-            for i, p in enumerate(self.points)
+            for i, (index, p) in enumerate(self.points)
             for place, ((x, y), w) in enumerate(zip(xy[i], weight[i] * shares[i], strict=True))
             if w >= _LEAST_WEIGHT
         ]
         xy, weight = xy[:, 0], weight * shares[:, 0]
         strokes = []
-        for stroke, place in self.strokes:
+        for index, stroke, place in self.strokes:
             alive = weight[place] >= _LEAST_WEIGHT
             for run in _runs(np.arange(place.start, place.stop), alive):
                 path = tuple(map(tuple, xy[run].tolist()))
-                extra = {**stroke.extra, **note(float(weight[run].mean()))}
+                extra = {**stroke.extra, **note(index, float(weight[run].mean()))}
                 color = scaled(stroke.color, float(chroma[run].mean()))
                 strokes.append(replace(stroke, path=path, color=color, extra=extra))
         return points, strokes

@@ -31,7 +31,8 @@ walks at most: memory is bounded by a shot, never by the clip).
 
 A carried frame's hints are a :class:`~vscolorize.core.hints.Keyframe` marked
 ``"propagated": true``; each hint's ``extra`` records its keyframe (``propagated_from``), its
-``confidence`` and, for a stand-in, ``"stand_in": true``.
+index among that keyframe's points or strokes (``propagated_index``), its ``confidence`` and,
+for a stand-in, ``"stand_in": true``.
 """
 
 from __future__ import annotations

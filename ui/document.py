@@ -30,6 +30,7 @@ from vscolorize.core.hints import (
     Color,
     Hints,
     Keyframe,
+    Lifetime,
     Point,
     Stroke,
     densify_path,
@@ -48,7 +49,7 @@ __all__ = [
 
 _UNDO_DEPTH = 500
 # what carrying adds to a hint's extra keys; a carried hint made the artist's own drops them
-_CARRIED_NOTES = ("propagated_from", "confidence", "stand_in")
+_CARRIED_NOTES = ("propagated_from", "propagated_index", "confidence", "stand_in")
 
 
 class NotCarriedYet(LookupError):
@@ -309,6 +310,10 @@ class HintDocument:
 
     def delete_stroke(self, frame: int, index: int) -> None:
         self._remove(frame, "strokes", index)
+
+    def set_life(self, frame: int, kind: str, index: int, life: Lifetime) -> None:
+        """The lifetime of hint ``index`` of ``kind`` ("point" or "stroke") on keyframe ``frame``."""
+        self._change(frame, f"{kind}s", index, life=life)
 
     def erase(self, frame: int, x: float, y: float, radius: float) -> int:
         """Remove every point and stroke within ``radius`` pixels of (x, y); returns how many

@@ -17,6 +17,7 @@ from vscolorize.core.hints import Color
 
 from .controller import Tool
 from .document import HintDocument
+from .timeline import LifeBars, LifeRow
 from .widgets import (
     ColorEntry,
     GamutPlane,
@@ -137,7 +138,8 @@ class ColorPanel(QtWidgets.QWidget):
 
 
 class Navigation(QtWidgets.QWidget):
-    """Under the views: the keyframe bar, the frame slider and number, the keyframe box."""
+    """Under the views: the keyframe bar, the hints' lifetime bars, the frame slider and number,
+    the keyframe box, and the selected hint's lifetime edits."""
 
     frame_chosen = QtCore.Signal(int)
     keyframe_toggled = QtCore.Signal(bool)
@@ -146,6 +148,8 @@ class Navigation(QtWidgets.QWidget):
         super().__init__()
         self.bar = KeyframeBar(count)
         self.bar.clicked.connect(self.frame_chosen)
+        self.life_bars = LifeBars(count)
+        self.life_row = LifeRow()
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.spin = QtWidgets.QSpinBox()
         for widget in (self.slider, self.spin):
@@ -159,7 +163,9 @@ class Navigation(QtWidgets.QWidget):
         nav.addWidget(self.keyframe_box)
         rows = _bare(QtWidgets.QVBoxLayout(self))
         rows.addWidget(self.bar)
+        rows.addWidget(self.life_bars)
         rows.addLayout(nav)
+        rows.addWidget(self.life_row)
 
     def show_frame(self, n: int) -> None:
         for widget in (self.slider, self.spin):

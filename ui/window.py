@@ -36,6 +36,7 @@ from .canvas import Views
 from .controller import PaintController, Tool
 from .document import HintDocument
 from .jobs import Jobs
+from .lifetimes import LifeEditor
 from .panels import ColorPanel, Navigation, ToolRow, ask_path, offer_recovery
 from .widgets import color_to_qcolor, hint_rows, qcolor_to_color
 
@@ -166,6 +167,15 @@ class PaintWindow(QtWidgets.QMainWindow):
         nav = self.navigation = Navigation(self.source.count)
         nav.frame_chosen.connect(self.go_to)
         nav.keyframe_toggled.connect(c.set_keyframe)
+        lives = self.lifetimes = LifeEditor(c)
+        life_row = self.life_row = nav.life_row
+        life_row.start_here.connect(lives.start_here)
+        life_row.end_here.connect(lives.end_here)
+        life_row.mute_asked.connect(self.ask_mute)
+        life_row.unmute.connect(lives.unmute)
+        life_row.carry_chosen.connect(lives.carry)
+        life_row.always.connect(lives.always)
+        self.life_bars = nav.life_bars
         # the widgets scripts and tests reach, by their names
         self.canvas, self.preview_item, self.notice = view.canvas, view.preview_item, view.notice
         self.compare = view.compare
@@ -207,6 +217,9 @@ class PaintWindow(QtWidgets.QMainWindow):
             "B": lambda: self.set_tool(Tool.BRUSH),
             "E": lambda: self.set_tool(Tool.ERASER),
             "Delete": c.delete_selected,
+            "[": self.lifetimes.start_here,
+            "]": self.lifetimes.end_here,
+            "M": self.ask_mute,
             "Escape": lambda: self.select(None),
         }
         return {QtGui.QKeySequence(keys): action for keys, action in actions.items()}
@@ -280,6 +293,8 @@ class PaintWindow(QtWidgets.QMainWindow):
         rows = [(k, i, color_to_qcolor(color), f, s) for k, i, color, f, s in hint_rows(keyframe, own)]
         self.hint_list.show_hints(rows, self.selected)
         self.size_spin.show_size(self.controller.selected_size())
+        self.life_bars.set_bars(self.lifetimes.bars())
+        self.life_row.show_life(self.lifetimes.life())
 
     def changed(self, *, draft: bool = False) -> None:
         """After an edit (or a new selection): redraw, and a preview (a draft while the mouse
@@ -306,6 +321,16 @@ class PaintWindow(QtWidgets.QMainWindow):
         to, or select nothing; the canvas, the hint list and the size box show it."""
         self.controller.select(hint)
         self._redraw_hints_only()
+
+    def ask_mute(self) -> None:
+        """Mute the selected hint from the frame shown to a frame a dialog asks for."""
+        if self.lifetimes.source() is None:
+            self.say("select a hint first (click it, or its row in the list)")
+            return
+        asked, last_frame = f"mute from frame {self.frame} to frame:", self.source.count - 1
+        last, ok = QtWidgets.QInputDialog.getInt(self, "Mute the hint", asked, self.frame, 0, last_frame)
+        if ok:
+            self.lifetimes.mute_to(last)
 
     def set_tool(self, tool: str) -> None:
         self.controller.set_tool(tool)
@@ -374,7 +399,8 @@ class PaintWindow(QtWidgets.QMainWindow):
     def request_preview(self, *, draft: bool) -> None:
         """Colorize the current frame off the UI thread; only the newest result is shown."""
         keyframe, _ = self.shown_keyframe()
-        self.jobs.preview(self.frame, keyframe, self.lightness(self.frame), draft=draft)
+        painted = keyframe.at(self.frame) if keyframe is not None else None  # as the render paints
+        self.jobs.preview(self.frame, painted, self.lightness(self.frame), draft=draft)
 
     def _show_preview(self, frame: int, draft: bool, rgb: np.ndarray) -> None:
         if frame == self.frame:
