@@ -53,6 +53,7 @@ __all__ = [
     "RESIDUAL_SHARE",
     "ShotMotion",
     "Suggestion",
+    "check_per_shot",
     "keyframe_frames",
     "suggest_in_shot",
     "suggest_keyframes",
@@ -311,6 +312,13 @@ def suggest_in_shot(motion: ShotMotion, keyframes: Iterable[int], *, per_shot: i
     return out
 
 
+def check_per_shot(per_shot: object) -> None:
+    """Raises:
+    SettingError: ``per_shot`` is not a whole number of at least 1."""
+    if isinstance(per_shot, bool) or not isinstance(per_shot, int) or per_shot < 1:
+        raise SettingError(f"per_shot must be a whole number of at least 1, not {per_shot!r}")
+
+
 def keyframe_frames(hints: Hints | None) -> list[int]:
     """The frames of the keyframes that carry any hint (a keyframe left empty reaches nothing)."""
     if hints is None:
@@ -332,10 +340,9 @@ def suggest_keyframes(
     representative frames. Reads the frames (or their motion from the store) once, in order.
 
     Raises:
-        ValueError: ``per_shot`` is below 1.
+        SettingError: ``per_shot`` is not a whole number of at least 1.
     """
-    if isinstance(per_shot, bool) or not isinstance(per_shot, int) or per_shot < 1:
-        raise SettingError(f"per_shot must be a whole number of at least 1, not {per_shot!r}")
+    check_per_shot(per_shot)
     marks = keyframe_frames(hints)
     out: list[Suggestion] = []
     for shot in footage.shots(first, last):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import pytest
@@ -41,7 +43,7 @@ def other_shot(n: int) -> np.ndarray:
     return np.ascontiguousarray(OTHER[10 : 10 + HEIGHT, 20 + n : 20 + n + WIDTH])
 
 
-def footage(count: int, frame) -> Footage:  # type: ignore[no-untyped-def]
+def footage(count: int, frame: Callable[[int], np.ndarray]) -> Footage:
     return Footage(_Lightness(count, frame, None), MotionSettings(), MemoryStore())
 
 
