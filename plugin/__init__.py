@@ -18,11 +18,12 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 from vscolorize.core.pipeline import DEFAULT_METHOD
 
 if TYPE_CHECKING:
+    from .analyze import suggest_keyframes
     from .node import colorize
     from .painting import paint
     from .tracks import propagated_hints
 
-__all__ = ["DEFAULT_METHOD", "__version__", "colorize", "paint", "propagated_hints"]
+__all__ = ["DEFAULT_METHOD", "__version__", "colorize", "paint", "propagated_hints", "suggest_keyframes"]
 
 
 def __getattr__(name: str) -> Any:
@@ -38,4 +39,8 @@ def __getattr__(name: str) -> Any:
         from .tracks import propagated_hints
 
         return propagated_hints
+    if name == "suggest_keyframes":
+        from .analyze import suggest_keyframes
+
+        return suggest_keyframes
     raise AttributeError(f"module 'vscolorize' has no attribute {name!r}")

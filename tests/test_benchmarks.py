@@ -128,6 +128,7 @@ ARGS: dict[str, list[str] | None] = {
         "300",
     ],
     "scan.py": None,
+    "guidance_video.py": ["--video", "{video}", "--photo", "{photo}", "--smoke"],
     "cluster.py": ["--frames", "48", "--size", "96x64", "--chunk-frames", "24", "--rounds", "2"],
 }
 RECORDS = {name for name, args in ARGS.items() if args is not None}

@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -260,3 +261,39 @@ def test_a_bug_inside_the_node_is_an_internal_error_not_a_user_error(
     err = capsys.readouterr().err
     assert code == 1 and "internal error" in err and "TypeError: a bug" in err, err
     assert not (tmp_path / "out.mkv").exists()
+
+
+def test_analyze_with_hints_suggests_keyframes_per_shot(
+    make_video: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # two shots: FFmpeg's test pattern, then a Mandelbrot zoom; a keyframe in the first only
+    two = ["-f", "lavfi", "-i", "mandelbrot=size=160x96:rate=12", "-filter_complex"]
+    two += [
+        "[0:v]trim=duration=1,format=yuv420p[a];[1:v]trim=duration=1,setpts=PTS-STARTPTS,"
+        "format=yuv420p[b];[a][b]concat=n=2:v=1[v]",
+        "-map",
+        "[v]",
+    ]
+    video = make_video(tmp_path / "two.mp4", *two)
+    hints = hints_file(tmp_path, GOOD_HINTS)
+    assert main(["analyze", str(video), "--hints", str(hints), "--per-shot", "2"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("shot 1: frames 0-11") and "shot 2: frames 12-23" in out
+    second = lines.index(next(line for line in lines if line.startswith("shot 2:")))
+    suggested = [re.match(r"  suggested keyframe: frame (\d+) ", line) for line in lines]
+    frames = [(i, int(m.group(1))) for i, m in enumerate(suggested) if m]
+    assert all(n in range(12) for i, n in frames if i < second)  # each under its own shot
+    later = [n for i, n in frames if i > second]
+    assert 1 <= len(later) <= 2 and all(n in range(12, 24) for n in later)
+    assert "no keyframe in this shot" in lines[second + 1]
+    assert f"{len(frames)} keyframes suggested" in lines[-1]
+    # without --hints, no suggestion; bad hints or --per-shot: one line, exit 2
+    assert main(["analyze", str(video)]) == 0
+    assert "suggested" not in capsys.readouterr().out
+    assert main(["analyze", str(video), "--hints", str(hints), "--per-shot", "0"]) == 2
+    assert "--per-shot must be at least 1" in capsys.readouterr().err
+    bad = hints_file(tmp_path, {"format": "vscolorize.hints", "version": 1, "keyframes": [{"frame": 99}]})
+    assert main(["analyze", str(video), "--hints", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("vscolorize: error: analyze: hints: keyframe 99") and err.count("\n") == 1
