@@ -2,7 +2,8 @@
 
 On held-out color photos: mean RGB PSNR at 0/1/5/10/20/50/100 random point hints (each revealing
 the 5x5 ground-truth patch mean, radius 2 px) for each model and for the classical engine on the
-same hints; then milliseconds per 854x480 picture through colorize_image on CPU (and CUDA).
+same hints, and their colorfulness (Hasler and Suesstrunk) as a multiple of the truth's; then
+milliseconds per 854x480 picture through colorize_image on CPU (and CUDA).
 
     python benchmarks/models.py [FOLDER] [--weights FILE ...] [--bases] [--ensemble N]
         [--every K] [--limit N] [--skip-levin] [--size 854x480]
@@ -30,7 +31,7 @@ from vscolorize.core.color import lab_planes_to_srgb
 from vscolorize.core.engines.learned import Colorizer, installed_models
 from vscolorize.core.hints import Hints, Keyframe
 from vscolorize.core.images import image_lightness, read_image
-from vscolorize.core.metrics import psnr
+from vscolorize.core.metrics import colorfulness, psnr
 from vscolorize.core.models import ColorUNet, load_model
 from vscolorize.core.pipeline import FramePipeline, Settings
 from vscolorize.core.training import point_hints as random_hints
@@ -94,18 +95,28 @@ def main() -> None:
         files = files[:: args.every][: args.limit]
         photos = [read_image(p) for p in files]
         names = [*colorizers, *([] if args.skip_levin else ["levin"]), "gray"]
-        table = {name: {} for name in names}
+        table: dict[str, dict[int, float]] = {name: {} for name in names}
+        # colorfulness (Hasler and Suesstrunk) as a multiple of the truth's, over all photos
+        vivid: dict[str, dict[int, float]] = {name: {} for name in names}
+        truth_colorfulness = sum(colorfulness(rgb) for rgb in photos)
         for count in COUNTS:
             scores: dict[str, list[float]] = {name: [] for name in names}
+            colors: dict[str, list[float]] = {name: [] for name in names}
+
+            def score(name: str, out: np.ndarray, rgb: np.ndarray) -> None:
+                scores[name].append(psnr(out, rgb))
+                colors[name].append(colorfulness(out))
+
             for i, rgb in enumerate(photos):
                 hints = random_hints(rgb, count, seed=1000 * count + i)
                 for name, colorizer in colorizers.items():
-                    scores[name].append(psnr(model_rgb(colorizer, rgb, hints), rgb))
+                    score(name, model_rgb(colorizer, rgb, hints), rgb)
                 if not args.skip_levin:
-                    scores["levin"].append(psnr(colorize_image(rgb, hints, method="optimization"), rgb))
-                scores["gray"].append(psnr(colorize_image(rgb, None, method="optimization"), rgb))
+                    score("levin", colorize_image(rgb, hints, method="optimization"), rgb)
+                score("gray", colorize_image(rgb, None, method="optimization"), rgb)
             for name in names:
                 table[name][count] = float(np.mean(scores[name]))
+                vivid[name][count] = sum(colors[name]) / max(truth_colorfulness, 1e-9)
             print(
                 f"{count:3d} hints: " + "  ".join(f"{n} {table[n][count]:.2f}" for n in names),
                 flush=True,
@@ -115,6 +126,9 @@ def main() -> None:
         print(f"{'':24s}" + "".join(f"{c:>8d}" for c in COUNTS))
         for name in names:
             print(f"{name:24s}" + "".join(f"{table[name][c]:8.2f}" for c in COUNTS))
+        print("\ncolorfulness (Hasler and Suesstrunk), x the truth's")
+        for name in names:
+            print(f"{name:24s}" + "".join(f"{vivid[name][c]:8.2f}" for c in COUNTS))
         if "levin" in table:  # to three decimals: small differences matter
             for name in colorizers:
                 print(

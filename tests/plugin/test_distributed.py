@@ -381,5 +381,9 @@ def test_a_chunk_key_follows_only_its_shots_hints(hints: Path) -> None:
     assert chunk_key(identity, shot, load_hints(hints)) == key
     moved["keyframes"][1]["strokes"][0]["width"] = 0.02  # frame 25: this shot
     hints.write_text(json.dumps(moved))
-    assert chunk_key(identity, shot, load_hints(hints)) != key
+    widened = chunk_key(identity, shot, load_hints(hints))
+    assert widened != key
+    moved["keyframes"][1]["strokes"][0]["until"] = 27  # a lifetime: this shot renders again
+    hints.write_text(json.dumps(moved))
+    assert chunk_key(identity, shot, load_hints(hints)) not in (key, widened)
     assert chunk_key({**identity, "source": "t"}, shot, loaded) != key
