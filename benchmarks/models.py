@@ -102,18 +102,15 @@ def main() -> None:
         for count in COUNTS:
             scores: dict[str, list[float]] = {name: [] for name in names}
             colors: dict[str, list[float]] = {name: [] for name in names}
-
-            def score(name: str, out: np.ndarray, rgb: np.ndarray) -> None:
-                scores[name].append(psnr(out, rgb))
-                colors[name].append(colorfulness(out))
-
             for i, rgb in enumerate(photos):
                 hints = random_hints(rgb, count, seed=1000 * count + i)
-                for name, colorizer in colorizers.items():
-                    score(name, model_rgb(colorizer, rgb, hints), rgb)
+                outs = {name: model_rgb(colorizer, rgb, hints) for name, colorizer in colorizers.items()}
                 if not args.skip_levin:
-                    score("levin", colorize_image(rgb, hints, method="optimization"), rgb)
-                score("gray", colorize_image(rgb, None, method="optimization"), rgb)
+                    outs["levin"] = colorize_image(rgb, hints, method="optimization")
+                outs["gray"] = colorize_image(rgb, None, method="optimization")
+                for name, out in outs.items():
+                    scores[name].append(psnr(out, rgb))
+                    colors[name].append(colorfulness(out))
             for name in names:
                 table[name][count] = float(np.mean(scores[name]))
                 vivid[name][count] = sum(colors[name]) / max(truth_colorfulness, 1e-9)
