@@ -94,9 +94,15 @@ def suggested(settings: Settings) -> Chooser:
 
 
 def oracle(photo: Photo, keyframe: Keyframe) -> tuple[int, int]:
-    """The maximum of the current a*b* error, smoothed over a hint's neighborhood."""
+    """The maximum of the current squared a*b* error, smoothed over a hint's neighborhood, away
+    from the hints already there (where a hint's patch mean misses, the error stays, and the
+    oracle would ask for the same place again)."""
     error = ((photo.ab(keyframe) - photo.lab[..., 1:]) ** 2).sum(-1)
-    smooth = cv2.GaussianBlur(error, (0, 0), ORACLE_SIGMA * min(photo.height, photo.width))
+    sigma = ORACLE_SIGMA * min(photo.height, photo.width)
+    smooth = cv2.GaussianBlur(error, (0, 0), sigma)
+    for point in keyframe.points:
+        center = (int(point.x * photo.width), int(point.y * photo.height))
+        cv2.circle(smooth, center, max(1, round(sigma)), -1.0, thickness=-1)
     inner = smooth[PATCH:-PATCH, PATCH:-PATCH]
     row, col = np.unravel_index(int(np.argmax(inner)), inner.shape)
     return int(row) + PATCH, int(col) + PATCH

@@ -19,6 +19,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from scipy.spatial import cKDTree
 
 from .color import lab_to_srgb
 from .engines.members import SECOND_SCALE, Member
@@ -55,6 +56,8 @@ class Ranking:
     members: tuple[Member, ...] = (Member(0), Member(0, flip=True), Member(0, scale=SECOND_SCALE))
     colorful: bool = True
     segments: bool = True
+    light: float | None = None
+    texture: float = 5.0
 
 
 RANKING = Ranking()
@@ -64,6 +67,8 @@ _HUES = 12
 _TYPICAL_CHROMA = 40.0
 # a place must lie this many map pixels inside its region (or as deep as the region allows)
 _MARGIN = 2.0
+# hinted pixels whose looks count (a long stroke paints many), evenly drawn
+_MOST_SOURCES = 512
 
 
 def suggest_points(
@@ -133,9 +138,10 @@ def rank_places(
     regions = int(labels.max()) + 1
     hinted = rasterize(keyframe, h, w)[1]
     sigma = ranking.reach * min(h, w)
+    looks = _looks(small, sigma, ranking)
     places: list[tuple[int, int]] = []
     for _ in range(count):
-        open_worth = worth * _unreached(hinted, sigma)
+        open_worth = worth * (_unreached(hinted, sigma) if looks is None else _unlike(hinted, looks))
         best = int(np.argmax(np.bincount(labels.ravel(), open_worth.ravel(), regions)))
         row, col = _place(labels == best, open_worth, sigma)
         if (row, col) in places or hinted[row, col]:  # nothing left to gain: spread out instead
@@ -189,6 +195,33 @@ def _unreached(hinted: np.ndarray, sigma: float) -> np.ndarray:
         return np.ones(hinted.shape, np.float32)
     distance = cv2.distanceTransform((~hinted).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     return np.asarray(1 - np.exp(-0.5 * (distance / sigma) ** 2), np.float32)
+
+
+def _looks(lightness: np.ndarray, sigma: float, ranking: Ranking) -> np.ndarray | None:
+    """(h, w, 4) what each pixel looks like, scaled so that a unit apart is as far as a hint's
+    color carries: place (by ``sigma``), lightness and texture (local spread of L*)."""
+    if ranking.light is None:
+        return None
+    h, w = lightness.shape
+    rows, cols = np.mgrid[0:h, 0:w].astype(np.float32) / sigma
+    mean = cv2.GaussianBlur(lightness, (0, 0), 1.0)
+    texture = np.sqrt(
+        np.maximum(
+            cv2.GaussianBlur(lightness**2, (0, 0), 2.0) - cv2.GaussianBlur(lightness, (0, 0), 2.0) ** 2, 0
+        )
+    )
+    return np.stack([rows, cols, mean / ranking.light, texture / ranking.texture], -1)
+
+
+def _unlike(hinted: np.ndarray, looks: np.ndarray) -> np.ndarray:
+    """(h, w) in [0, 1]: how unlike every hinted pixel each pixel looks (1: unlike all)."""
+    if not hinted.any():
+        return np.ones(hinted.shape, np.float32)
+    sources = looks[hinted]
+    if len(sources) > _MOST_SOURCES:
+        sources = sources[np.linspace(0, len(sources) - 1, _MOST_SOURCES).astype(int)]
+    distance, _ = cKDTree(sources).query(looks.reshape(-1, looks.shape[-1]))
+    return np.asarray(1 - np.exp(-0.5 * distance**2), np.float32).reshape(hinted.shape)
 
 
 def _place(region: np.ndarray, worth: np.ndarray, sigma: float) -> tuple[int, int]:
