@@ -10,6 +10,7 @@ from .errors import (
     SettingError,
     VscolorizeError,
 )
+from .guidance import suggest_points
 from .hints import (
     Color,
     Hints,
@@ -44,4 +45,5 @@ __all__ = [
     "paint_hints",
     "rasterize",
     "save_hints",
+    "suggest_points",
 ]

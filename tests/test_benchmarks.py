@@ -23,6 +23,7 @@ TIMEOUT_S = 300
 # of them, {video} a short small color clip, {weights} the shipped fast model's file. None: a
 # module the scripts import, not a script.
 ARGS: dict[str, list[str] | None] = {
+    "guidance.py": ["photos", "{photos}", "--smoke"],
     "levin.py": ["{photos}", "--limit", "1", "--hints", "5"],
     "levin_reference.py": None,
     "models.py": [
