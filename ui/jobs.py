@@ -1,5 +1,6 @@
 """The paint window's background work: the preview of a frame, the model's color suggestions for
-a click, and the hints carried to a frame that is not a keyframe.
+a click, the hints carried to a frame that is not a keyframe, and the guidance (where the next
+hint pays most, which frames of a shot the next keyframe).
 
 :class:`Jobs` runs each kind on a Qt thread pool of its own (one thread each: a newer request of a
 kind waits for the one running, and replaces any still queued), off the UI thread. Results come
@@ -20,8 +21,10 @@ from PySide6 import QtCore
 
 from vscolorize.core.engines.learned import installed_models
 from vscolorize.core.errors import named
+from vscolorize.core.guidance import rank_places
 from vscolorize.core.hints import Color, Hints, Keyframe
 from vscolorize.core.images import shrink
+from vscolorize.core.keyframes import suggest_keyframes
 from vscolorize.core.pipeline import FramePipeline, Settings
 from vscolorize.core.propagation import HintCarrier
 
@@ -82,6 +85,8 @@ class Reports(QtCore.QObject):
     suggested = QtCore.Signal(int, object)  # generation, list of Color
     tracked = QtCore.Signal(object, int, object)  # the hints, a frame, its carried hints
     track_failed = QtCore.Signal(object, int)  # the hints, a frame
+    placed = QtCore.Signal(int, int, object)  # generation, frame, places (fractions)
+    keyframes_found = QtCore.Signal(int, object)  # generation, suggestions
 
 
 class PreviewTask(QtCore.QRunnable):
@@ -124,12 +129,16 @@ class Jobs(QtCore.QObject):
             is small (short side :data:`DRAFT_SHORT_SIDE`).
         suggested: the colors suggested for the newest click.
         tracked: (hints, frame, carried keyframe or None) for every carrying asked for.
+        placed: (frame, places) of the newest :meth:`place`: (x, y) fractions, best first.
+        keyframes_found: the suggested keyframes of the newest :meth:`find_keyframes`.
         preview_seconds: (draft, seconds) of every preview computed, the newest last.
     """
 
     previewed = QtCore.Signal(int, bool, object)
     suggested = QtCore.Signal(object)
     tracked = QtCore.Signal(object, int, object)
+    placed = QtCore.Signal(int, object)
+    keyframes_found = QtCore.Signal(object)
 
     def __init__(
         self, parent: QtCore.QObject, settings: Settings, carrier: HintCarrier | None = None
@@ -146,8 +155,12 @@ class Jobs(QtCore.QObject):
         self._reports.suggested.connect(self._suggested)
         self._reports.tracked.connect(self._tracked)
         self._reports.track_failed.connect(self._done_tracking)
-        self._previews, self._suggestions, self._tracks = (self._one_thread() for _ in range(3))
+        self._reports.placed.connect(self._placed)
+        self._reports.keyframes_found.connect(self._keyframes_found)
+        pools = [self._one_thread() for _ in range(5)]
+        self._previews, self._suggestions, self._tracks, self._places, self._keys = pools
         self._preview_generation = self._suggest_generation = 0
+        self._place_generation = self._key_generation = 0
         self._tracking: tuple[Hints, int] | None = None  # the carrying under way
 
     def _one_thread(self) -> QtCore.QThreadPool:
@@ -156,7 +169,7 @@ class Jobs(QtCore.QObject):
         return pool
 
     def _pools(self) -> tuple[QtCore.QThreadPool, ...]:
-        return self._previews, self._suggestions, self._tracks
+        return self._previews, self._suggestions, self._tracks, self._places, self._keys
 
     # --- previews ---------------------------------------------------------------------------
 
@@ -192,6 +205,60 @@ class Jobs(QtCore.QObject):
     def _suggested(self, generation: int, colors: list[Color]) -> None:
         if generation == self._suggest_generation:
             self.suggested.emit(colors)
+
+    # --- guidance ---------------------------------------------------------------------------
+
+    def place(self, frame: int, lightness: np.ndarray, keyframe: Keyframe | None, count: int) -> bool:
+        """Where ``count`` next hints pay most on ``frame`` under ``keyframe``'s hints (the learned
+        model's doubt, see ``vscolorize.core.guidance``), reported through :attr:`placed` unless
+        newer guidance is asked for meanwhile. False without a model."""
+        if self.suggester is None:
+            return False
+        self._place_generation += 1
+        generation, suggester = self._place_generation, self.suggester
+
+        def work() -> None:
+            try:
+                places = rank_places(suggester, lightness, keyframe, count)
+            except Exception:  # guidance must never take the window down
+                log.exception("where next on frame %d failed", frame)
+                return
+            self._reports.placed.emit(generation, frame, places)
+
+        self._places.clear()
+        self._places.start(work)
+        return True
+
+    def _placed(self, generation: int, frame: int, places: list[tuple[float, float]]) -> None:
+        if generation == self._place_generation:
+            self.placed.emit(frame, places)
+
+    def find_keyframes(self, hints: Hints, frame: int, per_shot: int = 3) -> bool:
+        """The frames of ``frame``'s shot where the next keyframe pays most under ``hints``
+        (``vscolorize.core.keyframes``), reported through :attr:`keyframes_found`. False without
+        a carrier (a picture has no motion)."""
+        if self.carrier is None:
+            return False
+        self._key_generation += 1
+        generation, footage = self._key_generation, self.carrier.footage
+        shot = self.carrier.shot
+
+        def work() -> None:
+            try:
+                frames = shot(frame)
+                found = suggest_keyframes(footage, hints, per_shot=per_shot, first=frames[0], last=frames[-1])
+            except Exception:
+                log.exception("suggesting keyframes near frame %d failed", frame)
+                return
+            self._reports.keyframes_found.emit(generation, found)
+
+        self._keys.clear()
+        self._keys.start(work)
+        return True
+
+    def _keyframes_found(self, generation: int, suggestions: list[object]) -> None:
+        if generation == self._key_generation:
+            self.keyframes_found.emit(suggestions)
 
     # --- carried hints ----------------------------------------------------------------------
 

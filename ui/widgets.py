@@ -359,7 +359,8 @@ class GamutPlane(pg.PlotWidget):
 
 
 class KeyframeBar(QtWidgets.QWidget):
-    """The timeline under the frame: keyframes as ticks (click one to go there)."""
+    """The timeline under the frame: keyframes as ticks, suggested keyframes as triangles under
+    them (click anywhere to go there)."""
 
     clicked = QtCore.Signal(int)
 
@@ -367,10 +368,15 @@ class KeyframeBar(QtWidgets.QWidget):
         super().__init__()
         self.count, self.current = count, 0
         self.frames: tuple[int, ...] = ()
+        self.suggested: tuple[int, ...] = ()
         self.setMinimumHeight(14)
 
     def set_state(self, frames: tuple[int, ...], current: int) -> None:
         self.frames, self.current = frames, current
+        self.update()
+
+    def set_suggested(self, frames: tuple[int, ...]) -> None:
+        self.suggested = frames
         self.update()
 
     def _x(self, frame: int) -> float:
@@ -383,6 +389,13 @@ class KeyframeBar(QtWidgets.QWidget):
         for frame in self.frames:
             x = int(self._x(frame))
             painter.drawLine(x, 1, x, self.height() - 2)
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(QtGui.QColor(0, 230, 255))
+        bottom = self.height()
+        for frame in self.suggested:
+            at = self._x(frame)
+            corners = ((0, 7), (-5, 0), (5, 0))
+            painter.drawPolygon([QtCore.QPointF(at + dx, bottom - dy) for dx, dy in corners])
         painter.setPen(QtGui.QPen(QtGui.QColor(255, 255, 255), 1))
         x = int(self._x(self.current))
         painter.drawLine(x, 0, x, self.height())

@@ -35,6 +35,7 @@ from vscolorize.core.sources import FrameSource, has_color, original_frame
 from .canvas import Views
 from .controller import PaintController, Tool
 from .document import HintDocument
+from .guidance import Guidance
 from .jobs import Jobs
 from .lifetimes import LifeEditor
 from .panels import ColorPanel, Navigation, ToolRow, ask_path, offer_recovery
@@ -182,6 +183,9 @@ class PaintWindow(QtWidgets.QMainWindow):
         self.size_spin, self.palette_row, self.status = tools.size_spin, tools.palette_row, tools.status
         self.gamut, self.color_entry, self.hint_list = side.gamut, side.color_entry, side.hint_list
         self.bar, self.keyframe_box = nav.bar, nav.keyframe_box
+        self.guidance = Guidance(self)
+        tools.where_next.toggled.connect(self.guidance.show_places)
+        nav.suggest_button.clicked.connect(self.guidance.find_keyframes)
         middle = QtWidgets.QHBoxLayout()
         middle.addWidget(view, 1)
         middle.addWidget(side)
@@ -220,6 +224,9 @@ class PaintWindow(QtWidgets.QMainWindow):
             "[": self.lifetimes.start_here,
             "]": self.lifetimes.end_here,
             "M": self.ask_mute,
+            "N": self.tools.where_next.toggle,
+            "J": lambda: self._jump(self.guidance.next_keyframe(1)),
+            "Shift+J": lambda: self._jump(self.guidance.next_keyframe(-1)),
             "Escape": lambda: self.select(None),
         }
         return {QtGui.QKeySequence(keys): action for keys, action in actions.items()}
@@ -285,6 +292,7 @@ class PaintWindow(QtWidgets.QMainWindow):
         self._show_carrying()
         self.tools.show_palette(self.recent, self.set_color)
         self.request_preview(draft=False)
+        self.guidance.update()
 
     def _redraw_hints_only(self) -> None:
         """The hints over the frame, the hint list and the size box."""
@@ -312,6 +320,7 @@ class PaintWindow(QtWidgets.QMainWindow):
     def click(self, x: float, y: float) -> None:
         """A left click on pixel (x, y) of the frame with the current tool (see
         :meth:`PaintController.click`); the gamut plane and the suggestions follow it."""
+        x, y = self.guidance.snap(x, y)  # a click on a "where next" ring places the point there
         self.look_at(x, y)
         if self.controller.click(x, y):
             self.jobs.suggest(self.lightness(self.frame), self.doc.hints.keyframe(self.frame), x, y)
