@@ -11,6 +11,7 @@ Prints, per clip and method:
   left out; beside the ground truth's own flicker, and the ratio;
 - CDC: color distribution consistency, the mean Jensen-Shannon divergence between the a* and b*
   histograms of consecutive frames (Lei and Chen 2019 use frames 1, 2 and 4 apart; 1 here);
+- colorfulness (Hasler and Suesstrunk) of all frames, as a multiple of the ground truth's;
 - seconds per frame with and without propagation (cold cache: tracking included).
 
     python benchmarks/propagation.py [--video data/video/vtest.avi] [--photo PICTURE ...]
@@ -39,7 +40,7 @@ from record import recorded
 import vscolorize
 from vscolorize.core.color import lab_to_srgb, srgb_to_lab
 from vscolorize.core.hints import Color, Hints, Keyframe, Point
-from vscolorize.core.metrics import psnr
+from vscolorize.core.metrics import colorfulness, psnr
 from vscolorize.core.motion import warp
 
 core = vs.core
@@ -207,6 +208,7 @@ def run_clip(
     truth_ab = [srgb_to_lab(f)[..., 1:] for f in truth]
     flows = motion(truth)
     own = flicker(truth_ab, flows)
+    truth_colorfulness = sum(colorfulness(f) for f in truth)
     rows, results = [], {}
     print(
         f"{name}: {len(truth)} frames {truth.shape[2]}x{truth.shape[1]}, {hints_count} hints "
@@ -232,10 +234,12 @@ def run_clip(
             scores = [psnr(o, t) for o, t in zip(out, truth, strict=True)]
             ab = [srgb_to_lab(o)[..., 1:] for o in out]
             f = flicker(ab, flows)
+            vivid = sum(colorfulness(o) for o in out) / max(truth_colorfulness, 1e-9)
             print(
                 f"  {method:12s} propagate={propagate!s:5s} temporal={radius}  frame 0 "
                 f"{scores[0]:5.2f} dB  frames 1-{len(out) - 1} {np.mean(scores[1:]):5.2f} dB  "
                 f"flicker {f:.3f} ({f / own:.2f}x truth)  CDC {cdc(ab):.4f}  "
+                f"colorfulness {vivid:.2f}x truth  "
                 f"{seconds * 1000:5.0f} ms/frame, tracking {tracking * 1000:4.0f} of them"
                 + (f", {warm * 1000:.1f} on a warm store" if propagate else ""),
                 flush=True,
