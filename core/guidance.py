@@ -40,9 +40,13 @@ class Ranking:
     Attributes:
         short_side: the size, in pixels, the maps are scored at (places are fractions, so this
             only limits their precision to 1/short_side of the picture).
-        reach: how far one hint's color carries, as a share of the short side (a Gaussian's
-            sigma), in place.
-        light: the same in L* units, between pixels of different lightness.
+        reach: how far around a place its hint's gain is summed, as a share of the short side
+            (a Gaussian's sigma).
+        carry: how far a hint's color counts as known among pixels that look like its own, as
+            a share of the short side: the engines carry a hint far along a like surface, so
+            a second hint on the same sky pays little.
+        light: how far a hint's color carries across lightness, in L* units (both for what it
+            settles and for the gain summed around a place).
         texture: the same in units of L*'s local spread (foliage against a clear sky).
         prior: the a*b* error expected where nothing is known.
         unsure: how much the engine's doubt adds to the squared error expected of a pixel, per
@@ -53,6 +57,7 @@ class Ranking:
 
     short_side: int = 128
     reach: float = 0.12
+    carry: float = 0.4
     light: float = 10.0
     texture: float = 5.0
     prior: float = 15.0
@@ -135,7 +140,7 @@ def rank_places(
     worth = _colorfulness(small) ** 2 * (ranking.prior**2 + ranking.unsure * doubt**2)
     inside = _interior(segment(small, scale=ranking.segment_scale))
     sigma = ranking.reach * min(h, w)
-    looks = _looks(small, sigma, ranking)
+    looks = _looks(small, ranking.carry * min(h, w), ranking)
     hinted = rasterize(keyframe, h, w)[1]
     places: list[tuple[int, int]] = []
     for _ in range(count):
