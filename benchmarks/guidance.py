@@ -8,7 +8,7 @@ oracle that knows the error map (each next hint at the maximum of the smoothed a
 the share of the oracle's gain over random places that the suggestions get, and the time per
 suggestion. ``video`` (hints for keyframes along a clip) is to be added beside it.
 
-    python benchmarks/guidance.py photos [FOLDER] [--limit N] [--size WxH] [--seeds N]
+    python benchmarks/guidance.py photos [FOLDER] [--every K] [--limit N] [--size WxH] [--seeds N]
         [--method model|optimization] [--smoke]
 
 FOLDER defaults to data/heldout; ``--size`` crops each photo to that aspect and scales it there;
@@ -160,7 +160,7 @@ def photos_benchmark(args: argparse.Namespace) -> None:
     settings = Settings(method=args.method, device="cpu")
     pipeline = FramePipeline(settings)
     files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
-    files = files[: args.limit]
+    files = files[:: args.every][: args.limit]
     size = tuple(map(int, args.size.split("x"))) if args.size else None
     strategies = ("suggest", "random", "grid", "oracle")
     table: dict[str, dict[int, list[float]]] = {s: {n: [] for n in COUNTS} for s in strategies}
@@ -212,6 +212,7 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     photos = commands.add_parser("photos", help="a simulated colorist on still photos")
     photos.add_argument("folder", nargs="?", default="data/heldout", type=Path)
+    photos.add_argument("--every", type=int, default=1, help="every K-th photo of FOLDER")
     photos.add_argument("--limit", type=int)
     photos.add_argument("--size", help="crop and scale each photo to WxH (default: as they are)")
     photos.add_argument("--seeds", type=int, default=3, help="random places: the mean over this many")

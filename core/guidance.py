@@ -1,13 +1,14 @@
 """Where the next hint pays most: places for an artist's next color hint on a picture.
 
-A hint fixes the color of the region it lands in, as far as the engine carries it. So a place is
-worth the color error it can still remove: the pixels of its region (a Felzenszwalb segment of
-L*) that no hint reaches yet, each weighted by how far off its color may be in RGB. That weight
-is how colorful a surface can be at the pixel's lightness (near-black and near-white pixels
-cannot be far off) times how unsure the engine is there (its predictions, mirrored and at a
-second scale, disagree). Within the best region the place is the interior point that collects
-most of that weight within a hint's reach, so the hint's patch holds one color. Several places
-are picked one after another, each counting those before it as hinted, so they spread out.
+A hint settles the color of the pixels it reaches: those near it that look like it (the engines
+carry a hint's color along similar lightness and stop at edges). So a place is worth the color
+error it can still remove: the sum, over the pixels near it in place and in lightness, of how
+far off each pixel's color may be in RGB, times how unlike every hinted pixel it looks. How far
+off a color may be is how colorful a surface can be at the pixel's lightness (near-black and
+near-white pixels cannot be far off) with more weight where the engine is unsure (its views,
+mirrored and at a second scale, disagree: on the textured objects it has no idea about, where a
+flat background is safe). The place is kept off edges, so the hint's patch holds one color.
+Several places are picked one after another, each counting those before it as hinted.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from .images import image_lightness, scaled_size
 from .pipeline import FramePipeline, Settings
 from .postprocess import segment
 
-__all__ = ["Ranking", "suggest_points"]
+__all__ = ["Ranking", "rank_places", "suggest_points"]
 
 
 @dataclass(frozen=True)
@@ -38,26 +39,31 @@ class Ranking:
 
     Attributes:
         short_side: the size, in pixels, the maps are scored at (places are fractions, so this
-            only limits their precision: 1/short_side of the picture).
-        reach: how far one hint's color carries, as a share of the short side (a Gaussian's
-            sigma): pixels that near a hint count as settled.
-        segment_scale: Felzenszwalb's k on the small L* (bigger: larger regions).
-        unsure: how much the engine's own disagreement adds to the weight of a pixel, per
-            a*b* unit of spread, relative to the flat prior of ``prior`` a*b* units.
+            only limits their precision to 1/short_side of the picture).
+        reach: how far around a place its hint's gain is summed, as a share of the short side
+            (a Gaussian's sigma).
+        carry: how far a hint's color counts as known among pixels that look like its own, as
+            a share of the short side: the engines carry a hint far along a like surface, so
+            a second hint on the same sky pays little.
+        light: how far a hint's color carries across lightness, in L* units (both for what it
+            settles and for the gain summed around a place).
+        texture: the same in units of L*'s local spread (foliage against a clear sky).
         prior: the a*b* error expected where nothing is known.
-        members: the engine's views whose disagreement measures its doubt (one: none).
+        unsure: how much the engine's doubt adds to the squared error expected of a pixel, per
+            squared a*b* unit of disagreement between its views.
+        members: the engine's views whose disagreement is its doubt (one view: no doubt).
+        segment_scale: Felzenszwalb's k for the regions a place must lie inside of.
     """
 
     short_side: int = 128
     reach: float = 0.12
-    segment_scale: float = 300.0
-    unsure: float = 1.0
-    prior: float = 15.0
-    members: tuple[Member, ...] = (Member(0), Member(0, flip=True), Member(0, scale=SECOND_SCALE))
-    colorful: bool = True
-    segments: bool = True
-    light: float | None = None
+    carry: float = 0.4
+    light: float = 10.0
     texture: float = 5.0
+    prior: float = 15.0
+    unsure: float = 200.0
+    members: tuple[Member, ...] = (Member(0), Member(0, flip=True), Member(0, scale=SECOND_SCALE))
+    segment_scale: float = 300.0
 
 
 RANKING = Ranking()
@@ -130,23 +136,18 @@ def rank_places(
     height, width = lightness.shape
     h, w = scaled_size(height, width, ranking.short_side)
     small = cv2.resize(lightness, (w, h), interpolation=cv2.INTER_AREA)
-    doubt = _doubt(pipeline, lightness, keyframe, (h, w), ranking)
-    worth = (_colorfulness(small) ** 2 if ranking.colorful else 1) * (
-        ranking.prior**2 + ranking.unsure * doubt**2
-    )
-    labels = segment(small, scale=ranking.segment_scale) if ranking.segments else np.zeros((h, w), np.int32)
-    regions = int(labels.max()) + 1
-    hinted = rasterize(keyframe, h, w)[1]
+    doubt = _doubt(pipeline, lightness, keyframe, (h, w), ranking.members)
+    worth = _colorfulness(small) ** 2 * (ranking.prior**2 + ranking.unsure * doubt**2)
+    inside = _interior(segment(small, scale=ranking.segment_scale))
     sigma = ranking.reach * min(h, w)
-    looks = _looks(small, sigma, ranking)
+    looks = _looks(small, ranking.carry * min(h, w), ranking)
+    hinted = rasterize(keyframe, h, w)[1]
     places: list[tuple[int, int]] = []
     for _ in range(count):
-        open_worth = worth * (_unreached(hinted, sigma) if looks is None else _unlike(hinted, looks))
-        best = int(np.argmax(np.bincount(labels.ravel(), open_worth.ravel(), regions)))
-        row, col = _place(labels == best, open_worth, sigma)
-        if (row, col) in places or hinted[row, col]:  # nothing left to gain: spread out instead
-            row, col = np.unravel_index(int(np.argmax(_unreached(hinted, sigma))), hinted.shape)
-        places.append((int(row), int(col)))
+        gain = _gather(worth * _unlike(hinted, looks), small, sigma, ranking.light)
+        score = np.where(inside & ~hinted, gain, -1.0)
+        row, col = (int(v) for v in np.unravel_index(int(np.argmax(score)), score.shape))
+        places.append((row, col))
         hinted = hinted.copy()
         hinted[row, col] = True
     return [((c + 0.5) / w, (r + 0.5) / h) for r, c in places]
@@ -157,14 +158,13 @@ def _doubt(
     lightness: np.ndarray,
     keyframe: Keyframe | None,
     size: tuple[int, int],
-    ranking: Ranking,
+    members: tuple[Member, ...],
 ) -> np.ndarray:
     """(h, w) how far the engine's views disagree, in a*b* units (0 for an engine with one view)."""
-    views = pipeline.engine.predict(lightness, keyframe, ranking.members)
-    if len(views) < 2:
-        return np.zeros(size, np.float32)
+    views = pipeline.engine.predict(lightness, keyframe, members)
     spread = np.sqrt(((views - views.mean(0)) ** 2).sum(-1).mean(0))
-    return cv2.resize(spread, size[::-1], interpolation=cv2.INTER_AREA)
+    small: np.ndarray = cv2.resize(spread, size[::-1], interpolation=cv2.INTER_AREA)
+    return small
 
 
 def _colorfulness(lightness: np.ndarray) -> np.ndarray:
@@ -189,27 +189,14 @@ def _colorfulness_table() -> np.ndarray:
     return np.asarray(np.linalg.norm(colored - gray[:, None], axis=-1).mean(1), np.float32)
 
 
-def _unreached(hinted: np.ndarray, sigma: float) -> np.ndarray:
-    """(h, w) in [0, 1]: how little of any hint's color reaches each pixel (1: none)."""
-    if not hinted.any():
-        return np.ones(hinted.shape, np.float32)
-    distance = cv2.distanceTransform((~hinted).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    return np.asarray(1 - np.exp(-0.5 * (distance / sigma) ** 2), np.float32)
-
-
-def _looks(lightness: np.ndarray, sigma: float, ranking: Ranking) -> np.ndarray | None:
+def _looks(lightness: np.ndarray, sigma: float, ranking: Ranking) -> np.ndarray:
     """(h, w, 4) what each pixel looks like, scaled so that a unit apart is as far as a hint's
     color carries: place (by ``sigma``), lightness and texture (local spread of L*)."""
-    if ranking.light is None:
-        return None
     h, w = lightness.shape
     rows, cols = np.mgrid[0:h, 0:w].astype(np.float32) / sigma
     mean = cv2.GaussianBlur(lightness, (0, 0), 1.0)
-    texture = np.sqrt(
-        np.maximum(
-            cv2.GaussianBlur(lightness**2, (0, 0), 2.0) - cv2.GaussianBlur(lightness, (0, 0), 2.0) ** 2, 0
-        )
-    )
+    around = cv2.GaussianBlur(lightness, (0, 0), 2.0)
+    texture = np.sqrt(np.maximum(cv2.GaussianBlur(lightness**2, (0, 0), 2.0) - around**2, 0))
     return np.stack([rows, cols, mean / ranking.light, texture / ranking.texture], -1)
 
 
@@ -224,13 +211,29 @@ def _unlike(hinted: np.ndarray, looks: np.ndarray) -> np.ndarray:
     return np.asarray(1 - np.exp(-0.5 * distance**2), np.float32).reshape(hinted.shape)
 
 
-def _place(region: np.ndarray, worth: np.ndarray, sigma: float) -> tuple[int, int]:
-    """The pixel of ``region`` that gathers most ``worth`` of the region within ``sigma``, kept
-    off its edges (the picture's border is an edge)."""
-    padded = np.pad(region, 1).astype(np.uint8)
+def _interior(labels: np.ndarray) -> np.ndarray:
+    """(h, w) bool: pixels at least :data:`_MARGIN` inside their region (or as deep as a thin
+    region goes), so that a hint's patch there holds one color."""
+    edges = np.zeros(labels.shape, bool)
+    edges[:-1] |= labels[:-1] != labels[1:]
+    edges[1:] |= labels[:-1] != labels[1:]
+    edges[:, :-1] |= labels[:, :-1] != labels[:, 1:]
+    edges[:, 1:] |= labels[:, :-1] != labels[:, 1:]
+    padded = np.pad(~edges, 1).astype(np.uint8)
     depth = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
-    inside = depth >= min(_MARGIN, float(depth.max()))
-    gathered = cv2.GaussianBlur(worth * region, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
-    score = np.where(inside, gathered, -1.0)
-    row, col = np.unravel_index(int(np.argmax(score)), score.shape)
-    return int(row), int(col)
+    deepest = np.zeros(int(labels.max()) + 1, np.float32)
+    np.maximum.at(deepest, labels.ravel(), depth.ravel())
+    return np.asarray(depth >= np.minimum(deepest[labels], _MARGIN))
+
+
+def _gather(worth: np.ndarray, lightness: np.ndarray, sigma: float, light: float) -> np.ndarray:
+    """(h, w): the ``worth`` each pixel's hint would gather, from pixels near it in place
+    (``sigma`` pixels) and in lightness (``light`` L* units): a cross-bilateral sum on a grid of
+    lightness levels, each level's share a hat function of L* (they sum to 1 at every pixel)."""
+    gathered = np.zeros_like(worth)
+    for level in np.arange(0.0, 100.0 + light, light):
+        share = np.clip(1 - np.abs(lightness - level) / light, 0, 1).astype(np.float32)
+        if share.any():
+            spread = cv2.GaussianBlur(worth * share, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+            gathered += share * spread
+    return gathered

@@ -38,6 +38,10 @@ def test_gives_count_distinct_spread_places_in_the_picture() -> None:
     assert len({tile_of(x) for x, _ in places}) >= 3  # spread over the tiles
 
 
+def test_the_best_place_comes_first_whatever_the_count() -> None:
+    assert suggest_points(tiles(), count=3)[0] == suggest_points(tiles())[0]
+
+
 def test_the_one_region_without_hints_comes_first() -> None:
     for empty in range(4):
         others = [((t + 0.5) / 4, y) for t in range(4) if t != empty for y in (0.3, 0.7)]
