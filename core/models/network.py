@@ -178,9 +178,14 @@ def spread_hints(ab: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, to
 def _halve(x: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) -> half the size, each cell the mean of the pixels it covers (a last odd row
     or column alone). A side of 1 is pooled by a window of 1: the same means, and a window no
-    larger than the picture, which OpenVINO's ONNX reader needs."""
+    larger than the picture, which OpenVINO's ONNX reader needs. (A graph exported for any size
+    keeps windows of 2: there the side is not known.)"""
+
+    def window(side: int) -> int:
+        return 1 if isinstance(side, int) and side == 1 else 2
+
     height, width = x.shape[2:]
-    return F.avg_pool2d(x, (min(2, height), min(2, width)), ceil_mode=True)
+    return F.avg_pool2d(x, (window(height), window(width)), ceil_mode=True)
 
 
 class _ReLU(nn.Module):
