@@ -166,7 +166,8 @@ class Colorizer:
             lightness: (H, W) L* in [0, 100].
             keyframe: its hints (or None).
         """
-        size = working_size(*lightness.shape, self.config.working_short_side)
+        height, width = lightness.shape
+        size = working_size(height, width, self.config.working_short_side)
         inputs = list(self._inputs([lightness], [keyframe], size))
         inputs.append(network_bases(self.config, *inputs))
         return np.ascontiguousarray(torch.cat(inputs, 1)[0].cpu().numpy())

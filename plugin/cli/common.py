@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 from vscolorize.core.errors import VscolorizeError, named
-from vscolorize.core.pipeline import DEFAULT_METHOD, METHODS, Settings
+from vscolorize.core.pipeline import BACKENDS, DEFAULT_METHOD, METHODS, Settings
 from vscolorize.core.postprocess import ENSEMBLE_MODES
 from vscolorize.core.temporal import DEFAULT_TEMPORAL
 

@@ -10,6 +10,7 @@ import pytest
 import vapoursynth as vs
 
 import vscolorize
+from vscolorize.cli import main
 from vscolorize.core import colorize_image
 from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.engines.learned import installed_models
@@ -137,3 +138,17 @@ def test_a_missing_plugin_names_its_wheel(backend: str) -> None:
 def test_a_picture_is_colorized_by_torch_only() -> None:
     with pytest.raises(SettingError, match=r"^colorize_image: backend='ort' runs in VapourSynth only"):
         colorize_image(np.zeros((32, 32)), settings=vscolorize.core.Settings(backend="ort"))
+
+
+def test_render_takes_the_backend(film: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o.mp4"
+    assert main(["render", str(film), "-o", str(out), "--method", "optimization", "--backend", "ort"]) == 2
+    assert (
+        capsys.readouterr().err
+        == "vscolorize: error: render: backend='ort' runs the network: it needs method='model'\n"
+    )
+    if not loaded("ncnn"):
+        assert main(["render", str(film), "-o", str(out), "--model", "fast", "--backend", "ncnn"]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and "pip install vapoursynth-mlrt-ncnn" in error, error
+    assert not out.exists()
