@@ -15,7 +15,7 @@ from vscolorize.core import colorize_image
 from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.engines.learned import installed_models
 from vscolorize.core.errors import SettingError
-from vscolorize.core.models import export
+from vscolorize.core.models import export, load_model
 from vscolorize.mlrt import PLUGINS
 
 from .test_node import panning, planes
@@ -75,6 +75,26 @@ def test_frames_are_the_same_bits_in_any_order(backend: str) -> None:
         pytest.skip(f"{PLUGINS[backend].wheel} is not installed")
     forward = colorized(backend)
     np.testing.assert_array_equal(colorized(backend, [5, 2, 0, 4, 1, 3]), forward)
+
+
+@pytest.mark.parametrize("backend", ["ort", "ov"])
+def test_a_network_of_four_channels_reads_one_rgb_and_one_gray_clip(backend: str, tiny_model: Path) -> None:
+    if not loaded(backend):
+        pytest.skip(f"{PLUGINS[backend].wheel} is not installed")
+    assert export.input_channels(load_model(tiny_model)) == 4  # L*, hint a*b*, mask: no bases
+    clip = panning(3)
+    ab = {
+        name: np.stack(
+            [
+                srgb_to_lab(planes(frame))[..., 1:]
+                for frame in vscolorize.colorize(
+                    clip, HINTS, model=tiny_model, temporal=1, backend=name
+                ).frames()
+            ]
+        )
+        for name in ("torch", backend)
+    }
+    assert np.abs(ab[backend] - ab["torch"]).max() <= 3
 
 
 def test_the_graph_is_exported_once_per_model_and_size(
