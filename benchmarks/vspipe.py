@@ -8,10 +8,12 @@ its working size, hints painted), guided upsampling, and L*a*b* -> sRGB (gamut m
 
     python benchmarks/vspipe.py [--photo PICTURE] [--frames N] [--model auto|FILE]
         [--methods model optimization] [--sizes 854x480 1920x1080] [--temporal 8]
-        [--threads 2 1] [--baseline DIR] [--record docs/results/vspipe.txt]
+        [--threads 2 1] [--backends torch ort ov] [--baseline DIR] [--record docs/results/vspipe.txt]
 
 Each render starts with an empty motion store (what a first render costs). ``--threads``: the
-VapourSynth thread counts to time (0: VapourSynth's default, one per CPU). ``--baseline DIR``:
+VapourSynth thread counts to time (0: VapourSynth's default, one per CPU). ``--backends``: what runs the network of
+``method="model"`` (torch, or vs-mlrt's plugins), each timed through the whole frame path, the ONNX
+exported before the timed render. ``--baseline DIR``:
 also time the ``vscolorize`` package found in DIR (e.g. a folder holding another commit's installed
 plugin/, core/, ui/), in the same run, and print the ratios.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,7 +45,7 @@ clip = vs.core.bs.VideoSource(source=a["src"])
 if a["method"] != "decode":
     device = None if a["device"] == "auto" else a["device"]
     clip = vscolorize.colorize(clip, a["hints"], method=a["method"], model=a["model"],
-                               device=device, temporal=int(a["temporal"]))
+                               device=device, temporal=int(a["temporal"]), backend=a["backend"])
     clip = clip.resize.Bicubic(format=vs.YUV420P8, matrix_s="709")
 clip.set_output()
 """
@@ -86,6 +89,20 @@ def make_clip(photo: Path, size: tuple[int, int], frames: int, folder: Path) -> 
     return video, hints
 
 
+# where export_graphs puts the ONNX graphs that each timed render finds in its cache folder
+GRAPHS = Path(tempfile.gettempdir()) / f"vscolorize-bench-graphs-{os.getpid()}" / "onnx"
+
+
+def export_graphs(model: str, size: tuple[int, int]) -> None:
+    """The graph the vs-mlrt backends run for ``size`` (width, height) frames, into GRAPHS."""
+    from vscolorize.core.engines.learned import load_network, working_size
+    from vscolorize.core.models.export import cached_onnx
+
+    os.environ["VSCOLORIZE_CACHE"] = str(GRAPHS.parent)
+    network = load_network(model, "cpu").models[0]
+    cached_onnx(network, working_size(size[1], size[0], network.config.working_short_side))
+
+
 def vspipe_fps(script: Path, package: Path | None = None, **args: str) -> float:
     """Frames per second of ``script`` through vspipe, with an empty motion store; ``package``:
     a folder whose ``vscolorize`` is imported instead of the installed one."""
@@ -94,6 +111,8 @@ def vspipe_fps(script: Path, package: Path | None = None, **args: str) -> float:
     command = [str(vspipe), "-p", *pairs, str(script), "."]
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "VSCOLORIZE_CACHE": cache}
+        if GRAPHS.is_dir():  # the backends' graphs, exported beforehand: not timed
+            shutil.copytree(GRAPHS, Path(cache) / "onnx")
         if package is not None:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package), env.get("PYTHONPATH")]))
         result = subprocess.run(command, capture_output=True, text=True, env=env)
@@ -160,6 +179,12 @@ def main() -> None:
         help="VapourSynth thread counts to time (0: one per CPU)",
     )
     parser.add_argument(
+        "--backends",
+        nargs="+",
+        default=["torch"],
+        help="what runs the network of method model: torch, ort, ov, trt, ncnn (default: torch)",
+    )
+    parser.add_argument(
         "--baseline", type=Path, help="a folder holding another vscolorize package to time beside"
     )
     args = parser.parse_args()
@@ -186,30 +211,44 @@ def main() -> None:
                     "model": args.model,
                     "temporal": str(args.temporal),
                 }
-                decode = vspipe_fps(script, method="decode", device="cpu", **common)
+                decode = vspipe_fps(script, method="decode", device="cpu", backend="torch", **common)
+                if set(args.backends) - {"torch"}:
+                    export_graphs(args.model, (width, height))
                 print(f"{size}: decoding alone {decode:.1f} fps")
-                for method in args.methods:
-                    for device in devices if method == "model" else ["cpu"]:
-                        for threads in args.threads:
-                            run = {"method": method, "device": device, "threads": str(threads), **common}
-                            fps = vspipe_fps(script, **run)
-                            line = (
-                                f"{size}: {method:12s} on {device:4s} threads {threads or 'all'}: "
-                                f"{fps:7.2f} fps through vspipe"
-                            )
-                            result = {
-                                "size": size,
-                                "method": method,
-                                "device": device,
-                                "threads": threads,
-                                "fps": fps,
-                            }
-                            if args.baseline is not None:
-                                base = vspipe_fps(script, args.baseline.resolve(), **run)
-                                line += f"; baseline {base:.2f} fps, {fps / base:.2f}x"
-                                result["baseline_fps"] = base
-                            print(line, flush=True)
-                            results.append(result)
+                runs = [
+                    (method, device, backend)
+                    for method in args.methods
+                    for device in (devices if method == "model" else ["cpu"])
+                    for backend in (args.backends if method == "model" else ["torch"])
+                ]
+                for method, device, backend in runs:
+                    for threads in args.threads:
+                        run = {
+                            "method": method,
+                            "device": device,
+                            "backend": backend,
+                            "threads": str(threads),
+                            **common,
+                        }
+                        fps = vspipe_fps(script, **run)
+                        line = (
+                            f"{size}: {method:12s} {backend:5s} on {device:4s} threads {threads or 'all'}: "
+                            f"{fps:7.2f} fps through vspipe"
+                        )
+                        result = {
+                            "size": size,
+                            "method": method,
+                            "backend": backend,
+                            "device": device,
+                            "threads": threads,
+                            "fps": fps,
+                        }
+                        if args.baseline is not None:
+                            base = vspipe_fps(script, args.baseline.resolve(), **run)
+                            line += f"; baseline {base:.2f} fps, {fps / base:.2f}x"
+                            result["baseline_fps"] = base
+                        print(line, flush=True)
+                        results.append(result)
                 if "model" in args.methods:
                     for device in devices:
                         stages = stage_breakdown(video, hints, args.model, device, args.frames)
@@ -219,6 +258,7 @@ def main() -> None:
                         )
                         print(f"{size}: model on {device}, one frame at a time: {total:.1f} ms = {shares}")
             print(json.dumps(results))
+            shutil.rmtree(GRAPHS.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

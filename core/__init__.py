@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .errors import (
+    BackendUnavailableError,
     DeviceError,
     HintError,
     ImageError,
@@ -26,6 +27,7 @@ from .models.export import export_onnx
 from .pipeline import FramePipeline, Settings, colorize_image
 
 __all__ = [
+    "BackendUnavailableError",
     "Color",
     "DeviceError",
     "FramePipeline",

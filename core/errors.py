@@ -55,6 +55,10 @@ class ModelUnavailableError(VscolorizeError, RuntimeError):
     """The learned model was asked for but no weights for it are installed."""
 
 
+class BackendUnavailableError(VscolorizeError, RuntimeError):
+    """The runtime a backend needs (a vs-mlrt plugin, TensorRT's trtexec) is not installed."""
+
+
 @contextmanager
 def named(caller: str) -> Iterator[None]:
     """Put ``caller`` (a public function's name) in front of the message of any vscolorize error

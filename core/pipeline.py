@@ -37,10 +37,11 @@ from .hints import Hints, HintsLike, Keyframe, check_frames, rasterize, resolve_
 from .images import image_lightness
 from .postprocess import ENSEMBLE_MODES, EnsembleMode, ensemble, parse_postprocess
 from .propagation import CarriedHints, PropagationSettings
-from .temporal import DEFAULT_TEMPORAL, MAX_TEMPORAL, Neighbors, TemporalWindow
+from .temporal import DEFAULT_TEMPORAL, MAX_TEMPORAL, Neighbors, Predicted, TemporalWindow
 from .upsample import upsample_ab
 
 __all__ = [
+    "BACKENDS",
     "DEFAULT_METHOD",
     "METHODS",
     "FramePipeline",
@@ -51,6 +52,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+# what runs the network: torch itself, or vs-mlrt's VapourSynth plugin of that name (ONNX Runtime,
+# OpenVINO, TensorRT, ncnn) on the exported graph; only the VapourSynth node has the plugins
+BACKENDS = ("torch", "ort", "ov", "trt", "ncnn")
 
 
 def _whole(value: object) -> bool:
@@ -77,6 +83,8 @@ class Settings:
             :func:`vscolorize.core.engines.members.plan_members`).
         ensemble_mode: ``"mean"``, ``"median"`` or ``"saturated"``.
         propagation: how hints travel and motion is measured.
+        backend: what runs the network (``method="model"``, no ensemble, in VapourSynth only):
+            ``"torch"``, or vs-mlrt's plugin ``"ort"``, ``"ov"``, ``"trt"`` or ``"ncnn"``.
 
     Raises:
         SettingError, DeviceError: a bad setting, in one line naming it.
@@ -91,6 +99,7 @@ class Settings:
     ensemble: int = 1
     ensemble_mode: str = "mean"
     propagation: PropagationSettings = field(default_factory=PropagationSettings)
+    backend: str = "torch"
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -114,6 +123,12 @@ class Settings:
             raise SettingError(
                 f"temporal must be a whole number of frames in [0, {MAX_TEMPORAL}], not {self.temporal!r}"
             )
+        if self.backend not in BACKENDS:
+            raise SettingError(f"backend must be one of {BACKENDS}, not {self.backend!r}")
+        if self.backend != "torch" and self.method != "model":
+            raise SettingError(f"backend={self.backend!r} runs the network: it needs method='model'")
+        if self.backend != "torch" and self.ensemble != 1:
+            raise SettingError(f"backend={self.backend!r} runs one prediction a frame: it needs ensemble=1")
 
     @classmethod
     def of(cls, **keywords: Any) -> Settings:
@@ -233,18 +248,21 @@ class VideoPipeline:
         self.radius = settings.temporal
         self.window = TemporalWindow(pipeline, footage, self.hints_of, self.radius) if self.radius else None
 
-    def rgb(self, n: int, frames: Neighbors) -> np.ndarray:
+    def rgb(self, n: int, frames: Neighbors, predicted: Predicted | None = None) -> np.ndarray:
         """Frame ``n`` in sRGB, (H, W, 3) float32; ``frames`` holds it and its ``radius``
-        neighbors on each side (held at the clip's ends)."""
+        neighbors on each side (held at the clip's ends). ``predicted``: the network's a*b* of
+        those frames made elsewhere (another runtime), in place of the engine's."""
         lightness = frames.lightness(n)
         keyframe = self.hints_of(n)
-        if self.window is None:
-            ab = self.pipeline.ab(lightness, keyframe)
-        else:
+        if self.window is not None:
             # each frame is cleaned up before the filter averages it with its neighbors: segments
             # differ a little from frame to frame, and the filter evens that out
-            ab = self.pipeline.upsample(self.window.filtered(n, frames), lightness, keyframe)
-        return lab_planes_to_srgb(lightness, ab)
+            ab = self.window.filtered(n, frames, predicted)
+        elif predicted is not None:
+            ab = self.pipeline.clean(predicted(n), lightness, keyframe)
+        else:
+            ab = self.pipeline.prediction(lightness, keyframe)
+        return lab_planes_to_srgb(lightness, self.pipeline.upsample(ab, lightness, keyframe))
 
 
 def check_keyframes(hints: HintsLike | None, count: int) -> Hints | None:
@@ -299,6 +317,8 @@ def colorize_image(
                 ensemble=ensemble,
                 ensemble_mode=ensemble_mode,
             )
+        if settings.backend != "torch":
+            raise SettingError(f"backend={settings.backend!r} runs in VapourSynth only: pictures use torch")
         pipeline = FramePipeline(settings)
     lightness = image_lightness(image)
     resolved = resolve_hints(hints)

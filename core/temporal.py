@@ -28,7 +28,15 @@ from .motion import MotionSettings, Pair, pixel_grid, sample
 if TYPE_CHECKING:
     from .pipeline import FramePipeline
 
-__all__ = ["DEFAULT_TEMPORAL", "MAX_TEMPORAL", "Link", "Neighbors", "TemporalWindow", "temporal_filter"]
+__all__ = [
+    "DEFAULT_TEMPORAL",
+    "MAX_TEMPORAL",
+    "Link",
+    "Neighbors",
+    "Predicted",
+    "TemporalWindow",
+    "temporal_filter",
+]
 
 # frames on each side the filter averages over by default (weights with sigma = radius / 2). 8
 # flickers 21-37 % less than 4 on vtest.avi and pans over four held-out photos (classical engine;
@@ -174,6 +182,11 @@ class Neighbors(Protocol):
         ...
 
 
+# frame k -> the network's a*b* of frame k at the working size, (h, w, 2) float32, made elsewhere
+# (by another runtime, for the frames one request brought)
+type Predicted = Callable[[int], np.ndarray]
+
+
 class TemporalWindow:
     """The temporal filter over a clip: per-frame predictions at the working size and the links
     of motion between consecutive frames, each computed once and kept for the frames around it.
@@ -201,16 +214,21 @@ class TemporalWindow:
         self._entries: Memo[int, np.ndarray] = Memo(keep)
         self._links: Memo[int, Link] = Memo(keep)
 
-    def entry(self, n: int, lightness: Callable[[], np.ndarray]) -> np.ndarray:
+    def entry(
+        self, n: int, lightness: Callable[[], np.ndarray], predicted: Predicted | None = None
+    ) -> np.ndarray:
         """a*b* of frame ``n`` at the working size, cleaned up (``lightness()``: the frame's
-        full-size L*, asked for only if the prediction is not made yet)."""
+        full-size L*, asked for only if the prediction is not made yet; ``predicted``: the
+        network's a*b* made elsewhere, else the pipeline's engine makes it)."""
         found = self._entries.peek(n)
         if found is not None:
             return found
         keyframe = self.hints_of(n)  # may read frames: not inside the memo's wait
 
         def make() -> np.ndarray:
-            return self.pipeline.prediction(lightness(), keyframe)
+            if predicted is None:
+                return self.pipeline.prediction(lightness(), keyframe)
+            return self.pipeline.clean(predicted(n), lightness(), keyframe)
 
         return self._entries.get(n, make)
 
@@ -222,8 +240,9 @@ class TemporalWindow:
         pair = self.footage.pair(m)  # may read frames: not inside the memo's wait
         return self._links.get(m, lambda: Link.from_pair(pair, size))
 
-    def filtered(self, n: int, frames: Neighbors) -> np.ndarray:
-        """Frame n's a*b* at the working size, filtered over its neighbors in ``frames``."""
+    def filtered(self, n: int, frames: Neighbors, predicted: Predicted | None = None) -> np.ndarray:
+        """Frame n's a*b* at the working size, filtered over its neighbors in ``frames`` (their
+        network's a*b* from ``predicted`` when given)."""
         radius = self.radius
         count = self.footage.count
         first, last = max(n - radius, 0), min(n + radius, count - 1)
@@ -242,7 +261,7 @@ class TemporalWindow:
         width = 2 * radius + 1
         entries: list[np.ndarray | None] = [None] * width
         for k in sorted(range(first, last + 1), key=lambda k: -abs(k - n)):
-            entries[k - n + radius] = self.entry(k, partial(frames.lightness, k))
+            entries[k - n + radius] = self.entry(k, partial(frames.lightness, k), predicted)
         center = entries[radius]
         assert center is not None
         size = center.shape[:2]

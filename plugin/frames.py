@@ -9,6 +9,7 @@ lightness comes from all three planes. Float samples are taken as nominal [0, 1]
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -17,7 +18,7 @@ import vapoursynth as vs
 from vscolorize.core.color import gray_to_l, srgb_to_l
 from vscolorize.core.errors import ClipError
 
-__all__ = ["check_format", "frame_lightness", "is_limited_range", "write_rgb"]
+__all__ = ["check_format", "frame_lightness", "is_limited_range", "modify_per_frame", "write_rgb"]
 
 
 def check_format(clip: vs.VideoNode) -> vs.VideoFormat:
@@ -80,3 +81,17 @@ def write_rgb(frame: vs.VideoFrame, rgb: np.ndarray) -> None:
     """Copy (H, W, 3) sRGB into a writable RGBS or RGBH frame, plane by plane."""
     for i in range(3):
         np.copyto(np.asarray(frame[i]), rgb[..., i], casting="same_kind")
+
+
+def modify_per_frame(
+    blank: vs.VideoNode,
+    clips: list[vs.VideoNode],
+    selector: Callable[[int, list[vs.VideoFrame]], vs.VideoFrame],
+) -> vs.VideoNode:
+    """``blank.std.ModifyFrame(clips, selector)`` with several frames computed at once: a single
+    ModifyFrame runs one callback at a time, so each frame gets its own, made by ``FrameEval``."""
+
+    def frame_node(n: int) -> vs.VideoNode:
+        return blank.std.ModifyFrame(clips=clips, selector=selector)
+
+    return blank.std.FrameEval(frame_node, clip_src=clips)

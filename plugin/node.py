@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import cv2
 import numpy as np
 import torch
 import vapoursynth as vs
 
+from vscolorize.core.engines.learned import LearnedEngine
 from vscolorize.core.errors import ClipError, SettingError, VscolorizeError, named
 from vscolorize.core.footage import Footage
 from vscolorize.core.hints import HintsLike
@@ -28,7 +30,8 @@ from vscolorize.core.pipeline import DEFAULT_METHOD, FramePipeline, Settings, Vi
 from vscolorize.core.store import MotionStore
 from vscolorize.core.temporal import DEFAULT_TEMPORAL
 
-from .frames import check_format, write_rgb
+from . import mlrt
+from .frames import check_format, modify_per_frame, write_rgb
 from .sources import ClipSource, FrameWindow
 
 __all__ = ["INTERNAL_ERROR", "OUTPUTS", "colorize", "colorize_with"]
@@ -56,6 +59,7 @@ def colorize(
     ensemble: int = 1,
     ensemble_mode: str = "mean",
     output: str = "RGBS",
+    backend: str = "torch",
 ) -> vs.VideoNode:
     """Colorize a grayscale (or faded) clip, guided by an artist's hints.
 
@@ -84,6 +88,12 @@ def colorize(
             likewise (see ``vscolorize.core.engines.members.plan_members``).
         ensemble_mode: ``"mean"``, ``"median"`` or ``"saturated"``.
         output: ``"RGBS"`` (float32) or ``"RGBH"`` (float16).
+        backend: what runs the network (``method="model"``, ``ensemble=1``): ``"torch"``, or
+            vs-mlrt's VapourSynth plugin ``"ort"`` (ONNX Runtime: CPU, or CUDA with a CUDA
+            ``device``), ``"ov"`` (OpenVINO, CPU), ``"trt"`` (TensorRT, CUDA) or ``"ncnn"``
+            (Vulkan), each from its ``vapoursynth-mlrt-*`` wheel, on the network exported to ONNX
+            once per model and working size (kept in the cache folder). Frames are within float
+            rounding of torch's; everything but the network stays the same code.
 
     Returns:
         An RGB clip of the same size, length and frame rate, every frame's properties copied,
@@ -108,6 +118,7 @@ def colorize(
                 postprocess=postprocess,  # type: ignore[arg-type]
                 ensemble=ensemble,
                 ensemble_mode=ensemble_mode,
+                backend=backend,
             )
         return colorize_with(clip, hints, settings, output=output)
     except VscolorizeError as e:
@@ -122,12 +133,14 @@ def colorize_with(
     """:func:`colorize` with its settings as one object (what ``render`` and the farm call).
 
     Raises:
-        VscolorizeError: bad hints, or the settings' device or model is not there; the message
-            starts with ``colorize:``.
+        VscolorizeError: bad hints, or the settings' device, model or backend is not there; the
+            message starts with ``colorize:``.
     """
     with named(_CALLER):
         check_format(clip)
         resolved = check_keyframes(hints, clip.num_frames)
+        if settings.backend != "torch":
+            mlrt.mlrt_plugin(settings.backend)  # before the model is loaded
         pipeline = FramePipeline(settings)
     if settings.method == "optimization" and resolved is None:
         log.warning("colorize: method='optimization' without hints leaves every frame gray")
@@ -137,23 +150,34 @@ def colorize_with(
     video = pipeline.video(footage, resolved)
     blank = clip.std.BlankClip(format=OUTPUTS[output], keep=True)
     radius = settings.temporal
-    clips = [blank, *(_shift(clip, k) for k in range(-radius, radius + 1))]
-    selector = _guarded(_frame_callback(video, np.float16 if output == "RGBH" else np.float32))
-
-    def frame_node(n: int) -> vs.VideoNode:
-        return blank.std.ModifyFrame(clips=clips, selector=selector)
-
-    return blank.std.FrameEval(frame_node, clip_src=clips)
+    window = range(-radius, radius + 1)
+    clips = [blank, *(_shift(clip, k) for k in window)]
+    predicted = settings.backend != "torch"
+    if predicted:
+        with named(_CALLER):
+            engine = cast(LearnedEngine, pipeline.engine)
+            network = mlrt.network_clip(
+                clip, settings.backend, engine.colorizer, video.hints_of, pipeline.device, _guarded
+            )
+        clips += [_shift(network, k) for k in window]
+    selector = _guarded(_frame_callback(video, np.float16 if output == "RGBH" else np.float32, predicted))
+    return modify_per_frame(blank, clips, selector)
 
 
 def _frame_callback(
-    video: VideoPipeline, dtype: type[np.floating]
+    video: VideoPipeline, dtype: type[np.floating], predicted: bool
 ) -> Callable[[int, list[vs.VideoFrame]], vs.VideoFrame]:
-    """The per-frame glue: frame n and its neighbors in, the pipeline's sRGB written out."""
+    """The per-frame glue: frame n and its neighbors in (and, with ``predicted``, the network's
+    a*b* of each from another runtime), the pipeline's sRGB written out."""
+    width = 2 * video.radius + 1
 
     def colorize_frame(n: int, f: list[vs.VideoFrame]) -> vs.VideoFrame:
-        out, sources = f[0].copy(), f[1:]
-        rgb = video.rgb(n, FrameWindow(n, sources))
+        out, sources, network = f[0].copy(), f[1 : 1 + width], f[1 + width :]
+
+        def from_network(k: int) -> np.ndarray:
+            return mlrt.read_ab(network[k - n + video.radius])
+
+        rgb = video.rgb(n, FrameWindow(n, sources), from_network if predicted else None)
         write_rgb(out, rgb.astype(dtype, copy=False))
         props = out.props
         for key, value in sources[len(sources) // 2].props.items():

@@ -156,6 +156,22 @@ class Colorizer:
                 predictions.append(part.flip(-1) if flip else part)
         return torch.stack(predictions)
 
+    @torch.inference_mode()
+    def stacked_inputs(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+        """One picture's inputs to the first variant as the exported graph takes them
+        (``vscolorize.core.models.export``), made as :meth:`views` makes them: (4 + base channels,
+        h, w) float32 on the CPU at the working size = L*, hint a*b* (2), mask, bases.
+
+        Args:
+            lightness: (H, W) L* in [0, 100].
+            keyframe: its hints (or None).
+        """
+        height, width = lightness.shape
+        size = working_size(height, width, self.config.working_short_side)
+        inputs = list(self._inputs([lightness], [keyframe], size))
+        inputs.append(network_bases(self.config, *inputs))
+        return np.ascontiguousarray(torch.cat(inputs, 1)[0].cpu().numpy())
+
     def predict_small(
         self, lightness: Sequence[np.ndarray], keyframes: Sequence[Keyframe | None]
     ) -> np.ndarray:

@@ -14,9 +14,11 @@ traced at (the larger side in the same power-of-two range), and :func:`export_on
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import math
 import os
+import tempfile
 from pathlib import Path
 
 import torch
@@ -24,9 +26,17 @@ from torch import nn
 
 from ..engines.learned import load_network, working_size
 from ..errors import SettingError
+from ..store import cache_folder
 from .network import ColorUNet
+from .weights import checksum
 
-__all__ = ["export_onnx", "input_channels", "pyramid_sides"]
+__all__ = ["cached_onnx", "export_onnx", "input_channels", "pyramid_sides"]
+
+log = logging.getLogger(__name__)
+
+# what a cached graph's name depends on besides the weights, the size and torch's version: raise it
+# when the exported graph changes (its input's layout, the wrapper around the network)
+_GRAPH_VERSION = 1
 
 
 class _Stacked(nn.Module):
@@ -105,10 +115,42 @@ def export_onnx(
                 output_names=["output"],
                 dynamic_shapes=(free,) if dynamic else None,
                 dynamo=True,
+                external_data=False,  # one self-contained file (vs-mlrt reads the graph as bytes)
                 verbose=False,
             )
         os.replace(partial, path)
     finally:
         exporter_log.setLevel(level)
         partial.unlink(missing_ok=True)
+    return path
+
+
+def cached_onnx(model: ColorUNet, size: tuple[int, int]) -> Path:
+    """``model`` as a fixed-size float32 ONNX graph at (h, w) ``size``, exported once and kept in
+    the cache folder (``$VSCOLORIZE_CACHE/onnx``, see :func:`vscolorize.core.store.cache_folder`)
+    under a name made from its weights, its config, the size and torch's version.
+
+    Processes that export the same graph at once each write their own file and move it into
+    place, so a reader never sees half a graph.
+    """
+    h, w = size
+    key = hashlib.sha256(
+        "\n".join(
+            [
+                checksum(model.state_dict()),
+                model.config.to_json(),
+                f"{h}x{w}",
+                torch.__version__,
+                str(_GRAPH_VERSION),
+            ]
+        ).encode()
+    ).hexdigest()[:24]
+    path = cache_folder() / "onnx" / f"{model.config.name}-{h}x{w}-{key}.onnx"
+    if path.is_file():
+        os.utime(path)  # recently used, should the cache ever be pruned
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log.info("exporting the %s model at %dx%d to %s", model.config.name, w, h, path)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".export-") as work:
+        os.replace(export_onnx(Path(work) / path.name, model, size=size), path)
     return path

@@ -157,8 +157,8 @@ def spread_hints(ab: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, to
     dtype, ab, mask = ab.dtype, ab.float(), mask.float()
     sums, weights = [ab * mask], [mask]
     while max(sums[-1].shape[2:]) > 1:
-        sums.append(F.avg_pool2d(sums[-1], 2, ceil_mode=True))
-        weights.append(F.avg_pool2d(weights[-1], 2, ceil_mode=True))
+        sums.append(_halve(sums[-1]))
+        weights.append(_halve(weights[-1]))
     levels = len(sums)
     covered = (weights[-1] > 0).to(ab.dtype)
     dense = sums[-1] / weights[-1].clamp_min(1e-8) * covered
@@ -173,6 +173,19 @@ def spread_hints(ab: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, to
         dense = alpha * own + (1 - alpha) * coarse
         reach = alpha * level + (1 - alpha) * coarse_reach
     return dense.to(dtype), (reach / levels).to(dtype)
+
+
+def _halve(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> half the size, each cell the mean of the pixels it covers (a last odd row
+    or column alone). A side of 1 is pooled by a window of 1: the same means, and a window no
+    larger than the picture, which OpenVINO's ONNX reader needs. (A graph exported for any size
+    keeps windows of 2: there the side is not known.)"""
+
+    def window(side: int) -> int:
+        return 1 if isinstance(side, int) and side == 1 else 2
+
+    height, width = x.shape[2:]
+    return F.avg_pool2d(x, (window(height), window(width)), ceil_mode=True)
 
 
 class _ReLU(nn.Module):

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 from vscolorize.core.errors import VscolorizeError, named
-from vscolorize.core.pipeline import DEFAULT_METHOD, METHODS, Settings
+from vscolorize.core.pipeline import BACKENDS, DEFAULT_METHOD, METHODS, Settings
 from vscolorize.core.postprocess import ENSEMBLE_MODES
 from vscolorize.core.temporal import DEFAULT_TEMPORAL
 
@@ -41,7 +41,17 @@ class Parser(argparse.ArgumentParser):
 type Commands = argparse._SubParsersAction[Parser]  # what each command registers itself in
 
 # the Settings fields a command line may give (the options below store them under these names)
-_SETTINGS = ("method", "model", "device", "propagate", "temporal", "postprocess", "ensemble", "ensemble_mode")
+_SETTINGS = (
+    "method",
+    "model",
+    "device",
+    "propagate",
+    "temporal",
+    "postprocess",
+    "ensemble",
+    "ensemble_mode",
+    "backend",
+)
 
 
 def add_command(
@@ -141,6 +151,14 @@ def add_settings(parser: argparse.ArgumentParser, *, video: bool = False) -> Non
         metavar="N",
         help="average colors over N frames on each side along optical flow "
         f"(0: off; default {DEFAULT_TEMPORAL})",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="torch",
+        help="what runs the network (method model): torch, or vs-mlrt's VapourSynth plugin ort "
+        "(ONNX Runtime), ov (OpenVINO), trt (TensorRT) or ncnn (pip install "
+        "vapoursynth-mlrt-NAME; default: torch)",
     )
 
 
