@@ -6,10 +6,12 @@ repeat up to 20 hints. Mean RGB PSNR (as benchmarks/models.py measures it) at 1/
 for the suggestions, for uniformly random places (mean over seeds), for a regular grid, and for an
 oracle that knows the error map (each next hint at the maximum of the smoothed a*b* error); then
 the share of the oracle's gain over random places that the suggestions get, and the time per
-suggestion. ``video`` (hints for keyframes along a clip) is to be added beside it.
+suggestion. ``video``: suggested keyframes on clips against the truth's best second keyframe
+(``benchmarks/guidance_video.py``, whose options it takes).
 
     python benchmarks/guidance.py photos [FOLDER] [--every K] [--limit N] [--size WxH] [--seeds N]
         [--method model|optimization] [--smoke]
+    python benchmarks/guidance.py video [--video FILE] [--frames N] [--size WxH] [--smoke] ...
 
 FOLDER defaults to data/heldout; ``--size`` crops each photo to that aspect and scales it there;
 ``--smoke`` is a tiny run (one photo at 96x64, one seed) that only checks the script works.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -219,7 +222,18 @@ def main() -> None:
     photos.add_argument("--method", default="model")
     photos.add_argument("--smoke", action="store_true", help="one photo at 96x64, one seed")
     photos.add_argument("--record", type=Path, help="also put the results at the top of this file")
-    args = parser.parse_args()
+    commands.add_parser(
+        "video", add_help=False, help="suggested keyframes on clips (guidance_video.py's options)"
+    )
+    args, rest = parser.parse_known_args()
+    if args.command == "video":
+        import guidance_video
+
+        sys.argv = [guidance_video.__file__, *rest]
+        guidance_video.main()
+        return
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.smoke:
         args.limit, args.size, args.seeds = 1, "96x64", 1
     with recorded(args.record):

@@ -23,7 +23,7 @@ TIMEOUT_S = 300
 # of them, {video} a short small color clip, {weights} the shipped fast model's file. None: a
 # module the scripts import, not a script.
 ARGS: dict[str, list[str] | None] = {
-    "guidance.py": ["photos", "{photos}", "--smoke"],
+    "guidance.py": ["photos", "{photos}", "--smoke"],  # its video part: guidance_video.py's
     "levin.py": ["{photos}", "--limit", "1", "--hints", "5"],
     "levin_reference.py": None,
     "models.py": [
