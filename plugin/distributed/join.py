@@ -112,6 +112,12 @@ def join_chunks(folder: Path, plan: Plan, output: Path, *, audio: Path | None) -
         "-c:v",
         "copy",
         *audio_codec,
+        # no random identifiers (Matroska's segment UID) nor versions: the same chunks and audio
+        # make the same file, wherever they are joined
+        "-fflags",
+        "+bitexact",
+        "-flags:a",
+        "+bitexact",
         *CONTAINER_ARGS.get(suffix, []),
         str(temporary),
     ]
