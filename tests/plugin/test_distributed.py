@@ -220,8 +220,8 @@ def test_the_join_copies_and_decodes_nothing(
     monkeypatch.setattr(coordinator, "join_chunks", spying)
     assert here(cuts, tmp_path / "out.mp4", hints).frames == 60
     (command,) = commands  # one ffmpeg: the concat demuxer's stream copy, with the audio
-    assert ["-f", "concat"] == command[command.index("-f") : command.index("-f") + 2]
-    assert "copy" == command[command.index("-c:v") + 1]
+    assert command[command.index("-f") : command.index("-f") + 2] == ["-f", "concat"]
+    assert command[command.index("-c:v") + 1] == "copy"
     assert not {"rawvideo", "libx264", "ffv1", "-vf", "-filter_complex"} & set(command)
 
 
