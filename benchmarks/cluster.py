@@ -3,13 +3,18 @@
 (Not named distributed.py: the scripts here import each other, and that name would hide Dask's.)
 
 Writes a gray H.264 film (shots of 100-300 frames of pans and zooms over photos, a keyframe of 20
-points in each: ``film.py``'s clip) and renders it three ways with the same settings, each with an
-empty motion store: ``render`` in this process, then ``render --cluster local:1`` and
-``--cluster local:2`` (chunks of whole shots up to ``--chunk-frames``). For each: wall time, the
-stages of the distributed ones (starting the cluster and checking its workers, finding the shots,
-rendering the chunks, the join), and whether the output's frames equal the plain render's.
-The overhead of the distributed path is local:1's time beside the plain render's; the estimate
-for N machines follows from the stages (see the printed model).
+points in each: ``film.py``'s clip) and renders it three ways with the same settings and chunks,
+each with an empty motion store: ``render`` in this process (the plan run in-process), then
+``render --cluster local:1`` and ``--cluster local:2`` (chunks of whole shots up to
+``--chunk-frames``). For each: wall time, the stages (starting the cluster and checking its
+workers, finding the shots, rendering the chunks, the join), and whether the output file equals
+the plain render's, byte for byte.
+
+And what the work costs in CPU: the render's total (this process and its children, the local
+cluster's processes included: they are waited for when it closes), the chunks' (each measured on
+its worker: its process and its encoder), the chunks' encoders alone (per frame), and this
+process's during the join (the stream copy: ffmpeg included) as a share of the total, which is
+what bounds the number of workers one coordinator can join for.
 
     python benchmarks/cluster.py [--frames 2000] [--size 854x480] [--chunk-frames 1000]
         [--method optimization] [--rounds 1] [--out results.txt]
@@ -48,6 +53,11 @@ def write_film(path: Path, frames: int, size: tuple[int, int]) -> dict:
     return hints
 
 
+def file_digest(path: Path) -> str:
+    """A hash of the file's bytes."""
+    return hashlib.blake2b(path.read_bytes(), digest_size=8).hexdigest()
+
+
 def frame_digest(path: Path) -> str:
     """A hash of every decoded frame of ``path``, in order."""
     import imageio_ffmpeg
@@ -59,35 +69,60 @@ def frame_digest(path: Path) -> str:
     return hashlib.blake2b("".join(lines).encode(), digest_size=8).hexdigest()
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its children (and theirs) that were waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def run(
     args: argparse.Namespace, film: Path, hints: Path, work: Path, cluster: str | None
 ) -> dict[str, object]:
     from vscolorize.core.pipeline import Settings
-    from vscolorize.distributed import render_distributed
-    from vscolorize.render import RenderSettings, render
+    from vscolorize.distributed import render_distributed, render_here
+    from vscolorize.render import RenderSettings
 
     name = cluster.replace(":", "") if cluster else "plain"
     os.environ["VSCOLORIZE_CACHE"] = str(work / f"cache-{name}")  # an empty motion store each
-    out = work / f"{name}.mkv"
-    began = time.perf_counter()
+    out = work / f"{name}.mp4"
+    settings = RenderSettings(Settings(method=args.method))
+    began, cpu = time.perf_counter(), _cpu()
     if cluster is None:
-        render(film, out, hints=hints, settings=Settings(method=args.method))
-        stages: dict[str, float] = {}
+        result = render_here(film, out, hints=hints, settings=settings, chunk_frames=args.chunk_frames)
     else:
         result = render_distributed(
-            film,
-            out,
-            cluster=cluster,
-            hints=hints,
-            settings=RenderSettings(Settings(method=args.method)),
-            chunk_frames=args.chunk_frames,
+            film, out, cluster=cluster, hints=hints, settings=settings, chunk_frames=args.chunk_frames
         )
-        stages = {**result.stages, **{f"in chunks: {k}": v for k, v in result.chunk_times.items()}}
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, _cpu() - cpu
+    stages = {**result.stages, **{f"in chunks: {k}": v for k, v in result.chunk_times.items()}}
     shutil.rmtree(os.environ["VSCOLORIZE_CACHE"], ignore_errors=True)  # runs alike: no GBs left
-    frames = frame_digest(out)
+    digests = (file_digest(out), frame_digest(out))
     out.unlink()  # the next round writes it again
-    return {"run": name, "seconds": seconds, "fps": args.frames / seconds, "stages": stages, "frames": frames}
+    return {
+        "run": name,
+        "seconds": seconds,
+        "fps": args.frames / seconds,
+        "stages": stages,
+        "file": digests[0],
+        "frames": digests[1],
+        "cpu": cpu,
+        "join_cpu": result.join_cpu,
+        "chunks": result.chunks,
+    }
+
+
+def costs(r: dict[str, object], frames: int) -> str:
+    """What the chunks' encoders and the join cost, in CPU, beside the render's total."""
+    st: dict[str, float] = r["stages"]  # type: ignore[assignment]
+    chunks = int(r["chunks"])  # type: ignore[call-overload]
+    total, join_cpu = float(r["cpu"]), float(r["join_cpu"])  # type: ignore[arg-type]
+    in_chunks, encode = st.get("in chunks: cpu", 0.0), st.get("in chunks: encode_cpu", 0.0)
+    return (
+        f"{r['run']}: CPU {total:.1f} s all told, {in_chunks:.1f} s in the {chunks} chunks; their encoders "
+        f"{encode:.1f} s ({encode / chunks:.2f} s a chunk, {encode / frames * 1000:.1f} ms a frame, "
+        f"{encode / max(in_chunks, 1e-9) * 100:.1f} % of the chunks'); the join {st['join']:.2f} s wall, "
+        f"{join_cpu:.2f} s CPU on the coordinator = {join_cpu / total * 100:.2f} % of the render's CPU"
+    )
 
 
 def main() -> None:
@@ -132,12 +167,17 @@ def main() -> None:
             for r in results.values():
                 stages = ", ".join(f"{name} {v:.1f} s" for name, v in r["stages"].items())  # type: ignore[attr-defined]
                 ratio = float(r["seconds"]) / float(plain["seconds"])  # type: ignore[arg-type]
-                same = "same frames" if r["frames"] == plain["frames"] else "FRAMES DIFFER"
+                same = (
+                    "same file"
+                    if r["file"] == plain["file"]
+                    else ("same frames, other file" if r["frames"] == plain["frames"] else "FRAMES DIFFER")
+                )
                 tag = f"{r['run']}" + (f" #{k + 1}" if args.rounds > 1 else "")
                 lines.append(
                     f"{tag:>11}: {r['seconds']:7.1f} s  {r['fps']:5.2f} fps  "
                     f"{ratio:5.3f}x plain  {same}" + (f"  ({stages})" if stages else "")
                 )
+            lines += [costs(r, args.frames) for r in results.values()]
             for r in results.values():
                 if r["run"] == "plain":
                     continue

@@ -6,6 +6,8 @@ H.264 (x264, CRF 16, BT.709 4:2:0, what every player plays) or FFV1 (16-bit RGB,
 audio of the input is kept. VapourSynth converts RGB to the encoder's format (zimg, dithered), raw
 planes go to ffmpeg's stdin, and the result is written under a temporary name that replaces the
 output only once ffmpeg has finished: an interrupted render never leaves a broken file behind.
+:func:`render` encodes in chunks of whole shots and joins them by a stream copy, the plan a
+render on a cluster runs (``vscolorize.distributed``); :func:`encode` encodes a clip in one go.
 
 A frame range (``start`` to ``end``, both included, as vspipe's ``--start``/``--end``) is cut from
 the colorized clip, never from the input: the whole clip is colorized (hints keep the clip's frame
@@ -38,8 +40,11 @@ from .node import INTERNAL_ERROR, colorize_with
 from .sources import open_video
 
 __all__ = [
+    "BITEXACT_ARGS",
     "CODECS",
+    "CONTAINER_ARGS",
     "ENCODER_ARGS",
+    "ENCODER_THREADS",
     "Encoder",
     "Picture",
     "RenderError",
@@ -77,11 +82,46 @@ _BT709 = [
     "-color_range",
     "tv",
 ]
+# Encoder threads are pinned: x264's stream depends on its thread count (a render on 2 cores and
+# one on 16 must write the same bits). A render is encoded in chunks of whole shots (see
+# vscolorize.distributed), each a stream of its own that starts with a keyframe; x264's
+# "stitchable" keeps the headers independent of the content and open-gop stays off (a closed GOP
+# at every chunk's start), so the chunks' streams join by a stream copy. FFV1 is intra-only.
+ENCODER_THREADS = 4
 ENCODER_ARGS = {
-    "h264": ["-c:v", "libx264", "-preset", "medium", "-crf", "16", "-pix_fmt", "yuv420p", *_BT709],
-    "ffv1": ["-c:v", "ffv1", "-level", "3", "-g", "1", "-slicecrc", "1"],
+    "h264": [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "medium",
+        "-crf",
+        "16",
+        "-pix_fmt",
+        "yuv420p",
+        "-threads",
+        str(ENCODER_THREADS),
+        "-x264-params",
+        "open-gop=0:stitchable=1",
+        *_BT709,
+    ],
+    "ffv1": [
+        "-c:v",
+        "ffv1",
+        "-level",
+        "3",
+        "-g",
+        "1",
+        "-slicecrc",
+        "1",
+        "-slices",
+        "4",
+        "-threads",
+        str(ENCODER_THREADS),
+    ],
 }
-_CONTAINER_ARGS = {".mp4": ["-movflags", "+faststart"], ".mov": ["-movflags", "+faststart"]}
+# the same frames make the same file (no muxer or encoder versions, no dates)
+BITEXACT_ARGS = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
+CONTAINER_ARGS = {".mp4": ["-movflags", "+faststart"], ".mov": ["-movflags", "+faststart"]}
 _AUDIO_ARGS = {".mp4": ["-c:a", "aac", "-b:a", "192k"], ".mov": ["-c:a", "aac", "-b:a", "192k"]}
 # a cut can't be stream-copied exactly (packets hold ~20 ms): lossless re-encodes where copied
 _CUT_AUDIO_ARGS = {".mkv": ["-c:a", "flac"], ".avi": ["-c:a", "pcm_s16le"]}
@@ -176,8 +216,17 @@ def render(
     codec: str = "h264",
     force: bool = False,
     progress: Progress | None = None,
+    chunk_frames: int | None = None,
+    chunks: str | os.PathLike[str] | None = None,
+    keep_chunks: bool = False,
 ) -> RenderResult:
     """Colorize the video file ``source`` into ``output``, keeping its audio.
+
+    The render is planned as a render on a cluster is (``vscolorize.distributed``): chunks of
+    whole shots, each encoded on its own and joined by a stream copy, here rendered one after
+    another in this process. The file is the one ``render --cluster`` writes with the same
+    settings and ``chunk_frames``, bit for bit; an interrupted render, run again, renders only the
+    chunks it had not finished.
 
     Args:
         hints: as :func:`vscolorize.colorize` takes them.
@@ -185,27 +234,33 @@ def render(
         start, end: the first and the last frame written, both included (as vspipe's
             ``--start``/``--end``); ``end=None`` is the clip's last frame. The frames are those
             of the whole clip's render, and the audio is cut to match.
-        codec, force, progress: as :func:`encode` takes them.
+        codec, force: as :func:`encode` takes them.
+        progress: wraps the iterator of the frames rendered (a progress bar), given their count.
+        chunk_frames: chunks hold whole shots up to this many frames (default 1000).
+        chunks: where chunks go (default: a hidden folder beside the output).
+        keep_chunks: keep the chunks after the join (else the folder is removed).
 
     Raises:
         RenderError: a bad input, output, setting, frame range or codec, or the encoder failed.
     """
-    job = RenderSettings(settings if settings is not None else Settings(), codec)
-    source, output = Path(source), Path(output)
-    check_output(output, codec, force, source)
-    clip = open_video(source)
-    last = frame_range(start, end, clip.num_frames)
-    colored = job.colorize(clip, hints)
-    whole = start == 0 and last == clip.num_frames - 1
-    return encode(
-        colored if whole else colored[start : last + 1],
+    from .distributed.coordinator import render_here
+    from .distributed.plan import CHUNK_FRAMES
+
+    began = time.perf_counter()
+    result = render_here(
+        source,
         output,
-        codec=codec,
+        hints=hints,
+        settings=RenderSettings(settings if settings is not None else Settings(), codec),
+        start=start,
+        end=end,
+        chunk_frames=CHUNK_FRAMES if chunk_frames is None else chunk_frames,
+        folder=chunks,
+        keep_chunks=keep_chunks,
         force=force,
         progress=progress,
-        audio=source,
-        audio_from=None if whole else start,
     )
+    return RenderResult(result.output, result.frames, time.perf_counter() - began)
 
 
 def frame_range(start: int, end: int | None, count: int) -> int:
@@ -299,10 +354,11 @@ def encode(
     return RenderResult(output, encoder.frames, time.perf_counter() - began)
 
 
-def check_frames(frames: Iterator[vs.VideoFrame]) -> Iterator[vs.VideoFrame]:
-    """``frames``, with a frame that failed turned into a :class:`RenderError` naming the frame
-    (a problem with the input) or a RuntimeError (a bug of ours)."""
-    done = 0
+def check_frames(frames: Iterator[vs.VideoFrame], *, first: int = 0) -> Iterator[vs.VideoFrame]:
+    """``frames`` (numbered from ``first``), with a frame that failed turned into a
+    :class:`RenderError` naming the frame (a problem with the input) or a RuntimeError (a bug of
+    ours)."""
+    done = first
     try:
         for frame in frames:
             yield frame
@@ -372,7 +428,7 @@ class Encoder:
             *audio_input,
             *encoder_args,
             *audio_codec,
-            *_CONTAINER_ARGS.get(output.suffix.lower(), []),
+            *CONTAINER_ARGS.get(output.suffix.lower(), []),
             str(self.temporary),
         ]
         self.frames = 0

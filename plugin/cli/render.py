@@ -12,7 +12,7 @@ from vscolorize.core.pipeline import Settings
 from .common import Commands, UsageError, add_command, add_settings, flag, progress_bar, settings_from
 
 # the options of a render on a cluster (None or False: not given)
-_CLUSTER_ONLY = ("chunk_frames", "retries", "chunks", "keep_chunks")
+_CLUSTER_ONLY = ("retries",)
 
 
 def register(commands: Commands) -> None:
@@ -57,10 +57,10 @@ def register(commands: Commands) -> None:
 def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
     cluster = parser.add_argument_group(
         "distributed render",
-        "Split the render into chunks of whole shots computed by the workers of a Dask cluster, "
-        "then join them losslessly: the same frames as a plain render. Workers read INPUT and "
-        "--hints themselves at the same paths. Run the same command again to render only what "
-        "an interrupted or failed render left unfinished.",
+        "A render is encoded in chunks of whole shots, joined by a stream copy; --cluster has "
+        "the workers of a Dask cluster render them: the same file as a plain render. Workers "
+        "read INPUT and --hints themselves at the same paths. Run the same command again to "
+        "render only what an interrupted or failed render left unfinished.",
     )
     cluster.add_argument(
         "--cluster",
@@ -85,8 +85,8 @@ def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
     cluster.add_argument(
         "--chunks",
         metavar="DIR",
-        help="where chunks go: a folder every worker sees at the same path (default: a hidden "
-        "folder beside OUTPUT)",
+        help="where chunks go, with --cluster a folder every worker sees at the same path "
+        "(default: a hidden folder beside OUTPUT)",
     )
     cluster.add_argument(
         "--keep-chunks",
@@ -115,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
         codec=args.codec,
         force=args.force,
         progress=progress_bar("colorizing"),
+        chunk_frames=args.chunk_frames,
+        chunks=args.chunks,
+        keep_chunks=args.keep_chunks,
     )
     sys.stdout.write(
         f"wrote {result.output}: {result.frames} frames in {result.seconds:.1f} s ({result.fps:.1f} fps)\n"

@@ -1,18 +1,21 @@
 """One chunk on disk: rendering it (:func:`write_chunk`), and telling a finished one (:func:`finished`).
 
-A chunk holds the frames exactly as ``render`` feeds its encoder, stored losslessly (Ut Video or
-FFV1 in Matroska) under a temporary name and renamed into place, then a sidecar (``*.json``) with
-the range, a checksum per frame, the file's size and hash and the versions used. The sidecar is
-written last: a chunk without one does not exist. A render run again skips every chunk whose
-sidecar verifies under its key.
+A chunk holds its frames encoded as the output is (the render's codec and container, the encoder
+``render`` uses, threads pinned, muxed bit-exactly: the same frames make the same file), as a
+stream of its own that starts with a keyframe, so that the join is a stream copy. It is written
+under a temporary name and renamed into place, then a sidecar (``*.json``) with the range, a
+checksum of every raw frame fed to the encoder, the file's size and hash and the versions used.
+The sidecar is written last: a chunk without one does not exist. A render run again skips every
+chunk whose sidecar and file hash verify under its key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -21,7 +24,9 @@ from typing import Any
 import vapoursynth as vs
 
 from ..render import (
+    BITEXACT_ARGS,
     CODECS,
+    ENCODER_ARGS,
     Encoder,
     Picture,
     RenderError,
@@ -38,28 +43,19 @@ __all__ = [
     "ChunkJob",
     "ChunkRecord",
     "check_inputs",
+    "file_matches",
     "finished",
     "forget",
     "frame_checksum",
+    "sidecar_of",
     "tidy",
     "video_file",
     "write_chunk",
+    "writing",
 ]
 
 CHUNK_FORMAT = "vscolorize.chunk"
-CHUNK_VERSION = 2  # 1 hashed frames with BLAKE2b
-# Chunks are lossless and intra-only, in a Matroska written bit-exactly (the same frames make the
-# same file). 8-bit 4:2:0 (what an H.264 render encodes) in Ut Video: encoding and decoding a
-# chunk's frame cost 2.5 ms of CPU at 854x480, against 13.5 ms in FFV1 (a pan over a held-out
-# photo, 288 frames, one thread each), for files 1.5x the size; on one machine the render, the
-# chunks and the join share the same cores. Its left prediction: 0.61 + 0.22 s of CPU to encode
-# and decode 300 such frames, against 0.69 + 0.68 s for median, in files 4 % larger. 16-bit RGB
-# (an FFV1 render) in FFV1 with CRCs.
-_CHUNK_CODECS = {
-    "yuv420p": ["-c:v", "utvideo", "-pred", "left"],
-    "gbrp16le": ["-c:v", "ffv1", "-level", "3", "-g", "1", "-slicecrc", "1"],
-}
-_BITEXACT = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact"]
+CHUNK_VERSION = 3  # 1 hashed frames with BLAKE2b; 2 held lossless frames (Ut Video or FFV1)
 
 
 def frame_checksum(raw: bytes) -> str:
@@ -78,6 +74,7 @@ class ChunkJob:
     chunk: Chunk
     key: str
     folder: str  # where chunks go (seen by every worker and by the coordinator)
+    suffix: str  # the output's container (".mp4", ".mkv", ...): the chunk's too
     source_fingerprint: str
     hints_digest: str | None
     threads: int | None = None  # VapourSynth / torch / OpenCV threads; None: the machine's
@@ -93,7 +90,8 @@ class ChunkRecord:
     worker: str
     # seconds in: "setup" (checks, opening the source, building the node, loading the model),
     # "frames" (waiting for colorized frames), "write" (checksums, feeding the chunk's encoder),
-    # "finish" (the encoder's end, hashing the file)
+    # "finish" (the encoder's end, hashing the file); and CPU seconds: "cpu" (all of the chunk's,
+    # the encoder's included), "encode_cpu" (the encoder's process alone)
     times: dict[str, float] = field(default_factory=dict)
 
 
@@ -118,9 +116,9 @@ def _sidecar(folder: Path, chunk: Chunk) -> Path:
     return folder / f"{chunk.name}.json"
 
 
-def video_file(folder: Path, chunk: Chunk) -> Path:
-    """Where ``chunk``'s frames are in ``folder``."""
-    return folder / f"{chunk.name}.mkv"
+def video_file(folder: Path, chunk: Chunk, suffix: str) -> Path:
+    """Where ``chunk``'s frames are in ``folder``, in the container ``suffix`` names."""
+    return folder / f"{chunk.name}{suffix}"
 
 
 def check_inputs(job: ChunkJob) -> None:
@@ -143,7 +141,7 @@ def check_inputs(job: ChunkJob) -> None:
 
 
 def write_chunk(job: ChunkJob, on_frame: Callable[[int], None] | None = None) -> ChunkRecord:
-    """Render ``job.chunk`` into its folder: the lossless chunk, then its sidecar.
+    """Render ``job.chunk`` into its folder: the encoded chunk, then its sidecar.
 
     Args:
         on_frame: called with the number of frames written so far, after each frame.
@@ -151,45 +149,69 @@ def write_chunk(job: ChunkJob, on_frame: Callable[[int], None] | None = None) ->
     Raises:
         RenderError: the input is unusable, a frame failed, or the encoder failed.
     """
-    began = time.perf_counter()
+    frames = writing(job)
+    try:
+        done = 0
+        while True:
+            next(frames)
+            done += 1
+            if on_frame is not None:
+                on_frame(done)
+    except StopIteration as end:
+        record: ChunkRecord = end.value
+        return record
+
+
+def _cpu() -> tuple[float, float]:
+    """CPU seconds of this process, and of its children that have been waited for."""
+    t = os.times()
+    return t.user + t.system, t.children_user + t.children_system
+
+
+def writing(
+    job: ChunkJob, colored: vs.VideoNode | None = None
+) -> Generator[vs.VideoFrame, None, ChunkRecord]:
+    """:func:`write_chunk`, yielding each frame once it is fed to the encoder.
+
+    Args:
+        colored: the whole clip colorized with ``job.settings`` (a render in this process builds
+            it once for all its chunks); None: opened and colorized here, with ``job.hints``.
+    """
+    began, cpu = time.perf_counter(), _cpu()
     check_inputs(job)
     if job.threads is not None:
         _set_threads(job.threads)
     chunk, folder, codec = job.chunk, Path(job.folder), job.settings.codec
-    clip = open_video(job.source)
-    if chunk.last >= clip.num_frames:
-        raise RenderError(f"{job.source}: {chunk.describe()} are past its end ({clip.num_frames})")
-    colored = job.settings.colorize(clip, job.hints)[chunk.first : chunk.last + 1]
-    encoded = encoder_input(colored, codec)
+    if colored is None:
+        colored = job.settings.colorize(open_video(job.source), job.hints)
+    if chunk.last >= colored.num_frames:
+        raise RenderError(f"{job.source}: {chunk.describe()} are past its end ({colored.num_frames})")
+    encoded = encoder_input(colored[chunk.first : chunk.last + 1], codec)
     pix_fmt = CODECS[codec][2]
-    picture = Picture(clip.width, clip.height, frame_rate(clip) or Fraction(25), pix_fmt)
+    picture = Picture(colored.width, colored.height, frame_rate(colored) or Fraction(25), pix_fmt)
     checksums: list[str] = []
     size = 0
-    output = video_file(folder, chunk)
+    output = video_file(folder, chunk, job.suffix)
     times = {"setup": time.perf_counter() - began, "frames": 0.0, "write": 0.0}
-    with Encoder(output, picture, [*_CHUNK_CODECS[pix_fmt], *_BITEXACT]) as encoder:
+    with Encoder(output, picture, [*ENCODER_ARGS[codec], *BITEXACT_ARGS]) as encoder:
         clock = time.perf_counter()
-        for frame in check_frames(encoded.frames(close=True)):
+        for frame in check_frames(encoded.frames(close=True), first=chunk.first):
             wrote = time.perf_counter()
             times["frames"] += wrote - clock
             raw = raw_frame(frame)
             size = len(raw)
             checksums.append(frame_checksum(raw))
             encoder.write(raw)
-            if on_frame is not None:
-                on_frame(len(checksums))
+            yield frame
             clock = time.perf_counter()
             times["write"] += clock - wrote
         encoder.finish(chunk.frames)
-    stat = output.stat()
-    record = {
-        "name": output.name,
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
-        "hash": file_digest(output),
-    }
+    record = {"name": output.name, "size": output.stat().st_size, "hash": file_digest(output)}
     seconds = time.perf_counter() - began
     times["finish"] = seconds - sum(times.values())
+    spent = _cpu()
+    times["cpu"] = spent[0] - cpu[0] + spent[1] - cpu[1]
+    times["encode_cpu"] = spent[1] - cpu[1]  # the encoder is the only child waited for
     write_json(
         _sidecar(folder, chunk),
         {
@@ -198,8 +220,8 @@ def write_chunk(job: ChunkJob, on_frame: Callable[[int], None] | None = None) ->
             "key": job.key,
             "first": chunk.first,
             "last": chunk.last,
-            "width": clip.width,
-            "height": clip.height,
+            "width": colored.width,
+            "height": colored.height,
             "pix_fmt": pix_fmt,
             "frame_bytes": size,
             "checksums": checksums,
@@ -223,9 +245,9 @@ def _set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def finished(folder: Path, chunk: Chunk, key: str) -> dict[str, Any] | None:
-    """The sidecar of ``chunk`` if the chunk is finished under ``key``: the sidecar is whole and
-    names this key and range, and the chunk file has the size and modification time it records."""
+def sidecar_of(folder: Path, chunk: Chunk, key: str) -> dict[str, Any] | None:
+    """The sidecar of ``chunk`` if it is whole and names ``key`` and this range (the file it
+    records is not checked: see :func:`file_matches`)."""
     sidecar = read_json(_sidecar(folder, chunk))
     if not isinstance(sidecar, dict) or sidecar.get("format") != CHUNK_FORMAT:
         return None
@@ -233,29 +255,45 @@ def finished(folder: Path, chunk: Chunk, key: str) -> dict[str, Any] | None:
         return None
     if (sidecar.get("key"), sidecar.get("first"), sidecar.get("last")) != (key, chunk.first, chunk.last):
         return None
-    if len(sidecar.get("checksums", ())) != chunk.frames:
-        return None
-    # the file as it was written (hashing every chunk again would read a film's worth of lossless
-    # video at each resume; the join verifies every frame's checksum anyway)
-    record = sidecar.get("file", {})
-    try:
-        stat = video_file(folder, chunk).stat()
-    except OSError:
-        return None
-    if (stat.st_size, stat.st_mtime_ns) != (record.get("size"), record.get("mtime_ns")):
+    if len(sidecar.get("checksums", ())) != chunk.frames or not isinstance(sidecar.get("file"), dict):
         return None
     return sidecar
 
 
-def forget(folder: Path, chunk: Chunk) -> None:
+def file_matches(video: Path, sidecar: dict[str, Any]) -> bool:
+    """Whether ``video`` is the file ``sidecar`` records: its name, size and hash (its bytes are
+    read; nothing is decoded)."""
+    record = sidecar["file"]
+    try:
+        return (
+            record.get("name") == video.name
+            and video.stat().st_size == record.get("size")
+            and file_digest(video) == record.get("hash")
+        )
+    except OSError:
+        return False
+
+
+def finished(folder: Path, chunk: Chunk, key: str, suffix: str) -> dict[str, Any] | None:
+    """The sidecar of ``chunk`` if the chunk is finished under ``key``: the sidecar is whole and
+    names this key and range, and the chunk file (in the container ``suffix`` names) has the name,
+    size and hash it records (reading an encoded chunk costs little beside rendering it)."""
+    sidecar = sidecar_of(folder, chunk, key)
+    if sidecar is None or not file_matches(video_file(folder, chunk, suffix), sidecar):
+        return None
+    return sidecar
+
+
+def forget(folder: Path, chunk: Chunk, suffix: str) -> None:
     """Remove a chunk (its sidecar first: without it, the chunk does not count)."""
     _sidecar(folder, chunk).unlink(missing_ok=True)
-    video_file(folder, chunk).unlink(missing_ok=True)
+    video_file(folder, chunk, suffix).unlink(missing_ok=True)
 
 
 def tidy(folder: Path, plan: Plan) -> None:
     """Remove what is not part of ``plan``: chunks of another plan, files half written."""
-    keep = {p(folder, c).name for c in plan.chunks for p in (_sidecar, video_file)}
+    keep = {_sidecar(folder, c).name for c in plan.chunks}
+    keep |= {video_file(folder, c, plan.suffix).name for c in plan.chunks}
     keep.add(MANIFEST)
     for path in folder.iterdir():
         if (

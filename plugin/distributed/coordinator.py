@@ -1,7 +1,8 @@
-""":func:`render_distributed`: the coordinator of one render split across a Dask cluster.
+"""The coordinator of a render: one plan, run on a Dask cluster (:func:`render_distributed`) or in
+this process (:func:`render_here`, what ``render`` without ``--cluster`` runs).
 
-It reads no frame: the workers check the job, find the shots, render the chunks; it plans, hands
-every finished chunk to the join as it comes, and reports.
+It reads no frame on a cluster: the workers check the job, find the shots, render the chunks in
+the output's codec; it plans, and joins the chunks by a stream copy once they are in.
 """
 
 from __future__ import annotations
@@ -11,28 +12,26 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from distributed.scheduler import KilledWorker
-
 from vscolorize.core.errors import HintError, VscolorizeError
-from vscolorize.core.hints import check_frames, load_hints
+from vscolorize.core.hints import HintsLike, check_frames, resolve_hints
 
-from ..render import RenderError, RenderSettings, check_output, frame_range
+from ..render import Progress, RenderError, RenderSettings, check_output, frame_range
 from .chunk import ChunkJob, finished, tidy
-from .join import Join
+from .executor import Executor, InProcess
+from .join import join_chunks
 from .plan import CHUNK_FRAMES, Chunk, Plan, known_shots, save_plan, settings_identity
-from .submit import Bar, check_workers, connect, failure, find_shots, render_chunks
-from .workers import probe
 
-__all__ = ["BarFactory", "DistributedResult", "render_distributed"]
+__all__ = ["BarFactory", "DistributedResult", "render_distributed", "render_here"]
 
 log = logging.getLogger(__name__)
 
-BarFactory = Callable[[int, str], Bar]  # (total, label) -> a bar
+BarFactory = Callable[[int, str], Any]  # (total, label) -> a bar (see submit.Bar)
 
 
 @dataclass(frozen=True)
@@ -44,10 +43,12 @@ class DistributedResult:
     rendered: int  # rendered by this run (the others were finished already)
     workers: int
     # seconds spent on each stage: "cluster" (start or connect, check the workers, probe the
-    # source), "plan" (find the shots), "chunks" (render them), "join" (verify, join, encode)
+    # source), "plan" (find the shots), "chunks" (render them), "join" (verify and copy)
     stages: dict[str, float] = dataclasses.field(default_factory=dict)
     # the chunks rendered now, summed over them: see ChunkRecord.times
     chunk_times: dict[str, float] = dataclasses.field(default_factory=dict)
+    # CPU seconds of this process and its children (ffmpeg) during the join
+    join_cpu: float = 0.0
 
     @property
     def fps(self) -> float:
@@ -67,6 +68,12 @@ class _Stages:
         self._clock = now
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that were waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def render_distributed(
     source: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -84,8 +91,8 @@ def render_distributed(
     progress: BarFactory | None = None,
 ) -> DistributedResult:
     """Render ``source`` into ``output`` on the Dask cluster ``cluster`` (see
-    :func:`~vscolorize.distributed.submit.connect`); the same frames as
-    :func:`vscolorize.render.render` with the same settings and range.
+    :func:`~vscolorize.distributed.submit.connect`): the same file as
+    :func:`vscolorize.render.render` with the same settings, range and ``chunk_frames``.
 
     Args:
         hints: a hints file every worker reads at this same path.
@@ -103,6 +110,62 @@ def render_distributed(
         ClusterError: the cluster cannot be reached or its workers cannot do the job.
         RuntimeError: a chunk failed on a bug of ours.
     """
+    if retries < 0:
+        raise RenderError(f"--retries must be 0 or more, not {retries}")
+
+    @contextmanager
+    def on_cluster() -> Iterator[Executor]:
+        from .submit import DaskExecutor, connect
+
+        with connect(cluster) as (client, threads):
+            yield DaskExecutor(client, threads, retries, progress)
+
+    path = None if hints is None else Path(hints)
+    return _render(
+        on_cluster(), source, output, path, settings, start, end, chunk_frames, folder, keep_chunks, force
+    )
+
+
+def render_here(
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    hints: HintsLike | None = None,
+    settings: RenderSettings | None = None,
+    start: int = 0,
+    end: int | None = None,
+    chunk_frames: int = CHUNK_FRAMES,
+    folder: str | os.PathLike[str] | None = None,
+    keep_chunks: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> DistributedResult:
+    """:func:`render_distributed`'s plan, run in this process (see
+    :class:`~vscolorize.distributed.executor.InProcess`): the same file. ``hints`` may be any form
+    :func:`vscolorize.colorize` takes; ``progress`` wraps the iterator of the frames rendered."""
+
+    @contextmanager
+    def here() -> Iterator[Executor]:
+        yield InProcess(hints, progress)
+
+    return _render(
+        here(), source, output, hints, settings, start, end, chunk_frames, folder, keep_chunks, force
+    )
+
+
+def _render(
+    runner: AbstractContextManager[Executor],
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    hints: HintsLike | None,
+    settings: RenderSettings | None,
+    start: int,
+    end: int | None,
+    chunk_frames: int,
+    folder: str | os.PathLike[str] | None,
+    keep_chunks: bool,
+    force: bool,
+) -> DistributedResult:
     began = time.perf_counter()
     settings = settings if settings is not None else RenderSettings()
     source, output = Path(source).resolve(), Path(output)
@@ -111,24 +174,29 @@ def render_distributed(
         raise RenderError(f"{source}: no such file")
     if chunk_frames < 1:
         raise RenderError(f"--chunk-frames must be at least 1, not {chunk_frames}")
-    if retries < 0:
-        raise RenderError(f"--retries must be 0 or more, not {retries}")
-    hints_path = None if hints is None else str(Path(hints).resolve())
-    loaded = load_hints(hints_path) if hints_path is not None else None  # refused here if broken
+    hints_path = str(Path(hints).resolve()) if isinstance(hints, str | os.PathLike) else None
+    loaded = resolve_hints(hints_path if hints_path is not None else hints)  # refused here if broken
+    default = folder is None
     where = (Path(folder) if folder is not None else output.with_name(f".{output.name}.chunks")).resolve()
-    where.mkdir(parents=True, exist_ok=True)
+    made = not where.exists()
     stages = _Stages()
-
-    with connect(cluster) as (client, threads):
-        workers, agreed = check_workers(client, source, hints_path, where, settings)
-        # "auto" as the workers resolved it
-        settings = RenderSettings(settings.pipeline.replace(model=agreed["model"]), settings.codec)
-        clip = client.submit(probe, str(source), pure=False).result()
-        last = frame_range(start, end, clip["frames"])
+    suffix = output.suffix.lower()
+    with runner as executor:
         try:
-            check_frames(loaded, clip["frames"])
-        except HintError as e:
-            raise RenderError(f"colorize: {e}") from None
+            where.mkdir(parents=True, exist_ok=True)  # the workers are asked whether they see it
+            workers, agreed = executor.check(source, hints_path, where, settings)
+            # "auto" as the workers resolved it
+            settings = RenderSettings(settings.pipeline.replace(model=agreed["model"]), settings.codec)
+            clip = executor.probe(source)
+            last = frame_range(start, end, clip["frames"])
+            try:
+                check_frames(loaded, clip["frames"])
+            except HintError as e:
+                raise RenderError(f"colorize: {e}") from None
+        except BaseException:
+            if made:  # refused before any work: nothing left behind
+                shutil.rmtree(where, ignore_errors=True)
+            raise
         from vscolorize import __version__
 
         identity = {
@@ -137,16 +205,17 @@ def render_distributed(
             "frames": clip["frames"],
             "weights": agreed["weights"],
             "settings": settings_identity(settings),
+            "container": suffix,
         }
         stages.done("cluster")
         starts = known_shots(where, identity, start, last)
         if starts is None:
             shots_began = time.perf_counter()
-            motion = settings.pipeline.propagation.motion
-            starts = find_shots(client, str(source), start, last, motion)
+            starts = executor.find_shots(source, start, last, settings.pipeline.propagation.motion)
             log.info("%d shots found in %.1f s", len(starts) - 1, time.perf_counter() - shots_began)
         plan = Plan.make(
             str(source),
+            suffix,
             identity,
             starts,
             hints_path=hints_path,
@@ -160,49 +229,40 @@ def render_distributed(
         save_plan(where, plan)
         stages.done("plan")
         tidy(where, plan)
-        jobs = _jobs(plan, where, settings, threads, agreed, source=str(source), hints=hints_path)
+        jobs = _jobs(plan, where, settings, executor.threads, agreed, source=str(source), hints=hints_path)
         log.info("%d chunks, %d to render, on %d workers", len(plan.chunks), len(jobs), workers)
-        gpu = settings.pipeline.device is not None and settings.pipeline.device.startswith("cuda")
-        offered = client.scheduler_info().get("workers", {}).values()
-        resources = {"GPU": 1.0} if gpu and any("GPU" in w.get("resources", {}) for w in offered) else None
-        # the join runs beside the render, each chunk once those before it are in
-        join = Join(where, plan, output, audio=source)
         times: dict[str, float] = {}
-        for chunk in plan.chunks:
-            if chunk not in jobs:
-                join.ready(chunk)
-        bar = progress(sum(c.frames for c in jobs), "colorizing") if progress and jobs else None
         try:
-            failed = render_chunks(client, jobs, retries, resources, bar, join, times) if jobs else {}
+            failed = executor.render(jobs, times) if jobs else {}
         except BaseException:
-            join.cancel()
-            log.warning(
-                "stopped: finished chunks are kept in %s; run the same command again to render the rest",
-                where,
-            )
+            _stopped(where, plan, default)
             raise
-        finally:
-            if bar is not None:
-                bar.close()
     stages.done("chunks")  # with closing the cluster
     tidy(where, plan)  # what killed workers left half written
     if failed:
-        join.cancel()
         _report(failed, len(plan.chunks), where)
-    frames = _finish_join(join, last - start + 1, progress)
-    stages.done("join")  # what was left of it once the chunks were in
+    cpu = _cpu()
+    frames = join_chunks(where, plan, output, audio=source)
+    join_cpu = _cpu() - cpu
+    stages.done("join")
     if not keep_chunks:
         shutil.rmtree(where, ignore_errors=True)
+    seconds = time.perf_counter() - began
     return DistributedResult(
-        output,
-        frames,
-        time.perf_counter() - began,
-        len(plan.chunks),
-        len(jobs),
-        workers,
-        stages.seconds,
-        times,
+        output, frames, seconds, len(plan.chunks), len(jobs), workers, stages.seconds, times, join_cpu
     )
+
+
+def _stopped(folder: Path, plan: Plan, default: bool) -> None:
+    """After an interruption: tell where the finished chunks are, or, when none is and the folder
+    is the default one, remove it (there is nothing to resume)."""
+    tidy(folder, plan)
+    if any(p.name.startswith("frames-") for p in folder.iterdir()):
+        log.warning(
+            "stopped: finished chunks are kept in %s; run the same command again to render the rest", folder
+        )
+    elif default:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _jobs(
@@ -218,16 +278,29 @@ def _jobs(
     """A job for every chunk of ``plan`` not finished already, in the plan's order."""
     return {
         chunk: ChunkJob(
-            source, hints, settings, chunk, key, str(folder), agreed["source"], agreed["hints"], threads
+            source,
+            hints,
+            settings,
+            chunk,
+            key,
+            str(folder),
+            plan.suffix,
+            agreed["source"],
+            agreed["hints"],
+            threads,
         )
         for chunk, key in zip(plan.chunks, plan.keys, strict=True)
-        if finished(folder, chunk, key) is None
+        if finished(folder, chunk, key, plan.suffix) is None
     }
 
 
 def _report(failed: dict[Chunk, BaseException], chunks: int, folder: Path) -> None:
     """Raise what the chunks that failed for good say: a RuntimeError if any failed on a bug of
     ours, else a RenderError."""
+    from distributed.scheduler import KilledWorker
+
+    from .submit import failure
+
     lines = [failure(c, e) for c, e in sorted(failed.items(), key=lambda x: x[0].first)]
     summary = (
         f"{len(failed)} of {chunks} chunks failed (the others are kept in {folder}; run again to "
@@ -236,19 +309,3 @@ def _report(failed: dict[Chunk, BaseException], chunks: int, folder: Path) -> No
     if any(not isinstance(e, VscolorizeError | KilledWorker) for e in failed.values()):
         raise RuntimeError(summary)
     raise RenderError(summary)
-
-
-def _finish_join(join: Join, total: int, progress: BarFactory | None) -> int:
-    """Wait for the join, with a bar for what is left of it; returns the frames written."""
-    bar = progress(total, "joining") if progress and join.written < total else None
-
-    def joined(n: int) -> None:
-        if bar is not None:
-            bar.n = n
-            bar.refresh()
-
-    try:
-        return join.wait(joined)
-    finally:
-        if bar is not None:
-            bar.close()

@@ -1,157 +1,140 @@
-"""The join: a plan's chunks, verified frame by frame, into the output.
+"""The join: a plan's chunks, verified by their files' hashes, copied one after the other into the
+output.
 
-:class:`Join` checks that the chunks cover every frame once, decodes them in order, verifies every
-frame's checksum and feeds the frames to the same encoder ``render`` uses, with the source's audio;
-the output appears atomically. Given the same frames, the output is the plain render's, bit for bit.
-A chunk whose frames differ from its checksums is removed, so that a render run again renders it
-anew.
+Every chunk is a stream of its own in the output's codec and container, starting with a keyframe
+(see :mod:`.chunk`), so the join decodes and encodes nothing: :func:`join_chunks` checks that the
+chunks cover every frame once and that each chunk file has the size and hash its sidecar records
+(reading its bytes), then has ffmpeg's concat demuxer copy their packets into the output with the
+source's audio, and counts the video packets ffmpeg wrote against the frames expected. The output
+appears atomically. A chunk whose file differs from its sidecar is removed, so that a render run
+again renders it anew.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
-import threading
-from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, NoReturn
 
 from vscolorize.core.errors import VscolorizeError
 
-from ..render import CODECS, ENCODER_ARGS, Encoder, Picture, RenderError, _audio_args, _ffmpeg
-from .chunk import finished, forget, frame_checksum, video_file
-from .plan import Chunk, Plan
+from ..render import CONTAINER_ARGS, RenderError, _audio_args, _ffmpeg
+from .chunk import file_matches, forget, sidecar_of, video_file
+from .plan import Plan
 
-__all__ = ["DamagedChunk", "Join"]
+__all__ = ["DamagedChunk", "check_cover", "concat_list", "join_chunks"]
+
+_DEFAULT_RATE = Fraction(25)  # a variable-frame-rate source is written at 25 fps (as render does)
 
 
 class DamagedChunk(RenderError):
-    """A chunk's frames do not match its sidecar (it is removed, to be rendered again)."""
+    """A chunk's file differs from its sidecar (it is removed, to be rendered again)."""
 
 
-def _decoded(video: Path, frame_bytes: int, pix_fmt: str) -> Iterator[bytes]:
-    """The raw frames of a chunk file, as its encoder was fed them."""
-    command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(video)]
-    command += ["-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"]
-    decoder = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert decoder.stdout is not None and decoder.stderr is not None
-    try:
-        while frame := decoder.stdout.read(frame_bytes):
-            yield frame
-        if decoder.wait() != 0:
-            raise DamagedChunk(
-                f"{video}: cannot be decoded: {decoder.stderr.read().decode(errors='replace').strip()}"
-            )
-    finally:
-        if decoder.poll() is None:
-            decoder.kill()
-            decoder.wait()
-        decoder.stdout.close()
-        decoder.stderr.close()
+def check_cover(plan: Plan) -> None:
+    """Raises VscolorizeError (a bug) unless ``plan``'s chunks cover its range once, in order."""
+    expected = plan.start
+    for chunk in plan.chunks:
+        if chunk.first != expected:
+            raise VscolorizeError(f"the plan leaves frames {expected}-{chunk.first - 1} out")
+        expected = chunk.last + 1
+    if expected != plan.end + 1:
+        raise VscolorizeError(f"the plan leaves frames {expected}-{plan.end} out")
 
 
-class Join:
-    """Joins a plan's chunks into ``output`` on a thread of its own, in order, each as soon as it
-    is :meth:`ready`, so that the join of a long render runs while its last chunks render: each
-    chunk is decoded, every frame checked against its checksum and fed to the encoder ``render``
-    uses, with ``audio``'s audio cut to the plan's range. The output appears only when every
-    chunk is in (:meth:`wait`); :meth:`cancel` leaves no output.
+def _quoted(path: Path) -> str:
+    """A path as the concat demuxer's script quotes it."""
+    return "'" + str(path).replace("'", "'\\''") + "'"
+
+
+def concat_list(folder: Path, plan: Plan) -> str:
+    """The concat demuxer's script of ``plan``'s chunks. Each chunk's duration is given, in
+    microseconds, as the difference of the exact times of its first frame and the next chunk's,
+    rounded: the chunks' own durations (a Matroska file's are in milliseconds) would let the
+    rounding add up over a film."""
+    rate = Fraction(*plan.rate) if plan.rate else _DEFAULT_RATE
+    lines = ["ffconcat version 1.0"]
+    for chunk in plan.chunks:
+        begin, end = (round((n - plan.start) * 1_000_000 / rate) for n in (chunk.first, chunk.last + 1))
+        lines += [f"file {_quoted(video_file(folder, chunk, plan.suffix))}", f"duration {end - begin}us"]
+    return "\n".join(lines) + "\n"
+
+
+def join_chunks(folder: Path, plan: Plan, output: Path, *, audio: Path | None) -> int:
+    """Copy ``plan``'s finished chunks in ``folder`` into ``output``, with ``audio``'s audio cut to
+    the plan's range; returns the frames written.
 
     Raises:
-        VscolorizeError: the plan does not cover its range once (a bug: raised at once).
+        RenderError: a chunk is missing, or ffmpeg failed or wrote another number of frames.
+        DamagedChunk: a chunk file differs from its sidecar (it was removed).
+        VscolorizeError: the plan does not cover its range once (a bug).
     """
-
-    def __init__(self, folder: Path, plan: Plan, output: Path, *, audio: Path | None) -> None:
-        expected = plan.start
-        for chunk in plan.chunks:
-            if chunk.first != expected:
-                raise VscolorizeError(f"the plan leaves frames {expected}-{chunk.first - 1} out")
-            expected = chunk.last + 1
-        if expected != plan.end + 1:
-            raise VscolorizeError(f"the plan leaves frames {expected}-{plan.end} out")
-        self.folder, self.plan, self.output, self.audio = folder, plan, output, audio
-        self.written = 0  # frames joined so far
-        self._ready: set[int] = set()
-        self._cancelled = False
-        self._error: BaseException | None = None
-        self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="vscolorize-join", daemon=True)
-        self._thread.start()
-
-    def ready(self, chunk: Chunk) -> None:
-        """``chunk`` is finished: it may be joined."""
-        with self._changed:
-            self._ready.add(self.plan.chunks.index(chunk))
-            self._changed.notify_all()
-
-    def cancel(self) -> None:
-        """Stop, leaving no output (the chunks stay)."""
-        with self._changed:
-            self._cancelled = True
-            self._changed.notify_all()
-        self._thread.join()
-
-    def wait(self, tick: Callable[[int], None] | None = None) -> int:
-        """Wait until every chunk is joined (all must be :meth:`ready`); returns the frames
-        written. ``tick`` is called with the frames joined so far, now and then.
-
-        Raises:
-            RenderError: a chunk is missing.
-            DamagedChunk: a chunk's frames differ from its checksums (it was removed).
-        """
-        while self._thread.is_alive():
-            self._thread.join(0.25)
-            if tick is not None:
-                tick(self.written)
-        if self._error is not None:
-            raise self._error
-        return self.written
-
-    def _next(self, index: int) -> bool:
-        """Wait for chunk ``index``; False when cancelled."""
-        with self._changed:
-            self._changed.wait_for(lambda: index in self._ready or self._cancelled)
-            return not self._cancelled
-
-    def _run(self) -> None:
-        try:
-            self._join()
-        except BaseException as e:  # handed to wait()
-            self._error = e
-
-    def _join(self) -> None:
-        plan, folder = self.plan, self.folder
-        codec = plan.identity["settings"]["codec"]
-        rate = Fraction(*plan.rate) if plan.rate else None
-        picture = Picture(*plan.size, rate, CODECS[codec][2])
-        total = plan.end - plan.start + 1
-        whole = total == plan.identity["frames"]
-        audio_args = _audio_args(
-            self.audio, None if whole else plan.start, total, rate, self.output.suffix.lower()
-        )
-        with Encoder(self.output, picture, ENCODER_ARGS[codec], audio_args) as encoder:
-            for index, (chunk, key) in enumerate(zip(plan.chunks, plan.keys, strict=True)):
-                if not self._next(index):
-                    return  # leaving the encoder removes what it wrote
-                sidecar = finished(folder, chunk, key)
-                if sidecar is None:
-                    raise RenderError(f"{chunk.describe()}: the chunk is missing or incomplete")
-                for raw in self._frames(chunk, sidecar):
-                    encoder.write(raw)
-                    self.written += 1
-            encoder.finish(total)
-
-    def _frames(self, chunk: Chunk, sidecar: dict[str, Any]) -> Iterator[bytes]:
-        """The chunk's raw frames, each checked against its checksum."""
-        frames = 0
-        video = video_file(self.folder, chunk)
-        for frames, raw in enumerate(_decoded(video, sidecar["frame_bytes"], sidecar["pix_fmt"]), 1):
-            if frames > chunk.frames or frame_checksum(raw) != sidecar["checksums"][frames - 1]:
-                self._damaged(chunk, f"frame {chunk.first + frames - 1} differs from its checksum")
-            yield raw
-        if frames != chunk.frames:
-            self._damaged(chunk, f"the chunk holds {frames} frames, not {chunk.frames}")
-
-    def _damaged(self, chunk: Chunk, why: str) -> NoReturn:
-        forget(self.folder, chunk)
-        raise DamagedChunk(f"{chunk.describe()}: {why}; the chunk was removed (run again to render it anew)")
+    check_cover(plan)
+    for chunk, key in zip(plan.chunks, plan.keys, strict=True):
+        sidecar = sidecar_of(folder, chunk, key)
+        if sidecar is None:
+            raise RenderError(f"{chunk.describe()}: the chunk is missing or incomplete")
+        if not file_matches(video_file(folder, chunk, plan.suffix), sidecar):
+            forget(folder, chunk, plan.suffix)
+            raise DamagedChunk(
+                f"{chunk.describe()}: the chunk file differs from its sidecar (size or hash); the "
+                "chunk was removed (run again to render it anew)"
+            )
+    listing = folder / f".join-{secrets.token_hex(4)}.ffconcat"
+    listing.write_text(concat_list(folder, plan))
+    total = plan.end - plan.start + 1
+    whole = total == plan.identity["frames"]
+    rate = Fraction(*plan.rate) if plan.rate else None
+    suffix = output.suffix.lower()
+    audio_input, audio_codec = _audio_args(audio, None if whole else plan.start, total, rate, suffix)
+    temporary = output.with_name(
+        f".{output.stem}.{os.getpid()}-{secrets.token_hex(4)}.partial{output.suffix}"
+    )
+    command = [
+        _ffmpeg(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-nostdin",
+        "-nostats",
+        "-progress",
+        "pipe:1",
+        "-y",
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        str(listing),
+        *audio_input,
+        "-c:v",
+        "copy",
+        *audio_codec,
+        # no random identifiers (Matroska's segment UID) nor versions: the same chunks and audio
+        # make the same file, wherever they are joined
+        "-fflags",
+        "+bitexact",
+        "-flags:a",
+        "+bitexact",
+        *CONTAINER_ARGS.get(suffix, []),
+        str(temporary),
+    ]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        if done.returncode != 0:
+            lines = done.stderr.strip().splitlines()
+            raise RenderError(f"{output}: the join failed: {lines[-1] if lines else done.returncode}")
+        # -progress reports the video packets written (one a frame), last at "progress=end"
+        counts = [
+            line.removeprefix("frame=") for line in done.stdout.splitlines() if line.startswith("frame=")
+        ]
+        frames = int(counts[-1]) if counts else -1
+        if frames != total:
+            raise RenderError(f"{output}: the join wrote {frames} frames, not {total}")
+        os.replace(temporary, output)
+    finally:
+        temporary.unlink(missing_ok=True)
+        listing.unlink(missing_ok=True)
+    return frames

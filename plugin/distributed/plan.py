@@ -51,11 +51,14 @@ __all__ = [
     "read_json",
     "save_plan",
     "scan",
+    "scan_slices",
     "settings_identity",
+    "shot_starts",
     "write_json",
 ]
 
 CHUNK_FRAMES = 1000  # the default target length: ~4 minutes of render at 854x480 on 2 cores
+SCAN_FRAMES = 1000  # frames per slice of the shot finding (a task each on a cluster)
 MANIFEST = "manifest.json"
 PLAN_FORMAT = "vscolorize.render-plan"
 _SAMPLES = 16  # blocks of the source hashed for its fingerprint
@@ -225,6 +228,19 @@ def scan(
     return found
 
 
+def scan_slices(start: int, end: int) -> list[tuple[int, int]]:
+    """The slices of frames ``start`` .. ``end`` whose shots are found apart (:func:`scan`'s
+    ``first`` and ``last``; slices meet on a frame: a slice's cuts are those after its first)."""
+    return list(itertools.pairwise([*range(start, end, SCAN_FRAMES), end])) or [(start, end)]
+
+
+def shot_starts(found: Sequence[dict[str, Any]]) -> list[int]:
+    """The shot starts (see :func:`plan_chunks`) from what :func:`scan` found in each of
+    :func:`scan_slices`, the first with ``back``, the last with ``forward``."""
+    cuts = sorted({n for part in found for n in part["cuts"]})
+    return [found[0]["shot_start"], *cuts, found[-1]["shot_end"] + 1]
+
+
 def settings_identity(settings: RenderSettings) -> dict[str, Any]:
     """What ``settings`` make a render compute, as JSON: every setting but the device (where it
     runs is not what it computes), and the codec."""
@@ -249,6 +265,7 @@ class Plan:
     """A render's chunks and what they are made from (the manifest beside the output)."""
 
     source: str  # the source's path, as the workers see it
+    suffix: str  # the output's container (".mp4", ...): the chunks' too
     identity: dict[str, Any]  # source fingerprint, settings, weights, versions: every chunk's base
     hints: dict[str, str] | None  # the hints file's path and hash (chunk keys hold their share)
     start: int
@@ -264,6 +281,7 @@ class Plan:
     def make(
         cls,
         source: str,
+        suffix: str,
         identity: dict[str, Any],
         starts: Sequence[int],
         *,
@@ -280,7 +298,9 @@ class Plan:
         chunks = tuple(plan_chunks(starts, start, end, target))
         keys = tuple(chunk_key(identity, c, hints) for c in chunks)
         listed = None if hints_path is None else {"path": hints_path, "hash": str(hints_digest(hints_path))}
-        return cls(source, identity, listed, start, end, target, rate, size, tuple(starts), chunks, keys)
+        return cls(
+            source, suffix, identity, listed, start, end, target, rate, size, tuple(starts), chunks, keys
+        )
 
     def to_json(self) -> dict[str, Any]:
         listed = [{**asdict(c), "key": k} for c, k in zip(self.chunks, self.keys, strict=True)]
@@ -288,6 +308,7 @@ class Plan:
             "format": PLAN_FORMAT,
             "version": 1,
             "source": self.source,
+            "suffix": self.suffix,
             "identity": self.identity,
             "hints": self.hints,
             "start": self.start,

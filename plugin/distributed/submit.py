@@ -8,13 +8,12 @@ that keeps failing is reported by its range while the others finish.
 from __future__ import annotations
 
 import importlib.metadata
-import itertools
 import logging
 import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,13 +27,13 @@ from vscolorize.core.motion import MotionSettings
 
 from ..render import RenderSettings
 from .chunk import ChunkJob
-from .join import Join
-from .plan import Chunk, fingerprint, hints_digest
-from .workers import PROGRESS_TOPIC, render_chunk, scan_slice, worker_facts
+from .plan import Chunk, fingerprint, hints_digest, scan_slices, shot_starts
+from .workers import PROGRESS_TOPIC, probe, render_chunk, scan_slice, worker_facts
 
 __all__ = [
     "Bar",
     "ClusterError",
+    "DaskExecutor",
     "check_workers",
     "connect",
     "failure",
@@ -45,7 +44,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SCAN_FRAMES = 1000  # frames per shot-finding task
 _CONNECT_TIMEOUT = "10s"
 _WORKER_WAIT = 60  # seconds to wait for a scheduler's first worker
 
@@ -212,8 +210,8 @@ def check_workers(
 
 def find_shots(client: Client, source: str, start: int, end: int, motion: MotionSettings) -> list[int]:
     """Shot starts around frames ``start`` .. ``end`` (see ``plan_chunks``), found by the workers
-    a slice each (a slice's cuts are those after its first frame: slices meet on a frame)."""
-    slices = list(itertools.pairwise([*range(start, end, SCAN_FRAMES), end])) or [(start, end)]
+    a slice each (:func:`~vscolorize.distributed.plan.scan_slices`)."""
+    slices = scan_slices(start, end)
     futures = [
         client.submit(
             scan_slice,
@@ -228,9 +226,7 @@ def find_shots(client: Client, source: str, start: int, end: int, motion: Motion
         )
         for i, (a, b) in enumerate(slices)
     ]
-    found = client.gather(futures)
-    cuts = sorted({n for part in found for n in part["cuts"]})
-    return [found[0]["shot_start"], *cuts, found[-1]["shot_end"] + 1]
+    return shot_starts(client.gather(futures))
 
 
 class _Tracker:
@@ -285,11 +281,10 @@ def render_chunks(
     retries: int,
     resources: dict[str, float] | None,
     bar: Bar | None,
-    join: Join,
     times: dict[str, float],
 ) -> dict[Chunk, BaseException]:
-    """Run the jobs, handing each finished chunk to ``join``; returns the chunks that failed for
-    good, with why. ``times`` gathers the finished chunks' ``ChunkRecord.times``."""
+    """Run the jobs; returns the chunks that failed for good, with why. ``times`` gathers the
+    finished chunks' ``ChunkRecord.times``."""
     tracker = _Tracker(list(jobs))
     client.subscribe_topic(PROGRESS_TOPIC, tracker.event)
     futures: dict[Future, Chunk] = {
@@ -316,7 +311,6 @@ def render_chunks(
                     for name, seconds in record.times.items():
                         times[name] = times.get(name, 0.0) + seconds
                     tracker.finish(chunk)
-                    join.ready(chunk)
                     finished += 1
                     log.info("%s done on %s in %.1f s", chunk.describe(), record.worker, record.seconds)
                 else:
@@ -337,3 +331,42 @@ def render_chunks(
     finally:
         client.unsubscribe_topic(PROGRESS_TOPIC)
     return failed
+
+
+BarFactory = Callable[[int, str], Bar]  # (total, label) -> a bar
+
+
+class DaskExecutor:
+    """Runs a plan's work on the cluster of ``client`` (see
+    :class:`~vscolorize.distributed.executor.Executor`), with ``retries`` and a progress bar
+    from ``progress``."""
+
+    def __init__(
+        self, client: Client, threads: int | None, retries: int, progress: BarFactory | None = None
+    ) -> None:
+        self.client, self.threads, self.retries, self.progress = client, threads, retries, progress
+        self._gpu = False
+
+    def check(
+        self, source: Path, hints: str | None, folder: Path, settings: RenderSettings
+    ) -> tuple[int, dict[str, Any]]:
+        device = settings.pipeline.device
+        self._gpu = device is not None and device.startswith("cuda")
+        return check_workers(self.client, source, hints, folder, settings)
+
+    def probe(self, source: Path) -> dict[str, Any]:
+        found: dict[str, Any] = self.client.submit(probe, str(source), pure=False).result()
+        return found
+
+    def find_shots(self, source: Path, start: int, end: int, motion: MotionSettings) -> list[int]:
+        return find_shots(self.client, str(source), start, end, motion)
+
+    def render(self, jobs: dict[Chunk, ChunkJob], times: dict[str, float]) -> dict[Chunk, BaseException]:
+        offered = self.client.scheduler_info().get("workers", {}).values()
+        gpus = self._gpu and any("GPU" in w.get("resources", {}) for w in offered)
+        bar = self.progress(sum(c.frames for c in jobs), "colorizing") if self.progress else None
+        try:
+            return render_chunks(self.client, jobs, self.retries, {"GPU": 1.0} if gpus else None, bar, times)
+        finally:
+            if bar is not None:
+                bar.close()

@@ -23,7 +23,15 @@ from . import chunk as chunk_files
 from .chunk import ChunkJob, ChunkRecord
 from .plan import digest, file_digest, fingerprint, hints_digest, scan
 
-__all__ = ["PROGRESS_TOPIC", "heap_as_usual", "probe", "render_chunk", "scan_slice", "worker_facts"]
+__all__ = [
+    "PROGRESS_TOPIC",
+    "heap_as_usual",
+    "model_identity",
+    "probe",
+    "render_chunk",
+    "scan_slice",
+    "worker_facts",
+]
 
 PROGRESS_TOPIC = "vscolorize-progress"
 _EVENT_EVERY = 0.5  # seconds between a worker's progress events
@@ -66,13 +74,13 @@ def worker_facts(source: str, hints: str | None, probe: str, settings: RenderSet
     if hints is not None:
         facts["hints"] = hints_digest(hints) if Path(hints).is_file() else None
     try:
-        facts["model"], facts["weights"] = _model_identity(settings)
+        facts["model"], facts["weights"] = model_identity(settings)
     except VscolorizeError as e:
         facts["model_error"] = str(e)
     return facts
 
 
-def _model_identity(settings: RenderSettings) -> tuple[str, str]:
+def model_identity(settings: RenderSettings) -> tuple[str, str]:
     """The model ``settings`` use on this machine (``auto`` resolved) and a hash of its weights."""
     pipeline = settings.pipeline
     if pipeline.method != "model":

@@ -1,5 +1,6 @@
-"""The distributed render: chunks of whole shots on a Dask LocalCluster of 2 processes, joined into
-the plain render's frames bit for bit, through worker deaths, failures, resumes and hint edits."""
+"""The distributed render: chunks of whole shots on a Dask LocalCluster of 2 processes, encoded in
+the final codec and joined by a stream copy into the plain render's file bit for bit, through
+worker deaths, failures, resumes and hint edits; and the plain render, the same plan in-process."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import imageio_ffmpeg
 import pytest
@@ -27,6 +30,7 @@ from vscolorize.distributed import (
     fingerprint,
     local_cluster,
     plan_chunks,
+    render_here,
     write_chunk,
 )
 from vscolorize.render import RenderError, RenderSettings, render
@@ -151,7 +155,7 @@ def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_cli_local_cluster_equals_the_plain_render(cuts: Path, hints: Path, tmp_path: Path) -> None:
     plain, out = tmp_path / "plain.mp4", tmp_path / "cluster.mp4"
-    assert cli("render", cuts, "-o", plain, "--hints", hints).returncode == 0
+    assert cli("render", cuts, "-o", plain, "--hints", hints, "--chunk-frames", "25").returncode == 0
     result = cli("render", cuts, "-o", out, "--hints", hints, "--cluster", "local:2", "--chunk-frames", "25")
     assert result.returncode == 0, result.stderr
     # 6 shots of 10 packed into 25 frames at most: 20 + 20 + 20
@@ -159,8 +163,113 @@ def test_cli_local_cluster_equals_the_plain_render(cuts: Path, hints: Path, tmp_
     assert "on 2 workers; 3 of 3 chunks rendered" in result.stdout
     assert "chunks 3/3, failed 0, retried 0" in result.stderr  # the one progress bar
     assert "INFO" not in result.stderr and "Traceback" not in result.stderr
-    assert frame_hashes(out) == frame_hashes(plain)  # x264 fed the same frames: the same video
+    # the same plan, chunks encoded alike (x264's threads pinned) and copied alike: the same file
+    assert out.read_bytes() == plain.read_bytes()
+    assert len(frame_hashes(out)) == 60 + 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cluster.mp4", "cuts.hints.json", "plain.mp4"]
+
+
+H264 = RenderSettings(SETTINGS.pipeline, codec="h264")
+
+
+def here(cuts: Path, out: Path, hints: Path, **options: Any) -> Any:
+    """The plain render's plan (chunks of up to 15 frames: one a shot), in this process."""
+    return render_here(cuts, out, hints=hints, settings=H264, chunk_frames=15, force=True, **options)
+
+
+def frame_times(path: Path) -> list[Fraction]:
+    """The presentation time of every decoded video frame of ``path``, in seconds."""
+    lines = ffmpeg("-i", str(path), "-map", "0:v", "-f", "framemd5", "-").splitlines()
+    base = next(Fraction(line.split(":")[1].strip()) for line in lines if line.startswith("#tb 0"))
+    return [int(line.split(",")[2]) * base for line in lines if not line.startswith("#")]
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_the_joined_file_plays_every_frame_at_the_source_rate(
+    cuts: Path, hints: Path, tmp_path: Path, suffix: str
+) -> None:
+    out = tmp_path / f"out{suffix}"
+    result = here(cuts, out, hints)
+    assert (result.frames, result.chunks, result.rendered) == (60, 6, 6)
+    times = frame_times(out)  # decoded: 6 chunks copied one after the other, every frame there
+    assert len(times) == 60
+    tolerance = Fraction(1, 1000) if suffix == ".mkv" else 0  # Matroska keeps milliseconds
+    assert all(abs(t - Fraction(n, 12)) <= tolerance for n, t in enumerate(times))
+    assert "Audio:" in ffmpeg_info(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [hints.name, out.name]  # the chunks are gone
+
+
+def ffmpeg_info(path: Path) -> str:
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)]
+    return subprocess.run(command, capture_output=True, text=True).stderr
+
+
+def test_the_join_copies_and_decodes_nothing(
+    cuts: Path, hints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vscolorize.distributed import coordinator
+
+    real, commands = coordinator.join_chunks, []
+
+    def spying(*args: Any, **options: Any) -> int:
+        with mock.patch("subprocess.Popen", wraps=subprocess.Popen) as popen:
+            frames = real(*args, **options)
+        commands.extend(call.args[0] for call in popen.call_args_list)
+        return frames
+
+    monkeypatch.setattr(coordinator, "join_chunks", spying)
+    assert here(cuts, tmp_path / "out.mp4", hints).frames == 60
+    (command,) = commands  # one ffmpeg: the concat demuxer's stream copy, with the audio
+    assert command[command.index("-f") : command.index("-f") + 2] == ["-f", "concat"]
+    assert command[command.index("-c:v") + 1] == "copy"
+    assert not {"rawvideo", "libx264", "ffv1", "-vf", "-filter_complex"} & set(command)
+
+
+def test_resume_skips_finished_chunks_and_renders_a_damaged_one_again(
+    cuts: Path, hints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole, out = tmp_path / "whole.mp4", tmp_path / "out.mp4"
+    here(cuts, whole, hints)
+    chunks = tmp_path / ".out.mp4.chunks"
+
+    def stop_at_25(frames: Iterator[Any], total: int) -> Iterator[Any]:
+        for n, frame in enumerate(frames):
+            if n == 25:
+                raise KeyboardInterrupt
+            yield frame
+
+    with pytest.raises(KeyboardInterrupt):
+        here(cuts, out, hints, progress=stop_at_25)
+    assert not out.exists()
+    kept = sorted(p.name for p in chunks.glob("frames-*.mp4"))
+    assert kept == ["frames-0000000-0000009.mp4", "frames-0000010-0000019.mp4"]
+    damaged = chunks / kept[1]
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # size and length kept: only the hash tells
+    damaged.write_bytes(bytes(data))
+    assert here(cuts, out, hints).rendered == 5  # all but frames 0-9
+    assert out.read_bytes() == whole.read_bytes()
+
+    # damage between the render and the join: the join's hash check removes the chunk
+    from vscolorize.distributed import coordinator
+
+    real = coordinator.join_chunks
+
+    def damaging(folder: Path, *args: Any, **options: Any) -> int:
+        victim = folder / "frames-0000020-0000029.mp4"
+        data = bytearray(victim.read_bytes())
+        data[-100] ^= 0xFF
+        victim.write_bytes(bytes(data))
+        return real(folder, *args, **options)
+
+    monkeypatch.setattr(coordinator, "join_chunks", damaging)
+    out.unlink()
+    with pytest.raises(DamagedChunk, match=r"frames 20-29: the chunk file differs .*run again"):
+        here(cuts, out, hints, keep_chunks=True)
+    assert not out.exists() and not (chunks / "frames-0000020-0000029.json").exists()
+    monkeypatch.setattr(coordinator, "join_chunks", real)
+    assert here(cuts, out, hints).rendered == 1
+    assert out.read_bytes() == whole.read_bytes()
 
 
 def _worker_settings() -> dict[str, Any]:
@@ -235,19 +344,18 @@ def test_an_edit_renders_again_only_the_edited_shot(
     result = distributed(cuts, out, hints, cluster, keep_chunks=True, force=True)
     assert result.rendered == 2  # the edited shot, and the damaged chunk
     fresh = tmp_path / "fresh.mkv"
-    render(cuts, fresh, hints=hints, settings=SETTINGS.pipeline, codec=SETTINGS.codec)
+    render(cuts, fresh, hints=hints, settings=SETTINGS.pipeline, codec=SETTINGS.codec, chunk_frames=15)
     assert frame_hashes(out) == frame_hashes(fresh)
-    # damage that leaves the file's size and time alone is caught by the join's checksums
+    assert out.read_bytes() == fresh.read_bytes()  # chunks of 15 frames planned alike: the same file
+    # damage that leaves the file's size and time alone is caught by its hash
     kept = tmp_path / ".out.mkv.chunks" / "frames-0000010-0000019.mkv"
     stat = kept.stat()
     data = bytearray(kept.read_bytes())
     data[len(data) // 2] ^= 0xFF
     kept.write_bytes(bytes(data))
     os.utime(kept, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    with pytest.raises(DamagedChunk, match=r"frames 10-19: .*run again"):
-        distributed(cuts, out, hints, cluster, keep_chunks=True, force=True)
     assert distributed(cuts, out, hints, cluster, force=True).rendered == 1
-    assert frame_hashes(out) == frame_hashes(fresh)
+    assert out.read_bytes() == fresh.read_bytes()
 
 
 @pytest.mark.slow
@@ -272,7 +380,7 @@ def test_bad_input_is_one_line(cuts: Path, hints: Path, tmp_path: Path, cluster:
     for args, message in [
         (["--cluster", "local:x"], "local:N needs N workers"),
         (["--cluster", "local:1", "--chunk-frames", "0"], "--chunk-frames must be at least 1"),
-        (["--chunk-frames", "10"], "--chunk-frames needs --cluster"),
+        (["--retries", "1"], "--retries needs --cluster"),
     ]:
         result = cli("render", cuts, "-o", out, *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr
@@ -333,7 +441,9 @@ def test_unfit_workers_are_named(cuts: Path, hints: Path, tmp_path: Path) -> Non
 
 def test_a_worker_refuses_other_inputs(cuts: Path, hints: Path, tmp_path: Path) -> None:
     chunk = Chunk(0, 9, 0, 9)
-    job = ChunkJob(str(cuts), str(hints), SETTINGS, chunk, "k", str(tmp_path), fingerprint(cuts), "0" * 32)
+    job = ChunkJob(
+        str(cuts), str(hints), SETTINGS, chunk, "k", str(tmp_path), ".mkv", fingerprint(cuts), "0" * 32
+    )
     with pytest.raises(RenderError, match=r"hints on .* differ from the coordinator's"):
         write_chunk(job)
     with pytest.raises(RenderError, match="differs from the coordinator's"):
