@@ -44,8 +44,10 @@ if int(a.get("threads", 0)):
 clip = vs.core.bs.VideoSource(source=a["src"])
 if a["method"] != "decode":
     device = None if a["device"] == "auto" else a["device"]
+    # only a backend other than torch is named: a baseline from before backends runs too
+    chosen = {} if a["backend"] == "torch" else {"backend": a["backend"]}
     clip = vscolorize.colorize(clip, a["hints"], method=a["method"], model=a["model"],
-                               device=device, temporal=int(a["temporal"]), backend=a["backend"])
+                               device=device, temporal=int(a["temporal"]), **chosen)
     clip = clip.resize.Bicubic(format=vs.YUV420P8, matrix_s="709")
 clip.set_output()
 """
