@@ -32,7 +32,10 @@ def machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    amx = "with AMX" if torch.cpu.get_capabilities().get("amx_bf16", False) else "without AMX"
+    capabilities = torch.cpu.get_capabilities()
+    amx = "with AMX" if capabilities.get("amx_bf16", False) else "without AMX"
+    if capabilities.get("avx512_bf16", False):
+        amx += ", with AVX-512 BF16"
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return f"{os.cpu_count()}-core {cpu} {amx}, {gpu}, load {load:.2f} at the start"

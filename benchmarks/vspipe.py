@@ -56,7 +56,7 @@ clip.set_output()
 def make_clip(photo: Path, size: tuple[int, int], frames: int, folder: Path) -> tuple[Path, Path]:
     """A gray pan over ``photo`` and hints with ground-truth colors on every 24th frame."""
     from vscolorize.core.color import srgb_to_lab
-    from vscolorize.core.hints import Color, Hints, Keyframe, Point, save_hints
+    from vscolorize.core.hints import Hints, Keyframe, save_hints
 
     width, height = size
     bgr = cv2.imread(str(photo), cv2.IMREAD_COLOR)
@@ -74,21 +74,28 @@ def make_clip(photo: Path, size: tuple[int, int], frames: int, folder: Path) -> 
         gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
         encoder.stdin.write(gray.tobytes())
         if n % 24 == 0:
-            points = []
-            for _ in range(20):
-                r, c = int(rng.integers(2, height - 2)), int(rng.integers(2, width - 2))
-                a, b = lab[r - 2 : r + 3, c - 2 : c + 3, 1:].reshape(-1, 2).mean(0).tolist()
-                points.append(
-                    Point(
-                        x=(c + 0.5) / width, y=(r + 0.5) / height, color=Color(ab=(a, b)), radius=2 / height
-                    )
-                )
-            keyframes.append(Keyframe(frame=n, points=tuple(points)))
+            keyframes.append(Keyframe(frame=n, points=tuple(ground_truth_points(lab, rng, 20))))
     encoder.stdin.close()
     encoder.wait()
     hints = folder / f"pan-{width}x{height}.hints.json"
     save_hints(Hints(keyframes=tuple(keyframes)), hints)
     return video, hints
+
+
+def ground_truth_points(lab: np.ndarray, rng: np.random.Generator, count: int) -> list[object]:
+    """``count`` point hints at random places of an (H, W, 3) L*a*b* picture, each with the mean
+    a*b* of the 5x5 pixels around it."""
+    from vscolorize.core.hints import Color, Point
+
+    height, width = lab.shape[:2]
+    points: list[object] = []
+    for _ in range(count):
+        r, c = int(rng.integers(2, height - 2)), int(rng.integers(2, width - 2))
+        a, b = lab[r - 2 : r + 3, c - 2 : c + 3, 1:].reshape(-1, 2).mean(0).tolist()
+        points.append(
+            Point(x=(c + 0.5) / width, y=(r + 0.5) / height, color=Color(ab=(a, b)), radius=2 / height)
+        )
+    return points
 
 
 # where export_graphs puts the ONNX graphs that each timed render finds in its cache folder

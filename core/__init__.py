@@ -1,6 +1,12 @@
-"""The vscolorize engine: color science, hints, colorizers. Imports neither VapourSynth nor Qt."""
+"""The vscolorize engine: color science, hints, colorizers. Imports neither VapourSynth nor Qt.
+
+``suggest_points`` and ``export_onnx`` (SciPy's spatial index, torch's exporter) are imported when
+first used: a render needs neither, and a previewer waits for every import on each reload.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     BackendUnavailableError,
@@ -11,7 +17,6 @@ from .errors import (
     SettingError,
     VscolorizeError,
 )
-from .guidance import suggest_points
 from .hints import (
     Color,
     Hints,
@@ -23,8 +28,11 @@ from .hints import (
     rasterize,
     save_hints,
 )
-from .models.export import export_onnx
 from .pipeline import FramePipeline, Settings, colorize_image
+
+if TYPE_CHECKING:
+    from .guidance import suggest_points
+    from .models.export import export_onnx
 
 __all__ = [
     "BackendUnavailableError",
@@ -49,3 +57,15 @@ __all__ = [
     "save_hints",
     "suggest_points",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "suggest_points":
+        from .guidance import suggest_points
+
+        return suggest_points
+    if name == "export_onnx":
+        from .models.export import export_onnx
+
+        return export_onnx
+    raise AttributeError(f"module 'vscolorize.core' has no attribute {name!r}")

@@ -88,6 +88,18 @@ class Memo[K: Hashable, T]:
             return found
         return self.put(key, make())
 
+    def start(self, key: K, make: Callable[[], T]) -> bool:
+        """Make the value of ``key`` by ``make()`` unless it is here or another thread is making
+        it; never waits (for threads that share out several values: each takes those nobody has
+        started, then :meth:`get` waits for the rest). Returns whether this call made it. ``make``
+        must not request VapourSynth frames (see the module's doc)."""
+        with self._lock:
+            if key in self._values or key in self._pending:
+                return False
+            self._pending[key] = threading.Event()
+        self._finish(key, make)
+        return True
+
     def get(self, key: K, make: Callable[[], T]) -> T:
         """The value of ``key``, made by ``make()`` if it is not here (once, whatever the number
         of threads asking). ``make`` must not request VapourSynth frames (see the module's doc)."""
@@ -100,6 +112,11 @@ class Memo[K: Hashable, T]:
                     self._pending[key] = threading.Event()
                     break
             pending.wait()  # another thread is making it; then look again
+        return self._finish(key, make)
+
+    def _finish(self, key: K, make: Callable[[], T]) -> T:
+        """Make and keep the value of ``key``, which this thread has marked pending; whatever
+        happens, the threads waiting for it are woken (and make it themselves on a failure)."""
         try:
             value = make()
             with self._lock:

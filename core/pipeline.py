@@ -220,10 +220,11 @@ class FramePipeline:
         """(H, W) L* and hints -> (H, W, 3) float32 sRGB whose L* is ``lightness``."""
         return lab_planes_to_srgb(lightness, self.ab(lightness, keyframe))
 
-    def video(self, footage: Footage, hints: Hints | None) -> VideoPipeline:
+    def video(self, footage: Footage, hints: Hints | None, *, workers: int = 1) -> VideoPipeline:
         """This pipeline on the frames of ``footage``, with its hints (carried along the shots
-        when the settings propagate them)."""
-        return VideoPipeline(self, footage, hints)
+        when the settings propagate them); ``workers``: threads that may make one frame's
+        temporal window at once (see :class:`vscolorize.core.temporal.TemporalWindow`)."""
+        return VideoPipeline(self, footage, hints, workers=workers)
 
 
 class VideoPipeline:
@@ -234,7 +235,9 @@ class VideoPipeline:
     so a frame comes out bit-identical in any order, on any number of threads.
     """
 
-    def __init__(self, pipeline: FramePipeline, footage: Footage, hints: Hints | None) -> None:
+    def __init__(
+        self, pipeline: FramePipeline, footage: Footage, hints: Hints | None, *, workers: int = 1
+    ) -> None:
         self.pipeline = pipeline
         self.footage = footage
         settings = pipeline.settings
@@ -246,7 +249,9 @@ class VideoPipeline:
         else:
             self.hints_of = hints.painted
         self.radius = settings.temporal
-        self.window = TemporalWindow(pipeline, footage, self.hints_of, self.radius) if self.radius else None
+        self.window = (
+            TemporalWindow(pipeline, footage, self.hints_of, self.radius, workers) if self.radius else None
+        )
 
     def rgb(self, n: int, frames: Neighbors, predicted: Predicted | None = None) -> np.ndarray:
         """Frame ``n`` in sRGB, (H, W, 3) float32; ``frames`` holds it and its ``radius``

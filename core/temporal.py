@@ -11,9 +11,11 @@ function of the clip, the hints and the settings.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Protocol
 
 import cv2
@@ -187,6 +189,12 @@ class Neighbors(Protocol):
 type Predicted = Callable[[int], np.ndarray]
 
 
+@cache
+def _helpers(count: int) -> ThreadPoolExecutor:
+    """``count`` threads that help fill temporal windows, shared by the process's windows."""
+    return ThreadPoolExecutor(count, thread_name_prefix="vscolorize-window")
+
+
 class TemporalWindow:
     """The temporal filter over a clip: per-frame predictions at the working size and the links
     of motion between consecutive frames, each computed once and kept for the frames around it.
@@ -196,6 +204,9 @@ class TemporalWindow:
         footage: the clip's motion.
         hints_of: frame n's hints (its keyframe, or those carried to it).
         radius: frames on each side.
+        workers: threads that may make a window's missing predictions at once (VapourSynth's
+            thread count: where a single frame is asked for, a first frame or a seek, its window
+            is filled on this many cores); 1: on the thread that asks.
     """
 
     def __init__(
@@ -204,11 +215,13 @@ class TemporalWindow:
         footage: Footage,
         hints_of: Callable[[int], Keyframe | None],
         radius: int,
+        workers: int = 1,
     ) -> None:
         self.pipeline = pipeline
         self.footage = footage
         self.hints_of = hints_of
         self.radius = radius
+        self.workers = workers
         # room for the windows of several frames in flight at once (vspipe's threads)
         keep = 4 * radius + 16
         self._entries: Memo[int, np.ndarray] = Memo(keep)
@@ -223,14 +236,42 @@ class TemporalWindow:
         found = self._entries.peek(n)
         if found is not None:
             return found
-        keyframe = self.hints_of(n)  # may read frames: not inside the memo's wait
+        return self._entries.get(n, self._maker(n, lightness, predicted))
+
+    def _maker(
+        self, n: int, lightness: Callable[[], np.ndarray], predicted: Predicted | None
+    ) -> Callable[[], np.ndarray]:
+        """What makes frame n's entry: a pure computation (its hints, which may read frames, are
+        found here, on the calling thread, not where the entry is made)."""
+        keyframe = self.hints_of(n)
 
         def make() -> np.ndarray:
             if predicted is None:
                 return self.pipeline.prediction(lightness(), keyframe)
             return self.pipeline.clean(predicted(n), lightness(), keyframe)
 
-        return self._entries.get(n, make)
+        return make
+
+    def _share(self, makers: list[tuple[int, Callable[[], np.ndarray]]]) -> None:
+        """Make several missing entries at once: this thread and up to ``workers - 1`` helpers
+        take them one by one, skipping those another frame in flight is making already (a first
+        frame, a seek and a shot's first frame need a whole window of them)."""
+        queue = iter(makers)
+        lock = threading.Lock()
+
+        def take() -> None:
+            while True:
+                with lock:
+                    item = next(queue, None)
+                if item is None:
+                    return
+                self._entries.start(*item)
+
+        pool = _helpers(self.workers - 1)
+        helping = [pool.submit(take) for _ in range(min(self.workers, len(makers)) - 1)]
+        take()
+        for future in helping:
+            future.result()
 
     def link(self, m: int, size: tuple[int, int]) -> Link:
         """The motion between frames m and m + 1 at (h, w) ``size``."""
@@ -258,10 +299,20 @@ class TemporalWindow:
                 break
         # predictions farthest first: the nearer ones are those a frame in flight beside this
         # one (n - 1, n + 1) is making now, and are ready by the time they are wanted
+        order = sorted(range(first, last + 1), key=lambda k: -abs(k - n))
+        makers = {
+            k: self._maker(k, partial(frames.lightness, k), predicted)
+            for k in order
+            if self._entries.peek(k) is None
+        }
+        if len(makers) > 1 and self.workers > 1:
+            self._share(list(makers.items()))
         width = 2 * radius + 1
         entries: list[np.ndarray | None] = [None] * width
-        for k in sorted(range(first, last + 1), key=lambda k: -abs(k - n)):
-            entries[k - n + radius] = self.entry(k, partial(frames.lightness, k), predicted)
+        for k in order:
+            lightness = partial(frames.lightness, k)
+            found = self._entries.get(k, makers[k]) if k in makers else self.entry(k, lightness, predicted)
+            entries[k - n + radius] = found
         center = entries[radius]
         assert center is not None
         size = center.shape[:2]

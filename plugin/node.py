@@ -147,7 +147,8 @@ def colorize_with(
     _one_thread_per_frame()
     # nothing is read here: motion and carried hints are made when frames ask for them
     footage = Footage(ClipSource(clip), settings.propagation.motion, MotionStore())
-    video = pipeline.video(footage, resolved)
+    # a frame asked for alone (the first, a seek) has its window filled on every thread
+    video = pipeline.video(footage, resolved, workers=vs.core.num_threads)
     blank = clip.std.BlankClip(format=OUTPUTS[output], keep=True)
     radius = settings.temporal
     window = range(-radius, radius + 1)

@@ -130,10 +130,22 @@ ARGS: dict[str, list[str] | None] = {
     ],
     "scan.py": None,
     "guidance_video.py": ["--video", "{video}", "--photo", "{photo}", "--smoke"],
+    "fastpath.py": [
+        "--photos",
+        "{photos}",
+        "--shots",
+        "2",
+        "--shot-frames",
+        "4",
+        "--size",
+        "96x64",
+        "--repeat",
+        "1",
+    ],
     "cluster.py": ["--frames", "48", "--size", "96x64", "--chunk-frames", "24", "--rounds", "2"],
 }
 RECORDS = {name for name, args in ARGS.items() if args is not None}
-SLOW = {"cluster.py", "postprocess.py", "vspipe.py"}  # over ~20 s on two cores
+SLOW = {"cluster.py", "fastpath.py", "postprocess.py", "vspipe.py"}  # over ~20 s on two cores
 
 
 @pytest.fixture(scope="module")

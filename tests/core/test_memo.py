@@ -93,3 +93,25 @@ def test_weighed_values_are_bounded_by_their_total_weight() -> None:
     assert lone.peek("a") is None and lone.peek("b") == b"2"
     with pytest.raises(ValueError, match="keep must be at least 0"):
         Memo(keep=-1, weigh=len)
+
+
+def test_start_makes_what_nobody_has_started_and_never_waits() -> None:
+    memo: Memo[int, str] = Memo(keep=4)
+    started, release = threading.Event(), threading.Event()
+
+    def blocked() -> str:
+        started.set()
+        release.wait(5)
+        return "theirs"
+
+    maker = threading.Thread(target=memo.get, args=(1, blocked))
+    maker.start()
+    started.wait(5)
+    began = time.perf_counter()
+    assert memo.start(1, lambda: "mine") is False  # being made: left to the other thread
+    assert time.perf_counter() - began < 1
+    assert memo.start(2, lambda: "mine") is True and memo.peek(2) == "mine"
+    assert memo.start(2, lambda: "again") is False and memo.peek(2) == "mine"
+    release.set()
+    maker.join()
+    assert memo.get(1, lambda: "late") == "theirs"

@@ -379,8 +379,13 @@ def test_network_precision_follows_the_hardware(monkeypatch: pytest.MonkeyPatch)
     from vscolorize.core.engines import learned
 
     assert learned.network_precision("cuda:1") == torch.float16
-    for amx, expected in ((True, torch.bfloat16), (False, torch.float32)):
-        monkeypatch.setattr(torch.cpu, "get_capabilities", lambda amx=amx: {"amx_bf16": amx})
+    for amx, avx512, expected in (
+        (True, False, torch.bfloat16),
+        (False, True, torch.bfloat16),
+        (False, False, torch.float32),
+    ):
+        capabilities = {"amx_bf16": amx, "avx512_bf16": avx512}
+        monkeypatch.setattr(torch.cpu, "get_capabilities", lambda c=capabilities: c)
         assert learned.network_precision("cpu") == expected
         assert Colorizer(ColorUNet(TINY), "cpu").precision == expected
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -235,6 +237,39 @@ def test_bit_identical_in_any_order_and_thread_count(
     for other in results[1:]:
         for n, frame in results[0].items():
             assert np.array_equal(frame, other[n]), f"frame {n} differs"
+
+
+def test_a_frame_asked_for_alone_has_its_window_made_on_every_thread(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first frame or a seek: its temporal window's predictions are shared out among
+    VapourSynth's thread count, and the frame is the one a single thread makes."""
+    from vscolorize.core.pipeline import FramePipeline
+
+    clip = gradient(vs.YUV420P8, width=96, height=64, length=12)
+    makers: list[str] = []
+    predict = FramePipeline.prediction
+
+    def prediction(self: FramePipeline, *args: object) -> np.ndarray:
+        makers.append(threading.current_thread().name)
+        time.sleep(0.05)  # long enough that the helper takes its share
+        return predict(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FramePipeline, "prediction", prediction)
+    threads = core.num_threads
+    try:
+        frames = []
+        for count in (1, 2):
+            core.num_threads = count
+            makers.clear()
+            out = vscolorize.colorize(clip, HINTS, model=tiny_model, temporal=4)
+            frames.append(planes(out.get_frame(6)))
+            assert len(makers) == 9  # frames 2-10, each once
+            helped = [name for name in makers if name.startswith("vscolorize-window")]
+            assert bool(helped) == (count > 1) and len(helped) < len(makers), makers
+    finally:
+        core.num_threads = threads
+    assert np.array_equal(frames[0], frames[1])
 
 
 def test_variable_size_or_format_is_refused() -> None:
