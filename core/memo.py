@@ -74,6 +74,12 @@ class Memo[K: Hashable, T]:
         with self._lock:
             return self._used(key) if key in self._values else None
 
+    def missing(self, key: K) -> bool:
+        """Whether ``key`` has no value and no thread is making one (a snapshot: it may change
+        at once)."""
+        with self._lock:
+            return key not in self._values and key not in self._pending
+
     def put(self, key: K, value: T) -> T:
         """Keep ``value`` (made elsewhere) under ``key``, unless a value is there already: the
         first stored stays, as with :meth:`compute`. Returns the value kept."""

@@ -108,6 +108,7 @@ def test_start_makes_what_nobody_has_started_and_never_waits() -> None:
     maker.start()
     started.wait(5)
     began = time.perf_counter()
+    assert not memo.missing(1) and memo.missing(2)
     assert memo.start(1, lambda: "mine") is False  # being made: left to the other thread
     assert time.perf_counter() - began < 1
     assert memo.start(2, lambda: "mine") is True and memo.peek(2) == "mine"
