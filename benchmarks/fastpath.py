@@ -7,9 +7,12 @@ warm first by one render that is not timed (what a colorist has after the first 
 per package (this one, and ``--baseline DIR``'s, alternating):
 
 - steady state per VapourSynth thread count: the film's frames after its first shot over the time
-  they add, ``(frames - shot) / (T(all frames) - T(first shot))``, each T vspipe's own timing;
+  they add, ``(frames - shot) / (T(all frames) - T(first shot))``, each T vspipe's own timing; and
+  on one core (one VapourSynth thread, the process pinned to one CPU, torch on one thread): with
+  one VapourSynth thread torch still runs the network on every core;
 - the first frame: the wall time of ``vspipe --end 0`` from a fresh process (the least of
-  ``--repeat``), Python's start, the imports, the model and the first window included;
+  ``--repeat``), Python's start, the imports, the model and the first window included, and the
+  process's end; and in a previewer's process, from its start to frame 0 in hand;
 - a seek: in one process that holds the node, as a previewer does, frame 0 first, then the middle
   frame of every other shot, each timed from the request to the frame (median and the most).
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,12 +47,13 @@ src, hints, frames = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 clip = vscolorize.colorize(vs.core.bs.VideoSource(source=src), hints)
 clip = clip.resize.Bicubic(format=vs.YUV420P8, matrix_s="709")
 clip.get_frame(0)
+shown = time.time()
 times = []
 for n in frames:
     began = time.perf_counter()
     clip.get_frame(n)
     times.append(time.perf_counter() - began)
-print(json.dumps(times))
+print(json.dumps({"shown": shown, "seeks": times}))
 """
 
 
@@ -84,10 +89,14 @@ def make_film(
 
 
 def vspipe(
-    script: Path, env: dict[str, str], args: dict[str, str], end: int | None = None
+    script: Path, env: dict[str, str], args: dict[str, str], end: int | None = None, one_core: bool = False
 ) -> tuple[float, float]:
-    """(vspipe's own seconds for the frames, the process's wall seconds) of one render."""
+    """(vspipe's own seconds for the frames, the process's wall seconds) of one render;
+    ``one_core``: pinned to one CPU, torch on one thread."""
     command = [str(Path(sys.executable).parent / "vspipe"), "-p"]
+    if one_core:
+        command = ["taskset", "-c", "0", *command]
+        env = {**env, "OMP_NUM_THREADS": "1"}
     command += [part for key, value in args.items() for part in ("-a", f"{key}={value}")]
     if end is not None:
         command += ["--end", str(end)]
@@ -111,16 +120,20 @@ def measure(
 ) -> dict[str, object]:
     """Every figure of one package, its motion store already warm."""
     result: dict[str, object] = {}
-    for count in threads:
+    runs = [(str(count), count, False) for count in threads]
+    if shutil.which("taskset"):
+        runs.append(("1core", 1, True))
+    for name, count, one_core in runs:
         args = {**common, "threads": str(count)}
-        everything, _ = vspipe(script, env, args)
-        first_shot, _ = vspipe(script, env, args, end=shot - 1)
-        result[f"steady_fps_{count}"] = (frames - shot) / (everything - first_shot)
-        result[f"all_fps_{count}"] = frames / everything
+        everything, _ = vspipe(script, env, args, one_core=one_core)
+        first_shot, _ = vspipe(script, env, args, end=shot - 1, one_core=one_core)
+        result[f"steady_fps_{name}"] = (frames - shot) / (everything - first_shot)
+        result[f"all_fps_{name}"] = frames / everything
     result["first_frame_s"] = min(
         vspipe(script, env, {**common, "threads": "0"}, end=0)[1] for _ in range(repeat)
     )
     seeks = [s * shot + shot // 2 for s in range(1, frames // shot)]
+    began = time.time()
     out = subprocess.run(
         [sys.executable, "-c", SEEK, common["src"], common["hints"], json.dumps(seeks)],
         capture_output=True,
@@ -129,7 +142,9 @@ def measure(
     )
     if out.returncode != 0:
         raise SystemExit(f"seek failed: {out.stderr.strip().splitlines()[-1]}")
-    times = json.loads(out.stdout.strip().splitlines()[-1])
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    result["first_frame_in_hand_s"] = report["shown"] - began
+    times = report["seeks"]
     result["seek_median_s"], result["seek_max_s"] = statistics.median(times), max(times)
     return result
 
@@ -139,8 +154,11 @@ def describe(result: dict[str, object], threads: list[int]) -> str:
     line = f"steady state {steady}"
     if len(threads) > 1:
         line += f" ({result[f'steady_fps_{threads[-1]}'] / result[f'steady_fps_{threads[0]}']:.2f}x)"  # type: ignore[operator]
+    if "steady_fps_1core" in result:
+        most = result[f"steady_fps_{threads[-1]}"]
+        line += f", {result['steady_fps_1core']:.2f} on one core ({most / result['steady_fps_1core']:.2f}x)"  # type: ignore[operator]
     return (
-        f"{line}; first frame {result['first_frame_s']:.2f} s; seek median {result['seek_median_s']:.2f} s, "
+        f"{line}; first frame {result['first_frame_s']:.2f} s (in hand {result['first_frame_in_hand_s']:.2f} s); seek median {result['seek_median_s']:.2f} s, "
         f"most {result['seek_max_s']:.2f} s"
     )
 
@@ -192,11 +210,11 @@ def main() -> None:
                 print(f"{name}, round {round_ + 1}: {describe(result, args.threads)}", flush=True)
         if args.baseline is not None:
             ratios = []
-            for key in [f"steady_fps_{t}" for t in args.threads]:
+            for key in [key for key in results["this"][0] if key.startswith("steady_fps_")]:
                 this = statistics.median(r[key] for r in results["this"])  # type: ignore[misc]
                 base = statistics.median(r[key] for r in results["baseline"])  # type: ignore[misc]
                 ratios.append(f"{key} {this / base:.2f}x")
-            for key in ("first_frame_s", "seek_median_s"):
+            for key in ("first_frame_s", "first_frame_in_hand_s", "seek_median_s"):
                 this = statistics.median(r[key] for r in results["this"])  # type: ignore[misc]
                 base = statistics.median(r[key] for r in results["baseline"])  # type: ignore[misc]
                 ratios.append(f"{key} {base / this:.2f}x faster")

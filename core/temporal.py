@@ -11,7 +11,7 @@ function of the clip, the hints and the settings.
 
 from __future__ import annotations
 
-import threading
+import queue
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -273,24 +273,41 @@ class TemporalWindow:
 
         return make
 
-    def _share(self, makers: list[tuple[int, Callable[[], np.ndarray]]]) -> None:
-        """Make several missing entries at once: this thread and up to ``workers - 1`` helpers
-        take them one by one, skipping those another frame in flight is making already (a first
-        frame, a seek and a shot's first frame need a whole window of them)."""
-        queue = iter(makers)
-        lock = threading.Lock()
+    def _share(
+        self,
+        wanted: list[int],
+        frames: Neighbors,
+        predicted: Predicted | None,
+        meanwhile: Callable[[], object],
+    ) -> None:
+        """Make several missing entries at once (a first frame, a seek and a shot's first frame
+        need a whole window of them): this thread finds each one's hints (which may read frames)
+        in the order carried hints reach them from a keyframe before, and hands it at once to up
+        to ``workers - 1`` helpers; then it does ``meanwhile()`` (what only it may do: reading)
+        and makes what they have not taken. An entry another frame in flight is making
+        meanwhile is left to it."""
+        jobs: queue.SimpleQueue[tuple[int, Callable[[], np.ndarray]] | None] = queue.SimpleQueue()
 
-        def take() -> None:
+        def take(wait: bool) -> None:
             while True:
-                with lock:
-                    item = next(queue, None)
-                if item is None:
+                try:
+                    job = jobs.get(block=wait)
+                except queue.Empty:
                     return
-                self._entries.start(*item)
+                if job is None:
+                    return
+                self._entries.start(*job)
 
         pool = _helpers(self.workers - 1)
-        helping = [pool.submit(take) for _ in range(min(self.workers, len(makers)) - 1)]
-        take()
+        helping = [pool.submit(take, True) for _ in range(min(self.workers, len(wanted)) - 1)]
+        try:
+            for k in sorted(wanted):
+                jobs.put((k, self._maker(k, partial(frames.lightness, k), predicted)))
+            meanwhile()
+            take(False)
+        finally:
+            for _ in helping:  # each helper ends after the job in its hands
+                jobs.put(None)
         for future in helping:
             future.result()
 
@@ -321,21 +338,15 @@ class TemporalWindow:
         # predictions farthest first: the nearer ones are those a frame in flight beside this
         # one (n - 1, n + 1) is making now, and are ready by the time they are wanted
         order = sorted(range(first, last + 1), key=lambda k: -abs(k - n))
-        makers = {
-            k: self._maker(k, partial(frames.lightness, k), predicted)
-            for k in order
-            if self._entries.peek(k) is None
-        }
-        # several to make that nobody is making yet: shared out (one is made in the loop below)
-        unstarted = [(k, make) for k, make in makers.items() if self._entries.missing(k)]
+        unstarted = [k for k in order if self._entries.missing(k)]
         if len(unstarted) > 1 and self.workers > 1:
-            self._share(unstarted)
+            # the window's motion is read while the helpers predict
+            motion = partial(list, map(self.footage.pair, range(first, last)))
+            self._share(unstarted, frames, predicted, motion)
         width = 2 * radius + 1
         entries: list[np.ndarray | None] = [None] * width
         for k in order:
-            lightness = partial(frames.lightness, k)
-            found = self._entries.get(k, makers[k]) if k in makers else self.entry(k, lightness, predicted)
-            entries[k - n + radius] = found
+            entries[k - n + radius] = self.entry(k, partial(frames.lightness, k), predicted)
         center = entries[radius]
         assert center is not None
         size = center.shape[:2]

@@ -145,3 +145,24 @@ def test_model_method_colorizes_with_hints() -> None:
     assert left[0] > left[2]  # the red hint spreads over the dark left region
     auto = colorize_image(gray, None, method="model", device="cpu")
     assert auto.shape == (64, 96, 3)
+
+
+def test_device_choice_with_and_without_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a GPU machine resolves to, with CUDA mocked (no GPU here): auto takes the GPU and the
+    large model where it is installed; a missing card is one clear line."""
+    import torch
+
+    from vscolorize.core.engines.learned import installed_models, pick_model
+    from vscolorize.core.pipeline import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device(None) == resolve_device("auto") == "cpu"
+    with pytest.raises(DeviceError, match=r"^device: 'cuda' was asked for but CUDA is not available here$"):
+        resolve_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve_device("auto") == "cuda" and resolve_device("cuda:1") == "cuda:1"
+    with pytest.raises(DeviceError, match=r"^device: 'cuda:2' does not exist \(2 CUDA devices\)$"):
+        resolve_device("cuda:2")
+    assert pick_model("auto", "cuda") == ("large" if "large" in installed_models() else "fast")
+    assert pick_model("auto", "cpu") == "fast" and pick_model("large", "cpu") == "large"
