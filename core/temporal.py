@@ -341,7 +341,9 @@ class TemporalWindow:
         unstarted = [k for k in order if self._entries.missing(k)]
         if len(unstarted) > 1 and self.workers > 1:
             # the window's motion is read while the helpers predict
-            motion = partial(list, map(self.footage.pair, range(first, last)))
+            def motion() -> list[Pair]:
+                return [self.footage.pair(m) for m in range(first, last)]
+
             self._share(unstarted, frames, predicted, motion)
         width = 2 * radius + 1
         entries: list[np.ndarray | None] = [None] * width
