@@ -281,33 +281,31 @@ class TemporalWindow:
         meanwhile: Callable[[], object],
     ) -> None:
         """Make several missing entries at once (a first frame, a seek and a shot's first frame
-        need a whole window of them): this thread finds each one's hints (which may read frames)
-        in the order carried hints reach them from a keyframe before, and hands it at once to up
-        to ``workers - 1`` helpers; then it does ``meanwhile()`` (what only it may do: reading)
-        and makes what they have not taken. An entry another frame in flight is making
-        meanwhile is left to it."""
-        jobs: queue.SimpleQueue[tuple[int, Callable[[], np.ndarray]] | None] = queue.SimpleQueue()
+        need a whole window of them) on this thread and up to ``workers - 1`` helpers, then do
+        ``meanwhile()`` (what only this thread may do: reading) while they work; an entry
+        another frame in flight is making meanwhile is left to it.
 
-        def take(wait: bool) -> None:
+        Their hints are found first, here: finding them may read frames, and a helper must never
+        wait for anything but its own computing. A thread VapourSynth lent us that waits on one
+        of ours is a thread it cannot lend back to a frame request (see
+        :mod:`vscolorize.core.memo`); waiting on computing alone always ends.
+        """
+        jobs: queue.SimpleQueue[tuple[int, Callable[[], np.ndarray]]] = queue.SimpleQueue()
+        for k in sorted(wanted):  # the order carried hints reach them from a keyframe before
+            jobs.put((k, self._maker(k, partial(frames.lightness, k), predicted)))
+
+        def take() -> None:
             while True:
                 try:
-                    job = jobs.get(block=wait)
+                    job = jobs.get_nowait()
                 except queue.Empty:
-                    return
-                if job is None:
                     return
                 self._entries.start(*job)
 
         pool = _helpers(self.workers - 1)
-        helping = [pool.submit(take, True) for _ in range(min(self.workers, len(wanted)) - 1)]
-        try:
-            for k in sorted(wanted):
-                jobs.put((k, self._maker(k, partial(frames.lightness, k), predicted)))
-            meanwhile()
-            take(False)
-        finally:
-            for _ in helping:  # each helper ends after the job in its hands
-                jobs.put(None)
+        helping = [pool.submit(take) for _ in range(min(self.workers, len(wanted)) - 1)]
+        meanwhile()
+        take()
         for future in helping:
             future.result()
 
