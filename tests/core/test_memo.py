@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -34,18 +35,27 @@ def test_get_makes_a_value_once_whatever_the_threads() -> None:
     assert made == [1] and memo.peek(7) == 42
 
 
-def test_compute_never_waits_and_the_first_value_stays() -> None:
-    memo: Memo[int, str] = Memo(keep=4)
+def _making(
+    way: Callable[[int, Callable[[], str]], str], key: int, value: str
+) -> tuple[threading.Thread, threading.Event]:
+    """A thread inside ``way(key, make)`` (a Memo's get or compute), its make blocked until the
+    event returned is set; then it makes ``value``."""
     started, release = threading.Event(), threading.Event()
 
     def blocked() -> str:
         started.set()
         release.wait(5)
-        return "late"
+        return value
 
-    maker = threading.Thread(target=memo.compute, args=(1, blocked))
+    maker = threading.Thread(target=way, args=(key, blocked))
     maker.start()
     started.wait(5)
+    return maker, release
+
+
+def test_compute_never_waits_and_the_first_value_stays() -> None:
+    memo: Memo[int, str] = Memo(keep=4)
+    maker, release = _making(memo.compute, 1, "late")
     assert memo.compute(1, lambda: "early") == "early"  # did not wait for the other thread
     release.set()
     maker.join()
@@ -97,16 +107,7 @@ def test_weighed_values_are_bounded_by_their_total_weight() -> None:
 
 def test_start_makes_what_nobody_has_started_and_never_waits() -> None:
     memo: Memo[int, str] = Memo(keep=4)
-    started, release = threading.Event(), threading.Event()
-
-    def blocked() -> str:
-        started.set()
-        release.wait(5)
-        return "theirs"
-
-    maker = threading.Thread(target=memo.get, args=(1, blocked))
-    maker.start()
-    started.wait(5)
+    maker, release = _making(memo.get, 1, "theirs")
     began = time.perf_counter()
     assert not memo.missing(1) and memo.missing(2)
     assert memo.start(1, lambda: "mine") is False  # being made: left to the other thread
