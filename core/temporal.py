@@ -279,11 +279,14 @@ class TemporalWindow:
         frames: Neighbors,
         predicted: Predicted | None,
         meanwhile: Callable[[], object],
+        afterwards: Callable[[tuple[int, int]], object],
     ) -> None:
         """Make several missing entries at once (a first frame, a seek and a shot's first frame
         need a whole window of them) on this thread and up to ``workers - 1`` helpers, then do
         ``meanwhile()`` (what only this thread may do: reading) while they work; an entry
-        another frame in flight is making meanwhile is left to it.
+        another frame in flight is making meanwhile is left to it. When nothing is left to
+        take, this thread does ``afterwards(size)`` (size: the entries' (h, w)) while the
+        helpers finish theirs.
 
         Their hints are found first, here: finding them may read frames, and a helper must never
         wait for anything but its own computing. A thread VapourSynth lent us that waits on one
@@ -306,6 +309,9 @@ class TemporalWindow:
         helping = [pool.submit(take) for _ in range(min(self.workers, len(wanted)) - 1)]
         meanwhile()
         take()
+        made = next((entry for k in wanted if (entry := self._entries.peek(k)) is not None), None)
+        if made is not None:
+            afterwards(made.shape[:2])
         for future in helping:
             future.result()
 
@@ -338,11 +344,15 @@ class TemporalWindow:
         order = sorted(range(first, last + 1), key=lambda k: -abs(k - n))
         unstarted = [k for k in order if self._entries.missing(k)]
         if len(unstarted) > 1 and self.workers > 1:
-            # the window's motion is read while the helpers predict
+            # the window's motion is read while the helpers predict, and made ready to sample
+            # while they finish
             def motion() -> list[Pair]:
                 return [self.footage.pair(m) for m in range(first, last)]
 
-            self._share(unstarted, frames, predicted, motion)
+            def links(size: tuple[int, int]) -> list[Link]:
+                return [self.link(m, size) for m in range(first, last)]
+
+            self._share(unstarted, frames, predicted, motion, links)
         width = 2 * radius + 1
         entries: list[np.ndarray | None] = [None] * width
         for k in order:
