@@ -349,10 +349,10 @@ class TemporalWindow:
             def motion() -> list[Pair]:
                 return [self.footage.pair(m) for m in range(first, last)]
 
-            def links(size: tuple[int, int]) -> list[Link]:
+            def sampled_motion(size: tuple[int, int]) -> list[Link]:
                 return [self.link(m, size) for m in range(first, last)]
 
-            self._share(unstarted, frames, predicted, motion, links)
+            self._share(unstarted, frames, predicted, motion, sampled_motion)
         width = 2 * radius + 1
         entries: list[np.ndarray | None] = [None] * width
         for k in order:
