@@ -3,12 +3,12 @@
 On held-out color photos with random ground-truth point hints (5x5 patch means, radius 2 px):
 mean RGB PSNR, the perceivable-artifacts share PA (pixels whose 4-neighborhood is consistent in
 the ground truth, every neighbor within 2 in a*b*, but not in the result; lower is better),
-colorfulness (Hasler and Suesstrunk) and milliseconds per picture (854x480 photos, CPU), for the
+colorfulness (Hasler and Suesstrunk) and milliseconds per picture (at --size, CPU), for the
 plain model, segment fill per segmentation, ensembles (mean / median / saturated) and both.
 Then on video (vtest.avi and a pan over a held-out photo, as benchmarks/propagation.py): PSNR
 and flicker with and without the post-processing.
 
-    python benchmarks/postprocess.py [FOLDER] [--hints 20] [--limit N] [--method model]
+    python benchmarks/postprocess.py [FOLDER] [--hints 20] [--every K] [--limit N] [--method model]
         [--video data/video/vtest.avi] [--photo PICTURE ...] [--frames 60] [--size 854x480]
         [--runs 9] [--skip-video] [--skip-photos]
 """
@@ -62,7 +62,8 @@ def configurations(method: str, variants: int) -> dict[str, dict[str, Any]]:
 
 def photos(args: argparse.Namespace, method: str) -> None:
     files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".png", ".jpg"})
-    pictures = [read_image(p) for p in files[: args.limit]]
+    files = files[:: args.every][: args.limit]
+    pictures = [read_image(p) for p in files]
     configs = configurations(method, len(variant_paths("fast")))
     rows: dict[str, list[tuple[float, float, float]]] = {name: [] for name in configs}
     for i, rgb in enumerate(pictures):
@@ -73,16 +74,16 @@ def photos(args: argparse.Namespace, method: str) -> None:
             rows[name].append(
                 (psnr(out, rgb), perceivable_artifacts(srgb_to_lab(out)[..., 1:], truth), colorfulness(out))
             )
-    times = timing(
-        pictures[0], random_hints(pictures[0], args.hints, seed=20_000), method, configs, args.runs
-    )
+    # timed on a frame of --size cut from the first photo, whatever the photos' own sizes
+    width, height = map(int, args.size.split("x"))
+    frame = synthetic_pan(files[0], 1, width, height)[0]
+    times = timing(frame, random_hints(frame, args.hints, seed=20_000), method, configs, args.runs)
     plain = np.mean(rows["plain"], 0)
-    size = "x".join(map(str, pictures[0].shape[1::-1]))
     print(
-        f"\n{len(pictures)} photos from {args.folder} ({size}), {args.hints} hints, "
+        f"\n{len(pictures)} photos from {args.folder}, {args.hints} hints, "
         f"method={method}, CPU {torch.get_num_threads()} threads; truth colorfulness "
         f"{np.mean([colorfulness(p) for p in pictures]):.1f}; ms: median of {args.runs} runs "
-        f"taken in turns, on the first photo"
+        f"taken in turns, on a {args.size} frame of the first photo"
     )
     print(
         f"{'':28s}{'PSNR':>8s}{'vs plain':>9s}{'PA %':>8s}{'vs plain':>9s}{'colorful':>9s}"
@@ -157,12 +158,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", nargs="?", default=Path("data/heldout"), type=Path)
     parser.add_argument("--hints", type=int, default=20)
+    parser.add_argument("--every", type=int, default=1, help="every K-th picture of FOLDER")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--method", nargs="+", default=["model"])
     parser.add_argument("--video", type=Path, default=Path("data/video/vtest.avi"))
     parser.add_argument("--photo", type=Path, nargs="+", help="photos to pan over (default: one)")
     parser.add_argument("--frames", type=int, default=60)
-    parser.add_argument("--size", default="854x480", help="the pans' size, WxH")
+    parser.add_argument("--size", default="854x480", help="the pans' and the timed frame's size, WxH")
     parser.add_argument("--runs", type=int, default=_RUNS, help="timed runs per configuration")
     parser.add_argument("--skip-video", action="store_true")
     parser.add_argument("--skip-photos", action="store_true")

@@ -39,6 +39,7 @@ __all__ = [
     "chroma_per_light",
     "denormalize_ab",
     "fit_chroma",
+    "fit_frame_ab",
     "gray_to_l",
     "l_to_luminance",
     "lab_planes_to_srgb",
@@ -453,3 +454,16 @@ def lab_planes_to_srgb(lightness: Array, ab: Array) -> Array:
         return np.zeros((*lightness.shape, 3), np.float32)
     a, b = cv2.split(np.ascontiguousarray(ab, dtype=np.float32))
     return _planes_to_srgb(np.ascontiguousarray(lightness, dtype=np.float32), a, b, fit=True, envelope=True)
+
+
+def fit_frame_ab(lightness: Array, ab: Array) -> Array:
+    """(H, W) L* and (H, W, 2) a*b* -> (H, W, 2) float32 a*b* lowered into the gamut as
+    :func:`lab_planes_to_srgb` lowers a frame's (to the smooth envelope of the limits around each
+    pixel): the colors that conversion would show, for a step that works on them before it."""
+    lightness = np.clip(np.ascontiguousarray(lightness, dtype=np.float32), 0, 100)
+    if lightness.size == 0:  # OpenCV splits an empty picture into nothing
+        return np.zeros((*lightness.shape, 2), np.float32)
+    a, b = cv2.split(np.ascontiguousarray(ab, dtype=np.float32))
+    scale = _chroma_scale(lightness, a, b, envelope=True)
+    fitted: Array = cv2.merge([a * scale, b * scale])
+    return fitted

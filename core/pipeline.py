@@ -210,7 +210,7 @@ class FramePipeline:
 
     def upsample(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
         """Working-size a*b* -> (H, W, 2) at ``lightness``'s size, guided by it, hints exact."""
-        return upsample_ab(ab, lightness, keyframe, device=self.device)
+        return upsample_ab(ab, lightness, keyframe, device=self.device, eps=self.cleanup.guide_eps)
 
     def ab(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
         """(H, W) L* and the frame's hints -> (H, W, 2) float32 a*b* (no temporal filter)."""

@@ -24,8 +24,10 @@ import cv2
 import numpy as np
 import torch
 
+from .color import fit_frame_ab
 from .errors import SettingError
 from .images import shrink, shrink_factor
+from .upsample import GUIDE_EPS
 
 __all__ = [
     "DEFAULT_SEGMENTATION",
@@ -79,6 +81,14 @@ _HINT_PIXELS = 2  # hinted pixels in a segment for its hints to count fully
 # model's 0.80x, these 0.73x (benchmarks/postprocess.py)
 _STRAY_ALONG = (0.2, 0.8)
 _MAJORITY = (0.5, 0.9)
+# A filled frame's colors are meant to follow its segments: the upsampling to full size then lets
+# less of L*'s fine detail into them (the guided filter's eps, L* / 100 as guide; 1e-4 plain). The
+# colors are also fitted into the gamut before the fill (as the frame's conversion would fit them,
+# see vscolorize.core.color.fit_frame_ab), so that the fill does not average colors the
+# conversion would lower pixel by pixel. On 298 validation crops at 20 hints, with the fast
+# 2026-12-03b model: PA -21 % at -0.075 dB, against -10 % at -0.044 dB with neither; eps 3e-2 and
+# 1e-1 cut less (-23 and -22 % against -24 % on a third of the crops)
+_FILLED_GUIDE_EPS = 1e-2
 
 
 def segment(
@@ -434,13 +444,20 @@ class Cleanup:
     def active(self) -> bool:
         return self.segmentation is not None
 
+    @property
+    def guide_eps(self) -> float:
+        """The regularization of the guided upsampling to full size that suits the cleaned colors
+        (see :func:`vscolorize.core.upsample.upsample_ab`)."""
+        return GUIDE_EPS if self.segmentation is None else _FILLED_GUIDE_EPS
+
     def apply(
         self, lightness: np.ndarray, ab: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray
     ) -> np.ndarray:
         """``ab`` after the steps, at the working size; ``lightness`` at that size too."""
         if self.segmentation is None:
             return ab
-        return segment_fill(lightness, ab, method=self.segmentation, hint_ab=hint_ab, hint_mask=hint_mask)
+        fitted = fit_frame_ab(lightness, ab)
+        return segment_fill(lightness, fitted, method=self.segmentation, hint_ab=hint_ab, hint_mask=hint_mask)
 
 
 def parse_postprocess(steps: Sequence[str]) -> Cleanup:

@@ -30,8 +30,9 @@ from .hints import Keyframe, paint_hints
 
 __all__ = ["guided_coefficients", "guided_filter", "upsample_ab"]
 
-# the guide is L / 100 in [0, 1]: a small eps keeps color edges on lightness edges
-_GUIDE_EPS = 1e-4
+# the guide is L / 100 in [0, 1]: a small eps keeps color edges on lightness edges (a cleanup that
+# gives colors by segments asks for a larger one: see vscolorize.core.postprocess.Cleanup)
+GUIDE_EPS = 1e-4
 # the window's radius at the working size: about two working pixels
 _RADIUS = 2
 # The coefficients multiply the full-size guide, grain and all: on grainy film that put the grain,
@@ -104,10 +105,10 @@ def guided_filter(guide: torch.Tensor, src: torch.Tensor, radius: int, eps: floa
     return a * guide + b
 
 
-def _coefficients_numpy(guide: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _coefficients_numpy(guide: np.ndarray, src: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
     """(h, w) guide and (h, w, C) src -> ``(A, B)``, each (h, w, C) float32."""
     radius = max(1, min(_RADIUS, min(guide.shape) - 1))
-    a, b = guided_coefficients(guide, src, np.float32(_GUIDE_EPS), _box_numpy(radius), lambda x: x[..., None])
+    a, b = guided_coefficients(guide, src, np.float32(eps), _box_numpy(radius), lambda x: x[..., None])
     if a.ndim == 2:  # OpenCV drops a last axis of length 1
         a, b = a[..., None], b[..., None]
     return a, b
@@ -124,12 +125,12 @@ def _without_grain(guide: Any, base: Any, typical: float) -> Any:
     return guide
 
 
-def _upsample_numpy(ab: np.ndarray, lightness: np.ndarray) -> np.ndarray:
+def _upsample_numpy(ab: np.ndarray, lightness: np.ndarray, eps: float = GUIDE_EPS) -> np.ndarray:
     height, width = lightness.shape
     h, w = ab.shape[:2]
     guide = lightness.astype(np.float32) * np.float32(1 / 100)
     small = cv2.resize(guide, (w, h), interpolation=cv2.INTER_AREA)
-    scale, offset = _coefficients_numpy(small, ab)
+    scale, offset = _coefficients_numpy(small, ab, eps)
     size = (width, height)
     scale = cv2.resize(scale, size, interpolation=cv2.INTER_LINEAR)
     offset = cv2.resize(offset, size, interpolation=cv2.INTER_LINEAR)
@@ -140,7 +141,7 @@ def _upsample_numpy(ab: np.ndarray, lightness: np.ndarray) -> np.ndarray:
     return result
 
 
-def _upsample_torch(ab: np.ndarray, lightness: np.ndarray, device: str) -> np.ndarray:
+def _upsample_torch(ab: np.ndarray, lightness: np.ndarray, device: str, eps: float = GUIDE_EPS) -> np.ndarray:
     """:func:`_upsample_numpy` in torch on ``device``: the same filter, within float rounding."""
     height, width = lightness.shape
     h, w = ab.shape[:2]
@@ -150,7 +151,7 @@ def _upsample_torch(ab: np.ndarray, lightness: np.ndarray, device: str) -> np.nd
     small = torch.from_numpy(cv2.resize(full, (w, h), interpolation=cv2.INTER_AREA)).to(device)[None, None]
     src = torch.from_numpy(np.ascontiguousarray(ab)).to(device).permute(2, 0, 1)[None]
     radius = max(1, min(_RADIUS, min(h, w) - 1))
-    a, b = guided_coefficients(small, src, _GUIDE_EPS, _box_torch(radius), _same)
+    a, b = guided_coefficients(small, src, eps, _box_torch(radius), _same)
     size = (height, width)
     a = F.interpolate(a, size=size, mode="bilinear", align_corners=False)
     b = F.interpolate(b, size=size, mode="bilinear", align_corners=False)
@@ -161,7 +162,12 @@ def _upsample_torch(ab: np.ndarray, lightness: np.ndarray, device: str) -> np.nd
 
 
 def upsample_ab(
-    ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None, *, device: str = "cpu"
+    ab: np.ndarray,
+    lightness: np.ndarray,
+    keyframe: Keyframe | None,
+    *,
+    device: str = "cpu",
+    eps: float = GUIDE_EPS,
 ) -> np.ndarray:
     """a*b* from a working resolution to ``lightness``'s, guided by it; hinted pixels exact.
 
@@ -170,6 +176,8 @@ def upsample_ab(
         lightness: (H, W) full-resolution L* in [0, 100], the guide (never altered).
         keyframe: the frame's hints, put back exactly at full resolution.
         device: where the filter runs: numpy and OpenCV on the CPU, torch on a CUDA device.
+        eps: the guided filter's regularization (the guide is L* / 100): the larger, the less of
+            L*'s detail passes into the colors.
 
     Returns:
         (H, W, 2) float32 a*b*.
@@ -178,9 +186,9 @@ def upsample_ab(
     if ab.shape[:2] == lightness.shape:
         ab = ab.copy()
     elif device.startswith("cuda"):
-        ab = _upsample_torch(ab, lightness, device)
+        ab = _upsample_torch(ab, lightness, device, eps)
     else:
-        ab = _upsample_numpy(ab, lightness)
+        ab = _upsample_numpy(ab, lightness, eps)
     return _put_hints(ab, keyframe)
 
 

@@ -9,12 +9,13 @@ import pytest
 import torch
 
 from vscolorize.core import colorize_image
-from vscolorize.core.color import srgb_to_lab
+from vscolorize.core.color import fit_frame_ab, lab_planes_to_srgb, srgb_to_lab
 from vscolorize.core.engines.learned import Colorizer, get_colorizer, variant_paths
 from vscolorize.core.engines.members import SECOND_SCALE, Member, plan_members
 from vscolorize.core.metrics import perceivable_artifacts
 from vscolorize.core.models import ColorUNet, ModelConfig, save_model
-from vscolorize.core.postprocess import ensemble, segment, segment_fill
+from vscolorize.core.postprocess import ensemble, parse_postprocess, segment, segment_fill
+from vscolorize.core.upsample import GUIDE_EPS
 
 TINY = ModelConfig(name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32)
 
@@ -155,6 +156,37 @@ def test_segment_fill_lowers_artifacts_of_a_noisy_prediction() -> None:
     assert perceivable_artifacts(filled, truth) < 0.3 * perceivable_artifacts(noisy, truth)
 
 
+def test_the_cleanup_fills_colors_the_frame_can_show_and_asks_for_smoother_upsampling() -> None:
+    """A dark half asked for more chroma than it can show: the fill works on the colors the
+    conversion would show (else it averages chroma that is then cut pixel by pixel), and the
+    upsampling after it lets less of L*'s detail in than without a cleanup."""
+    rng = np.random.default_rng(4)
+    lightness = two_regions() - np.float32(22)  # L* 8 and 48
+    lightness += rng.normal(0, 1.5, lightness.shape).astype(np.float32)
+    ab = np.broadcast_to(np.float32([50, -60]), (64, 96, 2))
+    mask = np.zeros((64, 96), bool)
+    cleanup, plain = parse_postprocess(["segment_fill"]), parse_postprocess([])
+    out = cleanup.apply(lightness, ab, np.zeros_like(ab), mask)
+    fitted = fit_frame_ab(lightness, ab)
+    dark = np.s_[4:-4, 4:40]
+    assert np.hypot(*fitted[dark].T).mean() < 0.6 * np.hypot(*ab[dark].T).mean()  # it is cut
+    chroma = np.hypot(*out[dark].T)
+    assert np.abs(chroma - np.hypot(*fitted[dark].T)).mean() < 1.5  # the fill keeps the cut
+    assert plain.apply(lightness, ab, np.zeros_like(ab), mask) is ab  # no cleanup: untouched
+    assert plain.guide_eps == GUIDE_EPS < cleanup.guide_eps
+
+
+def test_fit_frame_ab_is_what_the_conversion_shows() -> None:
+    rng = np.random.default_rng(5)
+    lightness = rng.uniform(0, 100, (40, 50)).astype(np.float32)
+    ab = rng.uniform(-100, 100, (40, 50, 2)).astype(np.float32)
+    fitted = fit_frame_ab(lightness, ab)
+    shown = srgb_to_lab(lab_planes_to_srgb(lightness, ab).astype(np.float64))[..., 1:]
+    assert np.percentile(np.abs(fitted - shown), 99) < 1.0
+    assert (np.hypot(*fitted.T) <= np.hypot(*ab.T) + 1e-4).all()
+    assert fit_frame_ab(lightness[:0], ab[:0]).shape == (0, 50, 2)
+
+
 def test_ensemble_modes() -> None:
     members = np.array([[[10.0, 0.0]], [[20.0, 0.0]], [[90.0, 0.0]]], np.float32)  # (3, 1, 2)
     np.testing.assert_allclose(ensemble(members, "mean"), [[40.0, 0.0]])
@@ -210,7 +242,9 @@ def test_colorize_image_applies_segment_fill_and_ensembles(tmp_path: Path) -> No
     torch.manual_seed(3)
     weights = tmp_path / "tiny.safetensors"
     save_model(ColorUNet(TINY), weights)
-    lightness = two_regions(96, 128)
+    # mid-grays: the untrained network's colors fit in the gamut there (at L* 30 they do not,
+    # and the conversion, not the fill, has the last word on them)
+    lightness = 30 + 0.4 * two_regions(96, 128)
     gray = np.repeat((lightness / 100)[..., None], 3, -1).clip(0, 1)
     plain = colorize_image(gray, method="model", model=weights)
     lab_plain = srgb_to_lab(plain)
