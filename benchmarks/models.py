@@ -6,13 +6,15 @@ same hints, and their colorfulness (Hasler and Suesstrunk) as a multiple of the 
 milliseconds per 854x480 picture through colorize_image on CPU (and CUDA).
 
     python benchmarks/models.py [FOLDER] [--weights FILE ...] [--bases] [--ensemble N]
-        [--every K] [--limit N] [--skip-levin] [--size 854x480]
+        [--chroma-gain G ...] [--every K] [--limit N] [--skip-levin] [--size 854x480]
 
 Without --weights it measures the installed models; FOLDER defaults to data/heldout. ``--bases``
 also measures each model's base alone (its correction at zero): what the network adds is the
 difference, and on training pictures against pictures never trained on it shows how much of
 that carries over. ``--ensemble N`` also measures each model as an ensemble of its first N
 members (mirrored, second scale: see ``vscolorize.core.engines.members.plan_members``).
+``--chroma-gain G`` also measures each model with its a*b* multiplied by G: what more saturated
+colors would cost or gain in PSNR.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ def model_rgb(predict: Predict, rgb: np.ndarray, hints: Hints) -> np.ndarray:
     return lab_planes_to_srgb(lightness, predict(lightness, hints.keyframes[0]))
 
 
+def with_gain(predict: Predict, gain: float) -> Predict:
+    """``predict`` with its a*b* multiplied by ``gain`` (hinted pixels too)."""
+    return lambda lightness, keyframe: predict(lightness, keyframe) * np.float32(gain)
+
+
 def network_alone(model: ColorUNet) -> Predict:
     """A network in memory, no file: the first variant as is."""
     colorizer = Colorizer(model, "cpu")
@@ -67,6 +74,7 @@ def main() -> None:
     parser.add_argument("--weights", nargs="*", type=Path, default=[])
     parser.add_argument("--bases", action="store_true", help="also each model's base alone")
     parser.add_argument("--ensemble", type=int, help="also each model as an N-member ensemble")
+    parser.add_argument("--chroma-gain", nargs="*", type=float, default=[], help="also a*b* x G")
     parser.add_argument("--every", type=int, default=1, help="every K-th picture of FOLDER")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--skip-levin", action="store_true")
@@ -91,6 +99,11 @@ def main() -> None:
         if args.ensemble:
             colorizers |= {f"{p.stem} x{args.ensemble}": pipeline(p, args.ensemble) for p in args.weights}
         colorizers |= {f"installed {n}": pipeline(n) for n in installed_models() if not args.weights}
+        colorizers |= {
+            f"{name} a*b* x{gain:g}": with_gain(predict, gain)
+            for gain in args.chroma_gain
+            for name, predict in list(colorizers.items())
+        }
         files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".png", ".jpg"})
         files = files[:: args.every][: args.limit]
         photos = [read_image(p) for p in files]

@@ -76,7 +76,7 @@ def photos(args: argparse.Namespace, method: str) -> None:
             )
     # timed on a frame of --size cut from the first photo, whatever the photos' own sizes
     width, height = map(int, args.size.split("x"))
-    frame = synthetic_pan(files[0], 1, width, height)[0]
+    frame = synthetic_pan(files[0], 1, width, height)[0].clip(0, 1)  # cubic overshoots
     times = timing(frame, random_hints(frame, args.hints, seed=20_000), method, configs, args.runs)
     plain = np.mean(rows["plain"], 0)
     print(

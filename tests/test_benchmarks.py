@@ -37,6 +37,8 @@ ARGS: dict[str, list[str] | None] = {
         "--bases",
         "--ensemble",
         "2",
+        "--chroma-gain",
+        "1.2",
     ],
     "paint.py": [
         "--photo",
