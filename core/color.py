@@ -325,15 +325,31 @@ _ENVELOPE_BLUR = 2
 
 @cache
 def _chroma_limits() -> np.ndarray:
-    """Largest sRGB chroma at each (L*, hue) of a grid, by bisection: (201, 361) float32."""
+    """Largest sRGB chroma at each (L*, hue) of a grid, by bisection: (201, 361) float32.
+
+    The encoding is monotonic, so a color is tested in linear light against the gamut's bounds
+    brought there (no power per step): the same table as testing the encoded color, in 0.04 s
+    instead of 0.2 (every process's first frame waits for it)."""
     lightness = np.arange(0, 100 + _LUT_L_STEP / 2, _LUT_L_STEP)
     hue = np.radians(np.arange(0, 360 + _LUT_HUE_STEP / 2, _LUT_HUE_STEP))
     l_grid, h_grid = np.meshgrid(lightness, hue, indexing="ij")
+    least = -_GAMUT_TOLERANCE / _SRGB_SLOPE
+    most = ((1 + _GAMUT_TOLERANCE + _SRGB_OFFSET) / (1 + _SRGB_OFFSET)) ** _SRGB_GAMMA
+    fy = (l_grid + 16) / 116
+    y = _lab_f_inverse(fy, np) * D65_WHITE[1]
+    a_step, b_step = np.cos(h_grid) / 500, np.sin(h_grid) / 200
     low, high = np.zeros_like(l_grid), np.full_like(l_grid, 200.0)
     for _ in range(24):
         mid = (low + high) / 2
-        lab = np.stack([l_grid, mid * np.cos(h_grid), mid * np.sin(h_grid)], -1)
-        fits = _in_gamut(_to_srgb_unclipped(lab, -1, np))
+        xyz = [
+            _lab_f_inverse(fy + mid * a_step, np) * D65_WHITE[0],
+            y,
+            _lab_f_inverse(fy - mid * b_step, np) * D65_WHITE[2],
+        ]
+        fits = np.ones(mid.shape, bool)
+        for row in _RGB_FROM_XYZ:
+            linear = _dot(row, xyz)
+            fits &= (linear >= least) & (linear <= most)
         low, high = np.where(fits, mid, low), np.where(fits, high, mid)
     return low.astype(np.float32)
 

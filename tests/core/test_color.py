@@ -249,6 +249,28 @@ def test_fit_chroma_close_to_exact_search() -> None:
     assert ratio.min() > 0.97 and ratio.max() < 1.06 and abs(np.median(ratio) - 0.99) < 0.01
 
 
+def test_chroma_table_is_the_encoded_gamut_boundary() -> None:
+    # the table is bisected in linear light; each entry must be the boundary the encoded color
+    # shows: its chroma inside the gamut, a step beyond (at every (L*, hue) below the cap) outside
+    from vscolorize.core.color import _chroma_limits, _in_gamut, _to_srgb_unclipped
+
+    table = _chroma_limits().astype(np.float64)
+    rng = np.random.default_rng(5)
+    rows, cols = rng.integers(0, table.shape[0], 400), rng.integers(0, table.shape[1], 400)
+    lightness, hue = rows * 0.5, np.radians(cols.astype(np.float64))
+
+    def fits(chroma: np.ndarray) -> np.ndarray:
+        lab = np.stack([lightness, chroma * np.cos(hue), chroma * np.sin(hue)], -1)
+        return np.asarray(_in_gamut(_to_srgb_unclipped(lab, -1, np)))
+
+    limit = table[rows, cols]
+    # 0 where not even gray fits: L* 100's white is a hair beyond 1 through the matrices
+    colored = limit > 0
+    assert colored.mean() > 0.9 and fits(limit * (1 - 1e-6))[colored].all()
+    below_cap = limit < 199
+    assert below_cap.mean() > 0.9 and not fits(limit + 1e-3)[below_cap].any()
+
+
 def test_fit_chroma_same_table_for_torch_and_numpy() -> None:
     rng = np.random.default_rng(5)
     lab = np.dstack([rng.uniform(0, 100, (20, 30)), rng.uniform(-120, 120, (20, 30, 2))])
