@@ -6,7 +6,7 @@ same hints, and their colorfulness (Hasler and Suesstrunk) as a multiple of the 
 milliseconds per 854x480 picture through colorize_image on CPU (and CUDA).
 
     python benchmarks/models.py [FOLDER] [--weights FILE ...] [--bases] [--ensemble N]
-        [--chroma-gain G ...] [--every K] [--limit N] [--skip-levin] [--size 854x480]
+        [--chroma-gain G ...] [--scan] [--every K] [--limit N] [--skip-levin] [--size 854x480]
 
 Without --weights it measures the installed models; FOLDER defaults to data/heldout. ``--bases``
 also measures each model's base alone (its correction at zero): what the network adds is the
@@ -14,7 +14,10 @@ difference, and on training pictures against pictures never trained on it shows 
 that carries over. ``--ensemble N`` also measures each model as an ensemble of its first N
 members (mirrored, second scale: see ``vscolorize.core.engines.members.plan_members``).
 ``--chroma-gain G`` also measures each model with its a*b* multiplied by G: what more saturated
-colors would cost or gain in PSNR.
+colors would cost or gain in PSNR. ``--scan`` measures on the photos as worn prints' scans show
+them (``vscolorize.core.training.scan.scanned``: each of exposure, grain, dust, a scratch, blur and
+compression in half the photos, seeded per photo): every method sees the scan's L, and the truth
+is the photo's colors under it, as benchmarks/oldfilm.py counts.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import torch
 from record import recorded
 
 from vscolorize.core import colorize_image
-from vscolorize.core.color import lab_planes_to_srgb
+from vscolorize.core.color import gray_to_l, lab_planes_to_srgb, lab_to_srgb, srgb_to_lab
 from vscolorize.core.engines.learned import Colorizer, installed_models
 from vscolorize.core.hints import Hints, Keyframe
 from vscolorize.core.images import image_lightness, read_image
@@ -37,6 +40,7 @@ from vscolorize.core.metrics import colorfulness, psnr
 from vscolorize.core.models import ColorUNet, load_model
 from vscolorize.core.pipeline import FramePipeline, Settings
 from vscolorize.core.training import point_hints as random_hints
+from vscolorize.core.training.scan import scanned
 
 COUNTS = (0, 1, 5, 10, 20, 50, 100)
 
@@ -52,6 +56,16 @@ def model_rgb(predict: Predict, rgb: np.ndarray, hints: Hints) -> np.ndarray:
 def with_gain(predict: Predict, gain: float) -> Predict:
     """``predict`` with its a*b* multiplied by ``gain`` (hinted pixels too)."""
     return lambda lightness, keyframe: predict(lightness, keyframe) * np.float32(gain)
+
+
+def worn(rgb: np.ndarray, seed: int) -> np.ndarray:
+    """``rgb``'s colors over the L of a worn print's scan of it (strengths at its own lines)."""
+    lab = srgb_to_lab(np.asarray(rgb, np.float32))
+    neutral = np.zeros_like(lab)
+    neutral[..., 0] = lab[..., 0]
+    gray = scanned(lab_to_srgb(neutral)[..., 0], np.random.default_rng(seed), rgb.shape[0] / 480)
+    out: np.ndarray = lab_planes_to_srgb(gray_to_l(gray), np.ascontiguousarray(lab[..., 1:]))
+    return out
 
 
 def network_alone(model: ColorUNet) -> Predict:
@@ -75,6 +89,7 @@ def main() -> None:
     parser.add_argument("--bases", action="store_true", help="also each model's base alone")
     parser.add_argument("--ensemble", type=int, help="also each model as an N-member ensemble")
     parser.add_argument("--chroma-gain", nargs="*", type=float, default=[], help="also a*b* x G")
+    parser.add_argument("--scan", action="store_true", help="the photos as worn prints' scans show them")
     parser.add_argument("--every", type=int, default=1, help="every K-th picture of FOLDER")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--skip-levin", action="store_true")
@@ -107,6 +122,8 @@ def main() -> None:
         files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".png", ".jpg"})
         files = files[:: args.every][: args.limit]
         photos = [read_image(p) for p in files]
+        if args.scan:
+            photos = [worn(rgb, 7000 + i) for i, rgb in enumerate(photos)]
         names = [*colorizers, *([] if args.skip_levin else ["levin"]), "gray"]
         table: dict[str, dict[int, float]] = {name: {} for name in names}
         # colorfulness (Hasler and Suesstrunk) as a multiple of the truth's, over all photos
@@ -132,7 +149,8 @@ def main() -> None:
                 flush=True,
             )
 
-        print(f"\nmean RGB PSNR (dB) on {len(photos)} photos from {args.folder}")
+        scans = ", as worn prints' scans" if args.scan else ""
+        print(f"\nmean RGB PSNR (dB) on {len(photos)} photos from {args.folder}{scans}")
         print(f"{'':24s}" + "".join(f"{c:>8d}" for c in COUNTS))
         for name in names:
             print(f"{name:24s}" + "".join(f"{table[name][c]:8.2f}" for c in COUNTS))

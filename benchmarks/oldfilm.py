@@ -25,7 +25,7 @@ Per clip and degradation:
 Then the cuts alone on the synthetic films of benchmarks/film.py (clean: no cut may be lost).
 
     python benchmarks/oldfilm.py [--clips pans vtest bikes] [--degradations none all flicker ...]
-        [--size 640x360] [--frames 180] [--film-frames 2000] [--method model] [--temporal N]
+        [--size 640x360] [--frames 180] [--film-frames 2000] [--method model] [--model FILE] [--temporal N]
         [--vtest data/video/vtest.avi] [--bikes data/video/bikes.mp4] [--record FILE]
 
 tools/prepare_videos.sh puts vtest.avi and bikes.mp4 in data/video/.
@@ -162,7 +162,14 @@ class Result:
     seconds: float  # per frame, cold motion store
 
 
-def run(name: str, degradation: str, film: Film, method: str, temporal: int | None = None) -> Result:
+def run(
+    name: str,
+    degradation: str,
+    film: Film,
+    method: str,
+    temporal: int | None = None,
+    model: str | None = None,
+) -> Result:
     clip = gray_node(film.gray)
     hints = shot_hints(film, HINTS_PER_SHOT)
     truth_ab = [srgb_to_lab(f)[..., 1:] for f in film.truth]
@@ -171,7 +178,9 @@ def run(name: str, degradation: str, film: Film, method: str, temporal: int | No
         os.environ["VSCOLORIZE_CACHE"] = cache
         began = time.perf_counter()
         carried = vscolorize.propagated_hints(clip, hints)
-        options = {} if temporal is None else {"temporal": temporal}
+        options: dict[str, object] = {} if temporal is None else {"temporal": temporal}
+        if model is not None:
+            options["model"] = model
         out = frames_of(vscolorize.colorize(clip, hints, method=method, **options))  # type: ignore[arg-type]
         seconds = (time.perf_counter() - began) / len(out)
     false, missed = cut_errors(list(carried.extra["scene_cuts"]), film.cuts)
@@ -238,6 +247,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=180, help="frames of each clip (bikes: at most 250)")
     parser.add_argument("--film-frames", type=int, default=2000, help="0: skip film.py's synthetic film")
     parser.add_argument("--method", default="model")
+    parser.add_argument("--model", help="the model method's network: a size or a weights file")
     parser.add_argument("--temporal", type=int, help="the temporal filter's radius (default: the node's)")
     parser.add_argument("--vtest", type=Path, default=Path("data/video/vtest.avi"))
     parser.add_argument("--bikes", type=Path, default=Path("data/video/bikes.mp4"))
@@ -263,7 +273,9 @@ def main() -> None:
             )
             for degradation in args.degradations + (["film"] if "all" in args.degradations else []):
                 kinds = VARIANTS.get(degradation, (degradation,))
-                result = run(name, degradation, degrade(truth, cuts, kinds), args.method, args.temporal)
+                result = run(
+                    name, degradation, degrade(truth, cuts, kinds), args.method, args.temporal, args.model
+                )
                 results.append(result)
                 print(
                     f"  {degradation:9s} cuts {result.false} false {result.missed} missed  "

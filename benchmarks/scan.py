@@ -11,21 +11,13 @@ back (the true colors) and where the shots begin. Degradations come in two kinds
   scratches. The truth keeps its colors under them.
 
 Strengths are those of worn 16 mm and 35 mm prints scanned at SD to HD, at 480 lines (sizes in
-pixels scale with the frame's height):
+pixels scale with the frame's height). Each frame's flicker (an exposure), grain and dust are
+``vscolorize.core.training.scan``'s, as training shows them, each frame its own; here:
 
-- flicker: the exposure of each frame varies with the shutter, the lamp and uneven development;
-  restoration literature measures frame-to-frame changes of the mean of a few percent up to 10-15 %
-  on silent-era prints. Here a gain of 1 + N(0, 0.06) (clipped to +-15 %) and an offset of
-  N(0, 0.015) of full scale, independent per frame.
-- grain: clumps of silver 1-3 px across at this size, so white noise blurred by a Gaussian of
-  sigma 0.8 px; RMS 5 % of full scale in the midtones (a grainy print), falling to a third of that
-  in deep shadows and highlights (the density curve's toe and shoulder), fresh every frame.
-- dust and dirt: 5-25 specks a frame, 1-6 px across (a few larger), 70 % dark (dirt on the print)
-  and 30 % bright (dust on the negative, printed white), opaque with a soft edge, plus a hair (a
-  thin dark curve 20-60 px long) on one frame in four; each on one frame only.
-- scratch: one bright vertical line 1-2 px wide, from a tenth of the film to nine tenths, its
-  position wandering by up to half a pixel a frame, its strength varying along its length and in
-  time (running through cuts: it is on the print, not in the shot).
+- flicker: each frame's exposure drawn on its own (see that module for the strengths);
+- scratch: one line of that module's, from a tenth of the film to nine tenths, its position
+  wandering by up to half a pixel a frame, its strength varying in time (running through cuts: it
+  is on the print, not in the shot);
 - weave: the picture moves as a whole by about 0.6 px RMS each way (at most 2 px), correlated
   from frame to frame (AR(1), 0.6), as a worn gate and perforations give it.
 - pulldown: 24 frames made 30 by showing every fourth scanned frame twice (3:2 pulldown's
@@ -47,6 +39,7 @@ import numpy as np
 from skimage.color import rgb2xyz, xyz2rgb
 
 from vscolorize.core.color import lab_to_srgb, srgb_to_l
+from vscolorize.core.training.scan import draw_scratch, dust, exposure, grain, scratch_strength_along
 
 __all__ = ["DEGRADATIONS", "OF_THE_FILM", "Film", "degrade", "gray_of"]
 
@@ -143,73 +136,28 @@ def _weave(truth: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndar
 def _flicker(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     gain = 1 + np.clip(rng.normal(0, 0.06, len(gray)), -0.15, 0.15)
     offset = rng.normal(0, 0.015, len(gray))
-    out: np.ndarray = gray * gain[:, None, None].astype(np.float32) + offset[:, None, None].astype(np.float32)
-    return out
+    return np.stack([exposure(frame, g, o) for frame, g, o in zip(gray, gain, offset, strict=True)])
 
 
 def _grain(gray: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
-    sigma = 0.8 * scale
-    out = np.empty_like(gray)
-    for n, frame in enumerate(gray):
-        noise = cv2.GaussianBlur(rng.standard_normal(frame.shape).astype(np.float32), (0, 0), sigma)
-        noise /= noise.std()
-        level = np.clip(frame, 0, 1)
-        strength = 0.05 * (1 / 3 + 2 / 3 * 4 * level * (1 - level))
-        out[n] = frame + strength * noise
-    return out
+    return np.stack([grain(frame, rng, scale) for frame in gray])
 
 
 def _dust(gray: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
-    out = gray.copy()
-    h, w = gray.shape[1:]
-    for frame in out:
-        cover = np.zeros((h, w), np.float32)  # how opaque the dirt is
-        value = np.zeros((h, w), np.float32)  # what it shows
-        for _ in range(int(rng.integers(5, 26))):
-            size = float(np.exp(rng.uniform(np.log(1), np.log(6)))) * scale
-            if rng.random() < 0.05:
-                size *= 2.5  # a few large flecks
-            center = (int(rng.integers(0, w)), int(rng.integers(0, h)))
-            axes = (max(1, round(size / 2)), max(1, round(size / 2 * rng.uniform(0.5, 1))))
-            speck = np.zeros((h, w), np.float32)
-            cv2.ellipse(speck, center, axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1, cv2.LINE_AA)
-            shade = rng.uniform(0.02, 0.12) if rng.random() < 0.7 else rng.uniform(0.85, 0.98)
-            value = np.where(speck > cover, np.float32(shade), value)
-            cover = np.maximum(cover, speck)
-        if rng.random() < 0.25:  # a hair
-            start = np.array([rng.uniform(0, w), rng.uniform(0, h)])
-            angle, length = rng.uniform(0, 2 * np.pi), rng.uniform(20, 60) * scale
-            bend = rng.uniform(-0.05, 0.05)
-            points = []
-            for t in np.linspace(0, 1, 12):
-                a = angle + bend * t * length / scale
-                start = start + length / 12 * np.array([np.cos(a), np.sin(a)])
-                points.append(start.copy())
-            hair = np.zeros((h, w), np.float32)
-            cv2.polylines(hair, [np.round(np.array(points)).astype(np.int32)], False, 1.0, 1, cv2.LINE_AA)
-            value = np.where(hair > cover, np.float32(0.05), value)
-            cover = np.maximum(cover, hair)
-        cover = cv2.GaussianBlur(cover, (0, 0), 0.5 * scale)
-        frame *= 1 - cover
-        frame += cover * value
-    return out
+    return np.stack([dust(frame, rng, scale) for frame in gray])
 
 
 def _scratch(gray: np.ndarray, rng: np.random.Generator, scale: float) -> np.ndarray:
+    """One scratch on the print, from a tenth of the film to nine tenths, its place wandering."""
     out = gray.copy()
     count, h, w = gray.shape
     first, last = count // 10, count * 9 // 10
     x = rng.uniform(0.2, 0.8) * w
     drift = 0.0
     width = rng.uniform(1, 2) * scale
-    columns = np.arange(w, dtype=np.float32)
-    # strength along the line: slowly varying, sometimes faint
-    along = np.clip(0.6 + 0.4 * np.sin(np.linspace(0, rng.uniform(2, 6), h) + rng.uniform(0, 6)), 0.2, 1)
+    along = scratch_strength_along(h, rng)
     for n in range(first, last):
         drift = np.clip(0.8 * drift + rng.normal(0, 0.2), -0.5, 0.5)
         x = float(np.clip(x + drift * scale, 2, w - 3))
-        profile = np.exp(-(((columns - x) / (width / 2)) ** 2)).astype(np.float32)
-        strength = rng.uniform(0.25, 0.4)
-        line = strength * along[:, None].astype(np.float32) * profile[None, :]
-        out[n] = out[n] + line * (1 - out[n])  # brighter, never past white
+        out[n] = draw_scratch(out[n], x, width, along, rng.uniform(0.25, 0.4))
     return out

@@ -39,6 +39,7 @@ ARGS: dict[str, list[str] | None] = {
         "2",
         "--chroma-gain",
         "1.2",
+        "--scan",
     ],
     "paint.py": [
         "--photo",

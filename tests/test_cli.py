@@ -140,6 +140,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, photo: Path, case: str)
         (["--no-hints", "1.5"], "--no-hints is a share from 0 to 1, not 1.5"),
         (["--most-hints", "0"], "--most-hints must be at least 1"),
         (["--recolor", "-0.1"], "--recolor is a share from 0 to 1, not -0.1"),
+        (["--scan", "2"], "--scan is a share from 0 to 1, not 2.0"),
         (["--smallest-crop", "0"], "--smallest-crop is a share above 0, at most 1, not 0.0"),
     ],
 )

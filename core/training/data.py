@@ -1,6 +1,6 @@
 """Training pictures and the samples made from them: pictures and video frames from folders,
-random crops and flips, colors rotated in hue, the L of other gray conversions, and the batches
-the training loop takes."""
+random crops and flips, colors rotated in hue, the L of other gray conversions and of worn prints'
+scans, and the batches the training loop takes."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import cv2
 import numpy as np
 import torch
 
-from ..color import AB_SCALE, srgb_to_lab
+from ..color import AB_SCALE, gray_to_l, lab_to_srgb, srgb_to_lab
 from ..errors import ImageError
 from ..images import PICTURE_SUFFIXES
 from .options import TrainOptions
+from .scan import scanned
 from .simulate import hint_count, simulate_hints
 
 __all__ = ["VIDEO_SUFFIXES", "batches", "load_pictures", "make_batch"]
@@ -23,6 +24,9 @@ __all__ = ["VIDEO_SUFFIXES", "batches", "load_pictures", "make_batch"]
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v"}
 _FRAMES_PER_VIDEO = 40
 _FILM_SHARE = 0.15  # of samples whose L comes from another gray conversion, tone curve and grain
+# a scan's degradations are given at 480 lines; the network sees a 480-line frame at its working
+# short side (256), a 1080-line one smaller still: at a crop of 256 they take this range of scales
+_SCAN_SCALES = (0.25, 0.6)
 
 
 def load_pictures(images: Path | None, videos: Path | None = None) -> list[np.ndarray]:
@@ -109,6 +113,23 @@ def _film_lightness(rgb: torch.Tensor, lab: torch.Tensor, rng: np.random.Generat
     return out
 
 
+def _scanned_lightness(
+    lightness: torch.Tensor, share: float, crop: int, rng: np.random.Generator
+) -> torch.Tensor:
+    """The L of a ``share`` of the samples as a worn print's scan shows it (exposure, grain, dust,
+    a scratch, blur, compression: each in half of them, see :mod:`.scan`); the truth keeps the
+    scene's colors and L."""
+    out = lightness.clone()
+    for i in range(len(lightness)):
+        if rng.random() < share:
+            l = lightness[i, 0].cpu().numpy()
+            gray = lab_to_srgb(np.stack([l, np.zeros_like(l), np.zeros_like(l)], -1))[..., 0]
+            scale = rng.uniform(*_SCAN_SCALES) * crop / 256
+            worn = gray_to_l(scanned(gray, rng, scale))
+            out[i, 0] = torch.from_numpy(worn).to(out.device, out.dtype)
+    return out
+
+
 def make_batch(
     pictures: list[np.ndarray], options: TrainOptions, rng: np.random.Generator, device: str
 ) -> tuple[torch.Tensor, ...]:
@@ -127,7 +148,10 @@ def make_batch(
     hints = [simulate_hints(ab[i], lightness[i], rng, counts[i]) for i in range(options.batch)]
     ab_hint = torch.from_numpy(np.stack([h for h, _ in hints])).to(device)
     mask = torch.from_numpy(np.stack([m for _, m in hints])).to(device)
-    return _film_lightness(rgb, lab, rng), ab_hint, mask, lab
+    lightness_seen = _film_lightness(rgb, lab, rng)
+    if options.scan > 0:
+        lightness_seen = _scanned_lightness(lightness_seen, options.scan, options.crop, rng)
+    return lightness_seen, ab_hint, mask, lab
 
 
 def batches(

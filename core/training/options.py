@@ -29,3 +29,6 @@ class TrainOptions:
     # share of samples with hints whose colors are rotated in hue and scaled in chroma: where
     # the hints alone say the colors, the network learns to follow them rather than its priors
     recolor: float = 0.5
+    # share of samples whose L shows a worn print's scan (exposure, grain, dust, a scratch, blur,
+    # compression: see vscolorize.core.training.scan), so that scanned film is no surprise
+    scan: float = 0.0

@@ -82,6 +82,14 @@ def register(commands: Commands) -> None:
         "priors (default: %(default)s)",
     )
     parser.add_argument(
+        "--scan",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of the samples whose L shows a worn print's scan: exposure, grain, dust, a "
+        "scratch, blur and compression, each in half of them (default: %(default)s)",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=0,
@@ -109,7 +117,7 @@ def _check(args: argparse.Namespace) -> None:
             raise UsageError(f"train: --{name} must be one of {', '.join(known)}, not {value!r}")
     if not 0 < args.smallest_crop <= 1:
         raise UsageError(f"train: --smallest-crop is a share above 0, at most 1, not {args.smallest_crop}")
-    for name in ("no_hints", "recolor"):
+    for name in ("no_hints", "recolor", "scan"):
         if not 0 <= getattr(args, name) <= 1:
             raise UsageError(f"train: {flag(name)} is a share from 0 to 1, not {getattr(args, name)}")
     if not Path(args.out).parent.is_dir():
@@ -140,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         no_hints=args.no_hints,
         most_hints=args.most_hints,
         recolor=args.recolor,
+        scan=args.scan,
     )
     init = Path(args.init) if args.init else None
     if init is not None and args.size is None:
