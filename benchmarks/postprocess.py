@@ -1,11 +1,12 @@
 """Benchmark of the post-processing (run by hand, not a test).
 
-On held-out color photos with random ground-truth point hints (5x5 patch means, radius 2 px):
+On color photos (by default the validation crops: post-processing is tuned there, the held-out
+photos are measured once per shipped model) with random ground-truth point hints (5x5 patch means, radius 2 px):
 mean RGB PSNR, the perceivable-artifacts share PA (pixels whose 4-neighborhood is consistent in
 the ground truth, every neighbor within 2 in a*b*, but not in the result; lower is better),
 colorfulness (Hasler and Suesstrunk) and milliseconds per picture (at --size, CPU), for the
 plain model, segment fill per segmentation, ensembles (mean / median / saturated) and both.
-Then on video (vtest.avi and a pan over a held-out photo, as benchmarks/propagation.py): PSNR
+Then on video (vtest.avi and a pan over a validation picture, as benchmarks/propagation.py): PSNR
 and flicker with and without the post-processing.
 
     python benchmarks/postprocess.py [FOLDER] [--hints 20] [--every K] [--limit N] [--method model]
@@ -34,6 +35,9 @@ from vscolorize.core.engines.learned import variant_paths
 from vscolorize.core.images import read_image
 from vscolorize.core.metrics import colorfulness, perceivable_artifacts, psnr
 from vscolorize.core.temporal import DEFAULT_TEMPORAL
+
+# the video pan's default picture: a validation picture (tools/prepare_training_data.py)
+PAN_PHOTO = Path("data/val/gcompris-0279-explore_monuments-chateaudeChambord.jpg")
 
 
 def configurations(method: str, variants: int) -> dict[str, dict[str, Any]]:
@@ -118,7 +122,7 @@ def timing(
 
 
 def video(args: argparse.Namespace, method: str) -> None:
-    photos = args.photo if args.photo else sorted(Path("data/heldout").glob("*.png"))[1:2]
+    photos = args.photo if args.photo else [PAN_PHOTO]
     clips = {args.video.name: read_video(args.video, args.frames)}
     width, height = map(int, args.size.split("x"))
     clips |= {f"pan over {p.name}": synthetic_pan(p, args.frames, width, height) for p in photos}
@@ -156,13 +160,13 @@ def video(args: argparse.Namespace, method: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("folder", nargs="?", default=Path("data/heldout"), type=Path)
+    parser.add_argument("folder", nargs="?", default=Path("data/valcrops"), type=Path)
     parser.add_argument("--hints", type=int, default=20)
     parser.add_argument("--every", type=int, default=1, help="every K-th picture of FOLDER")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--method", nargs="+", default=["model"])
     parser.add_argument("--video", type=Path, default=Path("data/video/vtest.avi"))
-    parser.add_argument("--photo", type=Path, nargs="+", help="photos to pan over (default: one)")
+    parser.add_argument("--photo", type=Path, nargs="+", help=f"photos to pan over (default: {PAN_PHOTO})")
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--size", default="854x480", help="the pans' and the timed frame's size, WxH")
     parser.add_argument("--runs", type=int, default=_RUNS, help="timed runs per configuration")
