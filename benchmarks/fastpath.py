@@ -12,7 +12,8 @@ per package (this one, and ``--baseline DIR``'s, alternating):
   one VapourSynth thread torch still runs the network on every core;
 - the first frame: the wall time of ``vspipe --end 0`` from a fresh process (the least of
   ``--repeat``), Python's start, the imports, the model and the first window included, and the
-  process's end; and in a previewer's process, from its start to frame 0 in hand;
+  process's end, with vspipe's own times for the script (the imports above all) and for the frame
+  (its window); and in a previewer's process, from its start to frame 0 in hand;
 - a seek: in one process that holds the node, as a previewer does, frame 0 first, then the middle
   frame of every other shot, each timed from the request to the frame (median and the most).
 
@@ -90,9 +91,10 @@ def make_film(
 
 def vspipe(
     script: Path, env: dict[str, str], args: dict[str, str], end: int | None = None, one_core: bool = False
-) -> tuple[float, float]:
-    """(vspipe's own seconds for the frames, the process's wall seconds) of one render;
-    ``one_core``: pinned to one CPU, torch on one thread."""
+) -> tuple[float, float, float]:
+    """(vspipe's own seconds for the frames, the process's wall seconds, vspipe's seconds for
+    the script: its imports, the clip and the node) of one render; ``one_core``: pinned to one
+    CPU, torch on one thread."""
     command = [str(Path(sys.executable).parent / "vspipe"), "-p"]
     if one_core:
         command = ["taskset", "-c", "0", *command]
@@ -105,8 +107,9 @@ def vspipe(
     wall = time.perf_counter() - began
     if result.returncode != 0:
         raise SystemExit(f"vspipe failed: {result.stderr.strip().splitlines()[-1]}")
-    # vspipe's last words: "Output N frames in S seconds (F fps)"
-    return float(result.stderr.rsplit(" in ", 1)[1].split()[0]), wall
+    # vspipe's words: "Script evaluation done in S seconds", last "Output N frames in S seconds"
+    script_s = float(result.stderr.split("Script evaluation done in ", 1)[1].split()[0])
+    return float(result.stderr.rsplit(" in ", 1)[1].split()[0]), wall, script_s
 
 
 def measure(
@@ -125,13 +128,17 @@ def measure(
         runs.append(("1core", 1, True))
     for name, count, one_core in runs:
         args = {**common, "threads": str(count)}
-        everything, _ = vspipe(script, env, args, one_core=one_core)
-        first_shot, _ = vspipe(script, env, args, end=shot - 1, one_core=one_core)
+        everything = vspipe(script, env, args, one_core=one_core)[0]
+        first_shot = vspipe(script, env, args, end=shot - 1, one_core=one_core)[0]
         result[f"steady_fps_{name}"] = (frames - shot) / (everything - first_shot)
         result[f"all_fps_{name}"] = frames / everything
-    result["first_frame_s"] = min(
-        vspipe(script, env, {**common, "threads": "0"}, end=0)[1] for _ in range(repeat)
+    # the quickest of the fresh processes, and where its time went: the script (Python's
+    # imports above all), the frame (its window's predictions), the rest (start and end)
+    frame_s, wall, script_s = min(
+        (vspipe(script, env, {**common, "threads": "0"}, end=0) for _ in range(repeat)), key=lambda r: r[1]
     )
+    result["first_frame_s"] = wall
+    result["first_frame_script_s"], result["first_frame_frame_s"] = script_s, frame_s
     seeks = [s * shot + shot // 2 for s in range(1, frames // shot)]
     began = time.time()
     out = subprocess.run(
@@ -158,7 +165,8 @@ def describe(result: dict[str, object], threads: list[int]) -> str:
         most = result[f"steady_fps_{threads[-1]}"]
         line += f", {result['steady_fps_1core']:.2f} on one core ({most / result['steady_fps_1core']:.2f}x)"  # type: ignore[operator]
     return (
-        f"{line}; first frame {result['first_frame_s']:.2f} s (in hand {result['first_frame_in_hand_s']:.2f} s); seek median {result['seek_median_s']:.2f} s, "
+        f"{line}; first frame {result['first_frame_s']:.2f} s (script {result['first_frame_script_s']:.2f}, "
+        f"frame {result['first_frame_frame_s']:.2f}; in hand {result['first_frame_in_hand_s']:.2f} s); seek median {result['seek_median_s']:.2f} s, "
         f"most {result['seek_max_s']:.2f} s"
     )
 
