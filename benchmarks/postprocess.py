@@ -5,19 +5,20 @@ photos are measured once per shipped model) with random ground-truth point hints
 mean RGB PSNR, the perceivable-artifacts share PA (pixels whose 4-neighborhood is consistent in
 the ground truth, every neighbor within 2 in a*b*, but not in the result; lower is better),
 colorfulness (Hasler and Suesstrunk) and milliseconds per picture (at --size, CPU), for the
-plain model, segment fill per segmentation, ensembles (mean / median / saturated) and both.
+plain model, segment fill (the colors flattened, and per superpixel segmentation), ensembles (mean / median / saturated) and both.
 Then on video (vtest.avi and a pan over a validation picture, as benchmarks/propagation.py): PSNR
 and flicker with and without the post-processing.
 
     python benchmarks/postprocess.py [FOLDER] [--hints 20] [--every K] [--limit N] [--method model]
         [--video data/video/vtest.avi] [--photo PICTURE ...] [--frames 60] [--size 854x480]
-        [--runs 9] [--skip-video] [--skip-photos]
+        [--runs 9] [--only NAME ...] [--skip-video] [--skip-photos]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from vscolorize.core.color import srgb_to_lab
 from vscolorize.core.engines.learned import variant_paths
 from vscolorize.core.images import read_image
 from vscolorize.core.metrics import colorfulness, perceivable_artifacts, psnr
+from vscolorize.core.postprocess import SEGMENTATIONS
 from vscolorize.core.temporal import DEFAULT_TEMPORAL
 
 # the video pan's default picture: a validation picture (tools/prepare_training_data.py)
@@ -41,10 +43,10 @@ PAN_PHOTO = Path("data/val/gcompris-0279-explore_monuments-chateaudeChambord.jpg
 
 
 def configurations(method: str, variants: int) -> dict[str, dict[str, Any]]:
-    fill = {
-        f"segment_fill:{s}": {"postprocess": (f"segment_fill:{s}",)}
-        for s in ("felzenszwalb", "slic", "seeds")
-    }
+    """Every configuration measured, by name; ``segment_fill`` alone is the default, the colors
+    flattened (``vscolorize.core.cleanup``)."""
+    fill = {"segment_fill": {"postprocess": ("segment_fill",)}}
+    fill |= {f"segment_fill:{s}": {"postprocess": (f"segment_fill:{s}",)} for s in SEGMENTATIONS}
     if method != "model":
         return {"plain": {}, **fill}
     biggest = 4 * variants
@@ -68,7 +70,7 @@ def photos(args: argparse.Namespace, method: str) -> None:
     files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in {".png", ".jpg"})
     files = files[:: args.every][: args.limit]
     pictures = [read_image(p) for p in files]
-    configs = configurations(method, len(variant_paths("fast")))
+    configs = chosen(configurations(method, len(variant_paths("fast"))), args.only)
     rows: dict[str, list[tuple[float, float, float]]] = {name: [] for name in configs}
     for i, rgb in enumerate(pictures):
         truth = srgb_to_lab(rgb)[..., 1:]
@@ -121,16 +123,31 @@ def timing(
     return {name: float(np.median(values)) for name, values in runs.items()}
 
 
+def chosen(configs: dict[str, dict[str, Any]], names: Sequence[str] | None) -> dict[str, dict[str, Any]]:
+    """``configs`` limited to ``names`` (--only), always with the plain one to compare against."""
+    if not names:
+        return configs
+    unknown = sorted(set(names) - set(configs))
+    if unknown:
+        raise SystemExit(f"--only: unknown configuration(s) {unknown}; known: {list(configs)}")
+    return {name: kwargs for name, kwargs in configs.items() if name == "plain" or name in names}
+
+
 def video(args: argparse.Namespace, method: str) -> None:
     photos = args.photo if args.photo else [PAN_PHOTO]
     clips = {args.video.name: read_video(args.video, args.frames)}
     width, height = map(int, args.size.split("x"))
     clips |= {f"pan over {p.name}": synthetic_pan(p, args.frames, width, height) for p in photos}
-    configs = {
-        k: v
-        for k, v in configurations(method, len(variant_paths("fast"))).items()
-        if k in ("plain", "segment_fill:seeds", "segment_fill:felzenszwalb", "ensemble 3 mean")
-    }
+    configs = chosen(configurations(method, len(variant_paths("fast"))), args.only)
+    if not args.only:  # the video's rows, where --only does not say
+        shown = (
+            "plain",
+            "segment_fill",
+            "segment_fill:seeds",
+            "segment_fill:felzenszwalb",
+            "ensemble 3 mean",
+        )
+        configs = {name: kwargs for name, kwargs in configs.items() if name in shown}
     for name, truth in clips.items():
         clip = gray_clip(truth)
         hints = frame_zero_hints(truth[0], 50)
@@ -170,6 +187,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--size", default="854x480", help="the pans' and the timed frame's size, WxH")
     parser.add_argument("--runs", type=int, default=_RUNS, help="timed runs per configuration")
+    parser.add_argument("--only", nargs="+", help="only these configurations (and plain), by name")
     parser.add_argument("--skip-video", action="store_true")
     parser.add_argument("--skip-photos", action="store_true")
     parser.add_argument(

@@ -8,9 +8,10 @@ the paint window's preview and :func:`colorize_image`.
 :class:`FramePipeline` is the one path every one of them takes::
 
     engine (a*b* at its working size, members of an ensemble combined)
-      -> clean-ups (segment fill, at the working size)
+      -> clean-ups at the working size (a superpixel fill, ``core.cleanup``)
       -> temporal filter (video only: neighbors warped along optical flow, ``core.temporal``)
-      -> upsample (guided by the full-size L*, hints put back exactly, ``core.upsample``)
+      -> upsample (guided by the full-size L*, ``core.upsample``)
+      -> clean-ups at full size (the colors flattened), hints put back exactly
       -> sRGB (chroma lowered into the gamut, L* kept)
 
 A picture and a video frame go through the same steps, so the same settings give the same bits.
@@ -28,6 +29,7 @@ import cv2
 import numpy as np
 import torch
 
+from .cleanup import parse_postprocess
 from .color import lab_planes_to_srgb
 from .engines import DEFAULT_METHOD, METHODS, Engine, create_engine
 from .engines.members import plan_members
@@ -35,7 +37,7 @@ from .errors import DeviceError, HintError, SettingError, named
 from .footage import Footage
 from .hints import Hints, HintsLike, Keyframe, check_frames, rasterize, resolve_hints
 from .images import image_lightness
-from .postprocess import ENSEMBLE_MODES, EnsembleMode, ensemble, parse_postprocess
+from .postprocess import ENSEMBLE_MODES, EnsembleMode, ensemble
 from .propagation import CarriedHints, PropagationSettings
 from .temporal import DEFAULT_TEMPORAL, MAX_TEMPORAL, Neighbors, Predicted, TemporalWindow
 from .upsample import upsample_ab
@@ -77,8 +79,9 @@ class Settings:
         propagate: carry each keyframe's hints along optical flow to the other frames of its shot.
         temporal: average each frame's a*b* with up to this many frames on each side, warped along
             optical flow (``vscolorize.core.temporal``); 0 turns it off.
-        postprocess: clean-ups of each frame's a*b* (``vscolorize.core.postprocess``):
-            ``"segment_fill"``, ``"segment_fill:slic"`` or ``"segment_fill:felzenszwalb"``.
+        postprocess: clean-ups of each frame's a*b* (``vscolorize.core.cleanup``):
+            ``"segment_fill"`` (the colors flattened), ``"segment_fill:seeds"``, ``":slic"`` or
+            ``":felzenszwalb"`` (superpixels filled first).
         ensemble: how many predictions to combine (``method="model"``; see
             :func:`vscolorize.core.engines.members.plan_members`).
         ensemble_mode: ``"mean"``, ``"median"`` or ``"saturated"``.
@@ -209,8 +212,12 @@ class FramePipeline:
         return self.clean(self.ab_small(lightness, keyframe), lightness, keyframe)
 
     def upsample(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
-        """Working-size a*b* -> (H, W, 2) at ``lightness``'s size, guided by it, hints exact."""
-        return upsample_ab(ab, lightness, keyframe, device=self.device, eps=self.cleanup.guide_eps)
+        """Working-size a*b* -> (H, W, 2) at ``lightness``'s size, guided by it, cleaned up at that
+        size, hints exact."""
+        if not self.cleanup.active:
+            return upsample_ab(ab, lightness, keyframe, device=self.device)
+        full = upsample_ab(ab, lightness, None, device=self.device, eps=self.cleanup.guide_eps)
+        return self.cleanup.finish(lightness, full, keyframe)
 
     def ab(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
         """(H, W) L* and the frame's hints -> (H, W, 2) float32 a*b* (no temporal filter)."""

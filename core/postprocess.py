@@ -1,6 +1,7 @@
 """Post-processing of predicted a*b*: segmentation + flood fill, and the ensemble of predictions.
 
-After the Futschik thesis. ``segment_fill`` segments the lightness, clusters each segment's
+What ``postprocess=`` runs, and in what order, is :mod:`vscolorize.core.cleanup`'s. After the
+Futschik thesis. ``segment_fill`` segments the lightness, clusters each segment's
 predicted a*b* with k-means (k = 2) and gives the larger cluster's centroid to the pixels of the
 smaller one (or, with ``fill="segment"``, to the whole segment): color bleeding across an edge and
 small patches of a stray color vanish. The thesis fills hard; here every decision is made by
@@ -16,36 +17,25 @@ a segment that holds hints of one color takes that color, and hinted pixels keep
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal, overload
 
 import cv2
 import numpy as np
 import torch
 
-from .color import fit_frame_ab
-from .errors import SettingError
 from .images import shrink, shrink_factor
-from .upsample import GUIDE_EPS
 
 __all__ = [
-    "DEFAULT_SEGMENTATION",
     "ENSEMBLE_MODES",
+    "FILLED_GUIDE_EPS",
     "SEGMENTATIONS",
-    "Cleanup",
     "ensemble",
-    "parse_postprocess",
     "segment",
     "segment_fill",
 ]
 
 Segmentation = Literal["felzenszwalb", "slic", "seeds"]
 SEGMENTATIONS: tuple[str, ...] = ("felzenszwalb", "slic", "seeds")
-# what "segment_fill" alone uses: on held-out photos SEEDS superpixels cut the artifacts (PA) as
-# much as the others for the least time; Felzenszwalb's larger segments carry hints further
-# (more PSNR) at 1.5x the time per frame (docs/results/postprocess.txt)
-DEFAULT_SEGMENTATION: Segmentation = "seeds"
 FillMode = Literal["strays", "segment"]
 FILL_MODES: tuple[str, ...] = ("strays", "segment")
 EnsembleMode = Literal["mean", "median", "saturated"]
@@ -82,13 +72,11 @@ _HINT_PIXELS = 2  # hinted pixels in a segment for its hints to count fully
 _STRAY_ALONG = (0.2, 0.8)
 _MAJORITY = (0.5, 0.9)
 # A filled frame's colors are meant to follow its segments: the upsampling to full size then lets
-# less of L*'s fine detail into them (the guided filter's eps, L* / 100 as guide; 1e-4 plain). The
-# colors are also fitted into the gamut before the fill (as the frame's conversion would fit them,
-# see vscolorize.core.color.fit_frame_ab), so that the fill does not average colors the
-# conversion would lower pixel by pixel. On 298 validation crops at 20 hints, with the fast
-# 2026-12-03b model: PA -21 % at -0.075 dB, against -10 % at -0.044 dB with neither; eps 3e-2 and
-# 1e-1 cut less (-23 and -22 % against -24 % on a third of the crops)
-_FILLED_GUIDE_EPS = 1e-2
+# less of L*'s fine detail into them (the guided filter's eps, L* / 100 as guide; 1e-4 plain). On
+# 298 validation crops at 20 hints, with the fast 2026-12-03b model and the colors fitted into the
+# gamut before the fill: PA -21 % at -0.075 dB, against -10 % at -0.044 dB with neither; eps 3e-2
+# and 1e-1 cut less (-23 and -22 % against -24 % on a third of the crops)
+FILLED_GUIDE_EPS = 1e-2
 
 
 def segment(
@@ -432,54 +420,3 @@ def ensemble(
             agreement = chroma / members.clamp_min(1e-6)
             out = out * (2 - agreement)
     return out.numpy() if is_numpy else out
-
-
-@dataclass(frozen=True)
-class Cleanup:
-    """The post-processing a colorizer applies at its working size (from ``postprocess=``)."""
-
-    segmentation: Segmentation | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.segmentation is not None
-
-    @property
-    def guide_eps(self) -> float:
-        """The regularization of the guided upsampling to full size that suits the cleaned colors
-        (see :func:`vscolorize.core.upsample.upsample_ab`)."""
-        return GUIDE_EPS if self.segmentation is None else _FILLED_GUIDE_EPS
-
-    def apply(
-        self, lightness: np.ndarray, ab: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray
-    ) -> np.ndarray:
-        """``ab`` after the steps, at the working size; ``lightness`` at that size too."""
-        if self.segmentation is None:
-            return ab
-        fitted = fit_frame_ab(lightness, ab)
-        return segment_fill(lightness, fitted, method=self.segmentation, hint_ab=hint_ab, hint_mask=hint_mask)
-
-
-def parse_postprocess(steps: Sequence[str]) -> Cleanup:
-    """``postprocess=`` names -> a :class:`Cleanup`.
-
-    ``"segment_fill"`` fills SEEDS superpixels; ``"segment_fill:felzenszwalb"`` and
-    ``"segment_fill:slic"`` pick another segmentation.
-
-    Raises:
-        SettingError: one line naming what is wrong.
-    """
-    if isinstance(steps, str) or not isinstance(steps, Sequence):
-        raise SettingError(f"postprocess must be a sequence of names, not {steps!r}")
-    segmentation: str | None = None
-    for step in steps:
-        name, _, option = step.partition(":") if isinstance(step, str) else (step, "", "")
-        if name != "segment_fill":
-            known = ", ".join(f"segment_fill:{s}" for s in SEGMENTATIONS)
-            raise SettingError(f"postprocess: unknown step {step!r} (known: segment_fill, {known})")
-        if segmentation is not None:
-            raise SettingError("postprocess: segment_fill given twice")
-        segmentation = option or DEFAULT_SEGMENTATION
-        if segmentation not in SEGMENTATIONS:
-            raise SettingError(f"postprocess: {step!r}: segmentation must be one of {SEGMENTATIONS}")
-    return Cleanup(segmentation)  # type: ignore[arg-type]

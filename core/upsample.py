@@ -28,10 +28,10 @@ from torch.nn import functional as F
 
 from .hints import Keyframe, paint_hints
 
-__all__ = ["guided_coefficients", "guided_filter", "upsample_ab"]
+__all__ = ["guided_coefficients", "guided_filter", "put_hints", "upsample_ab"]
 
 # the guide is L / 100 in [0, 1]: a small eps keeps color edges on lightness edges (a cleanup that
-# gives colors by segments asks for a larger one: see vscolorize.core.postprocess.Cleanup)
+# gives colors by segments asks for a larger one: see vscolorize.core.cleanup.Cleanup)
 GUIDE_EPS = 1e-4
 # the window's radius at the working size: about two working pixels
 _RADIUS = 2
@@ -189,10 +189,10 @@ def upsample_ab(
         ab = _upsample_torch(ab, lightness, device, eps)
     else:
         ab = _upsample_numpy(ab, lightness, eps)
-    return _put_hints(ab, keyframe)
+    return put_hints(ab, keyframe)
 
 
-def _put_hints(ab: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+def put_hints(ab: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
     """Hinted pixels get exactly their hint: an artist's color is not up for interpretation (a
     carried hint's pixels move towards it as far as its confidence)."""
     if keyframe is not None:

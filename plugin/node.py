@@ -79,10 +79,10 @@ def colorize(
         temporal: stabilize colors over time: each frame's a*b* is averaged with those of up to
             this many frames on each side, warped along optical flow (occlusions and other
             shots left out; ``vscolorize.core.temporal``); 0 turns it off.
-        postprocess: clean-ups of each frame's a*b*: ``("segment_fill",)`` fills each segment of
-            the picture (SEEDS superpixels; ``"segment_fill:slic"`` or
-            ``"segment_fill:felzenszwalb"`` for other segmentations) with its dominant color,
-            before the temporal filter.
+        postprocess: clean-ups of each frame's a*b*: ``("segment_fill",)`` flattens
+            near-equal colors at full size and keeps the edges between different ones;
+            ``"segment_fill:seeds"``, ``":slic"`` or ``":felzenszwalb"`` first fill each
+            superpixel's stray colors with its dominant one, before the temporal filter.
         ensemble: how many predictions to average (``method="model"``): the model as is,
             mirrored, at a second working scale and both, then the next shipped variant
             likewise (see ``vscolorize.core.engines.members.plan_members``).

@@ -118,8 +118,8 @@ def add_settings(parser: argparse.ArgumentParser, *, video: bool = False) -> Non
         nargs="+",
         default=[],
         metavar="STEP",
-        help="clean-ups: segment_fill (each segment filled with its dominant color: SEEDS "
-        "superpixels; segment_fill:slic or :felzenszwalb for other segmentations)",
+        help="clean-ups: segment_fill (near-equal colors flattened, color edges kept); "
+        "segment_fill:seeds, :slic or :felzenszwalb also fill each superpixel's stray colors",
     )
     parser.add_argument(
         "--ensemble",

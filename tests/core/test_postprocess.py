@@ -1,4 +1,5 @@
-"""Segment fill and ensembles: pure functions on a*b*, then through colorize_image and a model."""
+"""Segment fill, the flattening and ensembles: pure functions on a*b*, then through colorize_image
+and a model."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import pytest
 import torch
 
 from vscolorize.core import colorize_image
+from vscolorize.core.cleanup import flatten_colors, parse_postprocess
 from vscolorize.core.color import fit_frame_ab, lab_planes_to_srgb, srgb_to_lab
 from vscolorize.core.engines.learned import Colorizer, get_colorizer, variant_paths
 from vscolorize.core.engines.members import SECOND_SCALE, Member, plan_members
+from vscolorize.core.hints import Color, Hints, Keyframe, Point, paint_hints
 from vscolorize.core.metrics import perceivable_artifacts
 from vscolorize.core.models import ColorUNet, ModelConfig, save_model
-from vscolorize.core.postprocess import ensemble, parse_postprocess, segment, segment_fill
+from vscolorize.core.pipeline import FramePipeline, Settings
+from vscolorize.core.postprocess import ensemble, segment, segment_fill
 from vscolorize.core.upsample import GUIDE_EPS
 
 TINY = ModelConfig(name="tiny", widths=(4, 8, 8), depth=1, working_short_side=32)
@@ -165,7 +169,7 @@ def test_the_cleanup_fills_colors_the_frame_can_show_and_asks_for_smoother_upsam
     lightness += rng.normal(0, 1.5, lightness.shape).astype(np.float32)
     ab = np.broadcast_to(np.float32([50, -60]), (64, 96, 2))
     mask = np.zeros((64, 96), bool)
-    cleanup, plain = parse_postprocess(["segment_fill"]), parse_postprocess([])
+    cleanup, plain = parse_postprocess(["segment_fill:seeds"]), parse_postprocess([])
     out = cleanup.apply(lightness, ab, np.zeros_like(ab), mask)
     fitted = fit_frame_ab(lightness, ab)
     dark = np.s_[4:-4, 4:40]
@@ -174,6 +178,61 @@ def test_the_cleanup_fills_colors_the_frame_can_show_and_asks_for_smoother_upsam
     assert np.abs(chroma - np.hypot(*fitted[dark].T)).mean() < 1.5  # the fill keeps the cut
     assert plain.apply(lightness, ab, np.zeros_like(ab), mask) is ab  # no cleanup: untouched
     assert plain.guide_eps == GUIDE_EPS < cleanup.guide_eps
+
+
+def test_flattening_evens_out_small_steps_and_keeps_edges_between_colors() -> None:
+    """The shipped model's artifacts: steps of a few units where the truth is one color. The
+    flattening removes them and leaves an edge between two different colors as sharp."""
+    rng = np.random.default_rng(6)
+    lightness = np.full((48, 64), 55.0, np.float32)
+    truth = np.zeros((48, 64, 2), np.float32)
+    truth[:, :32] = (20.0, 10.0)
+    truth[:, 32:] = (-25.0, 30.0)
+    predicted = truth.copy()
+    predicted[:, 8:24:4] += (4.0, -3.0)  # one-pixel lines of a slightly other color
+    predicted += rng.normal(0, 0.8, predicted.shape).astype(np.float32)
+    flat = flatten_colors(lightness, predicted)
+    assert perceivable_artifacts(flat, truth) < 0.25 * perceivable_artifacts(predicted, truth)
+    # the edge: still a full step across two pixels, each side its own color
+    np.testing.assert_allclose(flat[:, 29], truth[:, 29], atol=1.0)
+    np.testing.assert_allclose(flat[:, 34], truth[:, 34], atol=1.0)
+    # colors the frame cannot show are fitted first, as the conversion would fit them
+    dark = np.full((16, 16), 6.0, np.float32)
+    strong = np.broadcast_to(np.float32([60, -70]), (16, 16, 2))
+    np.testing.assert_allclose(flatten_colors(dark, strong), fit_frame_ab(dark, strong), atol=1e-3)
+    assert flatten_colors(lightness[:0], predicted[:0]).shape == (0, 64, 2)
+
+
+def test_segment_fill_flattens_by_default_and_fills_superpixels_when_asked() -> None:
+    colors, seeds = parse_postprocess(["segment_fill"]), parse_postprocess(["segment_fill:seeds"])
+    assert colors.segmentation == "colors" and parse_postprocess(["segment_fill:colors"]) == colors
+    lightness = two_regions()
+    ab = np.random.default_rng(7).normal(0, 3, (64, 96, 2)).astype(np.float32)  # speckle
+    mask = np.zeros((64, 96), bool)
+    # the colors alone: nothing at the working size, the plain upsampling, flattened at full size
+    assert colors.apply(lightness, ab, np.zeros_like(ab), mask) is ab
+    assert colors.guide_eps == GUIDE_EPS < seeds.guide_eps
+    assert not np.array_equal(seeds.apply(lightness, ab, np.zeros_like(ab), mask), ab)
+    hinted = Keyframe(0, points=(Point(0.2, 0.6, Color((30.0, -20.0)), radius=0.05),))
+    exact = paint_hints(hinted, 64, 96)[1] == 1
+    assert exact.sum() >= 9
+    for cleanup in (colors, seeds):
+        out = cleanup.finish(lightness, ab.copy(), hinted)
+        assert (out[exact] == [30.0, -20.0]).all()  # an artist's color stays exact
+        far = paint_hints(hinted, 64, 96)[1] == 0
+        far[:8], far[-8:], far[:, :8], far[:, -8:] = False, False, False, False
+        assert out[far].std() < 0.5 * ab[far].std()  # the speckle evened out
+    assert parse_postprocess([]).finish(lightness, ab, None) is ab
+
+
+def test_the_default_segment_fill_keeps_hints_exact_through_colorize_image() -> None:
+    rng = np.random.default_rng(8)  # mid-grays, where the hint's color fits in the gamut
+    gray = np.repeat(rng.uniform(0.4, 0.5, (40, 56, 1)).astype(np.float32), 3, -1)
+    keyframe = Keyframe(0, points=(Point(0.25, 0.3, Color((25.0, 15.0)), radius=0.08),))
+    exact = paint_hints(keyframe, 40, 56)[1] == 1
+    out = colorize_image(gray, Hints((keyframe,)), method="optimization", postprocess=("segment_fill",))
+    assert exact.sum() >= 9
+    assert np.abs(srgb_to_lab(out)[exact][:, 1:] - [25.0, 15.0]).max() < 0.5
 
 
 def test_fit_frame_ab_is_what_the_conversion_shows() -> None:
@@ -248,15 +307,23 @@ def test_colorize_image_applies_segment_fill_and_ensembles(tmp_path: Path) -> No
     gray = np.repeat((lightness / 100)[..., None], 3, -1).clip(0, 1)
     plain = colorize_image(gray, method="model", model=weights)
     lab_plain = srgb_to_lab(plain)
-    # the untrained network's stray colors go: far less variation within each flat half
-    for step, most in (("segment_fill:felzenszwalb", 0.4), ("segment_fill", 0.6)):
+    # superpixel fills: the untrained network's stray colors go, far less variation within each
+    # flat half
+    for step in ("segment_fill:felzenszwalb", "segment_fill:seeds"):
         filled = colorize_image(gray, method="model", model=weights, postprocess=(step,))
         lab_filled = srgb_to_lab(filled)
         np.testing.assert_allclose(lab_filled[..., 0], lab_plain[..., 0], atol=0.5)
         for half in (np.s_[8:-8, 8:50], np.s_[8:-8, 78:-8]):
             spread = lab_plain[half][..., 1:].std(axis=(0, 1)).max()
             assert spread > 0.1  # the untrained network's colors do vary
-            assert lab_filled[half][..., 1:].std(axis=(0, 1)).max() < most * spread, step
+            assert lab_filled[half][..., 1:].std(axis=(0, 1)).max() < 0.6 * spread, step
+    # the flattening alone: the plain frame's colors, flattened at full size
+    lightness = srgb_to_lab(gray)[..., 0].astype(np.float32)
+    plain_ab = FramePipeline(Settings(method="model", model=str(weights))).ab(lightness, None)
+    flattened = lab_planes_to_srgb(lightness, flatten_colors(lightness, plain_ab))
+    filled = colorize_image(gray, method="model", model=weights, postprocess=("segment_fill",))
+    np.testing.assert_allclose(filled, flattened, atol=1e-5)
+    assert not np.allclose(filled, plain, atol=1e-4)
     four = colorize_image(gray, method="model", model=weights, ensemble=4, ensemble_mode="median")
     assert four.shape == plain.shape and not np.allclose(four, plain, atol=1e-3)
 
