@@ -32,7 +32,7 @@ import torch
 from record import recorded
 
 from vscolorize.core import colorize_image
-from vscolorize.core.color import gray_to_l, lab_planes_to_srgb, lab_to_srgb, srgb_to_lab
+from vscolorize.core.color import gray_to_l, l_to_gray, lab_planes_to_srgb, srgb_to_lab
 from vscolorize.core.engines.learned import Colorizer, installed_models
 from vscolorize.core.hints import Hints, Keyframe
 from vscolorize.core.images import image_lightness, read_image
@@ -61,9 +61,7 @@ def with_gain(predict: Predict, gain: float) -> Predict:
 def worn(rgb: np.ndarray, seed: int) -> np.ndarray:
     """``rgb``'s colors over the L of a worn print's scan of it (strengths at its own lines)."""
     lab = srgb_to_lab(np.asarray(rgb, np.float32))
-    neutral = np.zeros_like(lab)
-    neutral[..., 0] = lab[..., 0]
-    gray = scanned(lab_to_srgb(neutral)[..., 0], np.random.default_rng(seed), rgb.shape[0] / 480)
+    gray = scanned(l_to_gray(lab[..., 0]), np.random.default_rng(seed), rgb.shape[0] / 480)
     out: np.ndarray = lab_planes_to_srgb(gray_to_l(gray), np.ascontiguousarray(lab[..., 1:]))
     return out
 

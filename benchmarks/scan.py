@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 from skimage.color import rgb2xyz, xyz2rgb
 
-from vscolorize.core.color import lab_to_srgb, srgb_to_l
+from vscolorize.core.color import l_to_gray, srgb_to_l
 from vscolorize.core.training.scan import draw_scratch, dust, exposure, grain, scratch_strength_along
 
 __all__ = ["DEGRADATIONS", "OF_THE_FILM", "Film", "degrade", "gray_of"]
@@ -74,9 +74,8 @@ class Film:
 
 def gray_of(rgb: np.ndarray) -> np.ndarray:
     """The gray levels of sRGB frames whose L* is theirs (a*b* = 0)."""
-    lightness = srgb_to_l(rgb)[..., None]
-    gray: np.ndarray = lab_to_srgb(np.concatenate([lightness, np.zeros_like(lightness).repeat(2, -1)], -1))
-    return gray[..., 0]
+    gray: np.ndarray = l_to_gray(srgb_to_l(rgb))
+    return gray
 
 
 def degrade(truth: np.ndarray, cuts: Iterable[int], kinds: Iterable[str], seed: int = 0) -> Film:

@@ -41,6 +41,7 @@ __all__ = [
     "fit_chroma",
     "fit_frame_ab",
     "gray_to_l",
+    "l_to_gray",
     "l_to_luminance",
     "lab_planes_to_srgb",
     "lab_to_srgb",
@@ -287,6 +288,14 @@ def gray_to_l(gray: Array) -> Array:
     work = g.astype(np.float64 if g.dtype == np.float64 else np.float32, copy=False)
     lum: Array = 116 * _lab_f(_srgb_to_linear(work, np), np) - 16
     return lum.astype(g.dtype, copy=False)
+
+
+def l_to_gray(lightness: Array) -> Array:
+    """The sRGB gray levels whose L* is ``lightness`` (a*b* = 0; :func:`gray_to_l` reads them back):
+    any shape in [0, 100] -> [0, 1]."""
+    lum = np.asarray(lightness)
+    gray: Array = lab_to_srgb(np.stack([lum, np.zeros_like(lum), np.zeros_like(lum)], -1))[..., 0]
+    return gray
 
 
 def normalize_l(lum: torch.Tensor) -> torch.Tensor:

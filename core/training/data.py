@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..color import AB_SCALE, gray_to_l, lab_to_srgb, srgb_to_lab
+from ..color import AB_SCALE, gray_to_l, l_to_gray, srgb_to_lab
 from ..errors import ImageError
 from ..images import PICTURE_SUFFIXES
 from .options import TrainOptions
@@ -123,9 +123,8 @@ def _scanned_lightness(
     for i in range(len(lightness)):
         if rng.random() < share:
             l = lightness[i, 0].cpu().numpy()
-            gray = lab_to_srgb(np.stack([l, np.zeros_like(l), np.zeros_like(l)], -1))[..., 0]
             scale = rng.uniform(*_SCAN_SCALES) * crop / 256
-            worn = gray_to_l(scanned(gray, rng, scale))
+            worn = gray_to_l(scanned(l_to_gray(l), rng, scale))
             out[i, 0] = torch.from_numpy(worn).to(out.device, out.dtype)
     return out
 

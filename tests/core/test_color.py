@@ -10,6 +10,7 @@ from vscolorize.core.color import (
     denormalize_ab,
     fit_chroma,
     gray_to_l,
+    l_to_gray,
     lab_planes_to_srgb,
     lab_to_srgb,
     normalize_ab,
@@ -133,6 +134,14 @@ def test_srgb_to_l_agrees_with_srgb_to_lab(rgb: np.ndarray) -> None:
     assert srgb_to_l(rgb.astype(np.float32)).dtype == np.float32
     with pytest.raises(ValueError, match="srgb_to_l: expected an array of shape"):
         srgb_to_l(np.zeros((4, 4)))
+
+
+def test_l_to_gray_is_the_gray_whose_lightness_it_is() -> None:
+    lum = np.linspace(0, 100, 201, dtype=np.float32).reshape(3, 67)
+    gray = l_to_gray(lum)
+    assert gray.shape == lum.shape and gray.dtype == np.float32
+    np.testing.assert_allclose(gray_to_l(gray), lum, atol=1e-2)  # float32 near black
+    np.testing.assert_allclose(l_to_gray(np.float32([0, 100])), [0, 1], atol=1e-5)
 
 
 def test_gray_to_l_agrees_with_srgb_to_lab() -> None:
