@@ -19,6 +19,7 @@ Per clip and degradation:
   as a multiple of the truth's, where the true colors and ours under the scanned lightness are
   clear of sRGB's gamut limit (near it, a brighter frame's colors are compressed: a flicker no
   choice of a*b* avoids);
+- PA: the perceivable artifacts (benchmarks/postprocess.py's) against the same true colors;
 - drift: the mean distance (a*b*, weighted by confidence) between a carried hint's color and the
   true colors under it.
 
@@ -26,6 +27,7 @@ Then the cuts alone on the synthetic films of benchmarks/film.py (clean: no cut 
 
     python benchmarks/oldfilm.py [--clips pans vtest bikes] [--degradations none all flicker ...]
         [--size 640x360] [--frames 180] [--film-frames 2000] [--method model] [--model FILE] [--temporal N]
+        [--postprocess segment_fill]
         [--vtest data/video/vtest.avi] [--bikes data/video/bikes.mp4] [--record FILE]
 
 tools/prepare_videos.sh puts vtest.avi and bikes.mp4 in data/video/.
@@ -49,7 +51,7 @@ from scan import DEGRADATIONS, OF_THE_FILM, Film, degrade
 import vscolorize
 from vscolorize.core.color import fit_chroma, gray_to_l, lab_planes_to_srgb, srgb_to_lab
 from vscolorize.core.hints import Hints
-from vscolorize.core.metrics import psnr
+from vscolorize.core.metrics import perceivable_artifacts, psnr
 from vscolorize.core.motion import warp
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
@@ -160,6 +162,7 @@ class Result:
     truth_flicker: float  # a*b* units
     drift: float
     seconds: float  # per frame, cold motion store
+    artifacts: float  # PA: share of the pixels, against the true colors under the scan's lightness
 
 
 def run(
@@ -169,6 +172,7 @@ def run(
     method: str,
     temporal: int | None = None,
     model: str | None = None,
+    postprocess: tuple[str, ...] = (),
 ) -> Result:
     clip = gray_node(film.gray)
     hints = shot_hints(film, HINTS_PER_SHOT)
@@ -181,6 +185,8 @@ def run(
         options: dict[str, object] = {} if temporal is None else {"temporal": temporal}
         if model is not None:
             options["model"] = model
+        if postprocess:
+            options["postprocess"] = postprocess
         out = frames_of(vscolorize.colorize(clip, hints, method=method, **options))  # type: ignore[arg-type]
         seconds = (time.perf_counter() - began) / len(out)
     false, missed = cut_errors(list(carried.extra["scene_cuts"]), film.cuts)
@@ -195,7 +201,8 @@ def run(
     own = shot_flicker(reference_ab, flows, film.cuts, counted)
     ours = shot_flicker(ours_ab, flows, film.cuts, counted)
     ratio = ours / max(own, 1e-9)
-    return Result(name, degradation, false, missed, score, ratio, own, drift(carried, truth_ab), seconds)
+    pa = float(np.mean([perceivable_artifacts(o, r) for o, r in zip(ours_ab, reference_ab, strict=True)]))
+    return Result(name, degradation, false, missed, score, ratio, own, drift(carried, truth_ab), seconds, pa)
 
 
 def bikes_cuts(path: Path, width: int, degradations: list[str]) -> None:
@@ -249,6 +256,7 @@ def main() -> None:
     parser.add_argument("--method", default="model")
     parser.add_argument("--model", help="the model method's network: a size or a weights file")
     parser.add_argument("--temporal", type=int, help="the temporal filter's radius (default: the node's)")
+    parser.add_argument("--postprocess", nargs="+", default=[], help="clean-ups, as the node's postprocess=")
     parser.add_argument("--vtest", type=Path, default=Path("data/video/vtest.avi"))
     parser.add_argument("--bikes", type=Path, default=Path("data/video/bikes.mp4"))
     parser.add_argument(
@@ -273,13 +281,14 @@ def main() -> None:
             )
             for degradation in args.degradations + (["film"] if "all" in args.degradations else []):
                 kinds = VARIANTS.get(degradation, (degradation,))
+                film = degrade(truth, cuts, kinds)
                 result = run(
-                    name, degradation, degrade(truth, cuts, kinds), args.method, args.temporal, args.model
+                    name, degradation, film, args.method, args.temporal, args.model, tuple(args.postprocess)
                 )
                 results.append(result)
                 print(
                     f"  {degradation:9s} cuts {result.false} false {result.missed} missed  "
-                    f"PSNR {result.psnr:5.2f} dB  flicker {result.flicker:.2f}x (truth {result.truth_flicker:.2f})  drift {result.drift:5.2f}  "
+                    f"PSNR {result.psnr:5.2f} dB  PA {100 * result.artifacts:4.2f} %  flicker {result.flicker:.2f}x (truth {result.truth_flicker:.2f})  drift {result.drift:5.2f}  "
                     f"{result.seconds * 1000:4.0f} ms/frame",
                     flush=True,
                 )

@@ -128,6 +128,8 @@ ARGS: dict[str, list[str] | None] = {
         "--degradations",
         "none",
         "all",
+        "--postprocess",
+        "segment_fill",
         "--film-frames",
         "300",
     ],
