@@ -98,7 +98,8 @@ class Cleanup:
         return segment_fill(lightness, fitted, method=method, hint_ab=hint_ab, hint_mask=hint_mask)
 
     def finish(self, lightness: np.ndarray, ab: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
-        """Full-size a*b* (upsampled without their hints) -> flattened, the hints put back."""
+        """Full-size a*b* (upsampled without their hints) -> flattened if any clean-up is on, the
+        hints put back."""
         return put_hints(flatten_colors(lightness, ab) if self.active else ab, keyframe)
 
 

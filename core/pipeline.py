@@ -214,8 +214,6 @@ class FramePipeline:
     def upsample(self, ab: np.ndarray, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
         """Working-size a*b* -> (H, W, 2) at ``lightness``'s size, guided by it, cleaned up at that
         size, hints exact."""
-        if not self.cleanup.active:
-            return upsample_ab(ab, lightness, keyframe, device=self.device)
         full = upsample_ab(ab, lightness, None, device=self.device, eps=self.cleanup.guide_eps)
         return self.cleanup.finish(lightness, full, keyframe)
 
