@@ -8,7 +8,8 @@ its working size, hints painted), guided upsampling, and L*a*b* -> sRGB (gamut m
 
     python benchmarks/vspipe.py [--photo PICTURE] [--frames N] [--model auto|FILE]
         [--methods model optimization] [--sizes 854x480 1920x1080] [--temporal 8]
-        [--threads 2 1] [--backends torch ort ov] [--baseline DIR] [--record docs/results/vspipe.txt]
+        [--threads 2 1] [--backends torch ort ov] [--postprocess segment_fill] [--baseline DIR]
+        [--record docs/results/vspipe.txt]
 
 Each render starts with an empty motion store (what a first render costs). ``--threads``: the
 VapourSynth thread counts to time (0: VapourSynth's default, one per CPU). ``--backends``: what runs the network of
@@ -46,6 +47,8 @@ if a["method"] != "decode":
     device = None if a["device"] == "auto" else a["device"]
     # only a backend other than torch is named: a baseline from before backends runs too
     chosen = {} if a["backend"] == "torch" else {"backend": a["backend"]}
+    if a.get("postprocess"):
+        chosen["postprocess"] = tuple(a["postprocess"].split(","))
     clip = vscolorize.colorize(clip, a["hints"], method=a["method"], model=a["model"],
                                device=device, temporal=int(a["temporal"]), **chosen)
     clip = clip.resize.Bicubic(format=vs.YUV420P8, matrix_s="709")
@@ -193,6 +196,7 @@ def main() -> None:
         default=["torch"],
         help="what runs the network of method model: torch, ort, ov, trt, ncnn (default: torch)",
     )
+    parser.add_argument("--postprocess", nargs="+", default=[], help="the node's clean-ups (postprocess=)")
     parser.add_argument(
         "--baseline", type=Path, help="a folder holding another vscolorize package to time beside"
     )
@@ -220,6 +224,8 @@ def main() -> None:
                     "model": args.model,
                     "temporal": str(args.temporal),
                 }
+                if args.postprocess:
+                    common["postprocess"] = ",".join(args.postprocess)
                 decode = vspipe_fps(script, method="decode", device="cpu", backend="torch", **common)
                 if set(args.backends) - {"torch"}:
                     export_graphs(args.model, (width, height))

@@ -94,6 +94,8 @@ ARGS: dict[str, list[str] | None] = {
         "96x64",
         "--temporal",
         "1",
+        "--postprocess",
+        "segment_fill",
     ],
     "record.py": None,
     "backends.py": ["--size", "112x64", "--threads", "1", "--runs", "1"],
