@@ -11,7 +11,6 @@ function of the clip, the hints and the settings.
 
 from __future__ import annotations
 
-import queue
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -288,27 +287,22 @@ class TemporalWindow:
         take, this thread does ``afterwards(size)`` (size: the entries' (h, w)) while the
         helpers finish theirs.
 
-        Their hints are found first, here: finding them may read frames, and a helper must never
-        wait for anything but its own computing. A thread VapourSynth lent us that waits on one
-        of ours is a thread it cannot lend back to a frame request (see
-        :mod:`vscolorize.core.memo`); waiting on computing alone always ends.
+        Their hints are found here, one after the other, and each entry goes to the helpers as
+        soon as its hints are known: finding them may read frames, and a helper must never wait
+        for anything but its own computing (each job is one entry, made or found made). A thread
+        VapourSynth lent us that waits on one of ours is a thread it cannot lend back to a frame
+        request (see :mod:`vscolorize.core.memo`); waiting on computing alone always ends.
         """
-        jobs: queue.SimpleQueue[tuple[int, Callable[[], np.ndarray]]] = queue.SimpleQueue()
-        for k in sorted(wanted):  # the order carried hints reach them from a keyframe before
-            jobs.put((k, self._maker(k, partial(frames.lightness, k), predicted)))
-
-        def take() -> None:
-            while True:
-                try:
-                    job = jobs.get_nowait()
-                except queue.Empty:
-                    return
-                self._entries.start(*job)
-
         pool = _helpers(self.workers - 1)
-        helping = [pool.submit(take) for _ in range(min(self.workers, len(wanted)) - 1)]
+        jobs: list[tuple[int, Callable[[], np.ndarray]]] = []
+        helping = []
+        for k in sorted(wanted):  # the order carried hints reach them from a keyframe before
+            jobs.append((k, self._maker(k, partial(frames.lightness, k), predicted)))
+            # to the helpers at once: they predict while this thread carries the hints on
+            helping.append(pool.submit(self._entries.start, *jobs[-1]))
         meanwhile()
-        take()
+        for job in jobs:  # those the helpers have not started (they leave them to this thread)
+            self._entries.start(*job)
         made = next((entry for k in wanted if (entry := self._entries.peek(k)) is not None), None)
         if made is not None:
             afterwards(made.shape[:2])

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 import itertools
+import threading
 
 import numpy as np
 import skimage.data
 
 from vscolorize.core.color import srgb_to_lab
-from vscolorize.core.temporal import Link, temporal_filter
+from vscolorize.core.footage import Footage, MemoryStore, SourceFrame
+from vscolorize.core.hints import Keyframe
+from vscolorize.core.motion import MotionSettings
+from vscolorize.core.propagation import _Lightness
+from vscolorize.core.temporal import Link, TemporalWindow, temporal_filter
 
 LIGHTNESS = srgb_to_lab(skimage.data.astronaut() / 255.0)[..., 0].astype(np.float32)
 
@@ -59,3 +64,35 @@ def test_missing_neighbors_and_unmatched_pixels_keep_their_own_color() -> None:
     )
     # blending it in everywhere would be off by ~25 a*b* units; the check rejects nearly all of it
     assert np.abs(mixed - colors(1)).mean() < 5.0
+
+
+def test_a_window_is_predicted_while_its_hints_are_still_carried() -> None:
+    # a first frame or a seek fills a whole window at once: the helper must start on the first
+    # entry as soon as its hints are known, not once the last entry's are (they are carried one
+    # frame after another from a keyframe, about 10 ms a frame at 854x480)
+    started = threading.Event()
+    waited: list[bool] = []
+
+    class Pipeline:
+        def prediction(self, lightness: np.ndarray, keyframe: Keyframe | None) -> np.ndarray:
+            started.set()
+            return np.zeros((24, 40, 2), np.float32)
+
+    def hints_of(k: int) -> Keyframe | None:
+        if k == 4 and not waited:  # the last entry's hints, found while the first is predicted
+            waited.append(started.wait(10))
+        return None
+
+    source = _Lightness(5, lambda n: window(n).astype(np.float32) / 2.55, None)
+
+    class Frames:
+        def lightness(self, k: int) -> np.ndarray:
+            return source.lightness(k)
+
+        def frame(self, k: int) -> SourceFrame:
+            return source.read(k)
+
+    footage = Footage(source, MotionSettings(), MemoryStore())
+    filtered = TemporalWindow(Pipeline(), footage, hints_of, 2, workers=2).filtered(2, Frames())  # type: ignore[arg-type]
+    assert waited == [True]
+    assert filtered.shape == (24, 40, 2)
