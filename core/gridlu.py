@@ -1,5 +1,5 @@
 """Exact solves of 3x3-stencil systems on a pixel grid: a nested dissection multifrontal LU,
-batched by the depth of its tree, in torch.
+batched by the depth of its tree, in numpy.
 
 A system here has one row per pixel of an (H, W) grid, and row r's nonzeros sit at r's 3x3
 window, given as 9 slots a row (:func:`stencil_columns`): Levin's colorization system is one.
@@ -11,13 +11,21 @@ pixels around it (its *boundary*, on the lines that cut it out), so each block's
 update on the boundary (its Schur complement), which the block's parent adds to its front.
 
 The fronts of one depth of the tree are independent and nearly the same size, so they are
-padded to one size and factored as one batch: a dense LU, a triangular solve and a matrix
-product for all of them at once (LAPACK and BLAS through torch, on torch's threads), with the
-right-hand sides carried along as extra columns. At the Levin base's 80x140 a solve takes 13 ms
-on one core, SuperLU in the same order 26-28 ms (with its matrix built), where its
-column-by-column symbolic work dominates on a system this small; on large grids SuperLU needs
-less memory (see :mod:`vscolorize.core.optimization`). Pivoting happens within each front only:
-the rows of Levin's system are diagonally dominant, so pivots off the diagonal are never needed.
+padded to one size and handled as one batch: assembled by one scatter (``np.bincount``), their
+own rows solved by one batched ``np.linalg.solve`` with the right-hand sides carried along as
+extra columns, the update by one batched product. Pivoting happens within each front only: the
+rows of Levin's system are diagonally dominant, so pivots off the diagonal are never needed.
+
+At the Levin base's 80x140 a solve takes 17-19 ms on one core where SuperLU in the same order
+takes 26-28 (its matrix built), its column-by-column symbolic work dominating on a system this
+small; on large grids SuperLU needs less memory (see :mod:`vscolorize.core.optimization`).
+
+Why numpy and not torch: torch's batched LU is faster alone (13 ms), but with torch on two
+threads (VapourSynth on one) MKL opens a parallel region for every small matrix it solves, and
+inside a render, where the other core is rarely idle, each waits for it: 77 ms a solve, a third
+fewer frames. numpy's OpenBLAS keeps every call here on the calling thread (its LAPACK below
+10,000 entries, a product below 524,288 multiply-adds on a 2-core machine: the base's fronts are
+smaller), so a solve costs the same whatever torch's or VapourSynth's thread counts.
 
 What depends on the grid's size alone (the tree, where each entry of the matrix goes in the
 fronts) is planned once per size and shared read-only; :func:`solve` itself is a pure function,
@@ -30,7 +38,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import torch
 
 __all__ = ["OFFSETS", "SLOTS", "solve", "stencil_columns"]
 
@@ -40,8 +47,9 @@ OFFSETS = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) !
 SLOTS = (*OFFSETS[:4], (0, 0), *OFFSETS[4:])
 
 # Blocks of at most this many pixels are not cut further: they are a front's own pixels whole.
-# At 80x140 on one core: 8 -> 15.2 ms, 12 -> 13.8, 16 -> 13.3, 24 -> 14.9, 32 -> 17.0; smaller
-# leaves mean more depths (more calls between torch and Python), larger ones more dense work.
+# At 80x140 on one core, 8 to 32 were within this shared machine's noise of each other, 16 the
+# best or tied in three passes; smaller leaves mean more depths (more calls from Python),
+# larger ones more dense work.
 _LEAF_PIXELS = 16
 
 
@@ -63,12 +71,13 @@ class _Depth:
     """The fronts of one depth of the tree, padded to one size: ``own`` pixels (eliminated
     here) first, then ``boundary`` pixels. Index ``n`` (one past the last pixel) pads."""
 
-    own: torch.Tensor  # (B, S) pixel indices
-    boundary: torch.Tensor  # (B, R) pixel indices
-    entry_from: torch.Tensor  # the matrix's entries (row * 9 + slot) that belong in these fronts
-    entry_to: torch.Tensor  # where each goes, flat into (B, S + R, S + R + C)
-    pad_diagonal: torch.Tensor  # flat positions of padded own pixels' diagonal (set to 1)
-    update_to: torch.Tensor  # (B', R', R' + C) flat: where each child's update goes (the end: none)
+    own: np.ndarray  # (B, S) pixel indices
+    boundary: np.ndarray  # (B, R) pixel indices
+    entry_from: np.ndarray  # the matrix's entries (row * 9 + slot) that belong in these fronts
+    # where each of those goes, flat into (B, S + R, S + R + C), then where each element of the
+    # children's updates (B', R', R' + C) goes; B * (S + R) * (S + R + C): nowhere (padding)
+    scatter_to: np.ndarray
+    pad_diagonal: np.ndarray  # flat positions of padded own pixels' diagonal (set to 1)
 
 
 # A block of the dissection: its parent's index in the depth above, its own pixels (the line
@@ -160,8 +169,9 @@ def _depth(
         flat = (parent[:, None, None] * size + at[:, :-channels, None]) * row + at[:, None, :]
         missing = (at[:, :-channels, None] < 0) | (at[:, None, :] < 0)
         update_to = np.where(missing, count * size * row, flat).reshape(-1)
-    arrays = (members[:, :own_size], members[:, own_size:], entry_from, entry_to, pad_diagonal, update_to)
-    return _Depth(*(torch.from_numpy(np.ascontiguousarray(a)) for a in arrays))
+    scatter_to = np.concatenate([entry_to, update_to])
+    arrays = (members[:, :own_size], members[:, own_size:], entry_from, scatter_to, pad_diagonal)
+    return _Depth(*(np.ascontiguousarray(a) for a in arrays))
 
 
 @lru_cache(maxsize=16)
@@ -174,7 +184,7 @@ def _plan(height: int, width: int, channels: int) -> tuple[_Depth, ...]:
     below = None
     for level in reversed(_dissect(height, width)):
         depths.append(_depth(level, below, columns, channels))
-        below = (np.array([b[0] for b in level]), depths[-1].boundary.numpy())
+        below = (np.array([b[0] for b in level]), depths[-1].boundary)
     return tuple(depths)
 
 
@@ -190,36 +200,38 @@ def solve(data: np.ndarray, rhs: np.ndarray, height: int, width: int) -> np.ndar
         (H * W, C) float64.
     """
     n, channels = height * width, rhs.shape[1]
-    values = torch.from_numpy(np.ascontiguousarray(data, np.float64))
-    work = torch.zeros(n + 1, channels, dtype=torch.float64)  # the last row: padding's
-    work[:n] = torch.from_numpy(rhs)
+    values = np.asarray(data, np.float64)
+    work = np.zeros((n + 1, channels))  # the last row: padding's
+    work[:n] = rhs
     plan = _plan(height, width, channels)
-    solved: list[torch.Tensor] = []
-    update: torch.Tensor | None = None
+    solved: list[np.ndarray] = []
+    update: np.ndarray | None = None
     for depth in plan:
         count, own = depth.own.shape
-        size = own + depth.boundary.shape[1]
+        ring = depth.boundary.shape[1]
+        size = own + ring
         # a front's rows: its own pixels', then its boundary's; its columns the same, then the
         # right-hand sides (zero on boundary rows: what reaches them goes to ``work``)
-        front = torch.zeros(count * size * (size + channels) + 1, dtype=torch.float64)
-        front.index_add_(0, depth.entry_to, values[depth.entry_from])
-        front[depth.pad_diagonal] = 1.0
+        end = count * size * (size + channels) + 1  # the last: padding's
+        given = values[depth.entry_from]
         if update is not None:
-            front.index_add_(0, depth.update_to, update.reshape(-1))
-        front = front[:-1].view(count, size, size + channels)
+            given = np.concatenate([given, update.reshape(-1)])
+        front = np.bincount(depth.scatter_to, given, end)
+        front[depth.pad_diagonal] = 1.0
+        front = front[:-1].reshape(count, size, size + channels)
         front[:, :own, size:] = work[depth.own]
-        lu, pivots = torch.linalg.lu_factor(front[:, :own, :own])
         # own unknowns in terms of the boundary's, and what the right-hand side makes of them
-        solved.append(torch.linalg.lu_solve(lu, pivots, front[:, :own, own:]))
+        solved.append(np.linalg.solve(front[:, :own, :own], front[:, :own, own:]))
         # the boundary rows with the own unknowns eliminated: the parent's update, and the
         # right-hand side's share, which the ancestors' own rows take from ``work``
-        update = torch.baddbmm(front[:, own:, own:], front[:, own:, :own], solved[-1], alpha=-1)
-        work.index_add_(0, depth.boundary.reshape(-1), update[:, :, size - own :].reshape(-1, channels))
+        update = front[:, own:, own:] - front[:, own:, :own] @ solved[-1]
+        for c in range(channels):
+            work[:, c] += np.bincount(depth.boundary.reshape(-1), update[:, :, ring + c].reshape(-1), n + 1)
         work[n] = 0
     # back substitution, root first: a front's own unknowns from its boundary's, known by then
-    out = torch.zeros_like(work)
+    out = np.zeros_like(work)
     for depth, part in zip(reversed(plan), reversed(solved), strict=True):
         ring = depth.boundary.shape[1]
         out[depth.own] = part[:, :, ring:] - part[:, :, :ring] @ out[depth.boundary]
         out[n] = 0
-    return out[:n].numpy()
+    return out[:n]

@@ -48,15 +48,15 @@ def test_solve_is_the_systems_solution(height: int, width: int, channels: int) -
 def test_the_plan_eliminates_every_pixel_once_after_its_descendants(height: int, width: int) -> None:
     plan = gridlu._plan(height, width, 2)
     n = height * width
-    own = np.concatenate([d.own.numpy().ravel() for d in plan])
+    own = np.concatenate([d.own.ravel() for d in plan])
     np.testing.assert_array_equal(np.sort(own[own < n]), np.arange(n))
     # a front's boundary pixels are eliminated later (in a shallower depth), never earlier
     when = np.empty(n, int)
     for step, depth in enumerate(plan):
-        mine = depth.own.numpy()
+        mine = depth.own
         when[mine[mine < n]] = step
     for step, depth in enumerate(plan):
-        ring = depth.boundary.numpy()
+        ring = depth.boundary
         assert (when[ring[ring < n]] > step).all()
 
 
