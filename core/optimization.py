@@ -9,9 +9,10 @@ normalized to sum 1), and hinted pixels keep their hint. That is one sparse line
 Two solvers:
 
 - ``"direct"``: an exact LU factorization of the full system, both ways in nested dissection
-  order: up to 40k pixels batched dense fronts in torch (:mod:`vscolorize.core.gridlu`, 2x
-  faster than SuperLU there), above it SuperLU (a fraction of gridlu's memory on large grids:
-  1.3 GB and 1.8 s for an 854x480 frame, against 2 GB and 2.2 s after a 3 s plan).
+  order: up to 40k pixels batched dense fronts (:mod:`vscolorize.core.gridlu`, 1.3-1.5x faster than
+  SuperLU at the model base's 80x140), above it SuperLU, which needs a fraction of gridlu's
+  memory on large grids: at 854x480 SuperLU takes 2.1-2.4 s and 1.3 GB, gridlu 2.6 s and 1.9 GB
+  after a 3.9 s plan.
 - ``"cascade"`` (default, about 0.3 s there, 0.1 s at the engine's 320x569): coarse to fine. The
   system is rebuilt on an image pyramid (2x smaller each level; a partly hinted coarse pixel gets
   a soft constraint weighted by its hint coverage), the coarsest level (<= 40k pixels) is solved
@@ -32,7 +33,9 @@ beat the direct solve; see the notes in that benchmark.
 Everything here is a pure function of its arguments and safe to run from several threads; what
 depends on a level's size alone (the matrix structure) is made once and shared read-only. The
 solver calls no BLAS on frame-sized vectors: OpenBLAS's own threads oversubscribe the cores when
-frames already run in parallel (measured 10x slower than one thread on 2 loaded cores).
+frames already run in parallel (measured 10x slower than one thread on 2 loaded cores). gridlu's
+dense fronts are small enough at the model base's size that OpenBLAS keeps them on the calling
+thread.
 """
 
 from __future__ import annotations
