@@ -16,7 +16,7 @@ own rows solved by one batched ``np.linalg.solve`` with the right-hand sides car
 extra columns, the update by one batched product. Pivoting happens within each front only: the
 rows of Levin's system are diagonally dominant, so pivots off the diagonal are never needed.
 
-At the Levin base's 80x140 a solve takes 17-19 ms on one core where SuperLU in the same order
+At the Levin base's 80x140 a solve takes 17-22 ms on one core where SuperLU in the same order
 takes 26-28 (its matrix built), its column-by-column symbolic work dominating on a system this
 small; on large grids SuperLU needs less memory (see :mod:`vscolorize.core.optimization`).
 
@@ -170,8 +170,11 @@ def _depth(
         missing = (at[:, :-channels, None] < 0) | (at[:, None, :] < 0)
         update_to = np.where(missing, count * size * row, flat).reshape(-1)
     scatter_to = np.concatenate([entry_to, update_to])
-    arrays = (members[:, :own_size], members[:, own_size:], entry_from, scatter_to, pad_diagonal)
-    return _Depth(*(np.ascontiguousarray(a) for a in arrays))
+    arrays = [np.ascontiguousarray(a) for a in (members[:, :own_size], members[:, own_size:])]
+    arrays += [entry_from, scatter_to, pad_diagonal]
+    for array in arrays:  # shared by every thread that solves at this size
+        array.flags.writeable = False
+    return _Depth(*arrays)
 
 
 @lru_cache(maxsize=16)
