@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 import torch
 
+from .allocator import keep_freed_memory
 from .cleanup import parse_postprocess
 from .color import lab_planes_to_srgb
 from .engines import DEFAULT_METHOD, METHODS, Engine, create_engine
@@ -178,7 +179,8 @@ def resolve_device(device: str | None) -> str:
 class FramePipeline:
     """A frame from its L* and hints to sRGB with one :class:`Settings`.
 
-    Building it resolves the device and loads the engine (a model once per process); it holds no
+    Building it resolves the device, loads the engine (a model once per process) and has the C
+    allocator keep freed memory for the next frame (:mod:`vscolorize.core.allocator`); it holds no
     per-frame state: every method is a pure function of its arguments, safe from several threads.
 
     Raises:
@@ -186,6 +188,7 @@ class FramePipeline:
     """
 
     def __init__(self, settings: Settings) -> None:
+        keep_freed_memory()  # a frame's large arrays reuse the last frame's pages
         self.settings = settings
         self.device = resolve_device(settings.device)
         self.engine: Engine = create_engine(settings, self.device)
