@@ -48,7 +48,6 @@ from typing import Literal
 import cv2
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from . import gridlu
 
@@ -298,6 +297,8 @@ def _dissection_order(height: int, width: int) -> np.ndarray:
 
 def _direct_solve(matrix: sp.csr_matrix, rhs: np.ndarray, height: int, width: int) -> np.ndarray:
     """``matrix`` x = ``rhs`` (n, C) by SuperLU, rows and columns in nested dissection order."""
+    import scipy.sparse.linalg as spla  # here, not above: 45 ms of every process's start otherwise
+
     order = _dissection_order(height, width)
     # the rows stay diagonally dominant and the pattern symmetric: pivots kept on the diagonal
     lu = spla.splu(

@@ -7,6 +7,7 @@ this package loads VapourSynth only when ``colorize`` is first used.
 
 from __future__ import annotations
 
+import gc
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,22 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
-from vscolorize.core.pipeline import DEFAULT_METHOD
+# The engine's import brings torch's: about 300,000 objects that live as long as the process.
+# Python's cyclic garbage collector would walk them all while they are made, three times in full
+# (0.2 s of a first frame's 3 s), and again in every full collection after. So the collector
+# waits for the import, and what exists then moves to its permanent generation (gc.freeze), where
+# no collection looks again: a cycle among those objects that later becomes garbage is kept.
+# A host that turned the collector off keeps it off, and nothing is frozen.
+_collecting = gc.isenabled()
+gc.disable()
+try:
+    from vscolorize.core.pipeline import DEFAULT_METHOD
+
+    if _collecting:
+        gc.freeze()
+finally:
+    if _collecting:
+        gc.enable()
 
 if TYPE_CHECKING:
     from .analyze import suggest_keyframes
