@@ -18,7 +18,8 @@ per package (this one, and ``--baseline DIR``'s, alternating):
   frame of every other shot, each timed from the request to the frame (median and the most).
 
     python benchmarks/fastpath.py [--shots 10] [--shot-frames 24] [--size 854x480] [--threads 1 2]
-        [--repeat 3] [--baseline DIR] [--record docs/results/fastpath.txt]
+        [--repeat 3] [--rounds 1] [--only steady first seek] [--baseline DIR]
+        [--record docs/results/fastpath.txt]
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ import numpy as np
 from film import gray_h264
 from record import recorded
 from vspipe import SCRIPT, ground_truth_points
+
+PARTS = ("steady", "first", "seek")
 
 # frames of the middle of each shot after the first, asked for one at a time as a previewer seeks
 SEEK = """
@@ -120,11 +123,13 @@ def measure(
     frames: int,
     shot: int,
     repeat: int,
+    parts: list[str],
 ) -> dict[str, object]:
-    """Every figure of one package, its motion store already warm."""
+    """The figures of one package that ``parts`` names (``steady``, ``first``, ``seek``), its
+    motion store already warm."""
     result: dict[str, object] = {}
-    runs = [(str(count), count, False) for count in threads]
-    if shutil.which("taskset"):
+    runs = [(str(count), count, False) for count in threads] if "steady" in parts else []
+    if runs and shutil.which("taskset"):
         runs.append(("1core", 1, True))
     for name, count, one_core in runs:
         args = {**common, "threads": str(count)}
@@ -132,13 +137,17 @@ def measure(
         first_shot = vspipe(script, env, args, end=shot - 1, one_core=one_core)[0]
         result[f"steady_fps_{name}"] = (frames - shot) / (everything - first_shot)
         result[f"all_fps_{name}"] = frames / everything
-    # the quickest of the fresh processes, and where its time went: the script (Python's
-    # imports above all), the frame (its window's predictions), the rest (start and end)
-    frame_s, wall, script_s = min(
-        (vspipe(script, env, {**common, "threads": "0"}, end=0) for _ in range(repeat)), key=lambda r: r[1]
-    )
-    result["first_frame_s"] = wall
-    result["first_frame_script_s"], result["first_frame_frame_s"] = script_s, frame_s
+    if "first" in parts:
+        # the quickest of the fresh processes, and where its time went: the script (Python's
+        # imports above all), the frame (its window's predictions), the rest (start and end)
+        frame_s, wall, script_s = min(
+            (vspipe(script, env, {**common, "threads": "0"}, end=0) for _ in range(repeat)),
+            key=lambda r: r[1],
+        )
+        result["first_frame_s"] = wall
+        result["first_frame_script_s"], result["first_frame_frame_s"] = script_s, frame_s
+    if "seek" not in parts:
+        return result
     seeks = [s * shot + shot // 2 for s in range(1, frames // shot)]
     began = time.time()
     out = subprocess.run(
@@ -157,18 +166,31 @@ def measure(
 
 
 def describe(result: dict[str, object], threads: list[int]) -> str:
-    steady = ", ".join(f"{result[f'steady_fps_{t}']:.2f} fps on {t} thread{'s' * (t > 1)}" for t in threads)
-    line = f"steady state {steady}"
-    if len(threads) > 1:
-        line += f" ({result[f'steady_fps_{threads[-1]}'] / result[f'steady_fps_{threads[0]}']:.2f}x)"  # type: ignore[operator]
-    if "steady_fps_1core" in result:
-        most = result[f"steady_fps_{threads[-1]}"]
-        line += f", {result['steady_fps_1core']:.2f} on one core ({most / result['steady_fps_1core']:.2f}x)"  # type: ignore[operator]
-    return (
-        f"{line}; first frame {result['first_frame_s']:.2f} s (script {result['first_frame_script_s']:.2f}, "
-        f"frame {result['first_frame_frame_s']:.2f}; in hand {result['first_frame_in_hand_s']:.2f} s); seek median {result['seek_median_s']:.2f} s, "
-        f"most {result['seek_max_s']:.2f} s"
-    )
+    lines = []
+    if f"steady_fps_{threads[0]}" in result:
+        steady = ", ".join(
+            f"{result[f'steady_fps_{t}']:.2f} fps on {t} thread{'s' * (t > 1)}" for t in threads
+        )
+        line = f"steady state {steady}"
+        if len(threads) > 1:
+            line += f" ({result[f'steady_fps_{threads[-1]}'] / result[f'steady_fps_{threads[0]}']:.2f}x)"  # type: ignore[operator]
+        if "steady_fps_1core" in result:
+            most = result[f"steady_fps_{threads[-1]}"]
+            line += (
+                f", {result['steady_fps_1core']:.2f} on one core ({most / result['steady_fps_1core']:.2f}x)"  # type: ignore[operator]
+            )
+        lines.append(line)
+    if "first_frame_s" in result:
+        lines.append(
+            f"first frame {result['first_frame_s']:.2f} s (script {result['first_frame_script_s']:.2f}, "
+            f"frame {result['first_frame_frame_s']:.2f})"
+        )
+    if "seek_median_s" in result:
+        lines.append(
+            f"in hand in a previewer {result['first_frame_in_hand_s']:.2f} s; "
+            f"seek median {result['seek_median_s']:.2f} s, most {result['seek_max_s']:.2f} s"
+        )
+    return "; ".join(lines)
 
 
 def main() -> None:
@@ -182,6 +204,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="times to measure each package, alternating")
     parser.add_argument(
         "--baseline", type=Path, help="a folder holding another vscolorize package to time beside"
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=PARTS,
+        default=list(PARTS),
+        help="measure only these: the steady state, the first frame (vspipe --end 0), seeks",
     )
     parser.add_argument("--record", type=Path, help="also put the results at the top of this file")
     args = parser.parse_args()
@@ -212,7 +241,7 @@ def main() -> None:
         for round_ in range(args.rounds):
             for name in packages:
                 result = measure(
-                    script, envs[name], common, args.threads, frames, args.shot_frames, args.repeat
+                    script, envs[name], common, args.threads, frames, args.shot_frames, args.repeat, args.only
                 )
                 results[name].append(result)
                 print(f"{name}, round {round_ + 1}: {describe(result, args.threads)}", flush=True)
@@ -222,7 +251,11 @@ def main() -> None:
                 this = statistics.median(r[key] for r in results["this"])  # type: ignore[misc]
                 base = statistics.median(r[key] for r in results["baseline"])  # type: ignore[misc]
                 ratios.append(f"{key} {this / base:.2f}x")
-            for key in ("first_frame_s", "first_frame_in_hand_s", "seek_median_s"):
+            for key in [
+                k
+                for k in ("first_frame_s", "first_frame_in_hand_s", "seek_median_s")
+                if k in results["this"][0]
+            ]:
                 this = statistics.median(r[key] for r in results["this"])  # type: ignore[misc]
                 base = statistics.median(r[key] for r in results["baseline"])  # type: ignore[misc]
                 ratios.append(f"{key} {base / this:.2f}x faster")
