@@ -18,7 +18,10 @@ rows of Levin's system are diagonally dominant, so pivots off the diagonal are n
 
 At the Levin base's 80x140 a solve takes 17-22 ms on one core where SuperLU in the same order
 takes 26-28 (its matrix built), its column-by-column symbolic work dominating on a system this
-small; on large grids SuperLU needs less memory (see :mod:`vscolorize.core.optimization`).
+small; on large grids SuperLU needs less memory (see :mod:`vscolorize.core.optimization`). The
+fronts are a few MB per depth, fresh each solve: with glibc's default trim threshold their pages
+went back to the system after every solve and were faulted in again, a third of the time
+(15-18 ms with the thresholds :mod:`vscolorize.core.allocator` sets).
 
 Why numpy and not torch: torch's batched LU is faster alone (13 ms), but with torch on two
 threads (VapourSynth on one) MKL opens a parallel region for every small matrix it solves, and
