@@ -11,10 +11,13 @@ a 240-frame film through vspipe on two threads ran 3-5 % faster.
 
 :func:`keep_freed_memory` fixes the two thresholds once per process: blocks below 32 MB come
 from the heap (glibc's own ceiling for the threshold it adapts), and up to 64 MB may lie free at
-a heap's top before it is given back. A process's memory then stays near its peak instead of
-breathing with every frame, as it does for any long render. Only glibc has ``mallopt``; on other
-C libraries, or where the user set glibc's thresholds themselves (``MALLOC_MMAP_THRESHOLD_``,
-``MALLOC_TRIM_THRESHOLD_`` or ``GLIBC_TUNABLES``), nothing changes.
+a heap's top before it is given back; and a heap grows by 16 MB more than it needs at a time
+(glibc's top pad, 128 KB by default): 0.46 million page faults in a 240-frame render instead
+of 0.56-0.70 million with the thresholds alone, and 1.2-1.6 million with neither. A process's
+memory then stays near its peak instead of breathing with every frame, as it does for any long
+render. Only glibc has ``mallopt``; on other
+C libraries, or where the user set glibc's own (``MALLOC_MMAP_THRESHOLD_``,
+``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_TOP_PAD_`` or ``GLIBC_TUNABLES``), nothing changes.
 """
 
 from __future__ import annotations
@@ -25,23 +28,25 @@ import os
 import platform
 import threading
 
-__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "keep_freed_memory"]
+__all__ = ["MMAP_THRESHOLD", "TOP_PAD", "TRIM_THRESHOLD", "keep_freed_memory"]
 
 log = logging.getLogger(__name__)
 
 MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 64 << 20
+TOP_PAD = 16 << 20
 # mallopt's parameter numbers (malloc.h)
 _M_TRIM_THRESHOLD = -1
+_M_TOP_PAD = -2
 _M_MMAP_THRESHOLD = -3
-_USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
+_USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "GLIBC_TUNABLES")
 
 _lock = threading.Lock()
 _done: bool | None = None  # None: not tried yet; else whether the thresholds were set
 
 
 def keep_freed_memory() -> bool:
-    """Set glibc's mmap and trim thresholds (see the module's text), once per process.
+    """Set glibc's mmap and trim thresholds and its top pad (see the module's text), once per process.
 
     Returns:
         Whether they are set by this module (now or before): False on a C library other than
@@ -62,7 +67,9 @@ def _set_thresholds() -> bool:
         return False
     mallopt = ctypes.CDLL(None).mallopt
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    # mallopt returns 1 on success
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
-        mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    settings = (
+        (_M_MMAP_THRESHOLD, MMAP_THRESHOLD),
+        (_M_TRIM_THRESHOLD, TRIM_THRESHOLD),
+        (_M_TOP_PAD, TOP_PAD),
     )
+    return all(mallopt(parameter, value) == 1 for parameter, value in settings)  # 1: done

@@ -59,6 +59,39 @@ def test_freed_memory_stays_with_the_process() -> None:
     assert given_back <= 1, out
 
 
+# A fresh process asks for 1 MB more than its heap has free and says by how much the heap grew
+# (glibc's mallinfo2: the bytes the main heap has from the system).
+_GROWTH = """
+import ctypes, sys
+from vscolorize.core.allocator import keep_freed_memory
+
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = Info
+libc.malloc.restype = ctypes.c_void_p
+if sys.argv[1] == "set":
+    keep_freed_memory()
+before = libc.mallinfo2()
+libc.malloc(before.fordblks + (1 << 20))
+print("grew", (libc.mallinfo2().arena - before.arena) >> 20)
+"""
+
+
+@glibc
+def test_a_heap_grows_by_the_top_pad_at_a_time() -> None:
+    def grown(*args: str) -> int:
+        out = subprocess.run(
+            [sys.executable, "-c", _GROWTH, *args], capture_output=True, text=True, check=True
+        )
+        return int(out.stdout.split()[-1])
+
+    assert grown("leave") <= 2  # glibc's default pad: 128 KB
+    assert grown("set") >= allocator.TOP_PAD >> 20
+
+
 @glibc
 def test_the_users_own_thresholds_are_left_alone() -> None:
     out, given_back = _given_back("set", env={"MALLOC_TRIM_THRESHOLD_": "0"})
