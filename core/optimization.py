@@ -165,15 +165,24 @@ def _operator(
     and repeated columns at the border), which is all a product with a vector needs."""
     height, width = intensity.shape
     n = height * width
-    columns = gridlu.stencil_columns(height, width)
+    data = _stencil_data(intensity, coverage, dtype, variance_factor)
+    indptr = np.arange(0, 9 * n + 1, 9, dtype=np.int32)
+    return sp.csr_matrix((data, gridlu.stencil_columns(height, width), indptr), shape=(n, n), copy=False)
+
+
+def _stencil_data(
+    intensity: np.ndarray, coverage: np.ndarray, dtype: type, variance_factor: float
+) -> np.ndarray:
+    """The system's entries, (H * W * 9,) in ``dtype``, at :func:`gridlu.stencil_columns`' slots
+    (what :func:`gridlu.solve` takes, and :func:`_operator`'s data)."""
+    height, width = intensity.shape
     weights = _weights(intensity, dtype, variance_factor)
     weights *= (coverage - 1).astype(dtype, copy=False)  # -(1 - c) w: the off-diagonal entries
     data: np.ndarray = np.empty((height, width, 9), dtype)
     data[..., _CENTER] = 1
     for k, slot in enumerate(_NEIGHBOR_SLOTS):
         data[..., slot] = weights[k]
-    indptr = np.arange(0, 9 * n + 1, 9, dtype=np.int32)
-    return sp.csr_matrix((data.reshape(-1), columns, indptr), shape=(n, n), copy=False)
+    return data.reshape(-1)
 
 
 def levin_matrix(
@@ -325,7 +334,7 @@ def _solve_level(
     rhs = (values * coverage[..., None]).reshape(-1, 2)
     if method == "direct" or height * width <= _DIRECT_PIXELS or min(height, width) < 8:
         if height * width <= _DIRECT_PIXELS:
-            data = _operator(intensity, coverage, np.float64, variance_factor).data
+            data = _stencil_data(intensity, coverage, np.float64, variance_factor)
             return gridlu.solve(data, rhs, height, width).reshape(values.shape)
         matrix = levin_matrix(intensity, coverage, variance_factor)
         return _direct_solve(matrix, rhs, height, width).reshape(values.shape)

@@ -6,7 +6,7 @@ demo clip and ``colorize_image`` on the demo picture, under several settings.
 
 Run it with two versions of the package (e.g. another commit installed in a second venv) and
 compare: every line says ``same`` or ``DIFFERS``; the exit status is 1 when any differs. With
-``--arrays``, each version also keeps its outputs there (``DIR/<json name>/``), and a line that
+``--arrays``, each version also keeps its outputs there (``DIR/<json name's stem>.npz``), and a line that
 differs says by how much: the largest and the mean difference over all pixels, in 8-bit steps.
 """
 
